@@ -1,0 +1,6 @@
+//! The one integration-test binary: each module tests one command or stage end to end.
+
+mod common;
+mod deps;
+mod lockfiles;
+mod sync;
