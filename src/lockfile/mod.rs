@@ -92,3 +92,28 @@ pub struct Parsed {
     pub graph: DepGraph,
     pub warnings: Vec<String>,
 }
+
+mod cargo;
+mod golang;
+mod npm;
+mod pnpm;
+mod python;
+mod yarn;
+
+/// Parses one lockfile's bytes. Pure: sibling files come through `input.read_sibling`.
+pub fn parse(format: LockfileFormat, input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
+    match format {
+        LockfileFormat::NpmPackageLock | LockfileFormat::NpmShrinkwrap => {
+            npm::parse_package_lock(input)
+        }
+        LockfileFormat::YarnLock => yarn::parse(input),
+        LockfileFormat::PnpmLock => pnpm::parse(input),
+        LockfileFormat::Requirements => python::parse_requirements(input),
+        LockfileFormat::PoetryLock => python::parse_poetry(input),
+        LockfileFormat::PipfileLock => python::parse_pipfile(input),
+        LockfileFormat::UvLock => python::parse_uv(input),
+        LockfileFormat::PdmLock => python::parse_pdm(input),
+        LockfileFormat::GoMod => golang::parse_go_mod(input),
+        LockfileFormat::CargoLock => cargo::parse_cargo_lock(input),
+    }
+}

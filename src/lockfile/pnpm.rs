@@ -1,0 +1,11 @@
+//! TODO: pnpm lockfile parser.
+
+use super::{LockfileError, ParseInput, Parsed};
+
+pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
+    Err(LockfileError::new(
+        input.path,
+        None,
+        "this format is not supported yet",
+    ))
+}
