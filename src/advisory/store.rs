@@ -1,1 +1,498 @@
-//! SQLite store.
+//! The advisory database: one SQLite file (WAL) holding OSV records whole, an index of affected
+//! packages keyed by (ecosystem, normalized name), and the sync state of each ecosystem.
+//! Writers go through [`Ingest`], one transaction per sync, so a sync commits completely or not
+//! at all; readers see the last committed snapshot.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::osv::{Advisory, Affected, Level, Severity, SeveritySource};
+use crate::package::{Ecosystem, PackageName};
+
+/// Bumped whenever the schema changes; `migrate` brings older files forward.
+pub const SCHEMA_VERSION: i64 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no advisory database at {0}: run `bundleguard sync` first")]
+    Missing(PathBuf),
+    #[error("advisory database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "advisory database {path}: schema version {found} is newer than this bundleguard understands ({SCHEMA_VERSION}); upgrade bundleguard"
+    )]
+    TooNew { path: PathBuf, found: i64 },
+    #[error("cannot create the folder for {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("advisory database {path}: corrupt index entry for {id}: {detail}")]
+    CorruptEntry {
+        path: PathBuf,
+        id: String,
+        detail: String,
+    },
+}
+
+/// Where the database lives when neither `--db` nor `BUNDLEGUARD_DB` says: the user's cache dir.
+pub fn default_path() -> PathBuf {
+    dirs::cache_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("bundleguard")
+        .join("advisories.db")
+}
+
+/// Per-ecosystem sync bookkeeping.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncState {
+    pub source: String,
+    pub csv_etag: Option<String>,
+    pub zip_etag: Option<String>,
+    pub synced_at: Option<Timestamp>,
+    pub malformed: i64,
+}
+
+/// One line of `db status`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EcosystemStatus {
+    pub ecosystem: Ecosystem,
+    pub advisories: i64,
+    pub withdrawn: i64,
+    pub newest_modified: Option<Timestamp>,
+    pub synced_at: Option<Timestamp>,
+    pub source: Option<String>,
+    pub malformed: i64,
+}
+
+/// What the matcher needs of a matched advisory (not its whole text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdvisoryMeta {
+    pub id: String,
+    pub aliases: Vec<String>,
+    pub summary: String,
+    pub severity: Severity,
+    pub modified: Timestamp,
+    pub withdrawn: bool,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn ns(t: Timestamp) -> i64 {
+    i64::try_from(t.as_nanosecond()).unwrap_or(if t.as_second() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+fn from_ns(v: i64) -> Timestamp {
+    Timestamp::from_nanosecond(i128::from(v)).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database for writing, migrating an older schema.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs_err::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: path.to_owned(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database; a missing file is [`StoreError::Missing`], not a new empty DB.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing(path.to_owned()));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Sqlite {
+                path: path.to_owned(),
+                source,
+            })?;
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sql<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {
+        r.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn configure(&mut self) -> Result<(), StoreError> {
+        let r = self.conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 30000;",
+        );
+        self.sql(r)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = {
+            let r = self
+                .conn
+                .query_row("PRAGMA user_version", [], |row| row.get(0));
+            self.sql(r)?
+        };
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+            });
+        }
+        if version < 1 {
+            let r = self.conn.execute_batch(MIGRATION_1);
+            self.sql(r)?;
+        }
+        Ok(())
+    }
+
+    /// The sync state of one ecosystem, if it was ever synced.
+    pub fn sync_state(&self, eco: Ecosystem) -> Result<Option<SyncState>, StoreError> {
+        let r = self
+            .conn
+            .query_row(
+                "SELECT source, csv_etag, zip_etag, synced_at, malformed FROM sync_state WHERE ecosystem = ?1",
+                [eco.as_str()],
+                |row| {
+                    Ok(SyncState {
+                        source: row.get(0)?,
+                        csv_etag: row.get(1)?,
+                        zip_etag: row.get(2)?,
+                        synced_at: row.get::<_, Option<i64>>(3)?.map(from_ns),
+                        malformed: row.get(4)?,
+                    })
+                },
+            )
+            .optional();
+        self.sql(r)
+    }
+
+    /// `id -> modified` of every record the ecosystem's folder held at the last sync.
+    pub fn known_records(&self, eco: Ecosystem) -> Result<HashMap<String, Timestamp>, StoreError> {
+        let mut stmt = self.sql(self.conn.prepare_cached(
+            "SELECT a.id, a.modified FROM memberships m JOIN advisories a ON a.id = m.id WHERE m.ecosystem = ?1",
+        ))?;
+        let rows = stmt.query_map([eco.as_str()], |row| {
+            Ok((row.get::<_, String>(0)?, from_ns(row.get(1)?)))
+        });
+        let rows = rows.and_then(Iterator::collect::<rusqlite::Result<HashMap<_, _>>>);
+        rows.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Counts, newest `modified` and last sync per ecosystem (all four, synced or not).
+    pub fn status(&self) -> Result<Vec<EcosystemStatus>, StoreError> {
+        let mut out = Vec::new();
+        for eco in Ecosystem::ALL {
+            let counts = self.conn.query_row(
+                "SELECT count(*), count(a.withdrawn), max(a.modified) FROM memberships m
+                 JOIN advisories a ON a.id = m.id WHERE m.ecosystem = ?1",
+                [eco.as_str()],
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, Option<i64>>(2)?,
+                    ))
+                },
+            );
+            let (advisories, withdrawn, newest) = self.sql(counts)?;
+            let state = self.sync_state(eco)?;
+            out.push(EcosystemStatus {
+                ecosystem: eco,
+                advisories,
+                withdrawn,
+                newest_modified: newest.map(from_ns),
+                synced_at: state.as_ref().and_then(|s| s.synced_at),
+                source: state.as_ref().map(|s| s.source.clone()),
+                malformed: state.map_or(0, |s| s.malformed),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every affected entry that names `(eco, name)`, with the id of its advisory; withdrawn
+    /// records are left out (they never match).
+    pub fn candidates(
+        &self,
+        eco: Ecosystem,
+        name: &PackageName,
+    ) -> Result<Vec<(String, Affected)>, StoreError> {
+        let mut stmt = self.sql(
+            self.conn
+                .prepare_cached(
+                    "SELECT f.advisory_id, f.entry FROM affected f JOIN advisories a ON a.id = f.advisory_id
+                     WHERE f.ecosystem = ?1 AND f.name = ?2 AND a.withdrawn IS NULL",
+                ),
+        )?;
+        let rows = stmt.query_map(params![eco.as_str(), name.as_str()], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        });
+        let rows = self.sql(rows.and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>))?;
+        rows.into_iter()
+            .map(|(id, entry)| {
+                let mut affected: Affected =
+                    serde_json::from_str(&entry).map_err(|e| StoreError::CorruptEntry {
+                        path: self.path.clone(),
+                        id: id.clone(),
+                        detail: e.to_string(),
+                    })?;
+                affected.ecosystem = Some(eco);
+                affected.name = name.as_str().to_owned();
+                Ok((id, affected))
+            })
+            .collect()
+    }
+
+    /// The metadata of one advisory, if present.
+    pub fn meta(&self, id: &str) -> Result<Option<AdvisoryMeta>, StoreError> {
+        let mut stmt = self.sql(self.conn.prepare_cached(
+            "SELECT id, aliases, summary, severity_level, severity_score, severity_source, modified, withdrawn
+             FROM advisories WHERE id = ?1",
+        ))?;
+        let r = stmt
+            .query_row([id], |row| {
+                let aliases: String = row.get(1)?;
+                let level: Option<String> = row.get(3)?;
+                let source: String = row.get(5)?;
+                Ok(AdvisoryMeta {
+                    id: row.get(0)?,
+                    aliases: serde_json::from_str(&aliases).unwrap_or_default(),
+                    summary: row.get(2)?,
+                    severity: Severity {
+                        level: level.as_deref().and_then(Level::from_label),
+                        score: row.get(4)?,
+                        source: SeveritySource::from_name(&source),
+                    },
+                    modified: from_ns(row.get(6)?),
+                    withdrawn: row.get::<_, Option<i64>>(7)?.is_some(),
+                })
+            })
+            .optional();
+        self.sql(r)
+    }
+
+    /// The stored OSV JSON of one advisory.
+    pub fn raw(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let r = self
+            .conn
+            .query_row("SELECT raw FROM advisories WHERE id = ?1", [id], |row| {
+                row.get(0)
+            })
+            .optional();
+        self.sql(r)
+    }
+
+    /// Starts the one write transaction of a sync.
+    pub fn ingest(&mut self) -> Result<Ingest<'_>, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| StoreError::Sqlite {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Ingest { tx, path })
+    }
+}
+
+/// A sync in progress: nothing is visible to readers until [`Ingest::commit`]; dropping it (or
+/// the process dying) leaves the database as it was.
+pub struct Ingest<'a> {
+    tx: rusqlite::Transaction<'a>,
+    path: PathBuf,
+}
+
+impl Ingest<'_> {
+    fn sql<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {
+        r.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Forgets which records the ecosystem's folder holds, before a full replacement.
+    pub fn clear_ecosystem(&mut self, eco: Ecosystem) -> Result<(), StoreError> {
+        let r = self.tx.execute(
+            "DELETE FROM memberships WHERE ecosystem = ?1",
+            [eco.as_str()],
+        );
+        self.sql(r).map(drop)
+    }
+
+    /// Inserts or replaces one record, found in `eco`'s folder.
+    pub fn upsert(
+        &mut self,
+        eco: Ecosystem,
+        advisory: &Advisory,
+        raw: &str,
+    ) -> Result<(), StoreError> {
+        let aliases = serde_json::to_string(&advisory.aliases).unwrap_or_else(|_| "[]".into());
+        let sev = advisory.severity;
+        let r = self.tx.prepare_cached(
+            "INSERT INTO advisories (id, modified, published, withdrawn, summary, aliases,
+                                     severity_level, severity_score, severity_source, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT(id) DO UPDATE SET modified = excluded.modified, published = excluded.published,
+               withdrawn = excluded.withdrawn, summary = excluded.summary, aliases = excluded.aliases,
+               severity_level = excluded.severity_level, severity_score = excluded.severity_score,
+               severity_source = excluded.severity_source, raw = excluded.raw",
+        );
+        let mut stmt = self.sql(r)?;
+        let r = stmt.execute(params![
+            advisory.id,
+            ns(advisory.modified),
+            advisory.published.map(ns),
+            advisory.withdrawn.map(ns),
+            advisory.summary,
+            aliases,
+            sev.level.map(Level::as_str),
+            sev.score,
+            sev.source.as_str(),
+            raw,
+        ]);
+        self.sql(r)?;
+        drop(stmt);
+        let r = self.tx.execute(
+            "DELETE FROM affected WHERE advisory_id = ?1",
+            [&advisory.id],
+        );
+        self.sql(r)?;
+        self.index_affected(advisory)?;
+        let r = self.tx.execute(
+            "INSERT OR IGNORE INTO memberships (ecosystem, id) VALUES (?1, ?2)",
+            params![eco.as_str(), advisory.id],
+        );
+        self.sql(r).map(drop)
+    }
+
+    fn index_affected(&mut self, advisory: &Advisory) -> Result<(), StoreError> {
+        let r = self.tx.prepare_cached(
+            "INSERT INTO affected (ecosystem, name, advisory_id, entry) VALUES (?1, ?2, ?3, ?4)",
+        );
+        let mut stmt = self.sql(r)?;
+        for affected in &advisory.affected {
+            let (Some(eco), Some(name)) = (affected.ecosystem, affected.package_name()) else {
+                continue;
+            };
+            let entry = serde_json::to_string(affected).unwrap_or_else(|_| "{}".into());
+            let r = stmt.execute(params![eco.as_str(), name.as_str(), advisory.id, entry]);
+            r.map_err(|source| StoreError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Removes a record from the ecosystem's folder (the bucket no longer lists it).
+    pub fn remove(&mut self, eco: Ecosystem, id: &str) -> Result<(), StoreError> {
+        let r = self.tx.execute(
+            "DELETE FROM memberships WHERE ecosystem = ?1 AND id = ?2",
+            params![eco.as_str(), id],
+        );
+        self.sql(r).map(drop)
+    }
+
+    pub fn set_state(&mut self, eco: Ecosystem, state: &SyncState) -> Result<(), StoreError> {
+        let r = self.tx.execute(
+            "INSERT INTO sync_state (ecosystem, source, csv_etag, zip_etag, synced_at, malformed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(ecosystem) DO UPDATE SET source = excluded.source, csv_etag = excluded.csv_etag,
+               zip_etag = excluded.zip_etag, synced_at = excluded.synced_at, malformed = excluded.malformed",
+            params![eco.as_str(), state.source, state.csv_etag, state.zip_etag, state.synced_at.map(ns), state.malformed],
+        );
+        self.sql(r).map(drop)
+    }
+
+    /// Drops records no ecosystem folder lists any more, then commits everything at once.
+    pub fn commit(self) -> Result<(), StoreError> {
+        let r = self.tx.execute_batch(
+            "DELETE FROM affected WHERE advisory_id NOT IN (SELECT id FROM memberships);
+             DELETE FROM advisories WHERE id NOT IN (SELECT id FROM memberships);",
+        );
+        self.sql(r)?;
+        let path = self.path;
+        self.tx
+            .commit()
+            .map_err(|source| StoreError::Sqlite { path, source })
+    }
+}
+
+const MIGRATION_1: &str = "
+BEGIN;
+CREATE TABLE advisories (
+    id TEXT PRIMARY KEY NOT NULL,
+    modified INTEGER NOT NULL,          -- nanoseconds since the Unix epoch
+    published INTEGER,
+    withdrawn INTEGER,
+    summary TEXT NOT NULL,
+    aliases TEXT NOT NULL,              -- JSON array of ids
+    severity_level TEXT,                -- low | medium | high | critical | NULL (unknown)
+    severity_score REAL,
+    severity_source TEXT NOT NULL,
+    raw TEXT NOT NULL                   -- the OSV record as downloaded
+);
+CREATE TABLE memberships (              -- which bucket folder lists which record
+    ecosystem TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (ecosystem, id)
+) WITHOUT ROWID;
+CREATE TABLE affected (                 -- one row per affected[] entry of a scanned ecosystem
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL,                 -- normalized package name
+    advisory_id TEXT NOT NULL,
+    entry TEXT NOT NULL                 -- compact JSON of its ranges and versions
+);
+CREATE INDEX affected_by_package ON affected (ecosystem, name);
+CREATE INDEX affected_by_advisory ON affected (advisory_id);
+CREATE TABLE sync_state (
+    ecosystem TEXT PRIMARY KEY NOT NULL,
+    source TEXT NOT NULL,
+    csv_etag TEXT,
+    zip_etag TEXT,
+    synced_at INTEGER,
+    malformed INTEGER NOT NULL DEFAULT 0
+);
+PRAGMA user_version = 1;
+COMMIT;
+";

@@ -1,1 +1,779 @@
-//! Sync.
+//! Sync from an osv.dev bucket layout (`<Ecosystem>/all.zip`, `<Ecosystem>/modified_id.csv`,
+//! `<Ecosystem>/<ID>.json`; <https://google.github.io/osv.dev/data/>), served over HTTP(S) or
+//! read from a local folder. The first sync of an ecosystem ingests its zip; later syncs read
+//! `modified_id.csv` (conditionally: an unchanged CSV costs one 304) and fetch only the records
+//! that changed, or the zip again when that is cheaper. Everything downloaded is validated before
+//! the single write transaction starts, so a failed or killed sync leaves the last one intact.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rayon::prelude::*;
+
+use super::osv::{self, Advisory};
+use super::store::{Store, StoreError, SyncState};
+use crate::package::Ecosystem;
+
+/// The osv.dev bucket.
+pub const DEFAULT_SOURCE: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+
+/// Largest download accepted (the npm zip was 142 MB in Nov 2025).
+const MAX_DOWNLOAD: u64 = 2 << 30;
+/// Largest single record accepted from a zip or a per-record fetch.
+const MAX_RECORD: u64 = 32 << 20;
+/// Above this many changed records (or this share of the folder), the zip is fetched instead.
+const MAX_INDIVIDUAL_FETCHES: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("{url}: {message}")]
+    Fetch { url: String, message: String },
+    #[error("{url}: corrupt or truncated download, nothing ingested: {detail}")]
+    Corrupt { url: String, detail: String },
+    #[error("{url}:{line}: {message}")]
+    Csv {
+        url: String,
+        line: usize,
+        message: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where records come from: an HTTP(S) base URL or a local folder with the bucket layout.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Http {
+        base: String,
+        client: reqwest::blocking::Client,
+        retry_base: Duration,
+    },
+    Dir(PathBuf),
+}
+
+/// What a conditional fetch returned.
+enum Fetched {
+    NotModified,
+    Body {
+        bytes: Vec<u8>,
+        etag: Option<String>,
+    },
+    NotFound,
+}
+
+impl Source {
+    /// `http://` / `https://` URLs are mirrors; anything else is a folder.
+    pub fn parse(spec: &str) -> Result<Source, SyncError> {
+        if spec.starts_with("http://") || spec.starts_with("https://") {
+            Ok(Source::Http {
+                base: spec.trim_end_matches('/').to_owned(),
+                client: http_client().map_err(|message| SyncError::Fetch {
+                    url: spec.to_owned(),
+                    message,
+                })?,
+                retry_base: Duration::from_millis(250),
+            })
+        } else {
+            // Canonical, so that the same folder named differently is still the same source.
+            let dir = PathBuf::from(spec);
+            Ok(Source::Dir(fs_err::canonicalize(&dir).unwrap_or(dir)))
+        }
+    }
+
+    /// Shorter waits between retries (tests).
+    #[must_use]
+    pub fn with_retry_base(mut self, wait: Duration) -> Source {
+        if let Source::Http { retry_base, .. } = &mut self {
+            *retry_base = wait;
+        }
+        self
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Http { base, .. } => base.clone(),
+            Source::Dir(dir) => dir.display().to_string(),
+        }
+    }
+
+    fn url(&self, rel: &str) -> String {
+        match self {
+            Source::Http { base, .. } => format!("{base}/{rel}"),
+            Source::Dir(dir) => dir.join(rel).display().to_string(),
+        }
+    }
+
+    fn fetch(
+        &self,
+        rel: &str,
+        etag: Option<&str>,
+        progress: &dyn Fn(u64, Option<u64>),
+    ) -> Result<Fetched, SyncError> {
+        match self {
+            Source::Http {
+                client, retry_base, ..
+            } => fetch_http(client, *retry_base, &self.url(rel), etag, progress),
+            Source::Dir(dir) => fetch_file(&dir.join(rel), etag),
+        }
+    }
+}
+
+fn http_client() -> Result<reqwest::blocking::Client, String> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::blocking::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .user_agent(concat!("bundleguard/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(15))
+        .timeout(Duration::from_secs(600))
+        .build()
+        .map_err(|e| format!("HTTP client setup failed: {e}"))
+}
+
+fn fetch_http(
+    client: &reqwest::blocking::Client,
+    retry_base: Duration,
+    url: &str,
+    etag: Option<&str>,
+    progress: &dyn Fn(u64, Option<u64>),
+) -> Result<Fetched, SyncError> {
+    const ATTEMPTS: u32 = 4;
+    let mut last_error = String::new();
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            std::thread::sleep(retry_base * 2u32.pow(attempt - 1));
+        }
+        match fetch_http_once(client, url, etag, progress) {
+            Ok(fetched) => return Ok(fetched),
+            Err(Attempt::Fatal(message)) => {
+                return Err(SyncError::Fetch {
+                    url: url.to_owned(),
+                    message,
+                });
+            }
+            Err(Attempt::Retry(message)) => last_error = message,
+        }
+    }
+    Err(SyncError::Fetch {
+        url: url.to_owned(),
+        message: format!("{last_error} (gave up after {ATTEMPTS} attempts)"),
+    })
+}
+
+enum Attempt {
+    Retry(String),
+    Fatal(String),
+}
+
+fn fetch_http_once(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    etag: Option<&str>,
+    progress: &dyn Fn(u64, Option<u64>),
+) -> Result<Fetched, Attempt> {
+    let mut request = client.get(url);
+    if let Some(tag) = etag {
+        request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+    }
+    let response = request
+        .send()
+        .map_err(|e| Attempt::Retry(format!("request failed: {e}")))?;
+    let status = response.status();
+    if status == reqwest::StatusCode::NOT_MODIFIED {
+        return Ok(Fetched::NotModified);
+    }
+    if status == reqwest::StatusCode::NOT_FOUND {
+        return Ok(Fetched::NotFound);
+    }
+    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return Err(Attempt::Retry(format!("server answered {status}")));
+    }
+    if !status.is_success() {
+        return Err(Attempt::Fatal(format!("server answered {status}")));
+    }
+    let new_etag = response
+        .headers()
+        .get(reqwest::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let expected = response.content_length();
+    if expected.is_some_and(|n| n > MAX_DOWNLOAD) {
+        return Err(Attempt::Fatal(format!(
+            "refusing a download of {} bytes",
+            expected.unwrap_or(0)
+        )));
+    }
+    let bytes = read_capped(response, expected, progress).map_err(Attempt::Retry)?;
+    if let Some(n) = expected.filter(|&n| n != bytes.len() as u64) {
+        return Err(Attempt::Retry(format!(
+            "download ended early: {} of {n} bytes",
+            bytes.len()
+        )));
+    }
+    Ok(Fetched::Body {
+        bytes,
+        etag: new_etag,
+    })
+}
+
+fn read_capped(
+    mut reader: impl Read,
+    expected: Option<u64>,
+    progress: &dyn Fn(u64, Option<u64>),
+) -> Result<Vec<u8>, String> {
+    let mut bytes =
+        Vec::with_capacity(usize::try_from(expected.unwrap_or(0).min(MAX_DOWNLOAD)).unwrap_or(0));
+    let mut chunk = vec![0u8; 256 * 1024];
+    loop {
+        let n = reader
+            .read(&mut chunk)
+            .map_err(|e| format!("download interrupted after {} bytes: {e}", bytes.len()))?;
+        if n == 0 {
+            return Ok(bytes);
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        if bytes.len() as u64 > MAX_DOWNLOAD {
+            return Err(format!("download larger than {MAX_DOWNLOAD} bytes"));
+        }
+        progress(bytes.len() as u64, expected);
+    }
+}
+
+/// A folder source: the "ETag" is the file's size and modification time.
+fn fetch_file(path: &std::path::Path, etag: Option<&str>) -> Result<Fetched, SyncError> {
+    let meta = match fs_err::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Fetched::NotFound),
+        Err(e) => {
+            return Err(SyncError::Fetch {
+                url: path.display().to_string(),
+                message: e.to_string(),
+            });
+        }
+    };
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .unwrap_or_default();
+    let tag = format!("\"{}-{}\"", meta.len(), mtime.as_nanos());
+    if etag == Some(tag.as_str()) {
+        return Ok(Fetched::NotModified);
+    }
+    if meta.len() > MAX_DOWNLOAD {
+        return Err(SyncError::Fetch {
+            url: path.display().to_string(),
+            message: "file too large".into(),
+        });
+    }
+    let bytes = fs_err::read(path).map_err(|e| SyncError::Fetch {
+        url: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(Fetched::Body {
+        bytes,
+        etag: Some(tag),
+    })
+}
+
+/// Progress and log events, rendered by the CLI (bars on a terminal, lines in CI).
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    Checking {
+        ecosystem: Ecosystem,
+    },
+    Downloading {
+        ecosystem: Ecosystem,
+        what: &'a str,
+        done: u64,
+        total: Option<u64>,
+    },
+    Parsing {
+        ecosystem: Ecosystem,
+        records: usize,
+    },
+    UpToDate {
+        ecosystem: Ecosystem,
+    },
+    Planned {
+        ecosystem: Ecosystem,
+        plan: &'a str,
+    },
+    Writing,
+}
+
+pub trait Observer: Sync {
+    fn event(&self, event: &Event<'_>);
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+
+impl Observer for Quiet {
+    fn event(&self, _: &Event<'_>) {}
+}
+
+/// A record that was skipped, with why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    pub file: String,
+    pub error: String,
+}
+
+/// How one ecosystem was synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The CSV (or folder file) had not changed: nothing was downloaded but one request.
+    UpToDate,
+    /// The whole zip was ingested.
+    Full,
+    /// Only changed records were fetched.
+    Incremental,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::UpToDate => "up to date",
+            Mode::Full => "full",
+            Mode::Incremental => "incremental",
+        }
+    }
+}
+
+/// What a sync did for one ecosystem.
+#[derive(Debug, Clone)]
+pub struct EcosystemReport {
+    pub ecosystem: Ecosystem,
+    pub mode: Mode,
+    /// Records added or changed.
+    pub changed: Vec<String>,
+    /// Records the folder no longer lists.
+    pub removed: Vec<String>,
+    pub malformed: Vec<Malformed>,
+    /// Records in the folder after the sync.
+    pub total: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncReport {
+    pub source: String,
+    pub ecosystems: Vec<EcosystemReport>,
+}
+
+/// Everything one ecosystem's sync will write, prepared before the transaction.
+struct Plan {
+    ecosystem: Ecosystem,
+    mode: Mode,
+    replace_all: bool,
+    records: Vec<(Advisory, String)>,
+    removed: Vec<String>,
+    malformed: Vec<Malformed>,
+    state: SyncState,
+    total: usize,
+}
+
+/// Syncs the given ecosystems from `source` into `store`, in one transaction.
+pub fn sync(
+    store: &mut Store,
+    source: &Source,
+    ecosystems: &[Ecosystem],
+    observer: &dyn Observer,
+) -> Result<SyncReport, SyncError> {
+    let mut plans = Vec::new();
+    for &eco in ecosystems {
+        observer.event(&Event::Checking { ecosystem: eco });
+        plans.push(plan_ecosystem(store, source, eco, observer)?);
+    }
+    observer.event(&Event::Writing);
+    let mut ingest = store.ingest()?;
+    for plan in &plans {
+        if plan.replace_all {
+            ingest.clear_ecosystem(plan.ecosystem)?;
+        }
+        for (advisory, raw) in &plan.records {
+            ingest.upsert(plan.ecosystem, advisory, raw)?;
+        }
+        for id in &plan.removed {
+            ingest.remove(plan.ecosystem, id)?;
+        }
+        ingest.set_state(plan.ecosystem, &plan.state)?;
+    }
+    ingest.commit()?;
+    Ok(SyncReport {
+        source: source.describe(),
+        ecosystems: plans.into_iter().map(Plan::into_report).collect(),
+    })
+}
+
+impl Plan {
+    fn into_report(self) -> EcosystemReport {
+        EcosystemReport {
+            ecosystem: self.ecosystem,
+            mode: self.mode,
+            changed: self.records.into_iter().map(|(a, _)| a.id).collect(),
+            removed: self.removed,
+            malformed: self.malformed,
+            total: self.total,
+        }
+    }
+}
+
+fn plan_ecosystem(
+    store: &Store,
+    source: &Source,
+    eco: Ecosystem,
+    observer: &dyn Observer,
+) -> Result<Plan, SyncError> {
+    let previous = store
+        .sync_state(eco)?
+        .filter(|s| s.source == source.describe());
+    let csv_rel = format!("{}/modified_id.csv", eco.as_str());
+    let csv_etag = previous.as_ref().and_then(|s| s.csv_etag.as_deref());
+    let progress = |done, total| {
+        observer.event(&Event::Downloading {
+            ecosystem: eco,
+            what: "modified_id.csv",
+            done,
+            total,
+        })
+    };
+    let (csv_bytes, new_csv_etag) = match source.fetch(&csv_rel, csv_etag, &progress)? {
+        Fetched::NotModified => {
+            observer.event(&Event::UpToDate { ecosystem: eco });
+            let state = SyncState {
+                synced_at: Some(Timestamp::now()),
+                ..previous.unwrap_or_default()
+            };
+            let total = store.known_records(eco)?.len();
+            return Ok(Plan::up_to_date(eco, state, total));
+        }
+        Fetched::NotFound => return Err(not_found(source, &csv_rel)),
+        Fetched::Body { bytes, etag } => (bytes, etag),
+    };
+    let listed = parse_modified_csv(&source.url(&csv_rel), &csv_bytes)?;
+    let known = store.known_records(eco)?;
+    let changed: Vec<&str> = listed
+        .iter()
+        .filter(|(id, modified)| known.get(*id) != Some(modified))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let listed_ids: HashSet<&str> = listed.keys().map(String::as_str).collect();
+    let mut removed: Vec<String> = known
+        .keys()
+        .filter(|id| !listed_ids.contains(id.as_str()))
+        .cloned()
+        .collect();
+    removed.sort();
+    let state = SyncState {
+        source: source.describe(),
+        csv_etag: new_csv_etag,
+        zip_etag: previous.as_ref().and_then(|s| s.zip_etag.clone()),
+        synced_at: Some(Timestamp::now()),
+        malformed: 0,
+    };
+    let incremental =
+        previous.is_some() && changed.len() <= MAX_INDIVIDUAL_FETCHES.min(known.len() / 5 + 1);
+    if changed.is_empty() && removed.is_empty() && previous.is_some() {
+        observer.event(&Event::UpToDate { ecosystem: eco });
+        let malformed = previous.as_ref().map_or(0, |s| s.malformed);
+        return Ok(Plan {
+            mode: Mode::Incremental,
+            ..Plan::up_to_date(eco, SyncState { malformed, ..state }, known.len())
+        });
+    }
+    if incremental {
+        observer.event(&Event::Planned {
+            ecosystem: eco,
+            plan: "incremental",
+        });
+        if let Some(plan) = fetch_records(
+            source,
+            eco,
+            &changed,
+            removed,
+            state.clone(),
+            listed.len(),
+            observer,
+        )? {
+            return Ok(plan);
+        }
+    }
+    observer.event(&Event::Planned {
+        ecosystem: eco,
+        plan: "full",
+    });
+    full_plan(source, eco, state, observer)
+}
+
+fn not_found(source: &Source, rel: &str) -> SyncError {
+    SyncError::Fetch {
+        url: source.url(rel),
+        message: "not found (is this an OSV bucket layout with that ecosystem?)".into(),
+    }
+}
+
+impl Plan {
+    fn up_to_date(ecosystem: Ecosystem, state: SyncState, total: usize) -> Plan {
+        Plan {
+            ecosystem,
+            mode: Mode::UpToDate,
+            replace_all: false,
+            records: Vec::new(),
+            removed: Vec::new(),
+            malformed: Vec::new(),
+            state,
+            total,
+        }
+    }
+}
+
+/// Fetches changed records one by one; `None` when the source has no per-record files.
+fn fetch_records(
+    source: &Source,
+    eco: Ecosystem,
+    ids: &[&str],
+    removed: Vec<String>,
+    mut state: SyncState,
+    total: usize,
+    observer: &dyn Observer,
+) -> Result<Option<Plan>, SyncError> {
+    let fetched: Vec<Result<Option<(String, Vec<u8>)>, SyncError>> = ids
+        .par_iter()
+        .map(|id| {
+            let rel = format!("{}/{}.json", eco.as_str(), percent_encode_id(id));
+            match source.fetch(&rel, None, &|_, _| {})? {
+                Fetched::Body { bytes, .. } => Ok(Some(((*id).to_owned(), bytes))),
+                Fetched::NotFound | Fetched::NotModified => Ok(None),
+            }
+        })
+        .collect();
+    let mut bodies = Vec::with_capacity(fetched.len());
+    for item in fetched {
+        match item? {
+            Some(body) => bodies.push(body),
+            None => return Ok(None),
+        }
+    }
+    observer.event(&Event::Parsing {
+        ecosystem: eco,
+        records: bodies.len(),
+    });
+    let (records, malformed) = parse_bodies(bodies);
+    state.malformed = i64::try_from(malformed.len()).unwrap_or(i64::MAX);
+    Ok(Some(Plan {
+        ecosystem: eco,
+        mode: Mode::Incremental,
+        replace_all: false,
+        records,
+        removed,
+        malformed,
+        state,
+        total,
+    }))
+}
+
+fn percent_encode_id(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn full_plan(
+    source: &Source,
+    eco: Ecosystem,
+    mut state: SyncState,
+    observer: &dyn Observer,
+) -> Result<Plan, SyncError> {
+    let rel = format!("{}/all.zip", eco.as_str());
+    let progress = |done, total| {
+        observer.event(&Event::Downloading {
+            ecosystem: eco,
+            what: "all.zip",
+            done,
+            total,
+        })
+    };
+    let (zip, etag) = match source.fetch(&rel, None, &progress)? {
+        Fetched::Body { bytes, etag } => (bytes, etag),
+        Fetched::NotFound | Fetched::NotModified => return Err(not_found(source, &rel)),
+    };
+    let entries = read_zip(&source.url(&rel), &zip)?;
+    drop(zip);
+    observer.event(&Event::Parsing {
+        ecosystem: eco,
+        records: entries.len(),
+    });
+    let (records, malformed) = parse_bodies(entries);
+    state.zip_etag = etag;
+    state.malformed = i64::try_from(malformed.len()).unwrap_or(i64::MAX);
+    let total = records.len();
+    Ok(Plan {
+        ecosystem: eco,
+        mode: Mode::Full,
+        replace_all: true,
+        records,
+        removed: Vec::new(),
+        malformed,
+        state,
+        total,
+    })
+}
+
+/// Decompresses every `*.json` entry, in parallel. Any unreadable entry (bad CRC, truncated
+/// data) rejects the whole zip: a corrupt download is never half-ingested.
+fn read_zip(url: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SyncError> {
+    let corrupt = |detail: String| SyncError::Corrupt {
+        url: url.to_owned(),
+        detail,
+    };
+    let archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
+    let count = archive.len();
+    (0..count)
+        .into_par_iter()
+        .map_init(
+            || archive.clone(),
+            |archive, i| {
+                let mut file = archive
+                    .by_index(i)
+                    .map_err(|e| corrupt(format!("entry {i}: {e}")))?;
+                let name = file
+                    .name()
+                    .map_err(|e| corrupt(format!("entry {i}: {e}")))?
+                    .into_owned();
+                if !name.ends_with(".json") || file.is_dir() {
+                    return Ok(None);
+                }
+                if file.size() > MAX_RECORD {
+                    return Err(corrupt(format!(
+                        "{name}: {} bytes is larger than any OSV record should be",
+                        file.size()
+                    )));
+                }
+                let mut data = Vec::with_capacity(usize::try_from(file.size()).unwrap_or(0));
+                (&mut file)
+                    .take(MAX_RECORD + 1)
+                    .read_to_end(&mut data)
+                    .map_err(|e| corrupt(format!("{name}: {e}")))?;
+                Ok(Some((name, data)))
+            },
+        )
+        .filter_map(Result::transpose)
+        .collect()
+}
+
+/// Parses records in parallel; the ones that fail are set aside with their error.
+fn parse_bodies(bodies: Vec<(String, Vec<u8>)>) -> (Vec<(Advisory, String)>, Vec<Malformed>) {
+    let parsed: Vec<Result<(Advisory, String), Malformed>> = bodies
+        .into_par_iter()
+        .map(|(file, bytes)| {
+            let advisory = osv::parse_record(&bytes).map_err(|e| Malformed {
+                file: file.clone(),
+                error: e.to_string(),
+            })?;
+            let raw = String::from_utf8(bytes).map_err(|_| Malformed {
+                file,
+                error: "not UTF-8".into(),
+            })?;
+            Ok((advisory, raw))
+        })
+        .collect();
+    let mut records = Vec::with_capacity(parsed.len());
+    let mut malformed = Vec::new();
+    for item in parsed {
+        match item {
+            Ok(record) => records.push(record),
+            Err(bad) => malformed.push(bad),
+        }
+    }
+    records.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    malformed.sort_by(|a, b| a.file.cmp(&b.file));
+    (records, malformed)
+}
+
+/// Parses `modified_id.csv`: `<RFC 3339 time>,<ID>` per line, LF or CRLF, newest first (by
+/// string, so not strictly by time). Times are compared parsed, never as strings.
+pub fn parse_modified_csv(
+    url: &str,
+    bytes: &[u8],
+) -> Result<HashMap<String, Timestamp>, SyncError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| SyncError::Csv {
+        url: url.to_owned(),
+        line: 0,
+        message: format!("not UTF-8: {e}"),
+    })?;
+    let mut out = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r').trim();
+        if line.is_empty() {
+            continue;
+        }
+        let csv_error = |message: String| SyncError::Csv {
+            url: url.to_owned(),
+            line: n + 1,
+            message,
+        };
+        let (time, id) = line
+            .split_once(',')
+            .ok_or_else(|| csv_error(format!("expected `<modified>,<id>`, found {line:?}")))?;
+        let modified = osv::parse_time("modified", Some(time))
+            .map_err(|e| csv_error(e.message))?
+            .unwrap_or_default();
+        let id = id.rsplit('/').next().unwrap_or(id).trim();
+        if id.is_empty() {
+            return Err(csv_error("empty id".into()));
+        }
+        out.insert(id.to_owned(), modified);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_accepts_both_exporter_styles() {
+        let csv = b"2024-10-08T19:19:01.400000Z,GHSA-a\r\n2026-08-21T20:38:00Z,GO-2026-5026\r\n2024-10-08T19:19:01.4Z,npm/GHSA-b\n";
+        let rows = parse_modified_csv("u", csv).unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows["GHSA-a"], rows["GHSA-b"]);
+        assert!(rows.contains_key("GO-2026-5026"));
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let err = parse_modified_csv("u/modified_id.csv", b"2024-10-08T19:19:01Z,A\nnot a row\n")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "u/modified_id.csv:2: expected `<modified>,<id>`, found \"not a row\""
+        );
+        let err = parse_modified_csv("u", b"2024-13-08T19:19:01Z,A\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("u:1: \"2024-13-08T19:19:01Z\" is not an RFC 3339 time"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ids_are_percent_encoded_for_urls() {
+        assert_eq!(percent_encode_id("GHSA-abcd-1234"), "GHSA-abcd-1234");
+        assert_eq!(percent_encode_id("a/b c"), "a%2Fb%20c");
+    }
+}
