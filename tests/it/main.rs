@@ -3,4 +3,6 @@
 mod common;
 mod deps;
 mod lockfiles;
+mod query;
+mod server;
 mod sync;
