@@ -142,3 +142,112 @@ fn range_affects(version: &Version, events: &[Parsed<'_>]) -> Option<Vec<String>
         .map(|p| event_value(p.event).to_owned());
     Some(next_fix.into_iter().collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::osv::Range;
+
+    fn entry(kind: RangeKind, events: &[(&str, &str)], versions: &[&str]) -> Affected {
+        let events = events
+            .iter()
+            .map(|(k, v)| match *k {
+                "i" => Event::Introduced((*v).into()),
+                "f" => Event::Fixed((*v).into()),
+                "a" => Event::LastAffected((*v).into()),
+                _ => Event::Limit((*v).into()),
+            })
+            .collect();
+        Affected {
+            ecosystem: Some(Ecosystem::Npm),
+            name: "x".into(),
+            ranges: vec![Range { kind, events }],
+            versions: versions.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    fn affected(eco: Ecosystem, entry: &Affected, v: &str) -> bool {
+        let parsed = Version::parse(eco, v).ok();
+        evaluate(eco, v, parsed.as_ref(), entry).affected
+    }
+
+    #[test]
+    fn limit_events_cap_the_range() {
+        let e = entry(RangeKind::Semver, &[("i", "1.0.0"), ("l", "2.0.0")], &[]);
+        for (v, want) in [
+            ("0.9.9", false),
+            ("1.0.0", true),
+            ("1.9.9", true),
+            ("2.0.0", false),
+            ("3.0.0", false),
+        ] {
+            assert_eq!(affected(Ecosystem::Npm, &e, v), want, "{v}");
+        }
+        let star = entry(RangeKind::Semver, &[("i", "1.0.0"), ("l", "*")], &[]);
+        assert!(affected(Ecosystem::Npm, &star, "99.0.0"));
+    }
+
+    #[test]
+    fn unsorted_events_are_sorted_first() {
+        let e = entry(
+            RangeKind::Ecosystem,
+            &[
+                ("f", "1.5.0"),
+                ("i", "3.0.0"),
+                ("i", "1.0.0"),
+                ("f", "3.2.0"),
+            ],
+            &[],
+        );
+        for (v, want) in [
+            ("1.0.0", true),
+            ("1.5.0", false),
+            ("2.9.0", false),
+            ("3.1.0", true),
+            ("3.2.0", false),
+        ] {
+            assert_eq!(affected(Ecosystem::Npm, &e, v), want, "{v}");
+        }
+        let parsed = Version::parse(Ecosystem::Npm, "3.1.0").unwrap();
+        assert_eq!(
+            evaluate(Ecosystem::Npm, "3.1.0", Some(&parsed), &e).fixed,
+            vec!["3.2.0".to_owned()]
+        );
+    }
+
+    #[test]
+    fn pep440_ranges_use_pep440_order() {
+        let e = entry(RangeKind::Ecosystem, &[("i", "0"), ("f", "2.0")], &[]);
+        for (v, want) in [
+            ("2.0rc1", true),
+            ("2.0.0", false),
+            ("1.9.post1", true),
+            ("2.0+local", false),
+            ("1!0.1", false),
+        ] {
+            assert_eq!(affected(Ecosystem::PyPI, &e, v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn versions_lists_and_git_ranges() {
+        let git = entry(RangeKind::Git, &[("i", "0"), ("f", "abc123")], &["1.2.3"]);
+        assert!(affected(Ecosystem::Npm, &git, "1.2.3"), "listed version");
+        assert!(
+            !affected(Ecosystem::Npm, &git, "1.2.4"),
+            "GIT ranges are not evaluated against versions"
+        );
+        let listed = entry(RangeKind::Ecosystem, &[("i", "5.0.0")], &["1.0"]);
+        assert!(
+            affected(Ecosystem::PyPI, &listed, "1.0.0"),
+            "PEP 440: 1.0 == 1.0.0"
+        );
+    }
+
+    #[test]
+    fn an_unparseable_package_version_only_matches_exact_listed_versions() {
+        let e = entry(RangeKind::Semver, &[("i", "0")], &["not-a-version"]);
+        assert!(affected(Ecosystem::Npm, &e, "not-a-version"));
+        assert!(!affected(Ecosystem::Npm, &e, "also not one"));
+    }
+}

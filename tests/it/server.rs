@@ -15,11 +15,23 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub enum Fault {
     /// Answer with this status for the next `count` matching requests.
-    Status { suffix: String, status: u16, count: usize },
+    Status {
+        suffix: String,
+        status: u16,
+        count: usize,
+    },
     /// Announce the full length but close the connection after `after` bytes, `count` times.
-    Cut { suffix: String, after: usize, count: usize },
+    Cut {
+        suffix: String,
+        after: usize,
+        count: usize,
+    },
     /// Send the body in small chunks with a pause between them (to kill a client mid-download).
-    Slow { suffix: String, chunk: usize, pause: Duration },
+    Slow {
+        suffix: String,
+        chunk: usize,
+        pause: Duration,
+    },
 }
 
 #[derive(Default)]
@@ -55,7 +67,12 @@ impl MockBucket {
                 });
             }
         });
-        MockBucket { url, root, state, stop }
+        MockBucket {
+            url,
+            root,
+            state,
+            stop,
+        }
     }
 
     /// Serves another folder from now on (a newer export of the bucket).
@@ -91,7 +108,11 @@ fn serve(stream: TcpStream, root: &Mutex<PathBuf>, state: &Mutex<State>) -> std:
         if reader.read_line(&mut request_line)? == 0 {
             return Ok(());
         }
-        let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .to_owned();
         let mut headers = HashMap::new();
         loop {
             let mut line = String::new();
@@ -115,7 +136,9 @@ fn serve(stream: TcpStream, root: &Mutex<PathBuf>, state: &Mutex<State>) -> std:
 fn take_fault(state: &Mutex<State>, path: &str) -> Option<Fault> {
     let mut st = state.lock().unwrap();
     let i = st.faults.iter().position(|f| match f {
-        Fault::Status { suffix, .. } | Fault::Cut { suffix, .. } | Fault::Slow { suffix, .. } => path.ends_with(suffix.as_str()),
+        Fault::Status { suffix, .. } | Fault::Cut { suffix, .. } | Fault::Slow { suffix, .. } => {
+            path.ends_with(suffix.as_str())
+        }
     })?;
     let fault = st.faults[i].clone();
     match &mut st.faults[i] {
@@ -131,7 +154,13 @@ fn take_fault(state: &Mutex<State>, path: &str) -> Option<Fault> {
 }
 
 /// Writes one response; returns whether the connection may be reused.
-fn respond(mut stream: &TcpStream, root: &std::path::Path, state: &Mutex<State>, path: &str, if_none_match: Option<&String>) -> std::io::Result<bool> {
+fn respond(
+    mut stream: &TcpStream,
+    root: &std::path::Path,
+    state: &Mutex<State>,
+    path: &str,
+    if_none_match: Option<&String>,
+) -> std::io::Result<bool> {
     let fault = take_fault(state, path);
     let body = load(root, path);
     let status = match (&fault, &body) {
@@ -197,7 +226,9 @@ fn load(root: &std::path::Path, path: &str) -> Option<(Vec<u8>, String)> {
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 fn percent_decode(s: &str) -> String {
