@@ -81,10 +81,7 @@ impl DepGraph {
 
     /// All edges as `(parent, child)` pairs, in node order.
     pub fn edges(&self) -> impl Iterator<Item = (NodeId, NodeId)> + '_ {
-        self.children
-            .iter()
-            .enumerate()
-            .flat_map(|(parent, kids)| kids.iter().map(move |&child| (parent, child)))
+        self.children.iter().enumerate().flat_map(|(parent, kids)| kids.iter().map(move |&child| (parent, child)))
     }
 
     /// Shortest paths from a root to `target` (each path starts at a root, ends at `target`),
@@ -168,10 +165,7 @@ mod tests {
         g.add_root(express);
         g.add_root(request);
         g.finish();
-        assert_eq!(
-            g.paths_to(qs, 10),
-            vec![vec![express, qs], vec![request, qs]]
-        );
+        assert_eq!(g.paths_to(qs, 10), vec![vec![express, qs], vec![request, qs]]);
         assert_eq!(g.paths_to(express, 10), vec![vec![express]]);
         assert_eq!(g.paths_to(qs, 1).len(), 1);
     }

@@ -13,12 +13,7 @@ pub enum Ecosystem {
 }
 
 impl Ecosystem {
-    pub const ALL: [Ecosystem; 4] = [
-        Ecosystem::Npm,
-        Ecosystem::PyPI,
-        Ecosystem::Go,
-        Ecosystem::CratesIo,
-    ];
+    pub const ALL: [Ecosystem; 4] = [Ecosystem::Npm, Ecosystem::PyPI, Ecosystem::Go, Ecosystem::CratesIo];
 
     /// The OSV ecosystem name, which is also the bucket folder name.
     pub fn as_str(self) -> &'static str {
@@ -167,20 +162,13 @@ mod tests {
             ("ruamel.yaml.clib", "ruamel-yaml-clib"),
             ("  PyYAML ", "pyyaml"),
         ] {
-            assert_eq!(
-                PackageName::new(Ecosystem::PyPI, raw).as_str(),
-                want,
-                "{raw}"
-            );
+            assert_eq!(PackageName::new(Ecosystem::PyPI, raw).as_str(), want, "{raw}");
         }
     }
 
     #[test]
     fn npm_and_go_names_are_kept() {
-        assert_eq!(
-            PackageName::new(Ecosystem::Npm, "@aws-sdk/client-s3").as_str(),
-            "@aws-sdk/client-s3"
-        );
+        assert_eq!(PackageName::new(Ecosystem::Npm, "@aws-sdk/client-s3").as_str(), "@aws-sdk/client-s3");
         assert_eq!(
             PackageName::new(Ecosystem::Go, "github.com/BurntSushi/toml").as_str(),
             "github.com/BurntSushi/toml"

@@ -20,10 +20,7 @@ pub struct OsvError {
 }
 
 fn err(key: impl Into<String>, message: impl Into<String>) -> OsvError {
-    OsvError {
-        key: key.into(),
-        message: message.into(),
-    }
+    OsvError { key: key.into(), message: message.into() }
 }
 
 #[derive(Deserialize)]
@@ -220,21 +217,14 @@ pub struct Severity {
 }
 
 impl Severity {
-    pub const UNKNOWN: Severity = Severity {
-        level: None,
-        score: None,
-        source: SeveritySource::None,
-    };
+    pub const UNKNOWN: Severity = Severity { level: None, score: None, source: SeveritySource::None };
 }
 
 /// Parses and validates one OSV record.
 pub fn parse_record(bytes: &[u8]) -> Result<Advisory, OsvError> {
-    let wire: RecordWire = serde_json::from_slice(bytes)
-        .map_err(|e| err("json", format!("not a valid OSV record: {e}")))?;
-    let id = wire
-        .id
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| err("id", "missing or empty"))?;
+    let wire: RecordWire =
+        serde_json::from_slice(bytes).map_err(|e| err("json", format!("not a valid OSV record: {e}")))?;
+    let id = wire.id.filter(|s| !s.trim().is_empty()).ok_or_else(|| err("id", "missing or empty"))?;
     let modified = parse_time("modified", wire.modified.as_deref())?
         .ok_or_else(|| err("modified", "missing (required by the OSV schema)"))?;
     let published = parse_time("published", wire.published.as_deref()).unwrap_or(None);
@@ -246,8 +236,7 @@ pub fn parse_record(bytes: &[u8]) -> Result<Advisory, OsvError> {
             severity = severity_from_vectors(a.severity.as_deref().unwrap_or_default());
         }
         if severity.level.is_none() {
-            severity =
-                severity_from_labels(a.ecosystem_specific.as_ref(), a.database_specific.as_ref());
+            severity = severity_from_labels(a.ecosystem_specific.as_ref(), a.database_specific.as_ref());
         }
         affected.push(affected_from_wire(i, a)?);
     }
@@ -260,46 +249,31 @@ pub fn parse_record(bytes: &[u8]) -> Result<Advisory, OsvError> {
         published,
         withdrawn,
         aliases: wire.aliases.unwrap_or_default(),
-        summary: wire
-            .summary
-            .or(wire.details.map(|d| first_line(&d)))
-            .unwrap_or_default(),
+        summary: wire.summary.or(wire.details.map(|d| first_line(&d))).unwrap_or_default(),
         severity,
         affected,
     })
 }
 
 fn first_line(text: &str) -> String {
-    text.lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .chars()
-        .take(200)
-        .collect()
+    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().chars().take(200).collect()
 }
 
 /// Parses an RFC 3339 time; `None` when the field is absent.
 pub fn parse_time(key: &str, value: Option<&str>) -> Result<Option<Timestamp>, OsvError> {
     match value {
         None => Ok(None),
-        Some(s) => Timestamp::from_str(s.trim())
-            .map(Some)
-            .map_err(|e| err(key, format!("{s:?} is not an RFC 3339 time: {e}"))),
+        Some(s) => {
+            Timestamp::from_str(s.trim()).map(Some).map_err(|e| err(key, format!("{s:?} is not an RFC 3339 time: {e}")))
+        }
     }
 }
 
 fn affected_from_wire(i: usize, a: AffectedWire) -> Result<Affected, OsvError> {
     let key = format!("affected[{i}]");
-    let package = a
-        .package
-        .ok_or_else(|| err(format!("{key}.package"), "missing"))?;
-    let eco_raw = package
-        .ecosystem
-        .ok_or_else(|| err(format!("{key}.package.ecosystem"), "missing"))?;
-    let name = package
-        .name
-        .ok_or_else(|| err(format!("{key}.package.name"), "missing"))?;
+    let package = a.package.ok_or_else(|| err(format!("{key}.package"), "missing"))?;
+    let eco_raw = package.ecosystem.ok_or_else(|| err(format!("{key}.package.ecosystem"), "missing"))?;
+    let name = package.name.ok_or_else(|| err(format!("{key}.package.name"), "missing"))?;
     let mut ranges = Vec::new();
     for (j, r) in a.ranges.unwrap_or_default().into_iter().enumerate() {
         ranges.push(range_from_wire(&format!("{key}.ranges[{j}]"), r)?);
@@ -318,10 +292,7 @@ fn range_from_wire(key: &str, r: RangeWire) -> Result<Range, OsvError> {
         Some("ECOSYSTEM") => RangeKind::Ecosystem,
         Some("GIT") => RangeKind::Git,
         Some(other) => {
-            return Err(err(
-                format!("{key}.type"),
-                format!("unknown range type {other:?}"),
-            ));
+            return Err(err(format!("{key}.type"), format!("unknown range type {other:?}")));
         }
         None => return Err(err(format!("{key}.type"), "missing")),
     };
@@ -335,33 +306,16 @@ fn range_from_wire(key: &str, r: RangeWire) -> Result<Range, OsvError> {
     Ok(Range { kind, events })
 }
 
-fn event_from_wire(
-    key: &str,
-    obj: serde_json::Map<String, serde_json::Value>,
-) -> Result<Event, OsvError> {
-    let mut known = obj.into_iter().filter(|(k, _)| {
-        matches!(
-            k.as_str(),
-            "introduced" | "fixed" | "last_affected" | "limit"
-        )
-    });
-    let (name, value) = known.next().ok_or_else(|| {
-        err(
-            key,
-            "expected one of introduced, fixed, last_affected, limit",
-        )
-    })?;
+fn event_from_wire(key: &str, obj: serde_json::Map<String, serde_json::Value>) -> Result<Event, OsvError> {
+    let mut known =
+        obj.into_iter().filter(|(k, _)| matches!(k.as_str(), "introduced" | "fixed" | "last_affected" | "limit"));
+    let (name, value) =
+        known.next().ok_or_else(|| err(key, "expected one of introduced, fixed, last_affected, limit"))?;
     if let Some((second, _)) = known.next() {
-        return Err(err(
-            key,
-            format!("has both {name:?} and {second:?}; an event has exactly one"),
-        ));
+        return Err(err(key, format!("has both {name:?} and {second:?}; an event has exactly one")));
     }
     let serde_json::Value::String(value) = value else {
-        return Err(err(
-            format!("{key}.{name}"),
-            format!("expected a string, found {value}"),
-        ));
+        return Err(err(format!("{key}.{name}"), format!("expected a string, found {value}")));
     };
     Ok(match name.as_str() {
         "introduced" => Event::Introduced(value),
@@ -375,55 +329,28 @@ fn severity_from_vectors(entries: &[SeverityWire]) -> Severity {
     let v4 = entries
         .iter()
         .filter(|s| s.kind == "CVSS_V4")
-        .find_map(|s| {
-            cvss::v4::Vector::from_str(s.score.trim())
-                .ok()
-                .map(|v| v.score().value())
-        });
+        .find_map(|s| cvss::v4::Vector::from_str(s.score.trim()).ok().map(|v| v.score().value()));
     if let Some(score) = v4 {
-        return Severity {
-            level: Level::from_score(score),
-            score: Some(score),
-            source: SeveritySource::CvssV4,
-        };
+        return Severity { level: Level::from_score(score), score: Some(score), source: SeveritySource::CvssV4 };
     }
     let v3 = entries
         .iter()
         .filter(|s| s.kind == "CVSS_V3")
-        .find_map(|s| {
-            cvss::v3::Vector::from_str(s.score.trim())
-                .ok()
-                .map(|v| v.base_score().value())
-        });
+        .find_map(|s| cvss::v3::Vector::from_str(s.score.trim()).ok().map(|v| v.base_score().value()));
     if let Some(score) = v3 {
-        return Severity {
-            level: Level::from_score(score),
-            score: Some(score),
-            source: SeveritySource::CvssV3,
-        };
+        return Severity { level: Level::from_score(score), score: Some(score), source: SeveritySource::CvssV3 };
     }
     Severity::UNKNOWN
 }
 
 /// The database's own label: GHSA `database_specific.severity`, Go `ecosystem_specific.severity`.
-fn severity_from_labels(
-    eco_specific: Option<&serde_json::Value>,
-    db_specific: Option<&serde_json::Value>,
-) -> Severity {
+fn severity_from_labels(eco_specific: Option<&serde_json::Value>, db_specific: Option<&serde_json::Value>) -> Severity {
     let label = [eco_specific, db_specific]
         .into_iter()
         .flatten()
-        .find_map(|v| {
-            v.get("severity")
-                .and_then(serde_json::Value::as_str)
-                .and_then(Level::from_label)
-        });
+        .find_map(|v| v.get("severity").and_then(serde_json::Value::as_str).and_then(Level::from_label));
     match label {
-        Some(level) => Severity {
-            level: Some(level),
-            score: None,
-            source: SeveritySource::Database,
-        },
+        Some(level) => Severity { level: Some(level), score: None, source: SeveritySource::Database },
         None => Severity::UNKNOWN,
     }
 }
@@ -444,15 +371,13 @@ mod tests {
         assert_eq!(adv.severity.level, Some(Level::Critical));
         assert_eq!(adv.severity.source, SeveritySource::CvssV3);
         assert_eq!(adv.affected[0].ecosystem, Some(Ecosystem::Npm));
-        assert_eq!(
-            adv.affected[0].ranges[0].events,
-            vec![Event::Introduced("0".into()), Event::Fixed("6.7.3".into())]
-        );
+        assert_eq!(adv.affected[0].ranges[0].events, vec![Event::Introduced("0".into()), Event::Fixed("6.7.3".into())]);
     }
 
     #[test]
     fn falls_back_to_the_database_label() {
-        let rec = br#"{"id":"GO-1","modified":"2024-01-02T03:04:05Z","affected":[{"package":{"ecosystem":"Go","name":"x"},
+        let rec =
+            br#"{"id":"GO-1","modified":"2024-01-02T03:04:05Z","affected":[{"package":{"ecosystem":"Go","name":"x"},
             "ecosystem_specific":{"severity":"MODERATE"}}]}"#;
         let adv = parse_record(rec).unwrap();
         assert_eq!(adv.severity.level, Some(Level::Medium));
@@ -486,7 +411,8 @@ mod tests {
 
     #[test]
     fn withdrawn_is_kept() {
-        let rec = br#"{"id":"MAL-1","modified":"2024-01-02T03:04:05Z","withdrawn":"2024-02-01T00:00:00Z","affected":[]}"#;
+        let rec =
+            br#"{"id":"MAL-1","modified":"2024-01-02T03:04:05Z","withdrawn":"2024-02-01T00:00:00Z","affected":[]}"#;
         assert!(parse_record(rec).unwrap().withdrawn.is_some());
     }
 }

@@ -20,33 +20,20 @@ pub enum StoreError {
     #[error("no advisory database at {0}: run `bundleguard sync` first")]
     Missing(PathBuf),
     #[error("advisory database {path}: {source}")]
-    Sqlite {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Sqlite { path: PathBuf, source: rusqlite::Error },
     #[error(
         "advisory database {path}: schema version {found} is newer than this bundleguard understands ({SCHEMA_VERSION}); upgrade bundleguard"
     )]
     TooNew { path: PathBuf, found: i64 },
     #[error("cannot create the folder for {path}: {source}")]
-    CreateDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    CreateDir { path: PathBuf, source: std::io::Error },
     #[error("advisory database {path}: corrupt index entry for {id}: {detail}")]
-    CorruptEntry {
-        path: PathBuf,
-        id: String,
-        detail: String,
-    },
+    CorruptEntry { path: PathBuf, id: String, detail: String },
 }
 
 /// Where the database lives when neither `--db` nor `BUNDLEGUARD_DB` says: the user's cache dir.
 pub fn default_path() -> PathBuf {
-    dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("bundleguard")
-        .join("advisories.db")
+    dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("bundleguard").join("advisories.db")
 }
 
 /// Per-ecosystem sync bookkeeping.
@@ -88,11 +75,7 @@ pub struct Store {
 }
 
 fn ns(t: Timestamp) -> i64 {
-    i64::try_from(t.as_nanosecond()).unwrap_or(if t.as_second() < 0 {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
+    i64::try_from(t.as_nanosecond()).unwrap_or(if t.as_second() < 0 { i64::MIN } else { i64::MAX })
 }
 
 fn from_ns(v: i64) -> Timestamp {
@@ -103,19 +86,10 @@ impl Store {
     /// Opens (creating if needed) the database for writing, migrating an older schema.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs_err::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: path.to_owned(),
-                source,
-            })?;
+            fs_err::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: path.to_owned(), source })?;
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut store = Store {
-            conn,
-            path: path.to_owned(),
-        };
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { path: path.to_owned(), source })?;
+        let mut store = Store { conn, path: path.to_owned() };
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -127,15 +101,9 @@ impl Store {
             return Err(StoreError::Missing(path.to_owned()));
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn =
-            Connection::open_with_flags(path, flags).map_err(|source| StoreError::Sqlite {
-                path: path.to_owned(),
-                source,
-            })?;
-        let mut store = Store {
-            conn,
-            path: path.to_owned(),
-        };
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|source| StoreError::Sqlite { path: path.to_owned(), source })?;
+        let mut store = Store { conn, path: path.to_owned() };
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -146,10 +114,7 @@ impl Store {
     }
 
     fn sql<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {
-        r.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        })
+        r.map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })
     }
 
     fn configure(&mut self) -> Result<(), StoreError> {
@@ -164,16 +129,11 @@ impl Store {
 
     fn migrate(&mut self) -> Result<(), StoreError> {
         let version: i64 = {
-            let r = self
-                .conn
-                .query_row("PRAGMA user_version", [], |row| row.get(0));
+            let r = self.conn.query_row("PRAGMA user_version", [], |row| row.get(0));
             self.sql(r)?
         };
         if version > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: self.path.clone(),
-                found: version,
-            });
+            return Err(StoreError::TooNew { path: self.path.clone(), found: version });
         }
         if version < 1 {
             let r = self.conn.execute_batch(MIGRATION_1);
@@ -208,14 +168,17 @@ impl Store {
         let mut stmt = self.sql(self.conn.prepare_cached(
             "SELECT a.id, a.modified FROM memberships m JOIN advisories a ON a.id = m.id WHERE m.ecosystem = ?1",
         ))?;
-        let rows = stmt.query_map([eco.as_str()], |row| {
-            Ok((row.get::<_, String>(0)?, from_ns(row.get(1)?)))
-        });
+        let rows = stmt.query_map([eco.as_str()], |row| Ok((row.get::<_, String>(0)?, from_ns(row.get(1)?))));
         let rows = rows.and_then(Iterator::collect::<rusqlite::Result<HashMap<_, _>>>);
-        rows.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        })
+        rows.map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })
+    }
+
+    /// How many records the ecosystem's folder held at the last sync.
+    pub fn record_count(&self, eco: Ecosystem) -> Result<usize, StoreError> {
+        let r = self.conn.query_row("SELECT count(*) FROM memberships WHERE ecosystem = ?1", [eco.as_str()], |row| {
+            row.get::<_, i64>(0)
+        });
+        Ok(usize::try_from(self.sql(r)?).unwrap_or(0))
     }
 
     /// Counts, newest `modified` and last sync per ecosystem (all four, synced or not).
@@ -226,13 +189,7 @@ impl Store {
                 "SELECT count(*), count(a.withdrawn), max(a.modified) FROM memberships m
                  JOIN advisories a ON a.id = m.id WHERE m.ecosystem = ?1",
                 [eco.as_str()],
-                |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, i64>(1)?,
-                        row.get::<_, Option<i64>>(2)?,
-                    ))
-                },
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, Option<i64>>(2)?)),
             );
             let (advisories, withdrawn, newest) = self.sql(counts)?;
             let state = self.sync_state(eco)?;
@@ -251,30 +208,21 @@ impl Store {
 
     /// Every affected entry that names `(eco, name)`, with the id of its advisory; withdrawn
     /// records are left out (they never match).
-    pub fn candidates(
-        &self,
-        eco: Ecosystem,
-        name: &PackageName,
-    ) -> Result<Vec<(String, Affected)>, StoreError> {
-        let mut stmt = self.sql(
-            self.conn
-                .prepare_cached(
-                    "SELECT f.advisory_id, f.entry FROM affected f JOIN advisories a ON a.id = f.advisory_id
-                     WHERE f.ecosystem = ?1 AND f.name = ?2 AND a.withdrawn IS NULL",
-                ),
-        )?;
+    pub fn candidates(&self, eco: Ecosystem, name: &PackageName) -> Result<Vec<(String, Affected)>, StoreError> {
+        let mut stmt = self.sql(self.conn.prepare_cached(
+            "SELECT advisory_id, entry FROM affected WHERE ecosystem = ?1 AND name = ?2 AND withdrawn = 0",
+        ))?;
         let rows = stmt.query_map(params![eco.as_str(), name.as_str()], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
         });
         let rows = self.sql(rows.and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>))?;
         rows.into_iter()
             .map(|(id, entry)| {
-                let mut affected: Affected =
-                    serde_json::from_str(&entry).map_err(|e| StoreError::CorruptEntry {
-                        path: self.path.clone(),
-                        id: id.clone(),
-                        detail: e.to_string(),
-                    })?;
+                let mut affected: Affected = serde_json::from_str(&entry).map_err(|e| StoreError::CorruptEntry {
+                    path: self.path.clone(),
+                    id: id.clone(),
+                    detail: e.to_string(),
+                })?;
                 affected.ecosystem = Some(eco);
                 affected.name = name.as_str().to_owned();
                 Ok((id, affected))
@@ -312,26 +260,15 @@ impl Store {
 
     /// The stored OSV JSON of one advisory.
     pub fn raw(&self, id: &str) -> Result<Option<String>, StoreError> {
-        let r = self
-            .conn
-            .query_row("SELECT raw FROM advisories WHERE id = ?1", [id], |row| {
-                row.get(0)
-            })
-            .optional();
+        let r = self.conn.query_row("SELECT raw FROM advisories WHERE id = ?1", [id], |row| row.get(0)).optional();
         self.sql(r)
     }
 
     /// Starts the one write transaction of a sync.
     pub fn ingest(&mut self) -> Result<Ingest<'_>, StoreError> {
         let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(|source| StoreError::Sqlite {
-                path: path.clone(),
-                source,
-            })?;
-        Ok(Ingest { tx, path })
+        let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { path: path.clone(), source })?;
+        Ok(Ingest { tx, path, may_orphan: false })
     }
 }
 
@@ -340,32 +277,24 @@ impl Store {
 pub struct Ingest<'a> {
     tx: rusqlite::Transaction<'a>,
     path: PathBuf,
+    /// Set when memberships were dropped, so records may be left in no folder.
+    may_orphan: bool,
 }
 
 impl Ingest<'_> {
     fn sql<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {
-        r.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        })
+        r.map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })
     }
 
     /// Forgets which records the ecosystem's folder holds, before a full replacement.
     pub fn clear_ecosystem(&mut self, eco: Ecosystem) -> Result<(), StoreError> {
-        let r = self.tx.execute(
-            "DELETE FROM memberships WHERE ecosystem = ?1",
-            [eco.as_str()],
-        );
+        self.may_orphan = true;
+        let r = self.tx.execute("DELETE FROM memberships WHERE ecosystem = ?1", [eco.as_str()]);
         self.sql(r).map(drop)
     }
 
     /// Inserts or replaces one record, found in `eco`'s folder.
-    pub fn upsert(
-        &mut self,
-        eco: Ecosystem,
-        advisory: &Advisory,
-        raw: &str,
-    ) -> Result<(), StoreError> {
+    pub fn upsert(&mut self, eco: Ecosystem, advisory: &Advisory, raw: &str) -> Result<(), StoreError> {
         let aliases = serde_json::to_string(&advisory.aliases).unwrap_or_else(|_| "[]".into());
         let sev = advisory.severity;
         let r = self.tx.prepare_cached(
@@ -392,10 +321,7 @@ impl Ingest<'_> {
         ]);
         self.sql(r)?;
         drop(stmt);
-        let r = self.tx.execute(
-            "DELETE FROM affected WHERE advisory_id = ?1",
-            [&advisory.id],
-        );
+        let r = self.tx.execute("DELETE FROM affected WHERE advisory_id = ?1", [&advisory.id]);
         self.sql(r)?;
         self.index_affected(advisory)?;
         let r = self.tx.execute(
@@ -407,29 +333,26 @@ impl Ingest<'_> {
 
     fn index_affected(&mut self, advisory: &Advisory) -> Result<(), StoreError> {
         let r = self.tx.prepare_cached(
-            "INSERT INTO affected (ecosystem, name, advisory_id, entry) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO affected (ecosystem, name, advisory_id, position, withdrawn, entry)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         );
         let mut stmt = self.sql(r)?;
-        for affected in &advisory.affected {
+        let withdrawn = advisory.withdrawn.is_some();
+        for (position, affected) in (0i64..).zip(&advisory.affected) {
             let (Some(eco), Some(name)) = (affected.ecosystem, affected.package_name()) else {
                 continue;
             };
             let entry = serde_json::to_string(affected).unwrap_or_else(|_| "{}".into());
-            let r = stmt.execute(params![eco.as_str(), name.as_str(), advisory.id, entry]);
-            r.map_err(|source| StoreError::Sqlite {
-                path: self.path.clone(),
-                source,
-            })?;
+            let r = stmt.execute(params![eco.as_str(), name.as_str(), advisory.id, position, withdrawn, entry]);
+            r.map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
         }
         Ok(())
     }
 
     /// Removes a record from the ecosystem's folder (the bucket no longer lists it).
     pub fn remove(&mut self, eco: Ecosystem, id: &str) -> Result<(), StoreError> {
-        let r = self.tx.execute(
-            "DELETE FROM memberships WHERE ecosystem = ?1 AND id = ?2",
-            params![eco.as_str(), id],
-        );
+        self.may_orphan = true;
+        let r = self.tx.execute("DELETE FROM memberships WHERE ecosystem = ?1 AND id = ?2", params![eco.as_str(), id]);
         self.sql(r).map(drop)
     }
 
@@ -439,22 +362,29 @@ impl Ingest<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(ecosystem) DO UPDATE SET source = excluded.source, csv_etag = excluded.csv_etag,
                zip_etag = excluded.zip_etag, synced_at = excluded.synced_at, malformed = excluded.malformed",
-            params![eco.as_str(), state.source, state.csv_etag, state.zip_etag, state.synced_at.map(ns), state.malformed],
+            params![
+                eco.as_str(),
+                state.source,
+                state.csv_etag,
+                state.zip_etag,
+                state.synced_at.map(ns),
+                state.malformed
+            ],
         );
         self.sql(r).map(drop)
     }
 
     /// Drops records no ecosystem folder lists any more, then commits everything at once.
     pub fn commit(self) -> Result<(), StoreError> {
-        let r = self.tx.execute_batch(
-            "DELETE FROM affected WHERE advisory_id NOT IN (SELECT id FROM memberships);
-             DELETE FROM advisories WHERE id NOT IN (SELECT id FROM memberships);",
-        );
-        self.sql(r)?;
+        if self.may_orphan {
+            let r = self.tx.execute_batch(
+                "DELETE FROM affected WHERE advisory_id NOT IN (SELECT id FROM memberships);
+                 DELETE FROM advisories WHERE id NOT IN (SELECT id FROM memberships);",
+            );
+            self.sql(r)?;
+        }
         let path = self.path;
-        self.tx
-            .commit()
-            .map_err(|source| StoreError::Sqlite { path, source })
+        self.tx.commit().map_err(|source| StoreError::Sqlite { path, source })
     }
 }
 
@@ -481,9 +411,11 @@ CREATE TABLE affected (                 -- one row per affected[] entry of a sca
     ecosystem TEXT NOT NULL,
     name TEXT NOT NULL,                 -- normalized package name
     advisory_id TEXT NOT NULL,
-    entry TEXT NOT NULL                 -- compact JSON of its ranges and versions
-);
-CREATE INDEX affected_by_package ON affected (ecosystem, name);
+    position INTEGER NOT NULL,          -- index in the record's affected[] list
+    withdrawn INTEGER NOT NULL,         -- copied from the record: withdrawn entries never match
+    entry TEXT NOT NULL,                -- compact JSON of its ranges and versions
+    PRIMARY KEY (ecosystem, name, advisory_id, position)
+) WITHOUT ROWID;                        -- clustered by package: one seek per lookup
 CREATE INDEX affected_by_advisory ON affected (advisory_id);
 CREATE TABLE sync_state (
     ecosystem TEXT PRIMARY KEY NOT NULL,

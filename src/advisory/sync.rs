@@ -34,11 +34,7 @@ pub enum SyncError {
     #[error("{url}: corrupt or truncated download, nothing ingested: {detail}")]
     Corrupt { url: String, detail: String },
     #[error("{url}:{line}: {message}")]
-    Csv {
-        url: String,
-        line: usize,
-        message: String,
-    },
+    Csv { url: String, line: usize, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -46,21 +42,14 @@ pub enum SyncError {
 /// Where records come from: an HTTP(S) base URL or a local folder with the bucket layout.
 #[derive(Debug, Clone)]
 pub enum Source {
-    Http {
-        base: String,
-        client: reqwest::blocking::Client,
-        retry_base: Duration,
-    },
+    Http { base: String, client: reqwest::blocking::Client, retry_base: Duration },
     Dir(PathBuf),
 }
 
 /// What a conditional fetch returned.
 enum Fetched {
     NotModified,
-    Body {
-        bytes: Vec<u8>,
-        etag: Option<String>,
-    },
+    Body { bytes: Vec<u8>, etag: Option<String> },
     NotFound,
 }
 
@@ -70,10 +59,7 @@ impl Source {
         if spec.starts_with("http://") || spec.starts_with("https://") {
             Ok(Source::Http {
                 base: spec.trim_end_matches('/').to_owned(),
-                client: http_client().map_err(|message| SyncError::Fetch {
-                    url: spec.to_owned(),
-                    message,
-                })?,
+                client: http_client().map_err(|message| SyncError::Fetch { url: spec.to_owned(), message })?,
                 retry_base: Duration::from_millis(250),
             })
         } else {
@@ -106,25 +92,16 @@ impl Source {
         }
     }
 
-    fn fetch(
-        &self,
-        rel: &str,
-        etag: Option<&str>,
-        progress: &dyn Fn(u64, Option<u64>),
-    ) -> Result<Fetched, SyncError> {
+    fn fetch(&self, rel: &str, etag: Option<&str>, progress: &dyn Fn(u64, Option<u64>)) -> Result<Fetched, SyncError> {
         match self {
-            Source::Http {
-                client, retry_base, ..
-            } => fetch_http(client, *retry_base, &self.url(rel), etag, progress),
+            Source::Http { client, retry_base, .. } => fetch_http(client, *retry_base, &self.url(rel), etag, progress),
             Source::Dir(dir) => fetch_file(&dir.join(rel), etag),
         }
     }
 }
 
 fn http_client() -> Result<reqwest::blocking::Client, String> {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
+    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -156,18 +133,12 @@ fn fetch_http(
         match fetch_http_once(client, url, etag, progress) {
             Ok(fetched) => return Ok(fetched),
             Err(Attempt::Fatal(message)) => {
-                return Err(SyncError::Fetch {
-                    url: url.to_owned(),
-                    message,
-                });
+                return Err(SyncError::Fetch { url: url.to_owned(), message });
             }
             Err(Attempt::Retry(message)) => last_error = message,
         }
     }
-    Err(SyncError::Fetch {
-        url: url.to_owned(),
-        message: format!("{last_error} (gave up after {ATTEMPTS} attempts)"),
-    })
+    Err(SyncError::Fetch { url: url.to_owned(), message: format!("{last_error} (gave up after {ATTEMPTS} attempts)") })
 }
 
 enum Attempt {
@@ -185,9 +156,7 @@ fn fetch_http_once(
     if let Some(tag) = etag {
         request = request.header(reqwest::header::IF_NONE_MATCH, tag);
     }
-    let response = request
-        .send()
-        .map_err(|e| Attempt::Retry(format!("request failed: {e}")))?;
+    let response = request.send().map_err(|e| Attempt::Retry(format!("request failed: {e}")))?;
     let status = response.status();
     if status == reqwest::StatusCode::NOT_MODIFIED {
         return Ok(Fetched::NotModified);
@@ -201,29 +170,16 @@ fn fetch_http_once(
     if !status.is_success() {
         return Err(Attempt::Fatal(format!("server answered {status}")));
     }
-    let new_etag = response
-        .headers()
-        .get(reqwest::header::ETAG)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let new_etag = response.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let expected = response.content_length();
     if expected.is_some_and(|n| n > MAX_DOWNLOAD) {
-        return Err(Attempt::Fatal(format!(
-            "refusing a download of {} bytes",
-            expected.unwrap_or(0)
-        )));
+        return Err(Attempt::Fatal(format!("refusing a download of {} bytes", expected.unwrap_or(0))));
     }
     let bytes = read_capped(response, expected, progress).map_err(Attempt::Retry)?;
     if let Some(n) = expected.filter(|&n| n != bytes.len() as u64) {
-        return Err(Attempt::Retry(format!(
-            "download ended early: {} of {n} bytes",
-            bytes.len()
-        )));
+        return Err(Attempt::Retry(format!("download ended early: {} of {n} bytes", bytes.len())));
     }
-    Ok(Fetched::Body {
-        bytes,
-        etag: new_etag,
-    })
+    Ok(Fetched::Body { bytes, etag: new_etag })
 }
 
 fn read_capped(
@@ -231,13 +187,11 @@ fn read_capped(
     expected: Option<u64>,
     progress: &dyn Fn(u64, Option<u64>),
 ) -> Result<Vec<u8>, String> {
-    let mut bytes =
-        Vec::with_capacity(usize::try_from(expected.unwrap_or(0).min(MAX_DOWNLOAD)).unwrap_or(0));
+    let mut bytes = Vec::with_capacity(usize::try_from(expected.unwrap_or(0).min(MAX_DOWNLOAD)).unwrap_or(0));
     let mut chunk = vec![0u8; 256 * 1024];
     loop {
-        let n = reader
-            .read(&mut chunk)
-            .map_err(|e| format!("download interrupted after {} bytes: {e}", bytes.len()))?;
+        let n =
+            reader.read(&mut chunk).map_err(|e| format!("download interrupted after {} bytes: {e}", bytes.len()))?;
         if n == 0 {
             return Ok(bytes);
         }
@@ -255,60 +209,30 @@ fn fetch_file(path: &std::path::Path, etag: Option<&str>) -> Result<Fetched, Syn
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Fetched::NotFound),
         Err(e) => {
-            return Err(SyncError::Fetch {
-                url: path.display().to_string(),
-                message: e.to_string(),
-            });
+            return Err(SyncError::Fetch { url: path.display().to_string(), message: e.to_string() });
         }
     };
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .unwrap_or_default();
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
     let tag = format!("\"{}-{}\"", meta.len(), mtime.as_nanos());
     if etag == Some(tag.as_str()) {
         return Ok(Fetched::NotModified);
     }
     if meta.len() > MAX_DOWNLOAD {
-        return Err(SyncError::Fetch {
-            url: path.display().to_string(),
-            message: "file too large".into(),
-        });
+        return Err(SyncError::Fetch { url: path.display().to_string(), message: "file too large".into() });
     }
-    let bytes = fs_err::read(path).map_err(|e| SyncError::Fetch {
-        url: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    Ok(Fetched::Body {
-        bytes,
-        etag: Some(tag),
-    })
+    let bytes =
+        fs_err::read(path).map_err(|e| SyncError::Fetch { url: path.display().to_string(), message: e.to_string() })?;
+    Ok(Fetched::Body { bytes, etag: Some(tag) })
 }
 
 /// Progress and log events, rendered by the CLI (bars on a terminal, lines in CI).
 #[derive(Debug, Clone)]
 pub enum Event<'a> {
-    Checking {
-        ecosystem: Ecosystem,
-    },
-    Downloading {
-        ecosystem: Ecosystem,
-        what: &'a str,
-        done: u64,
-        total: Option<u64>,
-    },
-    Parsing {
-        ecosystem: Ecosystem,
-        records: usize,
-    },
-    UpToDate {
-        ecosystem: Ecosystem,
-    },
-    Planned {
-        ecosystem: Ecosystem,
-        plan: &'a str,
-    },
+    Checking { ecosystem: Ecosystem },
+    Downloading { ecosystem: Ecosystem, what: &'a str, done: u64, total: Option<u64> },
+    Parsing { ecosystem: Ecosystem, records: usize },
+    UpToDate { ecosystem: Ecosystem },
+    Planned { ecosystem: Ecosystem, plan: &'a str },
     Writing,
 }
 
@@ -410,10 +334,7 @@ pub fn sync(
         ingest.set_state(plan.ecosystem, &plan.state)?;
     }
     ingest.commit()?;
-    Ok(SyncReport {
-        source: source.describe(),
-        ecosystems: plans.into_iter().map(Plan::into_report).collect(),
-    })
+    Ok(SyncReport { source: source.describe(), ecosystems: plans.into_iter().map(Plan::into_report).collect() })
 }
 
 impl Plan {
@@ -429,33 +350,17 @@ impl Plan {
     }
 }
 
-fn plan_ecosystem(
-    store: &Store,
-    source: &Source,
-    eco: Ecosystem,
-    observer: &dyn Observer,
-) -> Result<Plan, SyncError> {
-    let previous = store
-        .sync_state(eco)?
-        .filter(|s| s.source == source.describe());
+fn plan_ecosystem(store: &Store, source: &Source, eco: Ecosystem, observer: &dyn Observer) -> Result<Plan, SyncError> {
+    let previous = store.sync_state(eco)?.filter(|s| s.source == source.describe());
     let csv_rel = format!("{}/modified_id.csv", eco.as_str());
     let csv_etag = previous.as_ref().and_then(|s| s.csv_etag.as_deref());
-    let progress = |done, total| {
-        observer.event(&Event::Downloading {
-            ecosystem: eco,
-            what: "modified_id.csv",
-            done,
-            total,
-        })
-    };
+    let progress =
+        |done, total| observer.event(&Event::Downloading { ecosystem: eco, what: "modified_id.csv", done, total });
     let (csv_bytes, new_csv_etag) = match source.fetch(&csv_rel, csv_etag, &progress)? {
         Fetched::NotModified => {
             observer.event(&Event::UpToDate { ecosystem: eco });
-            let state = SyncState {
-                synced_at: Some(Timestamp::now()),
-                ..previous.unwrap_or_default()
-            };
-            let total = store.known_records(eco)?.len();
+            let state = SyncState { synced_at: Some(Timestamp::now()), ..previous.unwrap_or_default() };
+            let total = store.record_count(eco)?;
             return Ok(Plan::up_to_date(eco, state, total));
         }
         Fetched::NotFound => return Err(not_found(source, &csv_rel)),
@@ -463,17 +368,10 @@ fn plan_ecosystem(
     };
     let listed = parse_modified_csv(&source.url(&csv_rel), &csv_bytes)?;
     let known = store.known_records(eco)?;
-    let changed: Vec<&str> = listed
-        .iter()
-        .filter(|(id, modified)| known.get(*id) != Some(modified))
-        .map(|(id, _)| id.as_str())
-        .collect();
+    let changed: Vec<&str> =
+        listed.iter().filter(|(id, modified)| known.get(*id) != Some(modified)).map(|(id, _)| id.as_str()).collect();
     let listed_ids: HashSet<&str> = listed.keys().map(String::as_str).collect();
-    let mut removed: Vec<String> = known
-        .keys()
-        .filter(|id| !listed_ids.contains(id.as_str()))
-        .cloned()
-        .collect();
+    let mut removed: Vec<String> = known.keys().filter(|id| !listed_ids.contains(id.as_str())).cloned().collect();
     removed.sort();
     let state = SyncState {
         source: source.describe(),
@@ -482,8 +380,7 @@ fn plan_ecosystem(
         synced_at: Some(Timestamp::now()),
         malformed: 0,
     };
-    let incremental =
-        previous.is_some() && changed.len() <= MAX_INDIVIDUAL_FETCHES.min(known.len() / 5 + 1);
+    let incremental = previous.is_some() && changed.len() <= MAX_INDIVIDUAL_FETCHES.min(known.len() / 5 + 1);
     if changed.is_empty() && removed.is_empty() && previous.is_some() {
         observer.event(&Event::UpToDate { ecosystem: eco });
         let malformed = previous.as_ref().map_or(0, |s| s.malformed);
@@ -493,26 +390,12 @@ fn plan_ecosystem(
         });
     }
     if incremental {
-        observer.event(&Event::Planned {
-            ecosystem: eco,
-            plan: "incremental",
-        });
-        if let Some(plan) = fetch_records(
-            source,
-            eco,
-            &changed,
-            removed,
-            state.clone(),
-            listed.len(),
-            observer,
-        )? {
+        observer.event(&Event::Planned { ecosystem: eco, plan: "incremental" });
+        if let Some(plan) = fetch_records(source, eco, &changed, removed, state.clone(), listed.len(), observer)? {
             return Ok(plan);
         }
     }
-    observer.event(&Event::Planned {
-        ecosystem: eco,
-        plan: "full",
-    });
+    observer.event(&Event::Planned { ecosystem: eco, plan: "full" });
     full_plan(source, eco, state, observer)
 }
 
@@ -565,10 +448,7 @@ fn fetch_records(
             None => return Ok(None),
         }
     }
-    observer.event(&Event::Parsing {
-        ecosystem: eco,
-        records: bodies.len(),
-    });
+    observer.event(&Event::Parsing { ecosystem: eco, records: bodies.len() });
     let (records, malformed) = parse_bodies(bodies);
     state.malformed = i64::try_from(malformed.len()).unwrap_or(i64::MAX);
     Ok(Some(Plan {
@@ -599,24 +479,14 @@ fn full_plan(
     observer: &dyn Observer,
 ) -> Result<Plan, SyncError> {
     let rel = format!("{}/all.zip", eco.as_str());
-    let progress = |done, total| {
-        observer.event(&Event::Downloading {
-            ecosystem: eco,
-            what: "all.zip",
-            done,
-            total,
-        })
-    };
+    let progress = |done, total| observer.event(&Event::Downloading { ecosystem: eco, what: "all.zip", done, total });
     let (zip, etag) = match source.fetch(&rel, None, &progress)? {
         Fetched::Body { bytes, etag } => (bytes, etag),
         Fetched::NotFound | Fetched::NotModified => return Err(not_found(source, &rel)),
     };
     let entries = read_zip(&source.url(&rel), &zip)?;
     drop(zip);
-    observer.event(&Event::Parsing {
-        ecosystem: eco,
-        records: entries.len(),
-    });
+    observer.event(&Event::Parsing { ecosystem: eco, records: entries.len() });
     let (records, malformed) = parse_bodies(entries);
     state.zip_etag = etag;
     state.malformed = i64::try_from(malformed.len()).unwrap_or(i64::MAX);
@@ -636,25 +506,16 @@ fn full_plan(
 /// Decompresses every `*.json` entry, in parallel. Any unreadable entry (bad CRC, truncated
 /// data) rejects the whole zip: a corrupt download is never half-ingested.
 fn read_zip(url: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SyncError> {
-    let corrupt = |detail: String| SyncError::Corrupt {
-        url: url.to_owned(),
-        detail,
-    };
-    let archive =
-        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
+    let corrupt = |detail: String| SyncError::Corrupt { url: url.to_owned(), detail };
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
     let count = archive.len();
     (0..count)
         .into_par_iter()
         .map_init(
             || archive.clone(),
             |archive, i| {
-                let mut file = archive
-                    .by_index(i)
-                    .map_err(|e| corrupt(format!("entry {i}: {e}")))?;
-                let name = file
-                    .name()
-                    .map_err(|e| corrupt(format!("entry {i}: {e}")))?
-                    .into_owned();
+                let mut file = archive.by_index(i).map_err(|e| corrupt(format!("entry {i}: {e}")))?;
+                let name = file.name().map_err(|e| corrupt(format!("entry {i}: {e}")))?.into_owned();
                 if !name.ends_with(".json") || file.is_dir() {
                     return Ok(None);
                 }
@@ -665,10 +526,7 @@ fn read_zip(url: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SyncError
                     )));
                 }
                 let mut data = Vec::with_capacity(usize::try_from(file.size()).unwrap_or(0));
-                (&mut file)
-                    .take(MAX_RECORD + 1)
-                    .read_to_end(&mut data)
-                    .map_err(|e| corrupt(format!("{name}: {e}")))?;
+                (&mut file).take(MAX_RECORD + 1).read_to_end(&mut data).map_err(|e| corrupt(format!("{name}: {e}")))?;
                 Ok(Some((name, data)))
             },
         )
@@ -681,14 +539,9 @@ fn parse_bodies(bodies: Vec<(String, Vec<u8>)>) -> (Vec<(Advisory, String)>, Vec
     let parsed: Vec<Result<(Advisory, String), Malformed>> = bodies
         .into_par_iter()
         .map(|(file, bytes)| {
-            let advisory = osv::parse_record(&bytes).map_err(|e| Malformed {
-                file: file.clone(),
-                error: e.to_string(),
-            })?;
-            let raw = String::from_utf8(bytes).map_err(|_| Malformed {
-                file,
-                error: "not UTF-8".into(),
-            })?;
+            let advisory =
+                osv::parse_record(&bytes).map_err(|e| Malformed { file: file.clone(), error: e.to_string() })?;
+            let raw = String::from_utf8(bytes).map_err(|_| Malformed { file, error: "not UTF-8".into() })?;
             Ok((advisory, raw))
         })
         .collect();
@@ -707,10 +560,7 @@ fn parse_bodies(bodies: Vec<(String, Vec<u8>)>) -> (Vec<(Advisory, String)>, Vec
 
 /// Parses `modified_id.csv`: `<RFC 3339 time>,<ID>` per line, LF or CRLF, newest first (by
 /// string, so not strictly by time). Times are compared parsed, never as strings.
-pub fn parse_modified_csv(
-    url: &str,
-    bytes: &[u8],
-) -> Result<HashMap<String, Timestamp>, SyncError> {
+pub fn parse_modified_csv(url: &str, bytes: &[u8]) -> Result<HashMap<String, Timestamp>, SyncError> {
     let text = std::str::from_utf8(bytes).map_err(|e| SyncError::Csv {
         url: url.to_owned(),
         line: 0,
@@ -722,17 +572,10 @@ pub fn parse_modified_csv(
         if line.is_empty() {
             continue;
         }
-        let csv_error = |message: String| SyncError::Csv {
-            url: url.to_owned(),
-            line: n + 1,
-            message,
-        };
-        let (time, id) = line
-            .split_once(',')
-            .ok_or_else(|| csv_error(format!("expected `<modified>,<id>`, found {line:?}")))?;
-        let modified = osv::parse_time("modified", Some(time))
-            .map_err(|e| csv_error(e.message))?
-            .unwrap_or_default();
+        let csv_error = |message: String| SyncError::Csv { url: url.to_owned(), line: n + 1, message };
+        let (time, id) =
+            line.split_once(',').ok_or_else(|| csv_error(format!("expected `<modified>,<id>`, found {line:?}")))?;
+        let modified = osv::parse_time("modified", Some(time)).map_err(|e| csv_error(e.message))?.unwrap_or_default();
         let id = id.rsplit('/').next().unwrap_or(id).trim();
         if id.is_empty() {
             return Err(csv_error("empty id".into()));
@@ -757,18 +600,10 @@ mod tests {
 
     #[test]
     fn csv_errors_name_the_line() {
-        let err = parse_modified_csv("u/modified_id.csv", b"2024-10-08T19:19:01Z,A\nnot a row\n")
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "u/modified_id.csv:2: expected `<modified>,<id>`, found \"not a row\""
-        );
+        let err = parse_modified_csv("u/modified_id.csv", b"2024-10-08T19:19:01Z,A\nnot a row\n").unwrap_err();
+        assert_eq!(err.to_string(), "u/modified_id.csv:2: expected `<modified>,<id>`, found \"not a row\"");
         let err = parse_modified_csv("u", b"2024-13-08T19:19:01Z,A\n").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("u:1: \"2024-13-08T19:19:01Z\" is not an RFC 3339 time"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("u:1: \"2024-13-08T19:19:01Z\" is not an RFC 3339 time"), "{err}");
     }
 
     #[test]

@@ -28,9 +28,7 @@ pub struct StatusArgs {
 pub fn parse_age(s: &str) -> Result<SignedDuration, String> {
     let s = s.trim();
     let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = digits
-        .parse()
-        .map_err(|_| format!("{s:?}: expected a number with m, h or d, such as 7d"))?;
+    let n: i64 = digits.parse().map_err(|_| format!("{s:?}: expected a number with m, h or d, such as 7d"))?;
     let secs = match unit {
         "m" => 60,
         "" | "h" => 3600,
@@ -45,10 +43,7 @@ pub fn run(db: &Path, cmd: &DbCommand) -> anyhow::Result<Outcome> {
     let store = Store::open_existing(db)?;
     let status = store.status()?;
     let now = Timestamp::now();
-    let stale: Vec<String> = status
-        .iter()
-        .filter_map(|s| staleness(s, now, args.max_age))
-        .collect();
+    let stale: Vec<String> = status.iter().filter_map(|s| staleness(s, now, args.max_age)).collect();
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {

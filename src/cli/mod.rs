@@ -22,11 +22,7 @@ pub enum Outcome {
 }
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "bundleguard",
-    version,
-    about = "Guards serverless deploys against dependency supply-chain risk"
-)]
+#[command(name = "bundleguard", version, about = "Guards serverless deploys against dependency supply-chain risk")]
 pub struct Cli {
     /// The advisory database file [default: <user cache dir>/bundleguard/advisories.db].
     #[arg(long, global = true, env = "BUNDLEGUARD_DB", value_name = "FILE")]
@@ -82,15 +78,7 @@ pub enum Format {
 /// Makes text from advisories and package names safe for a terminal: control characters
 /// (escape sequences, carriage returns) are shown escaped, never interpreted.
 pub fn terminal_safe(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    text.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
 }
 
 /// Formats a timestamp as RFC 3339 in UTC, seconds precision.

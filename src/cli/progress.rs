@@ -17,12 +17,8 @@ pub struct SyncProgress {
 
 impl SyncProgress {
     pub fn new(quiet: bool) -> SyncProgress {
-        let bars = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            (
-                MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
-                Mutex::new(HashMap::new()),
-            )
-        });
+        let bars = (!quiet && std::io::stderr().is_terminal())
+            .then(|| (MultiProgress::with_draw_target(ProgressDrawTarget::stderr()), Mutex::new(HashMap::new())));
         SyncProgress { bars, quiet }
     }
 
@@ -35,10 +31,7 @@ impl SyncProgress {
                 let _ = multi.println(line);
             }
             None => {
-                #[expect(
-                    clippy::print_stderr,
-                    reason = "progress lines go to stderr in CI logs"
-                )]
+                #[expect(clippy::print_stderr, reason = "progress lines go to stderr in CI logs")]
                 {
                     eprintln!("{line}");
                 }
@@ -53,10 +46,9 @@ impl SyncProgress {
         let Ok(mut bars) = bars.lock() else { return };
         let bar = bars.entry(eco).or_insert_with(|| {
             let bar = multi.add(ProgressBar::new(total.unwrap_or(0)));
-            let style = ProgressStyle::with_template(
-                "{prefix:>10} {msg:16} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style =
+                ProgressStyle::with_template("{prefix:>10} {msg:16} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style.progress_chars("=> "));
             bar.set_prefix(eco.as_str());
             bar
@@ -80,18 +72,9 @@ impl SyncProgress {
 impl Observer for SyncProgress {
     fn event(&self, event: &Event<'_>) {
         match event {
-            Event::Checking { ecosystem } => {
-                self.log(&format!("{ecosystem}: checking for changes"))
-            }
-            Event::Downloading {
-                ecosystem,
-                what,
-                done,
-                total,
-            } => self.bar(*ecosystem, what, *done, *total),
-            Event::Parsing { ecosystem, records } => {
-                self.log(&format!("{ecosystem}: parsing {records} records"))
-            }
+            Event::Checking { ecosystem } => self.log(&format!("{ecosystem}: checking for changes")),
+            Event::Downloading { ecosystem, what, done, total } => self.bar(*ecosystem, what, *done, *total),
+            Event::Parsing { ecosystem, records } => self.log(&format!("{ecosystem}: parsing {records} records")),
             Event::UpToDate { ecosystem } => self.log(&format!("{ecosystem}: up to date")),
             Event::Planned { ecosystem, plan } => self.log(&format!("{ecosystem}: {plan} sync")),
             Event::Writing => self.log("writing the database"),

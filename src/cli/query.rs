@@ -31,17 +31,11 @@ pub fn run(db: &Path, args: &QueryArgs) -> anyhow::Result<Outcome> {
         name: PackageName::new(args.ecosystem, &args.name),
         version: args.version.trim().to_owned(),
     };
-    let result = matcher::match_packages(&store, std::slice::from_ref(&query))?
-        .pop()
-        .unwrap_or_default();
+    let result = matcher::match_packages(&store, std::slice::from_ref(&query))?.pop().unwrap_or_default();
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let doc: Vec<_> = result
-                .vulnerabilities
-                .iter()
-                .map(vulnerability_json)
-                .collect();
+            let doc: Vec<_> = result.vulnerabilities.iter().map(vulnerability_json).collect();
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Table => {
@@ -62,25 +56,12 @@ pub fn run(db: &Path, args: &QueryArgs) -> anyhow::Result<Outcome> {
 
 fn write_vulnerability(out: &mut dyn Write, v: &Vulnerability) -> std::io::Result<()> {
     let severity = v.severity.level.map_or("unknown", |l| l.as_str());
-    let score = v
-        .severity
-        .score
-        .map(|s| format!(" {s:.1}"))
-        .unwrap_or_default();
-    writeln!(
-        out,
-        "{} [{severity}{score}] {}",
-        terminal_safe(&v.id),
-        terminal_safe(&v.summary)
-    )?;
+    let score = v.severity.score.map(|s| format!(" {s:.1}")).unwrap_or_default();
+    writeln!(out, "{} [{severity}{score}] {}", terminal_safe(&v.id), terminal_safe(&v.summary))?;
     if !v.aliases.is_empty() {
         writeln!(out, "    aliases: {}", terminal_safe(&v.aliases.join(", ")))?;
     }
-    let fixed = if v.fixed.is_empty() {
-        "no fixed version known".to_owned()
-    } else {
-        v.fixed.join(", ")
-    };
+    let fixed = if v.fixed.is_empty() { "no fixed version known".to_owned() } else { v.fixed.join(", ") };
     writeln!(out, "    fixed in: {}", terminal_safe(&fixed))?;
     for note in &v.notes {
         writeln!(out, "    note: {}", terminal_safe(note))?;

@@ -30,35 +30,22 @@ pub struct SyncArgs {
 }
 
 pub fn parse_ecosystem(s: &str) -> Result<Ecosystem, String> {
-    Ecosystem::from_name(s)
-        .ok_or_else(|| format!("unknown ecosystem {s:?}: expected npm, PyPI, Go or crates.io"))
+    Ecosystem::from_name(s).ok_or_else(|| format!("unknown ecosystem {s:?}: expected npm, PyPI, Go or crates.io"))
 }
 
 pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
-    let ecosystems = if args.ecosystems.is_empty() {
-        Ecosystem::ALL.to_vec()
-    } else {
-        dedup(&args.ecosystems)
-    };
+    let ecosystems = if args.ecosystems.is_empty() { Ecosystem::ALL.to_vec() } else { dedup(&args.ecosystems) };
     let source = Source::parse(&args.source)?;
     let mut store = Store::open(db)?;
     let progress = SyncProgress::new(args.quiet);
     let report = sync::sync(&mut store, &source, &ecosystems, &progress);
     progress.finish();
-    let report = report.with_context(|| {
-        format!(
-            "sync from {} failed; the database was left as it was",
-            source.describe()
-        )
-    })?;
+    let report =
+        report.with_context(|| format!("sync from {} failed; the database was left as it was", source.describe()))?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => write_table(&mut out, &report)?,
-        Format::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&report_json(&report))?
-        )?,
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report_json(&report))?)?,
     }
     Ok(Outcome::Pass)
 }
@@ -84,12 +71,7 @@ fn write_table(out: &mut dyn Write, report: &SyncReport) -> std::io::Result<()> 
             eco.malformed.len()
         )?;
         for bad in &eco.malformed {
-            writeln!(
-                out,
-                "    skipped {}: {}",
-                super::terminal_safe(&bad.file),
-                super::terminal_safe(&bad.error)
-            )?;
+            writeln!(out, "    skipped {}: {}", super::terminal_safe(&bad.file), super::terminal_safe(&bad.error))?;
         }
     }
     Ok(())

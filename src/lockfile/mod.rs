@@ -68,11 +68,7 @@ impl fmt::Display for LockfileError {
 
 impl LockfileError {
     pub fn new(path: &Path, location: Option<String>, message: impl Into<String>) -> LockfileError {
-        LockfileError {
-            path: path.to_owned(),
-            location,
-            message: message.into(),
-        }
+        LockfileError { path: path.to_owned(), location, message: message.into() }
     }
 }
 
@@ -103,9 +99,7 @@ mod yarn;
 /// Parses one lockfile's bytes. Pure: sibling files come through `input.read_sibling`.
 pub fn parse(format: LockfileFormat, input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     match format {
-        LockfileFormat::NpmPackageLock | LockfileFormat::NpmShrinkwrap => {
-            npm::parse_package_lock(input)
-        }
+        LockfileFormat::NpmPackageLock | LockfileFormat::NpmShrinkwrap => npm::parse_package_lock(input),
         LockfileFormat::YarnLock => yarn::parse(input),
         LockfileFormat::PnpmLock => pnpm::parse(input),
         LockfileFormat::Requirements => python::parse_requirements(input),

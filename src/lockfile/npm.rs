@@ -3,9 +3,5 @@
 use super::{LockfileError, ParseInput, Parsed};
 
 pub(crate) fn parse_package_lock(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
-    Err(LockfileError::new(
-        input.path,
-        None,
-        "this format is not supported yet",
-    ))
+    Err(LockfileError::new(input.path, None, "this format is not supported yet"))
 }

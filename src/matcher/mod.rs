@@ -53,21 +53,11 @@ struct Hit {
 }
 
 /// Matches every query against the store. Withdrawn records never match.
-pub fn match_packages(
-    store: &Store,
-    queries: &[PackageQuery],
-) -> Result<Vec<PackageMatches>, StoreError> {
+pub fn match_packages(store: &Store, queries: &[PackageQuery]) -> Result<Vec<PackageMatches>, StoreError> {
     let candidates = load_candidates(store, queries)?;
     let hits: Vec<(Vec<Hit>, Option<String>)> = queries
         .par_iter()
-        .map(|q| {
-            evaluate_query(
-                q,
-                candidates
-                    .get(&(q.ecosystem, q.name.clone()))
-                    .map_or(&[], Vec::as_slice),
-            )
-        })
+        .map(|q| evaluate_query(q, candidates.get(&(q.ecosystem, q.name.clone())).map_or(&[], Vec::as_slice)))
         .collect();
     let mut metas: HashMap<String, AdvisoryMeta> = HashMap::new();
     for (package_hits, _) in &hits {
@@ -92,21 +82,16 @@ pub fn match_packages(
 type Candidates = HashMap<(Ecosystem, PackageName), Vec<(String, Affected)>>;
 
 fn load_candidates(store: &Store, queries: &[PackageQuery]) -> Result<Candidates, StoreError> {
-    let mut out: Candidates = HashMap::new();
-    for q in queries {
-        let key = (q.ecosystem, q.name.clone());
-        if !out.contains_key(&key) {
-            let found = store.candidates(q.ecosystem, &q.name)?;
-            out.insert(key, found);
-        }
+    // Looked up in key order, so consecutive lookups touch neighbouring pages of the index.
+    let keys: BTreeSet<(Ecosystem, &PackageName)> = queries.iter().map(|q| (q.ecosystem, &q.name)).collect();
+    let mut out: Candidates = HashMap::with_capacity(keys.len());
+    for (eco, name) in keys {
+        out.insert((eco, name.clone()), store.candidates(eco, name)?);
     }
     Ok(out)
 }
 
-fn evaluate_query(
-    q: &PackageQuery,
-    candidates: &[(String, Affected)],
-) -> (Vec<Hit>, Option<String>) {
+fn evaluate_query(q: &PackageQuery, candidates: &[(String, Affected)]) -> (Vec<Hit>, Option<String>) {
     let parsed = Version::parse(q.ecosystem, &q.version);
     let warning = parsed.as_ref().err().map(ToString::to_string);
     let version = parsed.ok();
@@ -121,26 +106,15 @@ fn evaluate_query(
                 hit.fixed.extend(eval.fixed);
                 hit.unreadable.extend(eval.unreadable_bounds);
             }
-            None => hits.push(Hit {
-                id: id.clone(),
-                fixed: eval.fixed,
-                unreadable: eval.unreadable_bounds,
-            }),
+            None => hits.push(Hit { id: id.clone(), fixed: eval.fixed, unreadable: eval.unreadable_bounds }),
         }
     }
     (hits, warning)
 }
 
 /// Groups records whose id/alias sets overlap into one vulnerability.
-fn group_aliases(
-    q: &PackageQuery,
-    hits: &[Hit],
-    metas: &HashMap<String, AdvisoryMeta>,
-) -> Vec<Vulnerability> {
-    let hits: Vec<(&Hit, &AdvisoryMeta)> = hits
-        .iter()
-        .filter_map(|h| metas.get(&h.id).map(|m| (h, m)))
-        .collect();
+fn group_aliases(q: &PackageQuery, hits: &[Hit], metas: &HashMap<String, AdvisoryMeta>) -> Vec<Vulnerability> {
+    let hits: Vec<(&Hit, &AdvisoryMeta)> = hits.iter().filter_map(|h| metas.get(&h.id).map(|m| (h, m))).collect();
     let mut group_of: Vec<usize> = (0..hits.len()).collect();
     for i in 0..hits.len() {
         for j in (i + 1)..hits.len() {
@@ -157,19 +131,9 @@ fn group_aliases(
     }
     let mut out: Vec<Vulnerability> = groups
         .into_values()
-        .map(|members| {
-            merge_group(
-                q.ecosystem,
-                &members.iter().map(|&i| hits[i]).collect::<Vec<_>>(),
-            )
-        })
+        .map(|members| merge_group(q.ecosystem, &members.iter().map(|&i| hits[i]).collect::<Vec<_>>()))
         .collect();
-    out.sort_by(|a, b| {
-        b.severity
-            .level
-            .cmp(&a.severity.level)
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    out.sort_by(|a, b| b.severity.level.cmp(&a.severity.level).then_with(|| a.id.cmp(&b.id)));
     out
 }
 
@@ -182,23 +146,15 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
 }
 
 fn same_vulnerability(a: &AdvisoryMeta, b: &AdvisoryMeta) -> bool {
-    let ids_a: BTreeSet<&str> = std::iter::once(a.id.as_str())
-        .chain(a.aliases.iter().map(String::as_str))
-        .collect();
-    std::iter::once(b.id.as_str())
-        .chain(b.aliases.iter().map(String::as_str))
-        .any(|id| ids_a.contains(id))
+    let ids_a: BTreeSet<&str> = std::iter::once(a.id.as_str()).chain(a.aliases.iter().map(String::as_str)).collect();
+    std::iter::once(b.id.as_str()).chain(b.aliases.iter().map(String::as_str)).any(|id| ids_a.contains(id))
 }
 
 fn merge_group(eco: Ecosystem, members: &[(&Hit, &AdvisoryMeta)]) -> Vulnerability {
     let primary = members
         .iter()
         .map(|(_, m)| m)
-        .min_by(|a, b| {
-            id_rank(eco, &a.id)
-                .cmp(&id_rank(eco, &b.id))
-                .then_with(|| a.id.cmp(&b.id))
-        })
+        .min_by(|a, b| id_rank(eco, &a.id).cmp(&id_rank(eco, &b.id)).then_with(|| a.id.cmp(&b.id)))
         .map_or_else(String::new, |m| m.id.clone());
     let mut aliases: BTreeSet<String> = BTreeSet::new();
     let mut fixed: BTreeSet<String> = BTreeSet::new();
@@ -210,10 +166,7 @@ fn merge_group(eco: Ecosystem, members: &[(&Hit, &AdvisoryMeta)]) -> Vulnerabili
         aliases.extend(meta.aliases.iter().cloned());
         fixed.extend(hit.fixed.iter().cloned());
         for bound in &hit.unreadable {
-            notes.insert(format!(
-                "{} has an unreadable version bound {bound:?}; matched conservatively",
-                meta.id
-            ));
+            notes.insert(format!("{} has an unreadable version bound {bound:?}; matched conservatively", meta.id));
         }
         if meta.severity.level > severity.level
             || (meta.severity.level == severity.level && meta.severity.score > severity.score)
@@ -226,12 +179,10 @@ fn merge_group(eco: Ecosystem, members: &[(&Hit, &AdvisoryMeta)]) -> Vulnerabili
     }
     aliases.remove(&primary);
     let mut fixed: Vec<String> = fixed.into_iter().collect();
-    fixed.sort_by(
-        |a, b| match (Version::parse(eco, a), Version::parse(eco, b)) {
-            (Ok(x), Ok(y)) => x.cmp(&y),
-            _ => a.cmp(b),
-        },
-    );
+    fixed.sort_by(|a, b| match (Version::parse(eco, a), Version::parse(eco, b)) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    });
     Vulnerability {
         id: primary,
         aliases: aliases.into_iter().collect(),

@@ -19,12 +19,7 @@ pub struct Evaluation {
 
 /// Evaluates one affected entry for a package version. `version` is `None` when the package's
 /// version does not parse; then only an exact match in `versions` can affect it.
-pub fn evaluate(
-    eco: Ecosystem,
-    raw: &str,
-    version: Option<&Version>,
-    entry: &Affected,
-) -> Evaluation {
+pub fn evaluate(eco: Ecosystem, raw: &str, version: Option<&Version>, entry: &Affected) -> Evaluation {
     let mut eval = Evaluation::default();
     if in_versions(eco, raw, version, &entry.versions) {
         eval.affected = true;
@@ -46,11 +41,9 @@ pub fn evaluate(
 }
 
 fn in_versions(eco: Ecosystem, raw: &str, version: Option<&Version>, listed: &[String]) -> bool {
-    listed.iter().any(|v| {
-        v == raw
-            || version
-                .is_some_and(|mine| Version::parse(eco, v).is_ok_and(|theirs| &theirs == mine))
-    })
+    listed
+        .iter()
+        .any(|v| v == raw || version.is_some_and(|mine| Version::parse(eco, v).is_ok_and(|theirs| &theirs == mine)))
 }
 
 /// An event whose version parsed; `None` stands for the `introduced: "0"` / `limit: "*"` specials.
@@ -59,28 +52,18 @@ struct Parsed<'a> {
     version: Option<Version>,
 }
 
-fn parsed_events<'a>(
-    eco: Ecosystem,
-    events: &'a [Event],
-    unreadable: &mut Vec<String>,
-) -> Vec<Parsed<'a>> {
+fn parsed_events<'a>(eco: Ecosystem, events: &'a [Event], unreadable: &mut Vec<String>) -> Vec<Parsed<'a>> {
     let mut out: Vec<Parsed<'a>> = Vec::with_capacity(events.len());
     for event in events {
         let value = event_value(event);
-        let special = matches!(event, Event::Introduced(v) if v == "0")
-            || matches!(event, Event::Limit(v) if v.contains('*'));
+        let special =
+            matches!(event, Event::Introduced(v) if v == "0") || matches!(event, Event::Limit(v) if v.contains('*'));
         if special {
-            out.push(Parsed {
-                event,
-                version: None,
-            });
+            out.push(Parsed { event, version: None });
             continue;
         }
         match Version::parse(eco, value) {
-            Ok(version) => out.push(Parsed {
-                event,
-                version: Some(version),
-            }),
+            Ok(version) => out.push(Parsed { event, version: Some(version) }),
             Err(_) => unreadable.push(value.to_owned()),
         }
     }
@@ -95,11 +78,7 @@ fn parsed_events<'a>(
 }
 
 fn sentinel_order(event: &Event) -> std::cmp::Ordering {
-    if matches!(event, Event::Introduced(_)) {
-        std::cmp::Ordering::Less
-    } else {
-        std::cmp::Ordering::Greater
-    }
+    if matches!(event, Event::Introduced(_)) { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater }
 }
 
 fn event_value(event: &Event) -> &str {
@@ -110,10 +89,7 @@ fn event_value(event: &Event) -> &str {
 
 /// `BeforeLimits`: no limit events means an implicit `*`.
 fn before_limits(version: &Version, events: &[Parsed<'_>]) -> bool {
-    let mut limits = events
-        .iter()
-        .filter(|p| matches!(p.event, Event::Limit(_)))
-        .peekable();
+    let mut limits = events.iter().filter(|p| matches!(p.event, Event::Limit(_))).peekable();
     if limits.peek().is_none() {
         return true;
     }
@@ -174,13 +150,7 @@ mod tests {
     #[test]
     fn limit_events_cap_the_range() {
         let e = entry(RangeKind::Semver, &[("i", "1.0.0"), ("l", "2.0.0")], &[]);
-        for (v, want) in [
-            ("0.9.9", false),
-            ("1.0.0", true),
-            ("1.9.9", true),
-            ("2.0.0", false),
-            ("3.0.0", false),
-        ] {
+        for (v, want) in [("0.9.9", false), ("1.0.0", true), ("1.9.9", true), ("2.0.0", false), ("3.0.0", false)] {
             assert_eq!(affected(Ecosystem::Npm, &e, v), want, "{v}");
         }
         let star = entry(RangeKind::Semver, &[("i", "1.0.0"), ("l", "*")], &[]);
@@ -189,42 +159,20 @@ mod tests {
 
     #[test]
     fn unsorted_events_are_sorted_first() {
-        let e = entry(
-            RangeKind::Ecosystem,
-            &[
-                ("f", "1.5.0"),
-                ("i", "3.0.0"),
-                ("i", "1.0.0"),
-                ("f", "3.2.0"),
-            ],
-            &[],
-        );
-        for (v, want) in [
-            ("1.0.0", true),
-            ("1.5.0", false),
-            ("2.9.0", false),
-            ("3.1.0", true),
-            ("3.2.0", false),
-        ] {
+        let e = entry(RangeKind::Ecosystem, &[("f", "1.5.0"), ("i", "3.0.0"), ("i", "1.0.0"), ("f", "3.2.0")], &[]);
+        for (v, want) in [("1.0.0", true), ("1.5.0", false), ("2.9.0", false), ("3.1.0", true), ("3.2.0", false)] {
             assert_eq!(affected(Ecosystem::Npm, &e, v), want, "{v}");
         }
         let parsed = Version::parse(Ecosystem::Npm, "3.1.0").unwrap();
-        assert_eq!(
-            evaluate(Ecosystem::Npm, "3.1.0", Some(&parsed), &e).fixed,
-            vec!["3.2.0".to_owned()]
-        );
+        assert_eq!(evaluate(Ecosystem::Npm, "3.1.0", Some(&parsed), &e).fixed, vec!["3.2.0".to_owned()]);
     }
 
     #[test]
     fn pep440_ranges_use_pep440_order() {
         let e = entry(RangeKind::Ecosystem, &[("i", "0"), ("f", "2.0")], &[]);
-        for (v, want) in [
-            ("2.0rc1", true),
-            ("2.0.0", false),
-            ("1.9.post1", true),
-            ("2.0+local", false),
-            ("1!0.1", false),
-        ] {
+        for (v, want) in
+            [("2.0rc1", true), ("2.0.0", false), ("1.9.post1", true), ("2.0+local", false), ("1!0.1", false)]
+        {
             assert_eq!(affected(Ecosystem::PyPI, &e, v), want, "{v}");
         }
     }
@@ -233,15 +181,9 @@ mod tests {
     fn versions_lists_and_git_ranges() {
         let git = entry(RangeKind::Git, &[("i", "0"), ("f", "abc123")], &["1.2.3"]);
         assert!(affected(Ecosystem::Npm, &git, "1.2.3"), "listed version");
-        assert!(
-            !affected(Ecosystem::Npm, &git, "1.2.4"),
-            "GIT ranges are not evaluated against versions"
-        );
+        assert!(!affected(Ecosystem::Npm, &git, "1.2.4"), "GIT ranges are not evaluated against versions");
         let listed = entry(RangeKind::Ecosystem, &[("i", "5.0.0")], &["1.0"]);
-        assert!(
-            affected(Ecosystem::PyPI, &listed, "1.0.0"),
-            "PEP 440: 1.0 == 1.0.0"
-        );
+        assert!(affected(Ecosystem::PyPI, &listed, "1.0.0"), "PEP 440: 1.0 == 1.0.0");
     }
 
     #[test]

@@ -21,11 +21,7 @@ pub(super) fn parse(trimmed: &str) -> Result<semver::Version, String> {
         return parse_module(rest);
     }
     let (_, tail) = split_core(trimmed);
-    if toolchain_prerelease(tail).is_some() {
-        parse_toolchain(trimmed)
-    } else {
-        parse_module(trimmed)
-    }
+    if toolchain_prerelease(tail).is_some() { parse_toolchain(trimmed) } else { parse_module(trimmed) }
 }
 
 /// `1.2.3`, `1.2.3-pre+build`, and the shorthands `1` / `1.2` (`v1` == `v1.0.0` in Go).
@@ -43,9 +39,7 @@ fn parse_toolchain(rest: &str) -> Result<semver::Version, String> {
         padded
     } else {
         let (kind, number) = toolchain_prerelease(tail).ok_or_else(|| {
-            format!(
-                "expected a Go toolchain version like go1.21.3 or go1.22rc1, found suffix {tail:?}"
-            )
+            format!("expected a Go toolchain version like go1.21.3 or go1.22rc1, found suffix {tail:?}")
         })?;
         format!("{padded}-{kind}.{number}")
     };

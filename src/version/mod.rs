@@ -39,11 +39,7 @@ impl VersionError {
             Some((cut, _)) => format!("{}…", &raw[..cut]),
             None => raw.to_owned(),
         };
-        VersionError {
-            ecosystem,
-            raw,
-            reason: reason.into(),
-        }
+        VersionError { ecosystem, raw, reason: reason.into() }
     }
 }
 
@@ -69,11 +65,7 @@ impl Version {
     /// Parses `raw` by the rules of `ecosystem`. Surrounding whitespace is ignored everywhere.
     pub fn parse(ecosystem: Ecosystem, raw: &str) -> Result<Version, VersionError> {
         if raw.len() > MAX_VERSION_LEN {
-            return Err(VersionError::new(
-                ecosystem,
-                raw,
-                format!("longer than {MAX_VERSION_LEN} bytes"),
-            ));
+            return Err(VersionError::new(ecosystem, raw, format!("longer than {MAX_VERSION_LEN} bytes")));
         }
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -85,8 +77,7 @@ impl Version {
             Ecosystem::Go => go::parse(trimmed).map(Repr::Go),
             Ecosystem::CratesIo => semver::parse_crates_io(trimmed).map(Repr::CratesIo),
         };
-        repr.map(|repr| Version { ecosystem, repr })
-            .map_err(|reason| VersionError::new(ecosystem, raw, reason))
+        repr.map(|repr| Version { ecosystem, repr }).map_err(|reason| VersionError::new(ecosystem, raw, reason))
     }
 
     pub fn ecosystem(&self) -> Ecosystem {
@@ -129,16 +120,12 @@ impl fmt::Display for Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.ecosystem
-            .cmp(&other.ecosystem)
-            .then_with(|| match (&self.repr, &other.repr) {
-                (Repr::Npm(a), Repr::Npm(b)) => a.cmp(b),
-                (Repr::PyPI(a), Repr::PyPI(b)) => a.cmp(b),
-                (Repr::Go(a), Repr::Go(b)) | (Repr::CratesIo(a), Repr::CratesIo(b)) => {
-                    a.cmp_precedence(b)
-                }
-                _ => self.repr_rank().cmp(&other.repr_rank()),
-            })
+        self.ecosystem.cmp(&other.ecosystem).then_with(|| match (&self.repr, &other.repr) {
+            (Repr::Npm(a), Repr::Npm(b)) => a.cmp(b),
+            (Repr::PyPI(a), Repr::PyPI(b)) => a.cmp(b),
+            (Repr::Go(a), Repr::Go(b)) | (Repr::CratesIo(a), Repr::CratesIo(b)) => a.cmp_precedence(b),
+            _ => self.repr_rank().cmp(&other.repr_rank()),
+        })
     }
 }
 

@@ -21,19 +21,10 @@ pub(super) fn parse_npm(trimmed: &str) -> Result<nodejs_semver::Version, String>
     let padded = pad_core(core, tail.is_empty())?;
     let [major, minor, patch] = npm_core_numbers(&padded)?;
     let (pre, build) = npm_tail(tail)?;
-    let pre = pre
-        .split('.')
-        .filter(|id| !id.is_empty())
-        .map(pre_identifier);
+    let pre = pre.split('.').filter(|id| !id.is_empty()).map(pre_identifier);
     let build = build.split('.').filter(|id| !id.is_empty());
     let build = build.map(|id| nodejs_semver::Identifier::AlphaNumeric(id.to_owned()));
-    Ok(nodejs_semver::Version::new(
-        major,
-        minor,
-        patch,
-        pre.collect(),
-        build.collect(),
-    ))
+    Ok(nodejs_semver::Version::new(major, minor, patch, pre.collect(), build.collect()))
 }
 
 /// Parses a crates.io version: strict semver 2.0 (no `v`, no leading zeros), except that a bare
@@ -46,9 +37,7 @@ pub(super) fn parse_crates_io(trimmed: &str) -> Result<semver::Version, String> 
 
 /// Splits `1.2.3-pre+build` into the leading run of digits and dots and the rest.
 pub(super) fn split_core(s: &str) -> (&str, &str) {
-    let end = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
+    let end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     s.split_at(end)
 }
 
@@ -60,19 +49,13 @@ pub(super) fn pad_core(core: &str, alone: bool) -> Result<String, String> {
     }
     let parts = core.split('.').count();
     if core.split('.').any(str::is_empty) {
-        return Err(format!(
-            "expected MAJOR.MINOR.PATCH numbers, found {core:?}"
-        ));
+        return Err(format!("expected MAJOR.MINOR.PATCH numbers, found {core:?}"));
     }
     match parts {
         1 | 2 if alone => Ok(format!("{core}{}", ".0".repeat(3 - parts))),
-        1 | 2 => Err(format!(
-            "expected MAJOR.MINOR.PATCH before a pre-release or build, found {core:?}"
-        )),
+        1 | 2 => Err(format!("expected MAJOR.MINOR.PATCH before a pre-release or build, found {core:?}")),
         3 => Ok(core.to_owned()),
-        _ => Err(format!(
-            "expected three numbers MAJOR.MINOR.PATCH, found {parts} in {core:?}"
-        )),
+        _ => Err(format!("expected three numbers MAJOR.MINOR.PATCH, found {parts} in {core:?}")),
     }
 }
 
@@ -117,10 +100,7 @@ fn npm_tail(tail: &str) -> Result<(&str, &str), String> {
 /// node compares an all-digit identifier as a number even past 2^64, the crate as text: refuse
 /// those rather than order them differently from npm (no published version has one).
 fn check_numeric_identifiers_fit(pre: &str) -> Result<(), String> {
-    match pre
-        .split('.')
-        .find(|id| id.bytes().all(|b| b.is_ascii_digit()) && id.parse::<u64>().is_err())
-    {
+    match pre.split('.').find(|id| id.bytes().all(|b| b.is_ascii_digit()) && id.parse::<u64>().is_err()) {
         Some(id) => Err(format!("numeric pre-release identifier {id} is too large")),
         None => Ok(()),
     }
@@ -131,13 +111,8 @@ fn check_identifiers(s: &str, what: &str) -> Result<(), String> {
         if ident.is_empty() {
             return Err(format!("empty {what} identifier in {s:?}"));
         }
-        if let Some(bad) = ident
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
-        {
-            return Err(format!(
-                "{what} {s:?} contains {bad:?}; only ASCII letters, digits, '-' and '.' are allowed"
-            ));
+        if let Some(bad) = ident.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
+            return Err(format!("{what} {s:?} contains {bad:?}; only ASCII letters, digits, '-' and '.' are allowed"));
         }
     }
     Ok(())

@@ -15,8 +15,8 @@ pub fn fixture(rel: &str) -> PathBuf {
 /// The shared data folder (`../shared` beside the repository), or `None` with one clear
 /// "skipped" line when it is not there (a user's fresh clone).
 pub fn shared_dir(test: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("BUNDLEGUARD_SHARED")
-        .map_or_else(|| repo_root().join("..").join("shared"), PathBuf::from);
+    let dir =
+        std::env::var_os("BUNDLEGUARD_SHARED").map_or_else(|| repo_root().join("..").join("shared"), PathBuf::from);
     if dir.join("osv").is_dir() {
         Some(dir)
     } else {

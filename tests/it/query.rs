@@ -20,25 +20,13 @@ fn db() -> PathBuf {
 }
 
 fn query(eco: &str, name: &str, version: &str) -> Value {
-    let out = bundleguard(&db())
-        .args(["query", eco, name, version, "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = bundleguard(&db()).args(["query", eco, name, version, "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn ids(found: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = found
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["id"].as_str().unwrap().to_owned())
-        .collect();
+    let mut ids: Vec<String> = found.as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect();
     ids.sort();
     ids
 }
@@ -64,19 +52,9 @@ fn boundaries_on_real_records() {
             "crates.io",
             "smallvec",
             "0.6.9",
-            &[
-                "RUSTSEC-2018-0018",
-                "RUSTSEC-2019-0009",
-                "RUSTSEC-2019-0012",
-                "RUSTSEC-2021-0003",
-            ],
+            &["RUSTSEC-2018-0018", "RUSTSEC-2019-0009", "RUSTSEC-2019-0012", "RUSTSEC-2021-0003"],
         ),
-        (
-            "crates.io",
-            "smallvec",
-            "0.6.10",
-            &["RUSTSEC-2018-0018", "RUSTSEC-2021-0003"],
-        ),
+        ("crates.io", "smallvec", "0.6.10", &["RUSTSEC-2018-0018", "RUSTSEC-2021-0003"]),
         ("crates.io", "smallvec", "0.6.13", &["RUSTSEC-2021-0003"]),
         ("crates.io", "smallvec", "0.6.14", &[]),
         // GHSA-69gw / GHSA-mm7v say [0, 0.6.10) where their RUSTSEC aliases start at 0.6.3 / 0.6.5:
@@ -85,47 +63,25 @@ fn boundaries_on_real_records() {
             "crates.io",
             "smallvec",
             "0.6.2",
-            &[
-                "GHSA-69gw-hgj3-45m7",
-                "GHSA-mm7v-vpv8-xfc3",
-                "RUSTSEC-2018-0003",
-                "RUSTSEC-2018-0018",
-            ],
+            &["GHSA-69gw-hgj3-45m7", "GHSA-mm7v-vpv8-xfc3", "RUSTSEC-2018-0003", "RUSTSEC-2018-0018"],
         ),
         ("crates.io", "smallvec", "1.0.0", &["RUSTSEC-2021-0003"]),
         ("crates.io", "smallvec", "1.6.1", &[]),
         // Go: module versions carry a `v`, OSV SEMVER bounds do not.
-        (
-            "Go",
-            "golang.org/x/text",
-            "v0.3.7",
-            &["GO-2022-1059", "GO-2026-5970"],
-        ),
+        ("Go", "golang.org/x/text", "v0.3.7", &["GO-2022-1059", "GO-2026-5970"]),
         ("Go", "golang.org/x/text", "v0.3.8", &["GO-2026-5970"]),
         ("Go", "golang.org/x/text", "v0.39.0", &[]),
         // PyPI: PEP 440 versions, GHSA and PYSEC records of one CVE are one finding.
-        (
-            "PyPI",
-            "PyYAML",
-            "5.3",
-            &["PYSEC-2020-96", "PYSEC-2021-142"],
-        ),
+        ("PyPI", "PyYAML", "5.3", &["PYSEC-2020-96", "PYSEC-2021-142"]),
         ("PyPI", "pyyaml", "5.3.1", &["PYSEC-2021-142"]),
         ("PyPI", "PyYAML", "5.4", &[]),
-        (
-            "PyPI",
-            "pyyaml",
-            "5.1",
-            &["PYSEC-2020-176", "PYSEC-2020-96", "PYSEC-2021-142"],
-        ),
+        ("PyPI", "pyyaml", "5.1", &["PYSEC-2020-176", "PYSEC-2020-96", "PYSEC-2021-142"]),
     ];
     let mut failures = Vec::new();
     for (eco, name, version, want) in cases {
         let got = ids(&query(eco, name, version));
         if got != *want {
-            failures.push(format!(
-                "{eco} {name} {version}: got {got:?}, want {want:?}"
-            ));
+            failures.push(format!("{eco} {name} {version}: got {got:?}, want {want:?}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -134,33 +90,13 @@ fn boundaries_on_real_records() {
 #[test]
 fn aliases_are_grouped_into_one_finding() {
     let found = query("PyPI", "pyyaml", "5.3");
-    let first = found
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["id"] == "PYSEC-2021-142")
-        .unwrap();
-    assert_eq!(
-        first["aliases"],
-        serde_json::json!(["CVE-2020-14343", "GHSA-8q59-q68h-6hv4"])
-    );
+    let first = found.as_array().unwrap().iter().find(|v| v["id"] == "PYSEC-2021-142").unwrap();
+    assert_eq!(first["aliases"], serde_json::json!(["CVE-2020-14343", "GHSA-8q59-q68h-6hv4"]));
     assert_eq!(first["fixed"], serde_json::json!(["5.4"]));
     assert_eq!(first["severity"], "critical");
     let smallvec = query("crates.io", "smallvec", "0.6.9");
-    let r2018 = smallvec
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["id"] == "RUSTSEC-2018-0018")
-        .unwrap();
-    assert_eq!(
-        r2018["aliases"],
-        serde_json::json!([
-            "CVE-2018-25023",
-            "GHSA-55m5-whcv-c49c",
-            "GHSA-66p5-j55p-32r9"
-        ])
-    );
+    let r2018 = smallvec.as_array().unwrap().iter().find(|v| v["id"] == "RUSTSEC-2018-0018").unwrap();
+    assert_eq!(r2018["aliases"], serde_json::json!(["CVE-2018-25023", "GHSA-55m5-whcv-c49c", "GHSA-66p5-j55p-32r9"]));
 }
 
 #[test]
@@ -168,38 +104,19 @@ fn a_malformed_bound_is_reported_not_hidden() {
     let found = query("npm", "protobufjs", "7.2.5");
     assert_eq!(ids(&found), vec!["GHSA-h755-8qp9-cq85"]);
     let note = found[0]["notes"][0].as_str().unwrap();
-    assert!(
-        note.contains("unreadable version bound \"7.2.4, 6.11.4\""),
-        "{note}"
-    );
+    assert!(note.contains("unreadable version bound \"7.2.4, 6.11.4\""), "{note}");
 }
 
 #[test]
 fn table_output_and_unknown_packages() {
-    let out = bundleguard(&db())
-        .args(["query", "npm", "left-pad", "1.0.0"])
-        .output()
-        .unwrap();
+    let out = bundleguard(&db()).args(["query", "npm", "left-pad", "1.0.0"]).output().unwrap();
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "npm left-pad@1.0.0: no known advisories\n"
-    );
-    let out = bundleguard(&db())
-        .args(["query", "npm", "ip", "1.1.5"])
-        .output()
-        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "npm left-pad@1.0.0: no known advisories\n");
+    let out = bundleguard(&db()).args(["query", "npm", "ip", "1.1.5"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("GHSA-78xj-cgh5-2h22 [high] "), "{text}");
-    assert!(
-        text.contains("aliases: CVE-2023-42282")
-            && text.contains("fixed in: no fixed version known"),
-        "{text}"
-    );
-    let out = bundleguard(&db())
-        .args(["query", "maven", "x", "1"])
-        .output()
-        .unwrap();
+    assert!(text.contains("aliases: CVE-2023-42282") && text.contains("fixed in: no fixed version known"), "{text}");
+    let out = bundleguard(&db()).args(["query", "maven", "x", "1"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown ecosystem \"maven\""));
 }
@@ -208,16 +125,9 @@ fn table_output_and_unknown_packages() {
 fn no_database_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("none.db");
-    let out = bundleguard(&missing)
-        .args(["query", "npm", "ip", "1.1.5"])
-        .output()
-        .unwrap();
+    let out = bundleguard(&missing).args(["query", "npm", "ip", "1.1.5"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("no advisory database at")
-            && stderr.contains("run `bundleguard sync` first"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("no advisory database at") && stderr.contains("run `bundleguard sync` first"), "{stderr}");
     assert!(!missing.exists(), "a query must not create a database");
 }

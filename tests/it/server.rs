@@ -15,23 +15,11 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub enum Fault {
     /// Answer with this status for the next `count` matching requests.
-    Status {
-        suffix: String,
-        status: u16,
-        count: usize,
-    },
+    Status { suffix: String, status: u16, count: usize },
     /// Announce the full length but close the connection after `after` bytes, `count` times.
-    Cut {
-        suffix: String,
-        after: usize,
-        count: usize,
-    },
+    Cut { suffix: String, after: usize, count: usize },
     /// Send the body in small chunks with a pause between them (to kill a client mid-download).
-    Slow {
-        suffix: String,
-        chunk: usize,
-        pause: Duration,
-    },
+    Slow { suffix: String, chunk: usize, pause: Duration },
 }
 
 #[derive(Default)]
@@ -67,12 +55,7 @@ impl MockBucket {
                 });
             }
         });
-        MockBucket {
-            url,
-            root,
-            state,
-            stop,
-        }
+        MockBucket { url, root, state, stop }
     }
 
     /// Serves another folder from now on (a newer export of the bucket).
@@ -108,11 +91,7 @@ fn serve(stream: TcpStream, root: &Mutex<PathBuf>, state: &Mutex<State>) -> std:
         if reader.read_line(&mut request_line)? == 0 {
             return Ok(());
         }
-        let path = request_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or("/")
-            .to_owned();
+        let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
         let mut headers = HashMap::new();
         loop {
             let mut line = String::new();
@@ -226,9 +205,7 @@ fn load(root: &std::path::Path, path: &str) -> Option<(Vec<u8>, String)> {
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 fn percent_decode(s: &str) -> String {

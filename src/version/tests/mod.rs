@@ -16,10 +16,8 @@ fn parse(eco: Ecosystem, raw: &str) -> Version {
 
 /// Every pair of inputs from an ascending table of equal-classes compares like its classes.
 fn assert_table_order(eco: Ecosystem, classes: &[&[&str]]) {
-    let parsed: Vec<Vec<Version>> = classes
-        .iter()
-        .map(|class| class.iter().map(|raw| parse(eco, raw)).collect())
-        .collect();
+    let parsed: Vec<Vec<Version>> =
+        classes.iter().map(|class| class.iter().map(|raw| parse(eco, raw)).collect()).collect();
     for (i, class_a) in parsed.iter().enumerate() {
         for (j, class_b) in parsed.iter().enumerate() {
             for (a, raw_a) in class_a.iter().zip(classes[i]) {
@@ -35,9 +33,7 @@ fn assert_table_order(eco: Ecosystem, classes: &[&[&str]]) {
 fn inputs(classes: &[&[(&'static str, &'static str)]]) -> Vec<&'static [&'static str]> {
     classes
         .iter()
-        .map(|class| -> &'static [&'static str] {
-            Vec::leak(class.iter().map(|(raw, _)| *raw).collect())
-        })
+        .map(|class| -> &'static [&'static str] { Vec::leak(class.iter().map(|(raw, _)| *raw).collect()) })
         .collect()
 }
 
@@ -55,11 +51,7 @@ fn npm_order_matches_node_semver() {
 #[test]
 fn npm_display_matches_node_normalized_form() {
     for (raw, normalized) in npm_cases::ORDERED.iter().flat_map(|c| c.iter()) {
-        assert_eq!(
-            parse(Ecosystem::Npm, raw).to_string(),
-            *normalized,
-            "{raw:?}"
-        );
+        assert_eq!(parse(Ecosystem::Npm, raw).to_string(), *normalized, "{raw:?}");
     }
 }
 
@@ -72,25 +64,12 @@ fn npm_rejects_what_node_rejects() {
 #[test]
 fn npm_deviations_from_node() {
     // node rejects bare `1` / `1.2`; OSV uses `"0"` as a bound, so they pad with zeros.
-    for (raw, same_as) in [
-        ("0", "0.0.0"),
-        ("1", "1.0.0"),
-        ("1.2", "1.2.0"),
-        ("v1.2", "1.2.0"),
-    ] {
+    for (raw, same_as) in [("0", "0.0.0"), ("1", "1.0.0"), ("1.2", "1.2.0"), ("v1.2", "1.2.0")] {
         assert_eq!(parse(Ecosystem::Npm, raw), parse(Ecosystem::Npm, same_as));
     }
     // node's loose grammar reads `1.2.3-` as pre-release `-`; a numeric identifier past u64 is
     // compared as a number by node but would be text to nodejs-semver; `1.2-beta` is no version.
-    assert_all_rejected(
-        Ecosystem::Npm,
-        &[
-            "1.2.3-",
-            "1.0.0-99999999999999999999",
-            "1.2-beta",
-            "1+build",
-        ],
-    );
+    assert_all_rejected(Ecosystem::Npm, &["1.2.3-", "1.0.0-99999999999999999999", "1.2-beta", "1+build"]);
 }
 
 #[test]
@@ -101,11 +80,7 @@ fn pep440_order_matches_packaging() {
 #[test]
 fn pep440_display_matches_packaging_normal_form() {
     for (raw, normalized) in pep440_cases::ORDERED.iter().flat_map(|c| c.iter()) {
-        assert_eq!(
-            parse(Ecosystem::PyPI, raw).to_string(),
-            *normalized,
-            "{raw:?}"
-        );
+        assert_eq!(parse(Ecosystem::PyPI, raw).to_string(), *normalized, "{raw:?}");
     }
 }
 
@@ -132,10 +107,7 @@ fn pep440_brief_cases() {
 /// database writes them (`go1.22rc1` is `1.22.0-rc.1`), with `go1.21 == 1.21.0` as we decided.
 const GO_ORDERED: &[&[&str]] = &[
     &["v0.0.0-20170915032832-14c0d48ead0c"],
-    &[
-        "v0.0.0-20191109021931-daa7c04131f5",
-        "0.0.0-20191109021931-daa7c04131f5",
-    ],
+    &["v0.0.0-20191109021931-daa7c04131f5", "0.0.0-20191109021931-daa7c04131f5"],
     &["v0.0.0", "0", "0.0.0", "v0", "v0.0"],
     &["v0.1.0"],
     &["v1.0.0-rc.1"],

@@ -42,9 +42,7 @@ fn identifiers(pool: Vec<&'static str>) -> impl Strategy<Value = String> {
     prop::collection::vec(select(pool), 1..4).prop_map(|ids| ids.join("."))
 }
 
-const PRE_IDS: [&str; 11] = [
-    "0", "1", "2", "10", "alpha", "beta", "rc", "a1", "1a", "x-y", "-",
-];
+const PRE_IDS: [&str; 11] = ["0", "1", "2", "10", "alpha", "beta", "rc", "a1", "1a", "x-y", "-"];
 const BUILD_IDS: [&str; 5] = ["build", "1", "001", "sha-5114f85", "incompatible"];
 
 fn suffix(pre_ids: Vec<&'static str>) -> impl Strategy<Value = String> {
@@ -71,8 +69,7 @@ fn go_module_version() -> impl Strategy<Value = String> {
     let pseudo = (core3(), select(vec!["-", "-0.", "-pre.0."]), number())
         .prop_map(|(c, sep, t)| format!("{c}{sep}{t}-daa7c04131f5"));
     let plain = (core3(), suffix(PRE_IDS.to_vec())).prop_map(|(c, s)| format!("{c}{s}"));
-    let short = (number(), prop::option::of(number()))
-        .prop_map(|(a, b)| b.map_or(a.clone(), |b| format!("{a}.{b}")));
+    let short = (number(), prop::option::of(number())).prop_map(|(a, b)| b.map_or(a.clone(), |b| format!("{a}.{b}")));
     let prefix = select(vec!["", "v"]);
     let incompatible = select(vec!["", "", "+incompatible"]);
     let full = (prop_oneof![plain, pseudo], incompatible).prop_map(|(b, i)| {
@@ -95,9 +92,7 @@ fn go_toolchain_version() -> impl Strategy<Value = String> {
 fn pypi_version() -> impl Strategy<Value = String> {
     let epoch = prop::option::of(number()).prop_map(|e| e.map(|e| format!("{e}!")));
     let release = prop::collection::vec(number(), 1..5).prop_map(|parts| parts.join("."));
-    let pre_kind = select(vec![
-        "a", "b", "rc", "alpha", "beta", "c", "pre", "preview", "RC",
-    ]);
+    let pre_kind = select(vec!["a", "b", "rc", "alpha", "beta", "c", "pre", "preview", "RC"]);
     let sep = select(vec!["", ".", "-", "_"]);
     let pre = prop::option::of((sep.clone(), pre_kind, prop::option::of(number())));
     let post_kind = select(vec![".post", "post", "-", ".rev", "-r", "_post"]);
@@ -107,21 +102,19 @@ fn pypi_version() -> impl Strategy<Value = String> {
     let local_ids = vec!["1", "abc", "ABC", "ubuntu", "0", "007", "cpu"];
     let local = prop::option::of((identifiers(local_ids), sep));
     let lead = select(vec!["", "", "v", "V"]);
-    (lead, epoch, release, pre, post, dev, local).prop_map(
-        |(lead, epoch, release, pre, post, dev, local)| {
-            let pre = pre.map(|(sep, kind, n)| format!("{sep}{kind}{}", n.unwrap_or_default()));
-            let post = post.map(|(kind, n)| format!("{kind}{n}"));
-            let dev = dev.map(|(kind, n)| format!("{kind}{}", n.unwrap_or_default()));
-            let local = local.map(|(ids, sep)| {
-                let sep = if sep.is_empty() { "." } else { sep };
-                format!("+{}", ids.replace('.', sep))
-            });
-            let epoch = epoch.unwrap_or_default();
-            let [pre, post, dev, local] = [pre, post, dev, local].map(Option::unwrap_or_default);
-            let s = format!("{lead}{epoch}{release}{pre}{post}{dev}{local}");
-            s
-        },
-    )
+    (lead, epoch, release, pre, post, dev, local).prop_map(|(lead, epoch, release, pre, post, dev, local)| {
+        let pre = pre.map(|(sep, kind, n)| format!("{sep}{kind}{}", n.unwrap_or_default()));
+        let post = post.map(|(kind, n)| format!("{kind}{n}"));
+        let dev = dev.map(|(kind, n)| format!("{kind}{}", n.unwrap_or_default()));
+        let local = local.map(|(ids, sep)| {
+            let sep = if sep.is_empty() { "." } else { sep };
+            format!("+{}", ids.replace('.', sep))
+        });
+        let epoch = epoch.unwrap_or_default();
+        let [pre, post, dev, local] = [pre, post, dev, local].map(Option::unwrap_or_default);
+        let s = format!("{lead}{epoch}{release}{pre}{post}{dev}{local}");
+        s
+    })
 }
 
 fn parsed(eco: Ecosystem, raw: &str) -> Result<Version, TestCaseError> {
@@ -131,11 +124,7 @@ fn parsed(eco: Ecosystem, raw: &str) -> Result<Version, TestCaseError> {
 /// Antisymmetry, reflexivity, transitivity over the triple, `==` iff `Equal`, equal hashes for
 /// equal versions, and `parse(display(v)) == v`.
 fn check_total_order(eco: Ecosystem, raws: [&str; 3]) -> Result<(), TestCaseError> {
-    let vs = [
-        parsed(eco, raws[0])?,
-        parsed(eco, raws[1])?,
-        parsed(eco, raws[2])?,
-    ];
+    let vs = [parsed(eco, raws[0])?, parsed(eco, raws[1])?, parsed(eco, raws[2])?];
     let state = RandomState::new();
     for a in &vs {
         prop_assert_eq!(a.cmp(a), Ordering::Equal);
