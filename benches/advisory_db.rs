@@ -3,6 +3,8 @@
 //! the full database. Run with `cargo bench --bench advisory_db` (needs ../shared; prints
 //! "skipped" without it). Figures are wall-clock on this machine; each is the best of N runs.
 
+#![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
+
 #[path = "../tests/it/server.rs"]
 #[expect(dead_code, reason = "the bench uses only part of the test server")]
 mod server;
@@ -73,7 +75,7 @@ fn main() {
 }
 
 fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }
 
 /// Distinct package names of the index (all four ecosystems), each at a plausible version.

@@ -224,7 +224,7 @@ impl Store {
                     detail: e.to_string(),
                 })?;
                 affected.ecosystem = Some(eco);
-                affected.name = name.as_str().to_owned();
+                name.as_str().clone_into(&mut affected.name);
                 Ok((id, affected))
             })
             .collect()

@@ -112,7 +112,7 @@ fn http_client() -> Result<reqwest::blocking::Client, String> {
         .tls_backend_preconfigured(tls)
         .user_agent(concat!("bundleguard/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(15))
-        .timeout(Duration::from_secs(600))
+        .timeout(Duration::from_mins(10))
         .build()
         .map_err(|e| format!("HTTP client setup failed: {e}"))
 }
@@ -431,7 +431,8 @@ fn fetch_records(
     total: usize,
     observer: &dyn Observer,
 ) -> Result<Option<Plan>, SyncError> {
-    let fetched: Vec<Result<Option<(String, Vec<u8>)>, SyncError>> = ids
+    type Body = Option<(String, Vec<u8>)>;
+    let fetched: Vec<Result<Body, SyncError>> = ids
         .par_iter()
         .map(|id| {
             let rel = format!("{}/{}.json", eco.as_str(), percent_encode_id(id));
@@ -516,7 +517,9 @@ fn read_zip(url: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SyncError
             |archive, i| {
                 let mut file = archive.by_index(i).map_err(|e| corrupt(format!("entry {i}: {e}")))?;
                 let name = file.name().map_err(|e| corrupt(format!("entry {i}: {e}")))?.into_owned();
-                if !name.ends_with(".json") || file.is_dir() {
+                if !std::path::Path::new(&name).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"))
+                    || file.is_dir()
+                {
                     return Ok(None);
                 }
                 if file.size() > MAX_RECORD {

@@ -61,10 +61,10 @@ impl SyncProgress {
     }
 
     pub fn finish(&self) {
-        if let Some((_, bars)) = &self.bars {
-            if let Ok(bars) = bars.lock() {
-                bars.values().for_each(ProgressBar::finish_and_clear);
-            }
+        if let Some((_, bars)) = &self.bars
+            && let Ok(bars) = bars.lock()
+        {
+            bars.values().for_each(ProgressBar::finish_and_clear);
         }
     }
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::sync::parse_ecosystem;
 use super::{Format, Outcome, terminal_safe};
+use crate::advisory::osv::Level;
 use crate::advisory::store::Store;
 use crate::matcher::{self, PackageQuery, Vulnerability};
 use crate::package::{Ecosystem, PackageName};
@@ -73,7 +74,7 @@ fn vulnerability_json(v: &Vulnerability) -> serde_json::Value {
     json!({
         "id": v.id,
         "aliases": v.aliases,
-        "severity": v.severity.level.map(|l| l.as_str()),
+        "severity": v.severity.level.map(Level::as_str),
         "cvss_score": v.severity.score,
         "severity_source": v.severity.source.as_str(),
         "fixed": v.fixed,

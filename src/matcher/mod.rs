@@ -62,10 +62,10 @@ pub fn match_packages(store: &Store, queries: &[PackageQuery]) -> Result<Vec<Pac
     let mut metas: HashMap<String, AdvisoryMeta> = HashMap::new();
     for (package_hits, _) in &hits {
         for hit in package_hits {
-            if !metas.contains_key(&hit.id) {
-                if let Some(meta) = store.meta(&hit.id)? {
-                    metas.insert(hit.id.clone(), meta);
-                }
+            if !metas.contains_key(&hit.id)
+                && let Some(meta) = store.meta(&hit.id)?
+            {
+                metas.insert(hit.id.clone(), meta);
             }
         }
     }

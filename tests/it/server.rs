@@ -51,7 +51,7 @@ impl MockBucket {
                 let Ok(stream) = stream else { continue };
                 let (r, s) = (r.clone(), s.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &r, &s);
+                    let _ = serve(&stream, &r, &s);
                 });
             }
         });
@@ -59,8 +59,8 @@ impl MockBucket {
     }
 
     /// Serves another folder from now on (a newer export of the bucket).
-    pub fn set_root(&self, root: PathBuf) {
-        *self.root.lock().unwrap() = root;
+    pub fn set_root(&self, root: impl Into<PathBuf>) {
+        *self.root.lock().unwrap() = root.into();
     }
 
     pub fn add_fault(&self, fault: Fault) {
@@ -84,7 +84,7 @@ impl Drop for MockBucket {
     }
 }
 
-fn serve(stream: TcpStream, root: &Mutex<PathBuf>, state: &Mutex<State>) -> std::io::Result<()> {
+fn serve(stream: &TcpStream, root: &Mutex<PathBuf>, state: &Mutex<State>) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     loop {
         let mut request_line = String::new();
@@ -105,7 +105,7 @@ fn serve(stream: TcpStream, root: &Mutex<PathBuf>, state: &Mutex<State>) -> std:
             }
         }
         let root = root.lock().unwrap().clone();
-        let keep_going = respond(&stream, &root, state, &path, headers.get("if-none-match"))?;
+        let keep_going = respond(stream, &root, state, &path, headers.get("if-none-match"))?;
         if !keep_going {
             return Ok(());
         }
@@ -156,7 +156,8 @@ fn respond(
     };
     let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", bytes.len());
     if !etag.is_empty() {
-        head.push_str(&format!("ETag: {etag}\r\n"));
+        use std::fmt::Write as _;
+        let _ = write!(head, "ETag: {etag}\r\n");
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
@@ -190,7 +191,7 @@ fn load(root: &std::path::Path, path: &str) -> Option<(Vec<u8>, String)> {
         std::fs::read(&file).ok()?
     } else {
         let (eco, name) = rel.rsplit_once('/')?;
-        if !name.ends_with(".json") {
+        if !std::path::Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
             return None;
         }
         let zip = std::fs::read(root.join(eco).join("all.zip")).ok()?;
@@ -213,12 +214,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or(""), 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
