@@ -1,5 +1,6 @@
-//! Per-ecosystem version parsing and ordering: npm (node-semver), `PyPI` (PEP 440), Go (semver with
-//! a `v` prefix, pseudo-versions, `+incompatible`, toolchain versions) and crates.io (semver 2.0).
+//! Per-ecosystem version parsing and ordering: npm (node-semver), `PyPI` (PEP 440), Go (semver
+//! with a `v` prefix, pseudo-versions, `+incompatible`, toolchain versions) and crates.io
+//! (Semantic Versioning 2.0).
 //! Versions are parsed where they are compared; a package keeps its raw version string.
 //!
 //! Specs: <https://semver.org/spec/v2.0.0.html>, <https://github.com/npm/node-semver>,

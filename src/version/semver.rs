@@ -1,5 +1,6 @@
-//! semver for npm (node-semver's loose grammar, ordered by the `nodejs-semver` crate) and for
-//! crates.io (semver 2.0 by the `semver` crate). Build metadata never takes part in ordering.
+//! Semantic versions for npm (node-semver's loose grammar, ordered by the `nodejs-semver` crate)
+//! and for crates.io (Semantic Versioning 2.0 by the `semver` crate). Build metadata never takes
+//! part in ordering.
 //!
 //! npm: <https://github.com/npm/node-semver#versions> (`semver.clean` + loose mode);
 //! crates.io: <https://semver.org/spec/v2.0.0.html>, <https://doc.rust-lang.org/cargo/reference/semver.html>.
@@ -27,7 +28,7 @@ pub(super) fn parse_npm(trimmed: &str) -> Result<nodejs_semver::Version, String>
     Ok(nodejs_semver::Version::new(major, minor, patch, pre.collect(), build.collect()))
 }
 
-/// Parses a crates.io version: strict semver 2.0 (no `v`, no leading zeros), except that a bare
+/// Parses a crates.io version: strict Semantic Versioning 2.0 (no `v`, no leading zeros), except that a bare
 /// `0`, `1` or `1.2` is read as `x.0.0` / `x.y.0`.
 pub(super) fn parse_crates_io(trimmed: &str) -> Result<semver::Version, String> {
     let (core, tail) = split_core(trimmed);
