@@ -3,4 +3,5 @@
 mod common;
 mod deps;
 mod lockfiles;
+mod lockfiles_npm;
 mod sync;
