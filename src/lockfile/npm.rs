@@ -202,8 +202,6 @@ struct V1Wire<'a> {
 #[derive(serde::Deserialize, Default, Debug)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PackageJson {
-    pub(crate) name: Option<String>,
-    pub(crate) version: Option<String>,
     #[serde(default)]
     pub(crate) dependencies: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
@@ -282,7 +280,13 @@ pub(crate) fn source_from_resolved(resolved: &str) -> Source {
         if r.contains("/-/") {
             return Source::Registry;
         }
-        if r.contains(".git#") || r.ends_with(".git") || r.starts_with("https://codeload.") {
+        if let Some(rest) = r.strip_prefix("https://codeload.github.com/") {
+            return codeload_source(rest);
+        }
+        let git_host = ["https://github.com/", "https://gitlab.com/", "https://bitbucket.org/"]
+            .iter()
+            .any(|h| r.starts_with(h));
+        if r.contains(".git#") || r.ends_with(".git") || (git_host && r.contains('#')) {
             return git_source(r);
         }
         return Source::Other(r.to_owned());
@@ -300,6 +304,16 @@ pub(crate) fn source_from_resolved(resolved: &str) -> Source {
 fn looks_like_github_shorthand(r: &str) -> bool {
     let head = r.split('#').next().unwrap_or(r);
     r.contains('#') && !head.starts_with('.') && !head.starts_with('/') && head.contains('/')
+}
+
+/// `owner/repo/tar.gz/<sha>` (GitHub's tarball host) -> the repository and commit.
+fn codeload_source(rest: &str) -> Source {
+    let mut parts = rest.split('/');
+    let (owner, repo) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    Source::Git {
+        url: format!("https://github.com/{owner}/{repo}"),
+        rev: parts.nth(1).map(str::to_owned),
+    }
 }
 
 fn git_source(r: &str) -> Source {

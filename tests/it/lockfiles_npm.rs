@@ -300,13 +300,22 @@ fn missing_roots(path: &Path, graph: &DepGraph) -> Vec<String> {
             let real = range
                 .strip_prefix("npm:")
                 .map_or(name.as_str(), |r| r.rsplit_once('@').map_or(r, |(n, _)| n));
-            if !roots.contains(real) && !range.starts_with("workspace:") {
+            // `catalog:` ranges resolve through pnpm's catalog, often to an alias.
+            let indirect = range.starts_with("workspace:") || range.starts_with("catalog:");
+            if !roots.contains(real) && !indirect {
                 missing.push(format!("{key}.{name}"));
             }
         }
     }
     missing
 }
+
+/// Files whose package.json and lockfile disagree in the corpus itself, with the reason.
+const STALE_MANIFESTS: &[(&str, &str)] = &[(
+    "npm-shrinkwrap/powertools-lambda-typescript-2021-12-logger/npm-shrinkwrap.json",
+    "merge-conflict leftover: @aws-lambda-powertools/commons is only in the second, legacy \
+     `dependencies` section; the `packages` map (what npm installs from) lacks it",
+)];
 
 #[test]
 fn corpus_parses_with_expected_counts() {
@@ -343,7 +352,7 @@ fn corpus_parses_with_expected_counts() {
                     failures.push(format!("{rel}: counted {got}, PROVENANCE says {want:?}"));
                 }
                 let missing = missing_roots(path, graph);
-                if !missing.is_empty() {
+                if !missing.is_empty() && !STALE_MANIFESTS.iter().any(|(f, _)| *f == rel) {
                     failures.push(format!("{rel}: declared but not roots: {missing:?}"));
                 }
             }
