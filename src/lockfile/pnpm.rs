@@ -152,7 +152,14 @@ fn yaml_error(input: &ParseInput<'_>, e: &serde_saphyr::Error) -> LockfileError 
         .location()
         .map(|l| format!("{}:{}", l.line(), l.column()));
     let msg = e.to_string();
-    let msg = msg.lines().next().unwrap_or(&msg).to_owned();
+    let first = msg.lines().next().unwrap_or(&msg);
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // Drop saphyr's own "line N column M: " prefix; the location is kept separately.
+    let first = match first.split_once(": ") {
+        Some((head, tail)) if head.starts_with("line ") => tail,
+        _ => first,
+    };
+    let msg = first.to_owned();
     LockfileError::new(input.path, location, msg)
 }
 

@@ -474,7 +474,8 @@ fn berry_identity(block: &Block<'_>) -> Option<(String, String, Source)> {
         .iter()
         .find_map(|p| reference.strip_prefix(p))
     {
-        Source::Path(rest.split("::").next().unwrap_or(rest).to_owned())
+        let path = rest.split("::").next().unwrap_or(rest);
+        Source::Path(path.split('#').next().unwrap_or(path).to_owned())
     } else if reference.starts_with("exec:") {
         Source::Other(reference.to_owned())
     } else {
