@@ -267,7 +267,15 @@ pub(crate) enum DepKind {
 /// Where a package comes from, told by its `resolved` URL or version spec.
 pub(crate) fn source_from_resolved(resolved: &str) -> Source {
     let r = resolved.trim();
-    let git_prefixes = ["git+", "git:", "git@", "github:", "gitlab:", "bitbucket:", "gist:"];
+    let git_prefixes = [
+        "git+",
+        "git:",
+        "git@",
+        "github:",
+        "gitlab:",
+        "bitbucket:",
+        "gist:",
+    ];
     if git_prefixes.iter().any(|p| r.starts_with(p)) {
         return git_source(r);
     }
@@ -283,10 +291,17 @@ pub(crate) fn source_from_resolved(resolved: &str) -> Source {
         if let Some(rest) = r.strip_prefix("https://codeload.github.com/") {
             return codeload_source(rest);
         }
-        let git_host = ["https://github.com/", "https://gitlab.com/", "https://bitbucket.org/"]
-            .iter()
-            .any(|h| r.starts_with(h));
-        if r.contains(".git#") || r.ends_with(".git") || (git_host && r.contains('#')) {
+        let git_host = [
+            "https://github.com/",
+            "https://gitlab.com/",
+            "https://bitbucket.org/",
+        ]
+        .iter()
+        .any(|h| r.starts_with(h));
+        let dot_git = r.len() > 4
+            && r.get(r.len() - 4..)
+                .is_some_and(|e| e.eq_ignore_ascii_case(".git"));
+        if r.contains(".git#") || dot_git || (git_host && r.contains('#')) {
             return git_source(r);
         }
         return Source::Other(r.to_owned());
@@ -404,7 +419,11 @@ pub(crate) fn scopes_by_reachability(
         .collect()
 }
 
-fn reach(graph: &DepGraph, starts: &[NodeId], follow: impl Fn(NodeId, NodeId) -> bool) -> Vec<bool> {
+fn reach(
+    graph: &DepGraph,
+    starts: &[NodeId],
+    follow: impl Fn(NodeId, NodeId) -> bool,
+) -> Vec<bool> {
     let mut seen = vec![false; graph.len()];
     let mut stack: Vec<NodeId> = starts.to_vec();
     while let Some(n) = stack.pop() {
@@ -447,7 +466,7 @@ pub(crate) fn parse_package_lock(input: &ParseInput<'_>) -> Result<Parsed, Lockf
         (None, true) => {
             let v1: TopField<Pairs<'_, V1Wire<'_>>> =
                 top_field(input, input.bytes, "dependencies")?;
-            Ok(parse_v1(input, v1.value.unwrap_or_default().0))
+            Ok(parse_v1(input, &v1.value.unwrap_or_default().0))
         }
         (None, false) => Ok(Parsed {
             graph: DepGraph::new(),
@@ -485,7 +504,8 @@ fn parse_packages(input: &ParseInput<'_>, mut entries: Vec<(Str<'_>, EntryWire<'
         let at_project = !loc.contains("node_modules/");
         for (list, kind) in dep_lists(entry, at_project) {
             for (dep, _) in &list.0 {
-                let child = resolve_v2(&index, loc, dep.as_str(), &mut buf).and_then(|j| node_of[j]);
+                let child =
+                    resolve_v2(&index, loc, dep.as_str(), &mut buf).and_then(|j| node_of[j]);
                 match (child, parent) {
                     (Some(c), Some(p)) => graph.add_edge(p, c),
                     (Some(c), None) => roots.push(c),
@@ -530,14 +550,13 @@ fn create_v2_nodes(
             continue;
         }
         let target = entry.resolved.as_ref().map_or("", Str::as_str);
-        node_of[i] = match index.get(target).and_then(|&j| node_of[j]) {
-            Some(n) => Some(n),
-            None => {
-                let name = location_name(key.as_str());
-                let version = entry.version.as_ref().map_or("", Str::as_str);
-                let source = Source::Path(target.to_owned());
-                Some(graph.add_node(npm_package(name, version, Scope::Prod, source)))
-            }
+        node_of[i] = if let Some(n) = index.get(target).and_then(|&j| node_of[j]) {
+            Some(n)
+        } else {
+            let name = location_name(key.as_str());
+            let version = entry.version.as_ref().map_or("", Str::as_str);
+            let source = Source::Path(target.to_owned());
+            Some(graph.add_node(npm_package(name, version, Scope::Prod, source)))
         };
     }
     node_of
@@ -604,7 +623,12 @@ fn dep_lists<'e, 'a>(
 
 /// node's module resolution over install locations: `<from>/node_modules/<dep>`, then the same
 /// from each enclosing location, up to the project root.
-fn resolve_v2(index: &HashMap<&str, usize>, from: &str, dep: &str, buf: &mut String) -> Option<usize> {
+fn resolve_v2(
+    index: &HashMap<&str, usize>,
+    from: &str,
+    dep: &str,
+    buf: &mut String,
+) -> Option<usize> {
     let mut base = from;
     loop {
         buf.clear();
@@ -655,7 +679,7 @@ struct V1Walk<'w, 'a> {
     pending: Vec<(NodeId, usize, &'w Pairs<'a, serde::de::IgnoredAny>)>,
 }
 
-fn parse_v1(input: &ParseInput<'_>, deps: Vec<(Str<'_>, V1Wire<'_>)>) -> Parsed {
+fn parse_v1(input: &ParseInput<'_>, deps: &[(Str<'_>, V1Wire<'_>)]) -> Parsed {
     let mut warnings = Vec::new();
     let mut walk = V1Walk {
         graph: DepGraph::new(),
@@ -665,7 +689,7 @@ fn parse_v1(input: &ParseInput<'_>, deps: Vec<(Str<'_>, V1Wire<'_>)>) -> Parsed 
         }],
         pending: Vec::new(),
     };
-    walk.add_level(&deps, 0);
+    walk.add_level(deps, 0);
     for (node, scope, requires) in std::mem::take(&mut walk.pending) {
         for (dep, _) in &requires.0 {
             if let Some(child) = walk.lookup(scope, dep.as_str()) {

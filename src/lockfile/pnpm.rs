@@ -16,8 +16,8 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
 use super::npm::{
-    DepKind, EdgeKinds, Pairs, Str, npm_package, orphans,
-    scopes_by_reachability, source_from_resolved, split_name_at,
+    DepKind, EdgeKinds, Pairs, Str, npm_package, orphans, scopes_by_reachability,
+    source_from_resolved, split_name_at,
 };
 use super::{LockfileError, ParseInput, Parsed};
 use crate::graph::{DepGraph, NodeId};
@@ -148,9 +148,7 @@ fn yaml_options() -> serde_saphyr::Options {
 }
 
 fn yaml_error(input: &ParseInput<'_>, e: &serde_saphyr::Error) -> LockfileError {
-    let location = e
-        .location()
-        .map(|l| format!("{}:{}", l.line(), l.column()));
+    let location = e.location().map(|l| format!("{}:{}", l.line(), l.column()));
     let msg = e.to_string();
     let first = msg.lines().next().unwrap_or(&msg);
     let first = first.strip_prefix("error: ").unwrap_or(first);
@@ -243,7 +241,9 @@ impl<'i, 'p> Builder<'i, 'p> {
             .filter_map(|(k, v)| v.as_ref().map(|v| (k.0.as_ref(), v)))
             .collect();
         let edges = match &wire.snapshots {
-            Some(snapshots) if self.style == KeyStyle::At => self.add_snapshots(snapshots, &metadata),
+            Some(snapshots) if self.style == KeyStyle::At => {
+                self.add_snapshots(snapshots, &metadata)
+            }
             _ => self.add_packages(&wire.packages),
         };
         for (parent, deps, optional) in edges {
@@ -350,9 +350,8 @@ impl<'i, 'p> Builder<'i, 'p> {
                 return Some(n);
             }
         }
-        self.warnings.push(format!(
-            "dependency {name}: {value} is not in the lockfile"
-        ));
+        self.warnings
+            .push(format!("dependency {name}: {value} is not in the lockfile"));
         None
     }
 
@@ -370,7 +369,10 @@ impl<'i, 'p> Builder<'i, 'p> {
     }
 
     /// Importer dependencies: `.`'s become roots, other importers' become their node's edges.
-    fn importer_edges(&mut self, importers: &[(String, ImporterWire<'_>)]) -> Vec<(NodeId, DepKind)> {
+    fn importer_edges(
+        &mut self,
+        importers: &[(String, ImporterWire<'_>)],
+    ) -> Vec<(NodeId, DepKind)> {
         let mut roots: Vec<(NodeId, DepKind)> = Vec::new();
         for (path, importer) in importers {
             let parent = self.importers.get(path).copied();
@@ -442,9 +444,8 @@ fn owned_pairs(pairs: &Pairs<'_, Str<'_>>) -> Vec<(String, String)> {
 fn dep_keys(name: &str, value: &str, style: KeyStyle) -> Vec<String> {
     let bare = value.split('(').next().unwrap_or(value);
     match style {
-        KeyStyle::Slash if value.starts_with('/') => vec![value.to_owned()],
+        KeyStyle::Slash | KeyStyle::SlashAt if value.starts_with('/') => vec![value.to_owned()],
         KeyStyle::Slash => vec![format!("/{name}/{value}"), value.to_owned()],
-        KeyStyle::SlashAt if value.starts_with('/') => vec![value.to_owned()],
         KeyStyle::SlashAt => vec![format!("/{name}@{value}"), value.to_owned()],
         KeyStyle::At if bare.contains('@') => vec![value.to_owned(), format!("{name}@{value}")],
         KeyStyle::At => vec![format!("{name}@{value}"), value.to_owned()],
@@ -480,7 +481,10 @@ fn split_key(key: &str, style: KeyStyle) -> (&str, &str) {
 fn resolution_source(r: &ResolutionWire<'_>) -> Source {
     if r.kind.as_ref().is_some_and(|k| k.0 == "git") || r.commit.is_some() {
         return Source::Git {
-            url: r.repo.as_ref().map_or_else(String::new, |s| s.0.clone().into_owned()),
+            url: r
+                .repo
+                .as_ref()
+                .map_or_else(String::new, |s| s.0.clone().into_owned()),
             rev: r.commit.as_ref().map(|s| s.0.clone().into_owned()),
         };
     }
@@ -496,12 +500,19 @@ fn resolution_source(r: &ResolutionWire<'_>) -> Source {
 }
 
 fn normalize_importer(path: &str) -> String {
-    if path == "." { String::new() } else { join_relative("", path) }
+    if path == "." {
+        String::new()
+    } else {
+        join_relative("", path)
+    }
 }
 
 /// `base` joined with relative `rel`, `.` and `..` resolved, `/`-separated, no leading `./`.
 fn join_relative(base: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let mut parts: Vec<&str> = base
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     for p in rel.split('/') {
         match p {
             "" | "." => {}

@@ -123,7 +123,9 @@ fn section_of(key: &str) -> Section {
 /// `"a@^1", a@^2:` (v1) or `"a@npm:^1, a@npm:^2":` (berry) -> the specifiers.
 fn read_key_line(body: &str) -> Result<Vec<Cow<'_, str>>, String> {
     let Some(content) = body.strip_suffix(':') else {
-        return Err(format!("expected an entry like `name@range:`, found `{body}`"));
+        return Err(format!(
+            "expected an entry like `name@range:`, found `{body}`"
+        ));
     };
     let mut specs = Vec::new();
     let mut rest = content.trim();
@@ -282,11 +284,15 @@ impl<'b, 'a> Build<'b, 'a> {
             v1_identity(block)
         };
         if version.is_empty() {
-            self.warnings
-                .push(format!("line {}: entry `{first}` has no version", block.line));
+            self.warnings.push(format!(
+                "line {}: entry `{first}` has no version",
+                block.line
+            ));
         }
         if let Source::Workspace = source
-            && let Some(path) = block.field("resolution").and_then(|r| r.split("@workspace:").nth(1))
+            && let Some(path) = block
+                .field("resolution")
+                .and_then(|r| r.split("@workspace:").nth(1))
         {
             self.workspaces.push((path.to_owned(), self.graph.len()));
         }
@@ -492,7 +498,9 @@ fn berry_identity(block: &Block<'_>) -> Option<(String, String, Source)> {
 fn berry_remote_source(reference: &str) -> Source {
     let is_git = reference.contains("#commit=")
         || reference.contains(".git#")
-        || reference.ends_with(".git")
+        || reference
+            .get(reference.len().saturating_sub(4)..)
+            .is_some_and(|e| e.eq_ignore_ascii_case(".git"))
         || reference.starts_with("git");
     if is_git {
         let s = source_from_resolved(&format!("git+{reference}"));

@@ -152,10 +152,19 @@ fn invalid_inputs_name_file_and_location() {
 #[test]
 fn garbage_never_panics() {
     let samples = [
-        "", "{", "[]", "null", "\u{0}", "{\"packages\": []}", "{\"packages\": {\"\": 1}}",
+        "",
+        "{",
+        "[]",
+        "null",
+        "\u{0}",
+        "{\"packages\": []}",
+        "{\"packages\": {\"\": 1}}",
         "{\"dependencies\": {\"a\": {\"dependencies\": {\"b\": {\"requires\": {\"a\": \"1\"}}}}}}",
-        "a:\n  version", "\"a@1\":\n    deps\n", "__metadata:\n  version: 6\n\"x\":\n  resolution: \"@\"\n",
-        "lockfileVersion: 9\nsnapshots:\n  x: {}\n", "lockfileVersion: '6.0'\npackages:\n  /: {}\n",
+        "a:\n  version",
+        "\"a@1\":\n    deps\n",
+        "__metadata:\n  version: 6\n\"x\":\n  resolution: \"@\"\n",
+        "lockfileVersion: 9\nsnapshots:\n  x: {}\n",
+        "lockfileVersion: '6.0'\npackages:\n  /: {}\n",
         "lockfileVersion: 5\npackages:\n  /@/:\n    dev: true\n",
     ];
     for name in ["package-lock.json", "yarn.lock", "pnpm-lock.yaml"] {
@@ -172,7 +181,12 @@ fn npm_alias_uses_registry_name() {
         "node_modules/old-qs": {"name": "qs", "version": "6.5.2",
             "resolved": "https://registry.npmjs.org/qs/-/qs-6.5.2.tgz"}}}"#;
     let parsed = parse_bytes("package-lock.json", lock, &[]).expect("parses");
-    let names: Vec<_> = parsed.graph.nodes().iter().map(|p| p.name.to_string()).collect();
+    let names: Vec<_> = parsed
+        .graph
+        .nodes()
+        .iter()
+        .map(|p| p.name.to_string())
+        .collect();
     assert_eq!(names, ["qs"]);
     assert_eq!(parsed.graph.roots(), [0]);
 }
@@ -221,7 +235,9 @@ fn provenance_counts(corpus: &Path) -> BTreeMap<String, Option<usize>> {
 }
 
 fn corpus_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
@@ -284,17 +300,25 @@ fn text_is_link(p: &bundleguard::package::Package) -> bool {
 
 /// Names the sibling package.json declares that are not among the roots' names.
 fn missing_roots(path: &Path, graph: &DepGraph) -> Vec<String> {
-    let Some(dir) = path.parent() else { return Vec::new() };
+    let Some(dir) = path.parent() else {
+        return Vec::new();
+    };
     let Ok(text) = std::fs::read_to_string(dir.join("package.json")) else {
         return Vec::new();
     };
     let Ok(pj) = serde_json::from_str::<serde_json::Value>(&text) else {
         return Vec::new();
     };
-    let roots: BTreeSet<&str> = graph.roots().iter().map(|&r| graph.node(r).name.as_str()).collect();
+    let roots: BTreeSet<&str> = graph
+        .roots()
+        .iter()
+        .map(|&r| graph.node(r).name.as_str())
+        .collect();
     let mut missing = Vec::new();
     for key in ["dependencies", "devDependencies", "optionalDependencies"] {
-        let Some(deps) = pj.get(key).and_then(|d| d.as_object()) else { continue };
+        let Some(deps) = pj.get(key).and_then(|d| d.as_object()) else {
+            continue;
+        };
         for (name, range) in deps {
             let range = range.as_str().unwrap_or("");
             let real = range
@@ -318,8 +342,11 @@ const STALE_MANIFESTS: &[(&str, &str)] = &[(
 )];
 
 #[test]
+#[expect(clippy::print_stdout, reason = "the per-file report is the test's useful output")]
 fn corpus_parses_with_expected_counts() {
-    let Some(shared) = common::shared_dir("corpus_parses_with_expected_counts") else { return };
+    let Some(shared) = common::shared_dir("corpus_parses_with_expected_counts") else {
+        return;
+    };
     let corpus = shared.join("corpus");
     let listed = provenance_counts(&corpus);
     let mut files = Vec::new();
@@ -327,7 +354,11 @@ fn corpus_parses_with_expected_counts() {
     let mut failures = Vec::new();
     let mut report = String::new();
     for path in &files {
-        let rel = path.strip_prefix(&corpus).unwrap_or(path).to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(&corpus)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned();
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let malformed = rel.contains("-not-json/") || rel.contains("-not-yaml/");
         match (parse_file(path), malformed) {
@@ -339,8 +370,16 @@ fn corpus_parses_with_expected_counts() {
             (Ok(parsed), false) => {
                 let graph = &parsed.graph;
                 let got = counted_nodes(path, &text, graph);
-                let want = listed.get(&rel).copied().flatten().map(|n| expected_count(path, &text, n));
-                let dev = graph.nodes().iter().filter(|p| p.scope == Scope::Dev).count();
+                let want = listed
+                    .get(&rel)
+                    .copied()
+                    .flatten()
+                    .map(|n| expected_count(path, &text, n));
+                let dev = graph
+                    .nodes()
+                    .iter()
+                    .filter(|p| p.scope == Scope::Dev)
+                    .count();
                 let _ = writeln!(
                     report,
                     "{rel}: nodes {} counted {got} want {want:?} roots {} dev {dev} warnings {}",
@@ -359,14 +398,26 @@ fn corpus_parses_with_expected_counts() {
         }
     }
     println!("{report}");
-    assert!(files.len() >= 89, "found only {} corpus lockfiles", files.len());
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        files.len() >= 89,
+        "found only {} corpus lockfiles",
+        files.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 #[ignore = "benchmark: run with --ignored --nocapture in release mode"]
+#[expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 fn bench_largest_lockfiles() {
-    let Some(shared) = common::shared_dir("bench_largest_lockfiles") else { return };
+    let Some(shared) = common::shared_dir("bench_largest_lockfiles") else {
+        return;
+    };
     let corpus = shared.join("corpus");
     for rel in [
         "npm-shrinkwrap/powertools-lambda-typescript-2021-12-root/npm-shrinkwrap.json",
@@ -379,7 +430,11 @@ fn bench_largest_lockfiles() {
         let path = corpus.join(rel);
         let bytes = fs_err::read(&path).expect("read");
         let read = |_: &Path| None;
-        let input = ParseInput { path: &path, bytes: &bytes, read_sibling: &read };
+        let input = ParseInput {
+            path: &path,
+            bytes: &bytes,
+            read_sibling: &read,
+        };
         let rounds = 20;
         let start = std::time::Instant::now();
         let mut nodes = 0;
@@ -389,6 +444,10 @@ fn bench_largest_lockfiles() {
         let secs = start.elapsed().as_secs_f64() / f64::from(rounds);
         #[expect(clippy::cast_precision_loss, reason = "sizes are small")]
         let mbps = bytes.len() as f64 / 1e6 / secs;
-        println!("{rel}: {} bytes, {nodes} nodes, {:.2} ms, {mbps:.0} MB/s", bytes.len(), secs * 1e3);
+        println!(
+            "{rel}: {} bytes, {nodes} nodes, {:.2} ms, {mbps:.0} MB/s",
+            bytes.len(),
+            secs * 1e3
+        );
     }
 }
