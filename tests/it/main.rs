@@ -3,6 +3,7 @@
 mod common;
 mod deps;
 mod lockfiles;
+mod lockfiles_npm;
 mod query;
 mod server;
 mod sync;
