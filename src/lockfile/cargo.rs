@@ -14,60 +14,162 @@
 use std::collections::HashMap;
 
 use cargo_lock::{Lockfile, package::SourceKind};
+use serde::Deserialize;
 
 use super::{LockfileError, ParseInput, Parsed};
 use crate::graph::{DepGraph, NodeId};
 use crate::package::{Ecosystem, Package, PackageName, Scope, Source};
 
+/// A dependency reference: a name, and the version / source when the lockfile gives them.
+struct DepRef {
+    name: String,
+    version: Option<String>,
+    source: Option<Source>,
+}
+
 pub(crate) fn parse_cargo_lock(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     let text = std::str::from_utf8(input.bytes)
         .map_err(|_| LockfileError::new(input.path, None, "not valid UTF-8"))?;
-    let lockfile: Lockfile = text.parse().map_err(|e: cargo_lock::Error| {
-        let message = e.to_string();
-        LockfileError::new(input.path, toml_location(&message), first_line(&message))
+    let entries = match text.parse::<Lockfile>() {
+        Ok(lockfile) => entries_of(&lockfile),
+        Err(err) => {
+            let message = err.to_string();
+            if !message.contains("couldn't resolve dependency") {
+                return Err(LockfileError::new(
+                    input.path,
+                    toml_location(&message),
+                    first_line(&message),
+                ));
+            }
+            lenient_entries(input, text)?
+        }
+    };
+    Ok(build(entries))
+}
+
+fn entries_of(lockfile: &Lockfile) -> Vec<(Package, Vec<DepRef>)> {
+    lockfile
+        .packages
+        .iter()
+        .chain(lockfile.root.as_ref())
+        .map(|package| {
+            let deps = package
+                .dependencies
+                .iter()
+                .map(|dep| DepRef {
+                    name: dep.name.as_str().to_owned(),
+                    version: Some(dep.version.to_string()),
+                    source: dep.source.as_ref().map(|s| source_of(Some(s))),
+                })
+                .collect();
+            (
+                crate_package(package.name.as_str(), &package.version.to_string(), source_of(package.source.as_ref())),
+                deps,
+            )
+        })
+        .collect()
+}
+
+fn crate_package(name: &str, version: &str, source: Source) -> Package {
+    Package {
+        ecosystem: Ecosystem::CratesIo,
+        name: PackageName::new(Ecosystem::CratesIo, name),
+        version: version.to_owned(),
+        scope: Scope::Prod,
+        source,
+    }
+}
+
+#[derive(Deserialize)]
+struct LenientWire {
+    #[serde(default)]
+    package: Vec<LenientPackageWire>,
+}
+
+#[derive(Deserialize)]
+struct LenientPackageWire {
+    name: String,
+    version: String,
+    source: Option<String>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+}
+
+/// When `cargo-lock` refuses a lockfile because a dependency is not listed in it (an excerpt of
+/// a lockfile, or one edited by hand), its packages are still read, without that edge.
+fn lenient_entries(
+    input: &ParseInput<'_>,
+    text: &str,
+) -> Result<Vec<(Package, Vec<DepRef>)>, LockfileError> {
+    let wire: LenientWire = toml::from_str(text).map_err(|e| {
+        LockfileError::new(input.path, None, format!("invalid Cargo.lock: {}", e.message()))
     })?;
-    let packages: Vec<&cargo_lock::Package> =
-        lockfile.packages.iter().chain(lockfile.root.as_ref()).collect();
+    Ok(wire
+        .package
+        .into_iter()
+        .map(|p| {
+            let source = p.source.as_deref().map_or(Source::Workspace, |s| {
+                cargo_lock::SourceId::from_url(s).map_or_else(|_| Source::Other(s.to_owned()), |id| source_of(Some(&id)))
+            });
+            let deps = p
+                .dependencies
+                .iter()
+                .map(|d| {
+                    let mut parts = d.split_whitespace();
+                    DepRef {
+                        name: parts.next().unwrap_or("").to_owned(),
+                        version: parts.next().map(str::to_owned),
+                        source: None,
+                    }
+                })
+                .collect();
+            (crate_package(&p.name, &p.version, source), deps)
+        })
+        .collect())
+}
+
+/// Nodes, roots (the packages without a source) and edges resolved by name, version, source.
+fn build(entries: Vec<(Package, Vec<DepRef>)>) -> Parsed {
     let mut graph = DepGraph::new();
-    let mut by_key: HashMap<(&str, String), Vec<NodeId>> = HashMap::new();
-    for package in &packages {
-        let id = graph.add_node(Package {
-            ecosystem: Ecosystem::CratesIo,
-            name: PackageName::new(Ecosystem::CratesIo, package.name.as_str()),
-            version: package.version.to_string(),
-            scope: Scope::Prod,
-            source: source_of(package.source.as_ref()),
-        });
-        by_key
-            .entry((package.name.as_str(), package.version.to_string()))
-            .or_default()
-            .push(id);
-        if package.source.is_none() {
+    let mut by_name: HashMap<String, Vec<NodeId>> = HashMap::new();
+    let mut all_deps = Vec::with_capacity(entries.len());
+    for (package, deps) in entries {
+        let workspace = package.source == Source::Workspace;
+        let name = package.name.to_string();
+        let id = graph.add_node(package);
+        by_name.entry(name).or_default().push(id);
+        if workspace {
             graph.add_root(id);
         }
+        all_deps.push(deps);
     }
     let mut warnings = Vec::new();
-    for (parent, package) in packages.iter().enumerate() {
-        for dep in &package.dependencies {
-            let candidates = by_key
-                .get(&(dep.name.as_str(), dep.version.to_string()))
-                .map_or(&[][..], Vec::as_slice);
-            let chosen = candidates
-                .iter()
-                .copied()
-                .find(|&id| dep.source.is_none() || packages.get(id).and_then(|p| p.source.as_ref()) == dep.source.as_ref())
-                .or_else(|| candidates.first().copied());
+    for (parent, deps) in all_deps.iter().enumerate() {
+        for dep in deps {
+            let chosen = by_name.get(&dep.name).and_then(|ids| {
+                ids.iter().copied().find(|&id| {
+                    let node = graph.node(id);
+                    dep.version.as_ref().is_none_or(|v| &node.version == v)
+                        && dep.source.as_ref().is_none_or(|s| &node.source == s)
+                })
+            });
             match chosen {
                 Some(child) => graph.add_edge(parent, child),
-                None => warnings.push(format!(
-                    "{} {} depends on {} {}, which the lockfile does not list",
-                    package.name, package.version, dep.name, dep.version
-                )),
+                None => {
+                    let from = graph.node(parent);
+                    warnings.push(format!(
+                        "{} {} depends on {} {}, which the lockfile does not list",
+                        from.name,
+                        from.version,
+                        dep.name,
+                        dep.version.as_deref().unwrap_or("")
+                    ));
+                }
             }
         }
     }
     graph.finish();
-    Ok(Parsed { graph, warnings })
+    Parsed { graph, warnings }
 }
 
 fn source_of(source: Option<&cargo_lock::SourceId>) -> Source {

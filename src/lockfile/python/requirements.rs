@@ -72,7 +72,7 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     };
     let own_name = input.path.file_name().map(Path::new).unwrap_or(input.path);
     let scope = scope_of(own_name);
-    state.read_file(input.path, text, false, scope);
+    state.read_file(None, text, false, scope);
     state.resolve_unpinned();
     let roots: Vec<_> = (0..state.graph.packages.len()).collect();
     Ok(Parsed {
@@ -198,13 +198,18 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 impl State<'_> {
-    fn read_file(&mut self, display: &Path, text: &str, constraint: bool, scope: Scope) {
+    /// Reads one file; `include` is its path relative to the lockfile's folder (`None` for the
+    /// lockfile itself, whose lines are located as `line N`).
+    fn read_file(&mut self, include: Option<&Path>, text: &str, constraint: bool, scope: Scope) {
         for (number, raw) in logical_lines(text) {
             let line = strip_comment(&raw).trim();
             if line.is_empty() {
                 continue;
             }
-            let at = format!("{}:{number}", display.display());
+            let at = match include {
+                Some(path) => format!("{}:{number}", path.display()),
+                None => format!("line {number}"),
+            };
             match classify(line) {
                 Line::Include { constraint: c, target } => {
                     self.include(&at, target, constraint || c);
@@ -245,14 +250,9 @@ impl State<'_> {
                 .push(format!("{at}: include {target} is not valid UTF-8"));
             return;
         };
-        let display = self
-            .input
-            .path
-            .parent()
-            .map_or_else(|| relative.clone(), |dir| dir.join(&relative));
         let scope = scope_of(&relative);
-        self.chain.push(relative);
-        self.read_file(&display, text, constraint, scope);
+        self.chain.push(relative.clone());
+        self.read_file(Some(&relative), text, constraint, scope);
         self.chain.pop();
     }
 
