@@ -194,9 +194,10 @@ fn write_trees(
 ) -> std::io::Result<()> {
     for lock in locks {
         let graph = &lock.graph;
+        let plural = if graph.len() == 1 { "" } else { "s" };
         writeln!(
             out,
-            "{} ({}, {} packages)",
+            "{} ({}, {} package{plural})",
             shown(&lock.path),
             lock.format,
             graph.len()

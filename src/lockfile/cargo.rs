@@ -38,7 +38,7 @@ pub(crate) fn parse_cargo_lock(input: &ParseInput<'_>) -> Result<Parsed, Lockfil
                 return Err(LockfileError::new(
                     input.path,
                     toml_location(&message),
-                    first_line(&message),
+                    format!("invalid Cargo.lock: {}", reason(&message)),
                 ));
             }
             lenient_entries(input, text)?
@@ -187,8 +187,16 @@ fn source_of(source: Option<&cargo_lock::SourceId>) -> Source {
     }
 }
 
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).to_owned()
+/// The reason in a TOML error message: its last non-empty line (the first one says where, the
+/// middle ones quote the input).
+fn reason(message: &str) -> String {
+    message
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(message)
+        .trim()
+        .to_owned()
 }
 
 /// `line:col` from a TOML error message ("TOML parse error at line 3, column 7").

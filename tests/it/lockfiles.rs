@@ -42,7 +42,7 @@ fn load_fixture(rel: &str) -> String {
         Ok(lock) => render(&lock.graph, &lock.warnings),
         Err(err) => format!("error: {err}\n"),
     };
-    let prefix = format!("{}/", common::fixture("").display());
+    let prefix = format!("{}/", common::repo_root().join("fixtures").display());
     text.replace(&prefix, "")
 }
 

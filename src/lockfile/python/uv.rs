@@ -72,6 +72,7 @@ impl SourceWire {
             let (url, rev) = git
                 .split_once('#')
                 .map_or((git.as_str(), None), |(u, r)| (u, Some(r.to_owned())));
+            let url = url.split('?').next().unwrap_or(url);
             return Source::Git {
                 url: url.to_owned(),
                 rev,
