@@ -163,7 +163,10 @@ fn scope_marker(scope: Scope) -> &'static str {
 fn source_text(source: &Source) -> String {
     match source {
         Source::Registry => String::new(),
-        Source::Git { url, rev: Some(rev) } => format!("git+{url}#{rev}"),
+        Source::Git {
+            url,
+            rev: Some(rev),
+        } => format!("git+{url}#{rev}"),
         Source::Git { url, rev: None } => format!("git+{url}"),
         Source::Path(path) => format!("path:{path}"),
         Source::Workspace => "workspace".to_owned(),
@@ -230,7 +233,11 @@ fn write_subtree(
         let indent = "  ".repeat(depth);
         let line = package_line(graph.node(id));
         if expanded[id] {
-            let more = if graph.children(id).is_empty() { "" } else { " (*)" };
+            let more = if graph.children(id).is_empty() {
+                ""
+            } else {
+                " (*)"
+            };
             writeln!(out, "{indent}{line}{more}")?;
             continue;
         }

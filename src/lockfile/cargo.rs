@@ -63,7 +63,11 @@ fn entries_of(lockfile: &Lockfile) -> Vec<(Package, Vec<DepRef>)> {
                 })
                 .collect();
             (
-                crate_package(package.name.as_str(), &package.version.to_string(), source_of(package.source.as_ref())),
+                crate_package(
+                    package.name.as_str(),
+                    &package.version.to_string(),
+                    source_of(package.source.as_ref()),
+                ),
                 deps,
             )
         })
@@ -102,14 +106,19 @@ fn lenient_entries(
     text: &str,
 ) -> Result<Vec<(Package, Vec<DepRef>)>, LockfileError> {
     let wire: LenientWire = toml::from_str(text).map_err(|e| {
-        LockfileError::new(input.path, None, format!("invalid Cargo.lock: {}", e.message()))
+        LockfileError::new(
+            input.path,
+            None,
+            format!("invalid Cargo.lock: {}", e.message()),
+        )
     })?;
     Ok(wire
         .package
         .into_iter()
         .map(|p| {
             let source = p.source.as_deref().map_or(Source::Workspace, |s| {
-                cargo_lock::SourceId::from_url(s).map_or_else(|_| Source::Other(s.to_owned()), |id| source_of(Some(&id)))
+                cargo_lock::SourceId::from_url(s)
+                    .map_or_else(|_| Source::Other(s.to_owned()), |id| source_of(Some(&id)))
             });
             let deps = p
                 .dependencies
@@ -153,18 +162,17 @@ fn build(entries: Vec<(Package, Vec<DepRef>)>) -> Parsed {
                         && dep.source.as_ref().is_none_or(|s| &node.source == s)
                 })
             });
-            match chosen {
-                Some(child) => graph.add_edge(parent, child),
-                None => {
-                    let from = graph.node(parent);
-                    warnings.push(format!(
-                        "{} {} depends on {} {}, which the lockfile does not list",
-                        from.name,
-                        from.version,
-                        dep.name,
-                        dep.version.as_deref().unwrap_or("")
-                    ));
-                }
+            if let Some(child) = chosen {
+                graph.add_edge(parent, child);
+            } else {
+                let from = graph.node(parent);
+                warnings.push(format!(
+                    "{} {} depends on {} {}, which the lockfile does not list",
+                    from.name,
+                    from.version,
+                    dep.name,
+                    dep.version.as_deref().unwrap_or("")
+                ));
             }
         }
     }

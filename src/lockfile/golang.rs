@@ -49,12 +49,11 @@ struct Replace {
 pub(crate) fn parse_go_mod(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     let text = std::str::from_utf8(input.bytes).map_err(|e| {
         let line = input.bytes.get(..e.valid_up_to()).unwrap_or_default();
-        let line = line.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = line.split(|&b| b == b'\n').count();
         LockfileError::new(input.path, Some(format!("{line}:1")), "not valid UTF-8")
     })?;
-    let go_mod = parse_text(text).map_err(|(line, msg)| {
-        LockfileError::new(input.path, Some(format!("{line}:1")), msg)
-    })?;
+    let go_mod = parse_text(text)
+        .map_err(|(line, msg)| LockfileError::new(input.path, Some(format!("{line}:1")), msg))?;
     let mut warnings = Vec::new();
     let mut graph = DepGraph::new();
     let mut listed: HashSet<String> = HashSet::new();
@@ -84,10 +83,10 @@ pub(crate) fn parse_go_mod(input: &ParseInput<'_>) -> Result<Parsed, LockfileErr
         let id = graph.add_node(stdlib);
         graph.add_root(id);
     }
-    if pre_pruning(go_mod.go.as_deref()) {
-        if let Some(sum) = (input.read_sibling)(std::path::Path::new("go.sum")) {
-            add_go_sum_modules(&mut graph, &go_mod, &listed, &sum, &mut warnings);
-        }
+    if pre_pruning(go_mod.go.as_deref())
+        && let Some(sum) = (input.read_sibling)(std::path::Path::new("go.sum"))
+    {
+        add_go_sum_modules(&mut graph, &go_mod, &listed, &sum, &mut warnings);
     }
     graph.finish();
     Ok(Parsed { graph, warnings })
@@ -176,18 +175,26 @@ fn add_go_sum_modules(
     warnings: &mut Vec<String>,
 ) {
     let text = String::from_utf8_lossy(sum);
-    let replaced: HashSet<&str> = go_mod.replaces.iter().map(|r| r.old_path.as_str()).collect();
+    let replaced: HashSet<&str> = go_mod
+        .replaces
+        .iter()
+        .map(|r| r.old_path.as_str())
+        .collect();
     let mut best: BTreeMap<&str, &str> = BTreeMap::new();
     for line in text.lines() {
         let mut fields = line.split_whitespace();
-        let (Some(path), Some(version), Some(_hash)) = (fields.next(), fields.next(), fields.next())
+        let (Some(path), Some(version), Some(_hash)) =
+            (fields.next(), fields.next(), fields.next())
         else {
             continue;
         };
         if version.ends_with("/go.mod") || listed.contains(path) || replaced.contains(path) {
             continue;
         }
-        if go_mod.excludes.contains(&(path.to_owned(), version.to_owned())) {
+        if go_mod
+            .excludes
+            .contains(&(path.to_owned(), version.to_owned()))
+        {
             continue;
         }
         let entry = best.entry(path).or_insert(version);
@@ -221,7 +228,10 @@ fn compare_go_versions(a: &str, b: &str) -> std::cmp::Ordering {
 /// Splits a line into tokens and its `//` comment. Quoted tokens (`"x"`, `` `x` ``) are unquoted.
 fn tokens(line: &str) -> (Vec<String>, &str) {
     let (code, comment) = match line.find("//") {
-        Some(at) => (line.get(..at).unwrap_or(""), line.get(at + 2..).unwrap_or("")),
+        Some(at) => (
+            line.get(..at).unwrap_or(""),
+            line.get(at + 2..).unwrap_or(""),
+        ),
         None => (line, ""),
     };
     let words = code
@@ -280,7 +290,10 @@ impl GoMod {
             "toolchain" => self.toolchain = Some(one_arg(verb, args, line)?),
             "require" => {
                 let [path, version] = args else {
-                    return Err((line, format!("require: expected `path version`, found {args:?}")));
+                    return Err((
+                        line,
+                        format!("require: expected `path version`, found {args:?}"),
+                    ));
                 };
                 self.requires.push(Require {
                     path: path.clone(),
@@ -290,7 +303,10 @@ impl GoMod {
             }
             "exclude" => {
                 let [path, version] = args else {
-                    return Err((line, format!("exclude: expected `path version`, found {args:?}")));
+                    return Err((
+                        line,
+                        format!("exclude: expected `path version`, found {args:?}"),
+                    ));
                 };
                 self.excludes.insert((path.clone(), version.clone()));
             }
@@ -313,7 +329,10 @@ fn one_arg(verb: &str, args: &[String], line: usize) -> Result<String, LineError
 fn parse_replace(args: &[String], line: usize) -> Result<Replace, LineError> {
     let arrow = args.iter().position(|a| a == "=>");
     let (left, right) = match arrow {
-        Some(at) => (args.get(..at).unwrap_or_default(), args.get(at + 1..).unwrap_or_default()),
+        Some(at) => (
+            args.get(..at).unwrap_or_default(),
+            args.get(at + 1..).unwrap_or_default(),
+        ),
         None => return Err((line, "replace: expected `=>`".to_owned())),
     };
     let (old_path, old_version) = match left {

@@ -151,9 +151,8 @@ fn is_requirements_file(path: &Path, name: &str) -> bool {
 /// Reads a lockfile (its format told by [`detect`]) and the sidecar files its parser asks for,
 /// and parses it.
 pub fn load(path: &Path) -> Result<Lockfile, LockfileError> {
-    let format = detect(path).ok_or_else(|| {
-        LockfileError::new(path, None, "not a lockfile name bundleguard knows")
-    })?;
+    let format = detect(path)
+        .ok_or_else(|| LockfileError::new(path, None, "not a lockfile name bundleguard knows"))?;
     load_as(path, format)
 }
 

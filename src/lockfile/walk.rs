@@ -174,15 +174,19 @@ fn declares_dependencies(path: &Path, family: Family) -> bool {
     };
     match family {
         Family::Npm => serde_json::from_str::<serde_json::Value>(&text).map_or(true, |json| {
-            ["dependencies", "devDependencies", "optionalDependencies", "peerDependencies"]
-                .iter()
-                .any(|key| json.get(key).is_some_and(non_empty_json))
+            [
+                "dependencies",
+                "devDependencies",
+                "optionalDependencies",
+                "peerDependencies",
+            ]
+            .iter()
+            .any(|key| json.get(key).is_some_and(non_empty_json))
         }),
-        Family::PyProject | Family::Pipfile | Family::Cargo => {
-            toml::from_str::<toml::Table>(&text).map_or(true, |table| {
+        Family::PyProject | Family::Pipfile | Family::Cargo => toml::from_str::<toml::Table>(&text)
+            .map_or(true, |table| {
                 toml_declares(&toml::Value::Table(table), family)
-            })
-        }
+            }),
     }
 }
 
@@ -212,9 +216,14 @@ fn toml_declares(doc: &toml::Value, family: Family) -> bool {
         }
         Family::Pipfile => non_empty(&["packages"]) || non_empty(&["dev-packages"]),
         Family::Cargo => {
-            ["dependencies", "dev-dependencies", "build-dependencies", "target"]
-                .iter()
-                .any(|k| non_empty(&[k]))
+            [
+                "dependencies",
+                "dev-dependencies",
+                "build-dependencies",
+                "target",
+            ]
+            .iter()
+            .any(|k| non_empty(&[k]))
                 || non_empty(&["workspace", "dependencies"])
                 || non_empty(&["workspace", "members"])
         }
@@ -232,7 +241,10 @@ mod tests {
             ("a/requirements.txt", Some(LockfileFormat::Requirements)),
             ("a/requirements-dev.txt", Some(LockfileFormat::Requirements)),
             ("a/dev-requirements.txt", Some(LockfileFormat::Requirements)),
-            ("a/requirements/base.txt", Some(LockfileFormat::Requirements)),
+            (
+                "a/requirements/base.txt",
+                Some(LockfileFormat::Requirements),
+            ),
             ("a/notes.txt", None),
             ("a/requirements.in", None),
             ("go.mod", Some(LockfileFormat::GoMod)),

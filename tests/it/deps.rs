@@ -45,7 +45,10 @@ fn json_layout() {
 fn scope_prod_drops_dev_only_packages() {
     let (code, stdout, _) = deps(&["pypi/uv-dev-git", "--scope", "prod"]);
     assert_eq!(code, 0);
-    assert!(!stdout.contains("pytest") && !stdout.contains("iniconfig"), "{stdout}");
+    assert!(
+        !stdout.contains("pytest") && !stdout.contains("iniconfig"),
+        "{stdout}"
+    );
     assert!(stdout.contains("requests 2.31.0"), "{stdout}");
 }
 

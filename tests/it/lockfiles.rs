@@ -117,7 +117,12 @@ fn walker_skips_vendored_folders_and_prefers_shrinkwrap() {
     }
     let found: Vec<String> = lockfile::find(root)
         .iter()
-        .map(|p| p.strip_prefix(root).expect("under root").display().to_string())
+        .map(|p| {
+            p.strip_prefix(root)
+                .expect("under root")
+                .display()
+                .to_string()
+        })
         .collect();
     assert_eq!(
         found,
@@ -136,24 +141,44 @@ fn manifests_without_lockfile_are_reported() {
     let unlocked: Vec<String> = found
         .unlocked_manifests
         .iter()
-        .map(|p| p.strip_prefix(common::fixture("")).expect("under").display().to_string())
+        .map(|p| {
+            p.strip_prefix(common::fixture(""))
+                .expect("under")
+                .display()
+                .to_string()
+        })
         .collect();
     assert_eq!(
         unlocked,
-        ["cargo/no-lockfile/Cargo.toml", "pypi/no-lockfile-pyproject/pyproject.toml"]
+        [
+            "cargo/no-lockfile/Cargo.toml",
+            "pypi/no-lockfile-pyproject/pyproject.toml"
+        ]
     );
 }
 
 #[test]
 fn parsers_never_panic_on_truncations() {
     let files = [
-        ("pypi/poetry-v1-category/poetry.lock", LockfileFormat::PoetryLock),
+        (
+            "pypi/poetry-v1-category/poetry.lock",
+            LockfileFormat::PoetryLock,
+        ),
         ("pypi/uv-dev-git/uv.lock", LockfileFormat::UvLock),
         ("pypi/pdm-extras-entries/pdm.lock", LockfileFormat::PdmLock),
-        ("pypi/pipfile-default-develop/Pipfile.lock", LockfileFormat::PipfileLock),
-        ("pypi/requirements-includes/requirements.txt", LockfileFormat::Requirements),
+        (
+            "pypi/pipfile-default-develop/Pipfile.lock",
+            LockfileFormat::PipfileLock,
+        ),
+        (
+            "pypi/requirements-includes/requirements.txt",
+            LockfileFormat::Requirements,
+        ),
         ("go/replace-exclude/go.mod", LockfileFormat::GoMod),
-        ("cargo/v4-git-path-duplicates/Cargo.lock", LockfileFormat::CargoLock),
+        (
+            "cargo/v4-git-path-duplicates/Cargo.lock",
+            LockfileFormat::CargoLock,
+        ),
     ];
     for (rel, format) in files {
         let bytes = fs_err::read(common::fixture(rel)).expect("fixture");
@@ -249,7 +274,13 @@ fn every_corpus_lockfile_parses_with_the_right_counts() {
 ///   go < 1.17 (which the parser announces in a warning);
 /// - requirements: distinct requirement lines (not options) of a file without includes equal
 ///   the nodes plus the lines reported as not pinned, invalid, or naming no package.
-fn check_counts(path: &Path, format: LockfileFormat, text: &str, graph: &DepGraph, warnings: &[String]) {
+fn check_counts(
+    path: &Path,
+    format: LockfileFormat,
+    text: &str,
+    graph: &DepGraph,
+    warnings: &[String],
+) {
     let tables = text.lines().filter(|l| l.trim() == "[[package]]").count();
     let want = match format {
         LockfileFormat::PoetryLock | LockfileFormat::UvLock | LockfileFormat::CargoLock => tables,
@@ -314,9 +345,19 @@ fn go_count(text: &str, warnings: &[String]) -> usize {
     }
     let from_sum: usize = warnings
         .iter()
-        .filter_map(|w| w.split(" module(s) taken from go.sum").next()?.rsplit(": ").next()?.parse::<usize>().ok())
+        .filter_map(|w| {
+            w.split(" module(s) taken from go.sum")
+                .next()?
+                .rsplit(": ")
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
         .sum();
-    let excluded = warnings.iter().filter(|w| w.contains("is excluded")).count();
+    let excluded = warnings
+        .iter()
+        .filter(|w| w.contains("is excluded"))
+        .count();
     requires + usize::from(go_directive) + from_sum - excluded
 }
 
@@ -328,11 +369,19 @@ fn requirement_lines(text: &str) -> Option<usize> {
         if line.starts_with("-r") || line.starts_with("-c") || line.ends_with('\\') {
             return None;
         }
-        if line.is_empty() || line.starts_with('#') || (line.starts_with('-') && !line.starts_with("-e")) {
+        if line.is_empty()
+            || line.starts_with('#')
+            || (line.starts_with('-') && !line.starts_with("-e"))
+        {
             continue;
         }
         // Markers split one pin into lines that install the same version: one node.
-        let key: String = line.split(';').next().unwrap_or("").split_whitespace().collect();
+        let key: String = line
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
         set.insert(key.to_lowercase());
     }
     Some(set.len())
@@ -341,16 +390,27 @@ fn requirement_lines(text: &str) -> Option<usize> {
 /// Direct dependencies against the manifest beside the lockfile, where there is one.
 fn check_direct(path: &Path, format: LockfileFormat, graph: &DepGraph) {
     let dir = path.parent().expect("parent");
-    let root_names: BTreeSet<String> =
-        graph.roots().iter().map(|&r| graph.node(r).name.to_string()).collect();
+    let root_names: BTreeSet<String> = graph
+        .roots()
+        .iter()
+        .map(|&r| graph.node(r).name.to_string())
+        .collect();
     match format {
         LockfileFormat::CargoLock => {
             let Ok(text) = fs_err::read_to_string(dir.join("Cargo.toml")) else {
                 return;
             };
             let toml: toml::Table = toml::from_str(&text).expect("Cargo.toml");
-            if let Some(name) = toml.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str()) {
-                assert!(root_names.contains(name), "{}: {name} not a root", path.display());
+            if let Some(name) = toml
+                .get("package")
+                .and_then(|p| p.get("name"))
+                .and_then(|n| n.as_str())
+            {
+                assert!(
+                    root_names.contains(name),
+                    "{}: {name} not a root",
+                    path.display()
+                );
             }
         }
         LockfileFormat::GoMod => {
@@ -359,9 +419,13 @@ fn check_direct(path: &Path, format: LockfileFormat, graph: &DepGraph) {
                 .lines()
                 .filter(|l| {
                     let l = l.trim();
-                    l.contains(" v") && !l.contains("// indirect") && !l.starts_with("replace")
+                    l.contains(" v")
+                        && !l.contains("// indirect")
+                        && !l.starts_with("replace")
                         && !l.starts_with("//")
-                        && !l.starts_with("module") && !l.starts_with("exclude") && !l.contains("=>")
+                        && !l.starts_with("module")
+                        && !l.starts_with("exclude")
+                        && !l.contains("=>")
                 })
                 .count();
             // stdlib is a root too when a `go` directive gives its version.
@@ -399,10 +463,20 @@ fn corpus_dev_packages_are_marked() {
     let corpus = shared.join("corpus");
     let count = |rel: &str, scope: Scope| {
         let lock = lockfile::load(&corpus.join(rel)).expect("parses");
-        lock.graph.nodes().iter().filter(|p| p.scope == scope).count()
+        lock.graph
+            .nodes()
+            .iter()
+            .filter(|p| p.scope == scope)
+            .count()
     };
     // poetry lock 1.1: 91 `category = "dev"` packages.
-    assert_eq!(count("poetry-lock/powertools-lambda-python-2022-07-lock-1.1/poetry.lock", Scope::Dev), 91);
+    assert_eq!(
+        count(
+            "poetry-lock/powertools-lambda-python-2022-07-lock-1.1/poetry.lock",
+            Scope::Dev
+        ),
+        91
+    );
     // Pipfile.lock: `develop` entries not also in `default` with the same version.
     let pipenv = "pipfile-lock/pipenv-root/Pipfile.lock";
     let text = fs_err::read_to_string(corpus.join(pipenv)).expect("read");
@@ -416,12 +490,24 @@ fn corpus_dev_packages_are_marked() {
         .count();
     assert_eq!(count(pipenv, Scope::Dev), dev_only);
     // poetry lock 2.0 (no groups recorded): pytest is dev, jmespath prod, via pyproject.toml.
-    let lock = lockfile::load(&corpus.join("poetry-lock/powertools-lambda-python/poetry.lock")).expect("parses");
-    let scope_of = |name: &str| lock.graph.nodes().iter().find(|p| p.name.as_str() == name).map(|p| p.scope);
+    let lock = lockfile::load(&corpus.join("poetry-lock/powertools-lambda-python/poetry.lock"))
+        .expect("parses");
+    let scope_of = |name: &str| {
+        lock.graph
+            .nodes()
+            .iter()
+            .find(|p| p.name.as_str() == name)
+            .map(|p| p.scope)
+    };
     assert_eq!(scope_of("pytest"), Some(Scope::Dev));
     assert_eq!(scope_of("jmespath"), Some(Scope::Prod));
     assert_eq!(scope_of("pydantic"), Some(Scope::Optional));
     // pdm: packages in no `default` group are not production.
     let lock = lockfile::load(&corpus.join("pdm-lock/pdm-root/pdm.lock")).expect("parses");
-    assert!(lock.graph.nodes().iter().any(|p| p.name.as_str() == "pytest" && p.scope != Scope::Prod));
+    assert!(
+        lock.graph
+            .nodes()
+            .iter()
+            .any(|p| p.name.as_str() == "pytest" && p.scope != Scope::Prod)
+    );
 }

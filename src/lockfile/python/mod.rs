@@ -162,7 +162,7 @@ fn toml_error(path: &Path, text: &str, err: &toml::de::Error) -> LockfileError {
 /// 1-based line and column of a byte offset.
 pub(super) fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
     let before = bytes.get(..offset).unwrap_or(bytes);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line = before.split(|&b| b == b'\n').count();
     let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
     (line, col)
 }
@@ -178,7 +178,9 @@ fn sibling_toml<T: serde::de::DeserializeOwned>(
     match from_toml::<T>(Path::new(name), &bytes) {
         Ok(value) => Some(value),
         Err(err) => {
-            warnings.push(format!("{err}; direct dependencies taken from the lockfile"));
+            warnings.push(format!(
+                "{err}; direct dependencies taken from the lockfile"
+            ));
             None
         }
     }

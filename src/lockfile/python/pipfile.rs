@@ -95,19 +95,19 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
             seen.insert(key, id);
         }
     }
-    let roots = match super::sibling_toml::<PipfileWire>(input.read_sibling, "Pipfile", &mut warnings)
-    {
-        Some(pipfile) => {
-            let index = graph.name_index();
-            pipfile
-                .packages
-                .keys()
-                .chain(pipfile.dev_packages.keys())
-                .flat_map(|name| ScopedGraph::named(&index, name).iter().copied())
-                .collect()
-        }
-        None => graph.parentless(),
-    };
+    let roots =
+        match super::sibling_toml::<PipfileWire>(input.read_sibling, "Pipfile", &mut warnings) {
+            Some(pipfile) => {
+                let index = graph.name_index();
+                pipfile
+                    .packages
+                    .keys()
+                    .chain(pipfile.dev_packages.keys())
+                    .flat_map(|name| ScopedGraph::named(&index, name).iter().copied())
+                    .collect()
+            }
+            None => graph.parentless(),
+        };
     Ok(Parsed {
         graph: graph.into_graph(&roots),
         warnings,

@@ -92,7 +92,10 @@ impl From<PyProjectWire> for Manifest {
     fn from(wire: PyProjectWire) -> Manifest {
         let mut manifest = Manifest::default();
         let project_name = wire.project.as_ref().and_then(|p| p.name.clone());
-        let poetry_name = wire.tool.as_ref().and_then(|t| t.poetry.as_ref()?.name.clone());
+        let poetry_name = wire
+            .tool
+            .as_ref()
+            .and_then(|t| t.poetry.as_ref()?.name.clone());
         let own = project_name
             .or(poetry_name)
             .map(|n| PackageName::new(Ecosystem::PyPI, &n));
@@ -116,7 +119,10 @@ impl From<PyProjectWire> for Manifest {
             if let Some(poetry) = tool.poetry {
                 manifest.add_poetry(poetry, own);
             }
-            let pdm_dev = tool.pdm.and_then(|p| p.dev_dependencies).unwrap_or_default();
+            let pdm_dev = tool
+                .pdm
+                .and_then(|p| p.dev_dependencies)
+                .unwrap_or_default();
             for (group, specs) in pdm_dev {
                 manifest.declare_pep508(&specs, Scope::Dev, own);
                 manifest.dev_groups.insert(group);

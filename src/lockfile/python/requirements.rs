@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr as _;
 
-use pep508_rs::{Requirement, VersionOrUrl};
 use pep440_rs::Operator;
+use pep508_rs::{Requirement, VersionOrUrl};
 
 use super::ScopedGraph;
 use crate::graph::NodeId;
@@ -20,6 +20,10 @@ use crate::package::{Ecosystem, PackageName, Scope, Source};
 
 /// Includes nested deeper than this are refused (a chain this long is a mistake or an attack).
 const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// At most this many includes are read for one lockfile (diamonds of includes could otherwise
+/// make the work exponential).
+const MAX_INCLUDES: usize = 256;
 
 /// A requirement that names no exact version, kept until constraints files are all read.
 struct Unpinned {
@@ -38,6 +42,7 @@ struct State<'a> {
     unpinned: Vec<Unpinned>,
     /// The include chain (normalized paths relative to the lockfile's folder).
     chain: Vec<PathBuf>,
+    includes_read: usize,
     warnings: Vec<String>,
 }
 
@@ -68,9 +73,10 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
         constraints: HashMap::new(),
         unpinned: Vec::new(),
         chain: vec![PathBuf::new()],
+        includes_read: 0,
         warnings: Vec::new(),
     };
-    let own_name = input.path.file_name().map(Path::new).unwrap_or(input.path);
+    let own_name = input.path.file_name().map_or(input.path, Path::new);
     let scope = scope_of(own_name);
     state.read_file(None, text, false, scope);
     state.resolve_unpinned();
@@ -90,8 +96,17 @@ fn scope_of(path: &Path) -> Scope {
     let dev_word = stem.split(['-', '_', '.']).any(|word| {
         matches!(
             word,
-            "dev" | "develop" | "development" | "test" | "tests" | "testing" | "lint" | "doc"
-                | "docs" | "ci" | "typing"
+            "dev"
+                | "develop"
+                | "development"
+                | "test"
+                | "tests"
+                | "testing"
+                | "lint"
+                | "doc"
+                | "docs"
+                | "ci"
+                | "typing"
         )
     });
     if dev_word { Scope::Dev } else { Scope::Prod }
@@ -106,15 +121,12 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
         if current.is_empty() {
             start = index + 1;
         }
-        match raw.strip_suffix('\\') {
-            Some(head) => {
-                current.push_str(head);
-                current.push(' ');
-            }
-            None => {
-                current.push_str(raw);
-                out.push((start, std::mem::take(&mut current)));
-            }
+        if let Some(head) = raw.strip_suffix('\\') {
+            current.push_str(head);
+            current.push(' ');
+        } else {
+            current.push_str(raw);
+            out.push((start, std::mem::take(&mut current)));
         }
     }
     if !current.trim().is_empty() {
@@ -140,7 +152,9 @@ fn option_value<'t>(line: &'t str, short: &str, long: &str) -> Option<&'t str> {
         if !rest.starts_with([' ', '\t', '=']) {
             return None;
         }
-        rest.trim_start_matches([' ', '\t']).strip_prefix('=').unwrap_or(rest)
+        rest.trim_start_matches([' ', '\t'])
+            .strip_prefix('=')
+            .unwrap_or(rest)
     } else {
         line.strip_prefix(short)?
     };
@@ -211,12 +225,14 @@ impl State<'_> {
                 None => format!("line {number}"),
             };
             match classify(line) {
-                Line::Include { constraint: c, target } => {
+                Line::Include {
+                    constraint: c,
+                    target,
+                } => {
                     self.include(&at, target, constraint || c);
                 }
-                Line::Ignored => {}
                 Line::Editable(target) if !constraint => self.add_unnamed(&at, target, scope),
-                Line::Editable(_) => {}
+                Line::Ignored | Line::Editable(_) => {}
                 Line::Requirement(text) => self.requirement(&at, text, constraint, scope),
             }
         }
@@ -231,8 +247,9 @@ impl State<'_> {
             .unwrap_or_default();
         let relative = normalize(&current_dir.join(target));
         if Path::new(target).is_absolute() || target.contains("://") {
-            self.warnings
-                .push(format!("{at}: include {target} skipped: only relative paths are read"));
+            self.warnings.push(format!(
+                "{at}: include {target} skipped: only relative paths are read"
+            ));
             return;
         }
         if self.chain.contains(&relative) || self.chain.len() > MAX_INCLUDE_DEPTH {
@@ -240,6 +257,13 @@ impl State<'_> {
                 .push(format!("{at}: include {target} skipped: include cycle"));
             return;
         }
+        if self.includes_read >= MAX_INCLUDES {
+            self.warnings.push(format!(
+                "{at}: include {target} skipped: more than {MAX_INCLUDES} includes"
+            ));
+            return;
+        }
+        self.includes_read += 1;
         let Some(bytes) = (self.input.read_sibling)(&relative) else {
             self.warnings
                 .push(format!("{at}: include {target} could not be read"));
@@ -272,7 +296,8 @@ impl State<'_> {
             Err(err) => {
                 let first = err.to_string();
                 let first = first.lines().next().unwrap_or("");
-                self.warnings.push(format!("{at}: invalid requirement {text:?}: {first}"));
+                self.warnings
+                    .push(format!("{at}: invalid requirement {text:?}: {first}"));
                 return;
             }
         };
@@ -312,7 +337,14 @@ impl State<'_> {
         }
     }
 
-    fn add_pinned(&mut self, constraint: bool, name: &str, version: &str, source: Source, scope: Scope) {
+    fn add_pinned(
+        &mut self,
+        constraint: bool,
+        name: &str,
+        version: &str,
+        source: Source,
+        scope: Scope,
+    ) {
         if constraint {
             self.constraints
                 .insert(PackageName::new(Ecosystem::PyPI, name), version.to_owned());
@@ -348,7 +380,12 @@ impl State<'_> {
                 .push(format!("{at}: {target:?} names no package; skipped"));
             return;
         }
-        self.add_node(&name, &version_from_url(target), source_of_url(target), scope);
+        self.add_node(
+            &name,
+            &version_from_url(target),
+            source_of_url(target),
+            scope,
+        );
     }
 
     /// Unpinned requirements take a pin from a constraints file, or are reported.
@@ -369,7 +406,9 @@ impl State<'_> {
 fn is_unnamed(text: &str) -> bool {
     text.starts_with(['.', '/', '~'])
         || (text.contains("://") && !text.contains(" @ "))
-        || ["git+", "hg+", "svn+", "bzr+"].iter().any(|p| text.starts_with(p))
+        || ["git+", "hg+", "svn+", "bzr+"]
+            .iter()
+            .any(|p| text.starts_with(p))
 }
 
 /// `name===version` (arbitrary equality: the version need not be PEP 440).
@@ -436,7 +475,10 @@ fn name_of_unnamed(target: &str) -> String {
 
 fn file_name_of(target: &str) -> &str {
     let path = target.split(['#', '?']).next().unwrap_or(target);
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
 }
 
 fn archive_stem(file: &str) -> Option<&str> {
@@ -465,14 +507,29 @@ mod tests {
     fn line_layer() {
         assert_eq!(strip_comment("a==1 # c"), "a==1 ");
         assert_eq!(strip_comment("git+https://x#egg=a"), "git+https://x#egg=a");
-        assert_eq!(strip_requirement_options("foo==1.0 --hash=sha256:1 -C x"), "foo==1.0");
-        assert_eq!(option_value("--requirement=base.txt", "-r", "--requirement"), Some("base.txt"));
-        assert_eq!(option_value("-rbase.txt", "-r", "--requirement"), Some("base.txt"));
-        assert_eq!(option_value("--requirements x", "-r", "--requirement"), None);
+        assert_eq!(
+            strip_requirement_options("foo==1.0 --hash=sha256:1 -C x"),
+            "foo==1.0"
+        );
+        assert_eq!(
+            option_value("--requirement=base.txt", "-r", "--requirement"),
+            Some("base.txt")
+        );
+        assert_eq!(
+            option_value("-rbase.txt", "-r", "--requirement"),
+            Some("base.txt")
+        );
+        assert_eq!(
+            option_value("--requirements x", "-r", "--requirement"),
+            None
+        );
         assert_eq!(raw_pin("certifi == 2018.08.24 ; x"), Some("2018.08.24"));
         assert_eq!(raw_pin("a==1.*"), None);
         assert_eq!(arbitrary_equality("yolo===1.0"), Some(("yolo", "1.0")));
-        assert_eq!(normalize(Path::new("a/./b/../../../c.txt")), Path::new("../c.txt"));
+        assert_eq!(
+            normalize(Path::new("a/./b/../../../c.txt")),
+            Path::new("../c.txt")
+        );
         assert_eq!(scope_of(Path::new("requirements-dev.txt")), Scope::Dev);
         assert_eq!(scope_of(Path::new("requirements/test.txt")), Scope::Dev);
         assert_eq!(scope_of(Path::new("device-requirements.txt")), Scope::Prod);
@@ -480,8 +537,14 @@ mod tests {
 
     #[test]
     fn unnamed_targets() {
-        assert_eq!(name_of_unnamed("./downloads/numpy-1.9.2-cp34-none-win32.whl"), "numpy");
-        assert_eq!(version_from_url("./downloads/numpy-1.9.2-cp34-none-win32.whl"), "1.9.2");
+        assert_eq!(
+            name_of_unnamed("./downloads/numpy-1.9.2-cp34-none-win32.whl"),
+            "numpy"
+        );
+        assert_eq!(
+            version_from_url("./downloads/numpy-1.9.2-cp34-none-win32.whl"),
+            "1.9.2"
+        );
         assert_eq!(name_of_unnamed("git+https://github.com/a/b@v1#egg=b"), "b");
         assert_eq!(
             source_of_url("git+https://github.com/a/b@v1#egg=b"),

@@ -177,7 +177,12 @@ fn add_edges(graph: &mut ScopedGraph, packages: &[PackageWire], roots: &[NodeId]
                 graph.edge(parent, child, scope);
             }
         }
-        for child in package.dev_dependencies.values().flatten().flat_map(&resolve) {
+        for child in package
+            .dev_dependencies
+            .values()
+            .flatten()
+            .flat_map(&resolve)
+        {
             graph.edge(parent, child, Scope::Dev);
         }
     }
