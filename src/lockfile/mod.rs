@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::graph::DepGraph;
 
+pub use walk::{Discovery, discover, find};
+
 /// Every lockfile format bundleguard reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LockfileFormat {
@@ -94,7 +96,88 @@ mod golang;
 mod npm;
 mod pnpm;
 mod python;
+mod walk;
 mod yarn;
+
+/// Lockfiles larger than this are refused (the largest real ones are tens of MB).
+pub const MAX_LOCKFILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A lockfile read from disk and parsed.
+#[derive(Debug, Clone)]
+pub struct Lockfile {
+    pub path: PathBuf,
+    pub format: LockfileFormat,
+    pub graph: DepGraph,
+    pub warnings: Vec<String>,
+}
+
+/// The format a file's name says it has. `requirements*.txt`, `*requirements.txt` and any
+/// `*.txt` inside a folder named `requirements` are requirements files.
+pub fn detect(path: &Path) -> Option<LockfileFormat> {
+    let name = path.file_name()?.to_str()?;
+    let format = match name {
+        "package-lock.json" => LockfileFormat::NpmPackageLock,
+        "npm-shrinkwrap.json" => LockfileFormat::NpmShrinkwrap,
+        "yarn.lock" => LockfileFormat::YarnLock,
+        "pnpm-lock.yaml" => LockfileFormat::PnpmLock,
+        "poetry.lock" => LockfileFormat::PoetryLock,
+        "Pipfile.lock" => LockfileFormat::PipfileLock,
+        "uv.lock" => LockfileFormat::UvLock,
+        "pdm.lock" => LockfileFormat::PdmLock,
+        "go.mod" => LockfileFormat::GoMod,
+        "Cargo.lock" => LockfileFormat::CargoLock,
+        _ if is_requirements_file(path, name) => LockfileFormat::Requirements,
+        _ => return None,
+    };
+    Some(format)
+}
+
+fn is_requirements_file(path: &Path, name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let Some(stem) = lower.strip_suffix(".txt") else {
+        return false;
+    };
+    let in_requirements_folder =
+        path.parent().and_then(Path::file_name).is_some_and(|dir| dir.eq_ignore_ascii_case("requirements"));
+    stem.starts_with("requirements") || stem.ends_with("requirements") || in_requirements_folder
+}
+
+/// Reads a lockfile (its format told by [`detect`]) and the sidecar files its parser asks for,
+/// and parses it.
+pub fn load(path: &Path) -> Result<Lockfile, LockfileError> {
+    let format = detect(path).ok_or_else(|| LockfileError::new(path, None, "not a lockfile name bundleguard knows"))?;
+    load_as(path, format)
+}
+
+/// [`load`] with the format given.
+pub fn load_as(path: &Path, format: LockfileFormat) -> Result<Lockfile, LockfileError> {
+    let bytes = read_capped(path).map_err(|msg| LockfileError::new(path, None, msg))?;
+    let folder = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    let read_sibling = move |relative: &Path| -> Option<Vec<u8>> {
+        if relative.is_absolute() {
+            return None;
+        }
+        read_capped(&folder.join(relative)).ok()
+    };
+    let parsed = parse(format, &ParseInput { path, bytes: &bytes, read_sibling: &read_sibling })?;
+    Ok(Lockfile { path: path.to_owned(), format, graph: parsed.graph, warnings: parsed.warnings })
+}
+
+/// Reads a whole file, refusing one larger than [`MAX_LOCKFILE_BYTES`].
+fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let file = fs_err::File::open(path).map_err(|e| e.to_string())?;
+    let len = file.metadata().map_err(|e| e.to_string())?.len();
+    if len > MAX_LOCKFILE_BYTES {
+        return Err(format!("{len} bytes is more than the {MAX_LOCKFILE_BYTES}-byte limit for a lockfile"));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(MAX_LOCKFILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_LOCKFILE_BYTES {
+        return Err("file grew past the lockfile size limit while read".to_owned());
+    }
+    Ok(bytes)
+}
 
 /// Parses one lockfile's bytes. Pure: sibling files come through `input.read_sibling`.
 pub fn parse(format: LockfileFormat, input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {

@@ -115,10 +115,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for TopFieldVisitor<T> {
         f.write_str("a lockfile object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = TopField {
-            value: None,
-            has_dependencies: false,
-        };
+        let mut out = TopField { value: None, has_dependencies: false };
         while let Some(k) = map.next_key::<Str<'de>>()? {
             out.has_dependencies |= k.as_str() == "dependencies";
             if k.as_str() == self.key {
@@ -137,14 +134,8 @@ fn top_field<'de, T: Deserialize<'de>>(
     key: &'static str,
 ) -> Result<TopField<T>, LockfileError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let visitor = TopFieldVisitor {
-        key,
-        marker: PhantomData,
-    };
-    let out = de
-        .deserialize_map(visitor)
-        .and_then(|v| de.end().map(|()| v))
-        .map_err(|e| json_error(input.path, &e))?;
+    let visitor = TopFieldVisitor { key, marker: PhantomData };
+    let out = de.deserialize_map(visitor).and_then(|v| de.end().map(|()| v)).map_err(|e| json_error(input.path, &e))?;
     Ok(out)
 }
 
@@ -237,11 +228,7 @@ impl PackageJson {
 
 /// Reads `rel` (a `package.json`) next to the lockfile; a missing or unreadable file is `None`
 /// (unreadable adds a warning).
-pub(crate) fn read_package_json(
-    input: &ParseInput<'_>,
-    rel: &str,
-    warnings: &mut Vec<String>,
-) -> Option<PackageJson> {
+pub(crate) fn read_package_json(input: &ParseInput<'_>, rel: &str, warnings: &mut Vec<String>) -> Option<PackageJson> {
     let bytes = (input.read_sibling)(Path::new(rel))?;
     match serde_json::from_slice::<PackageJson>(&bytes) {
         Ok(pj) => Some(pj),
@@ -267,15 +254,7 @@ pub(crate) enum DepKind {
 /// Where a package comes from, told by its `resolved` URL or version spec.
 pub(crate) fn source_from_resolved(resolved: &str) -> Source {
     let r = resolved.trim();
-    let git_prefixes = [
-        "git+",
-        "git:",
-        "git@",
-        "github:",
-        "gitlab:",
-        "bitbucket:",
-        "gist:",
-    ];
+    let git_prefixes = ["git+", "git:", "git@", "github:", "gitlab:", "bitbucket:", "gist:"];
     if git_prefixes.iter().any(|p| r.starts_with(p)) {
         return git_source(r);
     }
@@ -291,16 +270,9 @@ pub(crate) fn source_from_resolved(resolved: &str) -> Source {
         if let Some(rest) = r.strip_prefix("https://codeload.github.com/") {
             return codeload_source(rest);
         }
-        let git_host = [
-            "https://github.com/",
-            "https://gitlab.com/",
-            "https://bitbucket.org/",
-        ]
-        .iter()
-        .any(|h| r.starts_with(h));
-        let dot_git = r.len() > 4
-            && r.get(r.len() - 4..)
-                .is_some_and(|e| e.eq_ignore_ascii_case(".git"));
+        let git_host =
+            ["https://github.com/", "https://gitlab.com/", "https://bitbucket.org/"].iter().any(|h| r.starts_with(h));
+        let dot_git = r.len() > 4 && r.get(r.len() - 4..).is_some_and(|e| e.eq_ignore_ascii_case(".git"));
         if r.contains(".git#") || dot_git || (git_host && r.contains('#')) {
             return git_source(r);
         }
@@ -325,10 +297,7 @@ fn looks_like_github_shorthand(r: &str) -> bool {
 fn codeload_source(rest: &str) -> Source {
     let mut parts = rest.split('/');
     let (owner, repo) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    Source::Git {
-        url: format!("https://github.com/{owner}/{repo}"),
-        rev: parts.nth(1).map(str::to_owned),
-    }
+    Source::Git { url: format!("https://github.com/{owner}/{repo}"), rev: parts.nth(1).map(str::to_owned) }
 }
 
 fn git_source(r: &str) -> Source {
@@ -336,15 +305,9 @@ fn git_source(r: &str) -> Source {
         Some((url, rev)) => {
             let rev = rev.strip_prefix("commit=").unwrap_or(rev);
             let rev = rev.strip_prefix("commit:").unwrap_or(rev);
-            Source::Git {
-                url: url.to_owned(),
-                rev: (!rev.is_empty()).then(|| rev.to_owned()),
-            }
+            Source::Git { url: url.to_owned(), rev: (!rev.is_empty()).then(|| rev.to_owned()) }
         }
-        None => Source::Git {
-            url: r.to_owned(),
-            rev: None,
-        },
+        None => Source::Git { url: r.to_owned(), rev: None },
     }
 }
 
@@ -385,25 +348,12 @@ pub(crate) struct EdgeKinds {
 /// through prod edges, `Optional` when reachable from a prod or optional root through non-dev
 /// edges, `Dev` when only dev roots or dev edges reach it. Nodes no declared root reaches
 /// are `Prod` (unknown, so assumed to ship).
-pub(crate) fn scopes_by_reachability(
-    graph: &DepGraph,
-    roots: &[(NodeId, DepKind)],
-    kinds: &EdgeKinds,
-) -> Vec<Scope> {
-    let prod_starts: Vec<NodeId> = roots
-        .iter()
-        .filter(|(_, k)| matches!(k, DepKind::Prod | DepKind::Peer))
-        .map(|(n, _)| *n)
-        .collect();
-    let opt_starts: Vec<NodeId> = roots
-        .iter()
-        .filter(|(_, k)| *k != DepKind::Dev)
-        .map(|(n, _)| *n)
-        .collect();
+pub(crate) fn scopes_by_reachability(graph: &DepGraph, roots: &[(NodeId, DepKind)], kinds: &EdgeKinds) -> Vec<Scope> {
+    let prod_starts: Vec<NodeId> =
+        roots.iter().filter(|(_, k)| matches!(k, DepKind::Prod | DepKind::Peer)).map(|(n, _)| *n).collect();
+    let opt_starts: Vec<NodeId> = roots.iter().filter(|(_, k)| *k != DepKind::Dev).map(|(n, _)| *n).collect();
     let all_starts: Vec<NodeId> = roots.iter().map(|(n, _)| *n).collect();
-    let prod = reach(graph, &prod_starts, |p, c| {
-        !kinds.dev.contains(&(p, c)) && !kinds.optional.contains(&(p, c))
-    });
+    let prod = reach(graph, &prod_starts, |p, c| !kinds.dev.contains(&(p, c)) && !kinds.optional.contains(&(p, c)));
     let opt = reach(graph, &opt_starts, |p, c| !kinds.dev.contains(&(p, c)));
     let any = reach(graph, &all_starts, |_, _| true);
     (0..graph.len())
@@ -419,11 +369,7 @@ pub(crate) fn scopes_by_reachability(
         .collect()
 }
 
-fn reach(
-    graph: &DepGraph,
-    starts: &[NodeId],
-    follow: impl Fn(NodeId, NodeId) -> bool,
-) -> Vec<bool> {
+fn reach(graph: &DepGraph, starts: &[NodeId], follow: impl Fn(NodeId, NodeId) -> bool) -> Vec<bool> {
     let mut seen = vec![false; graph.len()];
     let mut stack: Vec<NodeId> = starts.to_vec();
     while let Some(n) = stack.pop() {
@@ -464,14 +410,10 @@ pub(crate) fn parse_package_lock(input: &ParseInput<'_>) -> Result<Parsed, Lockf
     match (wire.value, wire.has_dependencies) {
         (Some(packages), _) => Ok(parse_packages(input, packages.0)),
         (None, true) => {
-            let v1: TopField<Pairs<'_, V1Wire<'_>>> =
-                top_field(input, input.bytes, "dependencies")?;
+            let v1: TopField<Pairs<'_, V1Wire<'_>>> = top_field(input, input.bytes, "dependencies")?;
             Ok(parse_v1(input, &v1.value.unwrap_or_default().0))
         }
-        (None, false) => Ok(Parsed {
-            graph: DepGraph::new(),
-            warnings: Vec::new(),
-        }),
+        (None, false) => Ok(Parsed { graph: DepGraph::new(), warnings: Vec::new() }),
     }
 }
 
@@ -483,11 +425,7 @@ type Entries<'a> = [(Str<'a>, EntryWire<'a>)];
 fn parse_packages(input: &ParseInput<'_>, mut entries: Vec<(Str<'_>, EntryWire<'_>)>) -> Parsed {
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     entries.dedup_by(|a, b| a.0 == b.0);
-    let index: HashMap<&str, usize> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, (k, _))| (k.as_str(), i))
-        .collect();
+    let index: HashMap<&str, usize> = entries.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
     let root = index.get("").map(|&i| &entries[i].1);
     let has_workspaces = root.is_some_and(|r| r.workspaces.is_some());
     let mut graph = DepGraph::new();
@@ -504,15 +442,12 @@ fn parse_packages(input: &ParseInput<'_>, mut entries: Vec<(Str<'_>, EntryWire<'
         let at_project = !loc.contains("node_modules/");
         for (list, kind) in dep_lists(entry, at_project) {
             for (dep, _) in &list.0 {
-                let child =
-                    resolve_v2(&index, loc, dep.as_str(), &mut buf).and_then(|j| node_of[j]);
+                let child = resolve_v2(&index, loc, dep.as_str(), &mut buf).and_then(|j| node_of[j]);
                 match (child, parent) {
                     (Some(c), Some(p)) => graph.add_edge(p, c),
                     (Some(c), None) => roots.push(c),
-                    (None, _) if kind == DepKind::Prod => warnings.push(format!(
-                        "packages[\"{loc}\"]: dependency {} is not in the lockfile",
-                        dep.as_str()
-                    )),
+                    (None, _) if kind == DepKind::Prod => warnings
+                        .push(format!("packages[\"{loc}\"]: dependency {} is not in the lockfile", dep.as_str())),
                     (None, _) => {}
                 }
             }
@@ -570,10 +505,7 @@ fn v2_package(loc: &str, entry: &EntryWire<'_>, has_workspaces: bool) -> Package
     };
     let version = entry.version.as_ref().map_or("", Str::as_str);
     let (source, scope) = if under_node_modules {
-        let source = entry
-            .resolved
-            .as_ref()
-            .map_or(Source::Registry, |r| source_from_resolved(r.as_str()));
+        let source = entry.resolved.as_ref().map_or(Source::Registry, |r| source_from_resolved(r.as_str()));
         (source, scope_from_flags(entry))
     } else if has_workspaces {
         (Source::Workspace, Scope::Prod)
@@ -606,10 +538,7 @@ fn location_name(loc: &str) -> &str {
     }
 }
 
-fn dep_lists<'e, 'a>(
-    entry: &'e EntryWire<'a>,
-    at_project: bool,
-) -> Vec<(&'e Pairs<'a, Str<'a>>, DepKind)> {
+fn dep_lists<'e, 'a>(entry: &'e EntryWire<'a>, at_project: bool) -> Vec<(&'e Pairs<'a, Str<'a>>, DepKind)> {
     let mut lists = vec![
         (&entry.dependencies, DepKind::Prod),
         (&entry.optional_dependencies, DepKind::Optional),
@@ -623,12 +552,7 @@ fn dep_lists<'e, 'a>(
 
 /// node's module resolution over install locations: `<from>/node_modules/<dep>`, then the same
 /// from each enclosing location, up to the project root.
-fn resolve_v2(
-    index: &HashMap<&str, usize>,
-    from: &str,
-    dep: &str,
-    buf: &mut String,
-) -> Option<usize> {
+fn resolve_v2(index: &HashMap<&str, usize>, from: &str, dep: &str, buf: &mut String) -> Option<usize> {
     let mut base = from;
     loop {
         buf.clear();
@@ -683,10 +607,7 @@ fn parse_v1(input: &ParseInput<'_>, deps: &[(Str<'_>, V1Wire<'_>)]) -> Parsed {
     let mut warnings = Vec::new();
     let mut walk = V1Walk {
         graph: DepGraph::new(),
-        scopes: vec![V1Scope {
-            parent: None,
-            names: HashMap::new(),
-        }],
+        scopes: vec![V1Scope { parent: None, names: HashMap::new() }],
         pending: Vec::new(),
     };
     walk.add_level(deps, 0);
@@ -724,10 +645,7 @@ impl<'w, 'a> V1Walk<'w, 'a> {
             self.scopes[scope].names.insert(key.as_str(), node);
             let mut resolve_scope = scope;
             if let Some(children) = &dep.dependencies {
-                self.scopes.push(V1Scope {
-                    parent: Some(scope),
-                    names: HashMap::new(),
-                });
+                self.scopes.push(V1Scope { parent: Some(scope), names: HashMap::new() });
                 resolve_scope = self.scopes.len() - 1;
                 self.add_level(&children.0, resolve_scope);
             }
@@ -761,17 +679,13 @@ fn v1_package(key: &str, dep: &V1Wire<'_>) -> Package {
         return npm_package(real, v, scope, Source::Registry);
     }
     let version_source = source_from_resolved(version);
-    if !matches!(version_source, Source::Path(_) | Source::Registry) || version.starts_with("file:")
-    {
+    if !matches!(version_source, Source::Path(_) | Source::Registry) || version.starts_with("file:") {
         let shown = match &version_source {
             Source::Git { rev: Some(rev), .. } => rev.clone(),
             _ => version.to_owned(),
         };
         return npm_package(key, &shown, scope, version_source);
     }
-    let source = dep
-        .resolved
-        .as_ref()
-        .map_or(Source::Registry, |r| source_from_resolved(r.as_str()));
+    let source = dep.resolved.as_ref().map_or(Source::Registry, |r| source_from_resolved(r.as_str()));
     npm_package(key, version, scope, source)
 }

@@ -16,8 +16,7 @@ use std::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
 use super::npm::{
-    DepKind, EdgeKinds, Pairs, Str, npm_package, orphans, scopes_by_reachability,
-    source_from_resolved, split_name_at,
+    DepKind, EdgeKinds, Pairs, Str, npm_package, orphans, scopes_by_reachability, source_from_resolved, split_name_at,
 };
 use super::{LockfileError, ParseInput, Parsed};
 use crate::graph::{DepGraph, NodeId};
@@ -116,9 +115,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for DepVersion<'a> {
                         map.next_value::<serde::de::IgnoredAny>()?;
                     }
                 }
-                version
-                    .map(DepVersion)
-                    .ok_or_else(|| serde::de::Error::missing_field("version"))
+                version.map(DepVersion).ok_or_else(|| serde::de::Error::missing_field("version"))
             }
         }
         d.deserialize_any(V(std::marker::PhantomData))
@@ -167,15 +164,11 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     if text.trim().is_empty() {
         return Ok(empty());
     }
-    let wire: Option<LockWire<'_>> = serde_saphyr::from_str_with_options(text, yaml_options())
-        .map_err(|e| yaml_error(input, &e))?;
+    let wire: Option<LockWire<'_>> =
+        serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| yaml_error(input, &e))?;
     let Some(wire) = wire else { return Ok(empty()) };
     let version = wire.lockfile_version.as_ref().map_or("", |v| v.0.as_ref());
-    let major: u32 = version
-        .split('.')
-        .next()
-        .and_then(|m| m.trim().parse().ok())
-        .unwrap_or(5);
+    let major: u32 = version.split('.').next().and_then(|m| m.trim().parse().ok()).unwrap_or(5);
     let style = match major {
         0..=5 => KeyStyle::Slash,
         6..=8 => KeyStyle::SlashAt,
@@ -185,10 +178,7 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
 }
 
 fn empty() -> Parsed {
-    Parsed {
-        graph: DepGraph::new(),
-        warnings: Vec::new(),
-    }
+    Parsed { graph: DepGraph::new(), warnings: Vec::new() }
 }
 
 struct Builder<'i, 'p> {
@@ -219,12 +209,8 @@ impl<'i, 'p> Builder<'i, 'p> {
     }
 
     fn run(mut self, wire: LockWire<'_>) -> Parsed {
-        let mut importers: Vec<(String, ImporterWire<'_>)> = wire
-            .importers
-            .0
-            .into_iter()
-            .map(|(k, v)| (normalize_importer(&k.0), v.unwrap_or_default()))
-            .collect();
+        let mut importers: Vec<(String, ImporterWire<'_>)> =
+            wire.importers.0.into_iter().map(|(k, v)| (normalize_importer(&k.0), v.unwrap_or_default())).collect();
         if importers.is_empty() {
             importers.push((String::new(), wire.top));
         }
@@ -234,16 +220,10 @@ impl<'i, 'p> Builder<'i, 'p> {
                 self.importers.insert(path.clone(), node);
             }
         }
-        let metadata: HashMap<&str, &PackageWire<'_>> = wire
-            .packages
-            .0
-            .iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| (k.0.as_ref(), v)))
-            .collect();
+        let metadata: HashMap<&str, &PackageWire<'_>> =
+            wire.packages.0.iter().filter_map(|(k, v)| v.as_ref().map(|v| (k.0.as_ref(), v))).collect();
         let edges = match &wire.snapshots {
-            Some(snapshots) if self.style == KeyStyle::At => {
-                self.add_snapshots(snapshots, &metadata)
-            }
+            Some(snapshots) if self.style == KeyStyle::At => self.add_snapshots(snapshots, &metadata),
             _ => self.add_packages(&wire.packages),
         };
         for (parent, deps, optional) in edges {
@@ -270,12 +250,8 @@ impl<'i, 'p> Builder<'i, 'p> {
             });
         let (name, version) = pj_name.unwrap_or_default();
         let name = name.unwrap_or_else(|| path.to_owned());
-        let node = self.graph.add_node(npm_package(
-            &name,
-            version.as_deref().unwrap_or(""),
-            Scope::Prod,
-            Source::Workspace,
-        ));
+        let node =
+            self.graph.add_node(npm_package(&name, version.as_deref().unwrap_or(""), Scope::Prod, Source::Workspace));
         self.flagged.push(Some(Scope::Prod));
         node
     }
@@ -331,10 +307,7 @@ impl<'i, 'p> Builder<'i, 'p> {
         let (key_name, key_version) = split_key(key, self.style);
         let name = entry.name.as_ref().map_or(key_name, |n| n.0.as_ref());
         let version = entry.version.as_ref().map_or(key_version, |v| v.0.as_ref());
-        let source = entry
-            .resolution
-            .as_ref()
-            .map_or(Source::Registry, resolution_source);
+        let source = entry.resolution.as_ref().map_or(Source::Registry, resolution_source);
         npm_package(name, version, Scope::Prod, source)
     }
 
@@ -350,8 +323,7 @@ impl<'i, 'p> Builder<'i, 'p> {
                 return Some(n);
             }
         }
-        self.warnings
-            .push(format!("dependency {name}: {value} is not in the lockfile"));
+        self.warnings.push(format!("dependency {name}: {value} is not in the lockfile"));
         None
     }
 
@@ -369,10 +341,7 @@ impl<'i, 'p> Builder<'i, 'p> {
     }
 
     /// Importer dependencies: `.`'s become roots, other importers' become their node's edges.
-    fn importer_edges(
-        &mut self,
-        importers: &[(String, ImporterWire<'_>)],
-    ) -> Vec<(NodeId, DepKind)> {
+    fn importer_edges(&mut self, importers: &[(String, ImporterWire<'_>)]) -> Vec<(NodeId, DepKind)> {
         let mut roots: Vec<(NodeId, DepKind)> = Vec::new();
         for (path, importer) in importers {
             let parent = self.importers.get(path).copied();
@@ -408,10 +377,7 @@ impl<'i, 'p> Builder<'i, 'p> {
 
     fn finish(mut self, mut roots: Vec<(NodeId, DepKind)>) -> Parsed {
         if roots.is_empty() {
-            roots = orphans(&self.graph)
-                .into_iter()
-                .map(|n| (n, DepKind::Prod))
-                .collect();
+            roots = orphans(&self.graph).into_iter().map(|n| (n, DepKind::Prod)).collect();
         }
         let scopes = scopes_by_reachability(&self.graph, &roots, &self.kinds);
         for (id, scope) in scopes.into_iter().enumerate() {
@@ -422,10 +388,7 @@ impl<'i, 'p> Builder<'i, 'p> {
             self.graph.add_root(r);
         }
         self.graph.finish();
-        Parsed {
-            graph: self.graph,
-            warnings: self.warnings,
-        }
+        Parsed { graph: self.graph, warnings: self.warnings }
     }
 }
 
@@ -433,11 +396,7 @@ impl<'i, 'p> Builder<'i, 'p> {
 type PendingEdges = (NodeId, Vec<(String, String)>, bool);
 
 fn owned_pairs(pairs: &Pairs<'_, Str<'_>>) -> Vec<(String, String)> {
-    pairs
-        .0
-        .iter()
-        .map(|(k, v)| (k.0.clone().into_owned(), v.0.clone().into_owned()))
-        .collect()
+    pairs.0.iter().map(|(k, v)| (k.0.clone().into_owned(), v.0.clone().into_owned())).collect()
 }
 
 /// Keys to try for dependency `name` at `value`, most likely first.
@@ -481,10 +440,7 @@ fn split_key(key: &str, style: KeyStyle) -> (&str, &str) {
 fn resolution_source(r: &ResolutionWire<'_>) -> Source {
     if r.kind.as_ref().is_some_and(|k| k.0 == "git") || r.commit.is_some() {
         return Source::Git {
-            url: r
-                .repo
-                .as_ref()
-                .map_or_else(String::new, |s| s.0.clone().into_owned()),
+            url: r.repo.as_ref().map_or_else(String::new, |s| s.0.clone().into_owned()),
             rev: r.commit.as_ref().map(|s| s.0.clone().into_owned()),
         };
     }
@@ -500,19 +456,12 @@ fn resolution_source(r: &ResolutionWire<'_>) -> Source {
 }
 
 fn normalize_importer(path: &str) -> String {
-    if path == "." {
-        String::new()
-    } else {
-        join_relative("", path)
-    }
+    if path == "." { String::new() } else { join_relative("", path) }
 }
 
 /// `base` joined with relative `rel`, `.` and `..` resolved, `/`-separated, no leading `./`.
 fn join_relative(base: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = base
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
+    let mut parts: Vec<&str> = base.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
     for p in rel.split('/') {
         match p {
             "" | "." => {}

@@ -16,8 +16,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::npm::{
-    DepKind, EdgeKinds, PackageJson, npm_package, orphans, read_package_json,
-    scopes_by_reachability, source_from_resolved, split_alias, split_name_at,
+    DepKind, EdgeKinds, PackageJson, npm_package, orphans, read_package_json, scopes_by_reachability,
+    source_from_resolved, split_alias, split_name_at,
 };
 use super::{LockfileError, ParseInput, Parsed};
 use crate::graph::{DepGraph, NodeId};
@@ -35,21 +35,16 @@ struct Block<'a> {
 
 impl Block<'_> {
     fn field(&self, key: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_ref())
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_ref())
     }
 }
 
 pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     let text = std::str::from_utf8(input.bytes)
         .map_err(|e| LockfileError::new(input.path, None, format!("not UTF-8 text: {e}")))?;
-    let blocks = read_blocks(text)
-        .map_err(|(line, msg)| LockfileError::new(input.path, Some(format!("{line}:1")), msg))?;
-    let berry = blocks
-        .iter()
-        .any(|b| b.specs.first().is_some_and(|s| s == "__metadata"));
+    let blocks =
+        read_blocks(text).map_err(|(line, msg)| LockfileError::new(input.path, Some(format!("{line}:1")), msg))?;
+    let berry = blocks.iter().any(|b| b.specs.first().is_some_and(|s| s == "__metadata"));
     Ok(build(input, &blocks, berry))
 }
 
@@ -78,11 +73,7 @@ fn read_blocks(text: &str) -> Result<Vec<Block<'_>>, (usize, String)> {
         let indent = line.len() - body.len();
         if indent == 0 {
             let specs = read_key_line(body).map_err(|m| (line_no, m))?;
-            blocks.push(Block {
-                line: line_no,
-                specs,
-                ..Block::default()
-            });
+            blocks.push(Block { line: line_no, specs, ..Block::default() });
             section = Section::Other;
             continue;
         }
@@ -123,9 +114,7 @@ fn section_of(key: &str) -> Section {
 /// `"a@^1", a@^2:` (v1) or `"a@npm:^1, a@npm:^2":` (berry) -> the specifiers.
 fn read_key_line(body: &str) -> Result<Vec<Cow<'_, str>>, String> {
     let Some(content) = body.strip_suffix(':') else {
-        return Err(format!(
-            "expected an entry like `name@range:`, found `{body}`"
-        ));
+        return Err(format!("expected an entry like `name@range:`, found `{body}`"));
     };
     let mut specs = Vec::new();
     let mut rest = content.trim();
@@ -201,11 +190,8 @@ fn split_kv(body: &str) -> Result<(Cow<'_, str>, Cow<'_, str>), String> {
         (Cow::Borrowed(&body[..end]), &body[end..])
     };
     let rest = rest.strip_prefix(':').unwrap_or(rest).trim();
-    let value = if rest.starts_with('"') || rest.starts_with('\'') {
-        read_quoted(rest)?.0
-    } else {
-        Cow::Borrowed(rest)
-    };
+    let value =
+        if rest.starts_with('"') || rest.starts_with('\'') { read_quoted(rest)?.0 } else { Cow::Borrowed(rest) };
     Ok((key, value))
 }
 
@@ -263,10 +249,7 @@ fn build(input: &ParseInput<'_>, blocks: &[Block<'_>], berry: bool) -> Parsed {
         graph.add_root(r);
     }
     graph.finish();
-    Parsed {
-        graph,
-        warnings: b.warnings,
-    }
+    Parsed { graph, warnings: b.warnings }
 }
 
 impl<'b, 'a> Build<'b, 'a> {
@@ -284,25 +267,15 @@ impl<'b, 'a> Build<'b, 'a> {
             v1_identity(block)
         };
         if version.is_empty() {
-            self.warnings.push(format!(
-                "line {}: entry `{first}` has no version",
-                block.line
-            ));
+            self.warnings.push(format!("line {}: entry `{first}` has no version", block.line));
         }
         if let Source::Workspace = source
-            && let Some(path) = block
-                .field("resolution")
-                .and_then(|r| r.split("@workspace:").nth(1))
+            && let Some(path) = block.field("resolution").and_then(|r| r.split("@workspace:").nth(1))
         {
             self.workspaces.push((path.to_owned(), self.graph.len()));
         }
-        let node = self
-            .graph
-            .add_node(npm_package(&name, &version, Scope::Prod, source));
-        self.by_name
-            .entry(name)
-            .and_modify(|n| *n = None)
-            .or_insert(Some(node));
+        let node = self.graph.add_node(npm_package(&name, &version, Scope::Prod, source));
+        self.by_name.entry(name).and_modify(|n| *n = None).or_insert(Some(node));
         for spec in &block.specs {
             self.by_spec.entry(spec.as_ref()).or_insert(node);
             if let Some((before, _)) = spec.split_once("::") {
@@ -322,10 +295,8 @@ impl<'b, 'a> Build<'b, 'a> {
                     continue;
                 }
                 let Some(child) = self.lookup(name, range) else {
-                    self.warnings.push(format!(
-                        "line {}: dependency {name}@{range} is not in the lockfile",
-                        block.line
-                    ));
+                    self.warnings
+                        .push(format!("line {}: dependency {name}@{range} is not in the lockfile", block.line));
                     continue;
                 };
                 let optional = *kind == DepKind::Optional || block.optional_meta.contains(name);
@@ -341,8 +312,7 @@ impl<'b, 'a> Build<'b, 'a> {
                 }
             }
             if let Some(base) = patch_base(block)
-                && let (Resolved::Node(parent), Some(&child)) =
-                    (&self.resolved[i], self.by_spec.get(base.as_str()))
+                && let (Resolved::Node(parent), Some(&child)) = (&self.resolved[i], self.by_spec.get(base.as_str()))
             {
                 self.graph.add_edge(*parent, child);
             }
@@ -363,23 +333,11 @@ impl<'b, 'a> Build<'b, 'a> {
     }
 
     /// Roots with their kind: berry's project dependencies or the manifest's, then orphans.
-    fn roots(
-        &self,
-        manifest: Option<&PackageJson>,
-        project_deps: Vec<(NodeId, &str)>,
-    ) -> Vec<(NodeId, DepKind)> {
-        let declared: Vec<(&str, &str, DepKind)> =
-            manifest.map(PackageJson::declared).unwrap_or_default();
-        let kind_of = |name: &str| {
-            declared
-                .iter()
-                .find(|(n, _, _)| *n == name)
-                .map_or(DepKind::Prod, |(_, _, k)| *k)
-        };
-        let mut roots: Vec<(NodeId, DepKind)> = project_deps
-            .into_iter()
-            .map(|(node, name)| (node, kind_of(name)))
-            .collect();
+    fn roots(&self, manifest: Option<&PackageJson>, project_deps: Vec<(NodeId, &str)>) -> Vec<(NodeId, DepKind)> {
+        let declared: Vec<(&str, &str, DepKind)> = manifest.map(PackageJson::declared).unwrap_or_default();
+        let kind_of = |name: &str| declared.iter().find(|(n, _, _)| *n == name).map_or(DepKind::Prod, |(_, _, k)| *k);
+        let mut roots: Vec<(NodeId, DepKind)> =
+            project_deps.into_iter().map(|(node, name)| (node, kind_of(name))).collect();
         let has_project = self.resolved.iter().any(|r| matches!(r, Resolved::Project));
         if !has_project {
             for (name, range, kind) in &declared {
@@ -398,12 +356,7 @@ impl<'b, 'a> Build<'b, 'a> {
 
     /// Marks the dev dependencies of workspace members (read from their `package.json`) as dev
     /// edges; members are prod roots (already added as orphans or children).
-    fn workspace_roots(
-        &mut self,
-        input: &ParseInput<'_>,
-        roots: &mut Vec<(NodeId, DepKind)>,
-        kinds: &mut EdgeKinds,
-    ) {
+    fn workspace_roots(&mut self, input: &ParseInput<'_>, roots: &mut Vec<(NodeId, DepKind)>, kinds: &mut EdgeKinds) {
         for (path, node) in &self.workspaces {
             if !roots.iter().any(|(r, _)| r == node) {
                 roots.push((*node, DepKind::Prod));
@@ -446,9 +399,7 @@ fn v1_identity(block: &Block<'_>) -> (String, String, Source) {
     let version = block.field("version").unwrap_or("").to_owned();
     let source = match block.field("resolved") {
         Some(r) => source_from_resolved(r),
-        None if range.starts_with("file:") || range.starts_with("link:") => {
-            source_from_resolved(range)
-        }
+        None if range.starts_with("file:") || range.starts_with("link:") => source_from_resolved(range),
         None => Source::Registry,
     };
     (name.to_owned(), version, source)
@@ -471,15 +422,8 @@ fn berry_identity(block: &Block<'_>) -> Option<(String, String, Source)> {
         Source::Registry
     } else if let Some(inner) = reference.strip_prefix("patch:") {
         // A patched registry package still holds the registry code (and its advisories).
-        if inner.contains("@npm%3A") {
-            Source::Registry
-        } else {
-            Source::Other(reference.to_owned())
-        }
-    } else if let Some(rest) = ["link:", "portal:", "file:"]
-        .iter()
-        .find_map(|p| reference.strip_prefix(p))
-    {
+        if inner.contains("@npm%3A") { Source::Registry } else { Source::Other(reference.to_owned()) }
+    } else if let Some(rest) = ["link:", "portal:", "file:"].iter().find_map(|p| reference.strip_prefix(p)) {
         let path = rest.split("::").next().unwrap_or(rest);
         Source::Path(path.split('#').next().unwrap_or(path).to_owned())
     } else if reference.starts_with("exec:") {
@@ -498,9 +442,7 @@ fn berry_identity(block: &Block<'_>) -> Option<(String, String, Source)> {
 fn berry_remote_source(reference: &str) -> Source {
     let is_git = reference.contains("#commit=")
         || reference.contains(".git#")
-        || reference
-            .get(reference.len().saturating_sub(4)..)
-            .is_some_and(|e| e.eq_ignore_ascii_case(".git"))
+        || reference.get(reference.len().saturating_sub(4)..).is_some_and(|e| e.eq_ignore_ascii_case(".git"))
         || reference.starts_with("git");
     if is_git {
         let s = source_from_resolved(&format!("git+{reference}"));

@@ -35,31 +35,15 @@ fn parse_file(path: &Path) -> Result<Parsed, LockfileError> {
     let bytes = fs_err::read(path).expect("read lockfile");
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let read = move |rel: &Path| std::fs::read(dir.join(rel)).ok();
-    parse(
-        format_of(path),
-        &ParseInput {
-            path,
-            bytes: &bytes,
-            read_sibling: &read,
-        },
-    )
+    parse(format_of(path), &ParseInput { path, bytes: &bytes, read_sibling: &read })
 }
 
 fn parse_bytes(name: &str, text: &str, siblings: &[(&str, &str)]) -> Result<Parsed, LockfileError> {
     let path = PathBuf::from(name);
-    let files: BTreeMap<PathBuf, Vec<u8>> = siblings
-        .iter()
-        .map(|(p, t)| (PathBuf::from(p), t.as_bytes().to_vec()))
-        .collect();
+    let files: BTreeMap<PathBuf, Vec<u8>> =
+        siblings.iter().map(|(p, t)| (PathBuf::from(p), t.as_bytes().to_vec())).collect();
     let read = move |rel: &Path| files.get(rel).cloned();
-    parse(
-        format_of(&path),
-        &ParseInput {
-            path: &path,
-            bytes: text.as_bytes(),
-            read_sibling: &read,
-        },
-    )
+    parse(format_of(&path), &ParseInput { path: &path, bytes: text.as_bytes(), read_sibling: &read })
 }
 
 /// A stable text rendering of a tree: nodes with scope and source, edges, roots.
@@ -181,12 +165,7 @@ fn npm_alias_uses_registry_name() {
         "node_modules/old-qs": {"name": "qs", "version": "6.5.2",
             "resolved": "https://registry.npmjs.org/qs/-/qs-6.5.2.tgz"}}}"#;
     let parsed = parse_bytes("package-lock.json", lock, &[]).expect("parses");
-    let names: Vec<_> = parsed
-        .graph
-        .nodes()
-        .iter()
-        .map(|p| p.name.to_string())
-        .collect();
+    let names: Vec<_> = parsed.graph.nodes().iter().map(|p| p.name.to_string()).collect();
     assert_eq!(names, ["qs"]);
     assert_eq!(parsed.graph.roots(), [0]);
 }
@@ -196,12 +175,7 @@ fn yarn_scope_from_package_json() {
     let lock = "# yarn lockfile v1\n\nleft-pad@^1.0.0:\n  version \"1.3.0\"\n\njest@^29:\n  version \"29.0.0\"\n  dependencies:\n    left-pad \"^1.0.0\"\n    pretty \"^1\"\n\npretty@^1:\n  version \"1.0.0\"\n";
     let pj = r#"{"dependencies": {"left-pad": "^1.0.0"}, "devDependencies": {"jest": "^29"}}"#;
     let parsed = parse_bytes("yarn.lock", lock, &[("package.json", pj)]).expect("parses");
-    let scopes: BTreeMap<String, Scope> = parsed
-        .graph
-        .nodes()
-        .iter()
-        .map(|p| (p.name.to_string(), p.scope))
-        .collect();
+    let scopes: BTreeMap<String, Scope> = parsed.graph.nodes().iter().map(|p| (p.name.to_string(), p.scope)).collect();
     assert_eq!(scopes["left-pad"], Scope::Prod);
     assert_eq!(scopes["jest"], Scope::Dev);
     assert_eq!(scopes["pretty"], Scope::Dev);
@@ -263,11 +237,7 @@ fn expected_count(path: &Path, text: &str, listed: usize) -> usize {
             let shared_links = packages
                 .values()
                 .filter(|e| e.get("link").and_then(serde_json::Value::as_bool) == Some(true))
-                .filter(|e| {
-                    e.get("resolved")
-                        .and_then(|r| r.as_str())
-                        .is_some_and(|r| packages.contains_key(r))
-                })
+                .filter(|e| e.get("resolved").and_then(|r| r.as_str()).is_some_and(|r| packages.contains_key(r)))
                 .count();
             listed - shared_links
         }
@@ -280,15 +250,9 @@ fn counted_nodes(path: &Path, text: &str, graph: &DepGraph) -> usize {
     if format_of(path) != LockfileFormat::PnpmLock {
         return graph.len();
     }
-    let packages = graph
-        .nodes()
-        .iter()
-        .filter(|p| !matches!(p.source, Source::Workspace) && !text_is_link(p));
+    let packages = graph.nodes().iter().filter(|p| !matches!(p.source, Source::Workspace) && !text_is_link(p));
     if text.starts_with("lockfileVersion: '9") {
-        packages
-            .map(|p| (p.name.as_str(), p.version.as_str()))
-            .collect::<BTreeSet<_>>()
-            .len()
+        packages.map(|p| (p.name.as_str(), p.version.as_str())).collect::<BTreeSet<_>>().len()
     } else {
         packages.count()
     }
@@ -309,11 +273,7 @@ fn missing_roots(path: &Path, graph: &DepGraph) -> Vec<String> {
     let Ok(pj) = serde_json::from_str::<serde_json::Value>(&text) else {
         return Vec::new();
     };
-    let roots: BTreeSet<&str> = graph
-        .roots()
-        .iter()
-        .map(|&r| graph.node(r).name.as_str())
-        .collect();
+    let roots: BTreeSet<&str> = graph.roots().iter().map(|&r| graph.node(r).name.as_str()).collect();
     let mut missing = Vec::new();
     for key in ["dependencies", "devDependencies", "optionalDependencies"] {
         let Some(deps) = pj.get(key).and_then(|d| d.as_object()) else {
@@ -321,9 +281,7 @@ fn missing_roots(path: &Path, graph: &DepGraph) -> Vec<String> {
         };
         for (name, range) in deps {
             let range = range.as_str().unwrap_or("");
-            let real = range
-                .strip_prefix("npm:")
-                .map_or(name.as_str(), |r| r.rsplit_once('@').map_or(r, |(n, _)| n));
+            let real = range.strip_prefix("npm:").map_or(name.as_str(), |r| r.rsplit_once('@').map_or(r, |(n, _)| n));
             // `catalog:` ranges resolve through pnpm's catalog, often to an alias.
             let indirect = range.starts_with("workspace:") || range.starts_with("catalog:");
             if !roots.contains(real) && !indirect {
@@ -354,11 +312,7 @@ fn corpus_parses_with_expected_counts() {
     let mut failures = Vec::new();
     let mut report = String::new();
     for path in &files {
-        let rel = path
-            .strip_prefix(&corpus)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .into_owned();
+        let rel = path.strip_prefix(&corpus).unwrap_or(path).to_string_lossy().into_owned();
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let malformed = rel.contains("-not-json/") || rel.contains("-not-yaml/");
         match (parse_file(path), malformed) {
@@ -370,16 +324,8 @@ fn corpus_parses_with_expected_counts() {
             (Ok(parsed), false) => {
                 let graph = &parsed.graph;
                 let got = counted_nodes(path, &text, graph);
-                let want = listed
-                    .get(&rel)
-                    .copied()
-                    .flatten()
-                    .map(|n| expected_count(path, &text, n));
-                let dev = graph
-                    .nodes()
-                    .iter()
-                    .filter(|p| p.scope == Scope::Dev)
-                    .count();
+                let want = listed.get(&rel).copied().flatten().map(|n| expected_count(path, &text, n));
+                let dev = graph.nodes().iter().filter(|p| p.scope == Scope::Dev).count();
                 let _ = writeln!(
                     report,
                     "{rel}: nodes {} counted {got} want {want:?} roots {} dev {dev} warnings {}",
@@ -398,17 +344,8 @@ fn corpus_parses_with_expected_counts() {
         }
     }
     println!("{report}");
-    assert!(
-        files.len() >= 89,
-        "found only {} corpus lockfiles",
-        files.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(files.len() >= 89, "found only {} corpus lockfiles", files.len());
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -430,11 +367,7 @@ fn bench_largest_lockfiles() {
         let path = corpus.join(rel);
         let bytes = fs_err::read(&path).expect("read");
         let read = |_: &Path| None;
-        let input = ParseInput {
-            path: &path,
-            bytes: &bytes,
-            read_sibling: &read,
-        };
+        let input = ParseInput { path: &path, bytes: &bytes, read_sibling: &read };
         let rounds = 20;
         let start = std::time::Instant::now();
         let mut nodes = 0;
@@ -444,10 +377,6 @@ fn bench_largest_lockfiles() {
         let secs = start.elapsed().as_secs_f64() / f64::from(rounds);
         #[expect(clippy::cast_precision_loss, reason = "sizes are small")]
         let mbps = bytes.len() as f64 / 1e6 / secs;
-        println!(
-            "{rel}: {} bytes, {nodes} nodes, {:.2} ms, {mbps:.0} MB/s",
-            bytes.len(),
-            secs * 1e3
-        );
+        println!("{rel}: {} bytes, {nodes} nodes, {:.2} ms, {mbps:.0} MB/s", bytes.len(), secs * 1e3);
     }
 }
