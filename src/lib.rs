@@ -4,8 +4,10 @@
 
 pub mod advisory;
 pub mod cli;
+pub mod finding;
 pub mod graph;
 pub mod lockfile;
 pub mod matcher;
 pub mod package;
+pub mod report;
 pub mod version;

@@ -1,0 +1,138 @@
+//! What a scan found, in the terms reports use: per bundle (for now, per lockfile) its tree and
+//! its findings, each with the dependency paths from the roots, the direct dependencies to
+//! upgrade, and the policy's decision. Reporters render a [`ScanResult`]; they never decide.
+
+use std::path::PathBuf;
+
+pub use crate::advisory::osv::Level;
+use crate::graph::{DepGraph, NodeId};
+use crate::package::Package;
+
+/// The outcome of the policy over all findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+/// The whole result of one `scan`, deterministic for the same inputs (sorted everywhere).
+#[derive(Debug, Clone)]
+pub struct ScanResult {
+    pub bundles: Vec<BundleReport>,
+    /// Files that could not be read or parsed (the rest of the scan went on).
+    pub errors: Vec<Problem>,
+    /// Things the user should know: stale database, manifests without lockfile, expired ignores.
+    pub warnings: Vec<String>,
+    pub verdict: Verdict,
+    /// The severity at or above which a finding fails the policy.
+    pub fail_on: Level,
+    /// Whether dev-only packages gate.
+    pub include_dev: bool,
+    /// Set only when asked for (`--format json` may include it); everything else is stable.
+    pub generated_at: Option<String>,
+}
+
+/// A file that failed, with the message naming what is wrong and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+/// One bundle: a lockfile (later: a Lambda function or layer) and what was found in it.
+#[derive(Debug, Clone)]
+pub struct BundleReport {
+    /// Display name (the function's logical name, or the lockfile's folder).
+    pub name: String,
+    /// The lockfile, relative to the scanned root where possible, `/`-separated.
+    pub path: String,
+    /// Lockfile format (`package-lock.json`, `poetry.lock`, ...).
+    pub format: String,
+    pub graph: DepGraph,
+    pub findings: Vec<Finding>,
+}
+
+/// One vulnerability (all its alias records) in one package of one bundle.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub node: NodeId,
+    pub package: Package,
+    pub advisory: AdvisoryInfo,
+    /// The severity the policy used: the advisory's, or the documented rule when it has none.
+    pub severity: Level,
+    /// Dependency paths from a root, as `name@version` strings (`express@4.17.1 > qs@6.7.0`).
+    pub paths: Vec<Vec<String>>,
+    /// The direct dependencies that pull the package in (the ones to upgrade), `name@version`.
+    pub upgrade: Vec<String>,
+    /// 1-based line of the package's entry in the lockfile, where it could be found.
+    pub line: Option<u32>,
+    pub status: Status,
+}
+
+/// The advisory side of a finding (from the matcher, grouped by aliases).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdvisoryInfo {
+    pub id: String,
+    pub aliases: Vec<String>,
+    /// The advisory's own severity; `None` when the record has no usable data.
+    pub severity: Option<Level>,
+    pub cvss_score: Option<f64>,
+    pub fixed: Vec<String>,
+    pub summary: String,
+    pub notes: Vec<String>,
+}
+
+impl AdvisoryInfo {
+    /// Malicious-package records (OpenSSF `MAL-` ids) mean the package itself is hostile.
+    pub fn is_malicious(&self) -> bool {
+        self.id.starts_with("MAL-") || self.aliases.iter().any(|a| a.starts_with("MAL-"))
+    }
+
+    /// Whether `id` names this vulnerability (its id or any alias).
+    pub fn is_named(&self, id: &str) -> bool {
+        self.id.eq_ignore_ascii_case(id) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(id))
+    }
+}
+
+/// What the policy decided for a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// At or above the threshold, in a gating scope: fails the policy.
+    Gating,
+    /// Reported, below the threshold.
+    BelowThreshold,
+    /// Only in dev dependencies, which do not gate unless asked.
+    DevOnly,
+    /// Ignored by the policy file, with its reason and end date.
+    Ignored { reason: String, until: Option<String>, source: PathBuf },
+    /// Already in the baseline report: old debt, not introduced by this change.
+    Baseline,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Gating => "gating",
+            Status::BelowThreshold => "below-threshold",
+            Status::DevOnly => "dev-only",
+            Status::Ignored { .. } => "ignored",
+            Status::Baseline => "baseline",
+        }
+    }
+}
+
+impl ScanResult {
+    /// Every finding with its bundle, in report order.
+    pub fn findings(&self) -> impl Iterator<Item = (&BundleReport, &Finding)> {
+        self.bundles.iter().flat_map(|b| b.findings.iter().map(move |f| (b, f)))
+    }
+}

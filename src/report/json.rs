@@ -1,0 +1,156 @@
+//! The JSON report: a stable, documented layout of its own (see README, "JSON report"), not a
+//! dump of internal types. Keys and arrays are in a fixed order, so the same scan gives the same
+//! bytes.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::finding::{BundleReport, Finding, ScanResult, Status};
+
+/// Bumped when a field changes meaning or disappears; new fields may be added at any time.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generated_at: Option<&'a str>,
+    verdict: &'a str,
+    policy: Policy<'a>,
+    summary: Summary,
+    bundles: Vec<Bundle<'a>>,
+    errors: Vec<Error<'a>>,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Policy<'a> {
+    fail_on: &'a str,
+    include_dev: bool,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    bundles: usize,
+    packages: usize,
+    findings: usize,
+    gating: usize,
+    ignored: usize,
+}
+
+#[derive(Serialize)]
+struct Bundle<'a> {
+    name: &'a str,
+    path: &'a str,
+    format: &'a str,
+    packages: Vec<PackageOut<'a>>,
+    findings: Vec<FindingOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct PackageOut<'a> {
+    ecosystem: &'a str,
+    name: &'a str,
+    version: &'a str,
+    scope: &'a str,
+    direct: bool,
+}
+
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    id: &'a str,
+    aliases: &'a [String],
+    severity: &'a str,
+    advisory_severity: Option<&'a str>,
+    cvss_score: Option<f64>,
+    summary: &'a str,
+    package: PackageOut<'a>,
+    fixed: &'a [String],
+    paths: &'a [Vec<String>],
+    upgrade: &'a [String],
+    line: Option<u32>,
+    status: &'a str,
+    ignored: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignore: Option<IgnoreOut<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct IgnoreOut<'a> {
+    reason: &'a str,
+    until: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Error<'a> {
+    path: &'a str,
+    message: &'a str,
+}
+
+pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        generated_at: result.generated_at.as_deref(),
+        verdict: result.verdict.as_str(),
+        policy: Policy { fail_on: result.fail_on.as_str(), include_dev: result.include_dev },
+        summary: Summary {
+            bundles: result.bundles.len(),
+            packages: result.bundles.iter().map(|b| b.graph.len()).sum(),
+            findings: result.findings().count(),
+            gating: result.findings().filter(|(_, f)| f.status == Status::Gating).count(),
+            ignored: result.findings().filter(|(_, f)| matches!(f.status, Status::Ignored { .. })).count(),
+        },
+        bundles: result.bundles.iter().map(bundle).collect(),
+        errors: result.errors.iter().map(|e| Error { path: &e.path, message: &e.message }).collect(),
+        warnings: &result.warnings,
+    };
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+fn bundle(b: &BundleReport) -> Bundle<'_> {
+    Bundle {
+        name: &b.name,
+        path: &b.path,
+        format: &b.format,
+        packages: (0..b.graph.len()).map(|id| package(b, id)).collect(),
+        findings: b.findings.iter().map(|f| finding(b, f)).collect(),
+    }
+}
+
+fn package(b: &BundleReport, id: usize) -> PackageOut<'_> {
+    let p = b.graph.node(id);
+    PackageOut {
+        ecosystem: p.ecosystem.as_str(),
+        name: p.name.as_str(),
+        version: &p.version,
+        scope: p.scope.as_str(),
+        direct: b.graph.is_root(id),
+    }
+}
+
+fn finding<'a>(b: &'a BundleReport, f: &'a Finding) -> FindingOut<'a> {
+    let ignore = match &f.status {
+        Status::Ignored { reason, until, .. } => Some(IgnoreOut { reason, until: until.as_deref() }),
+        _ => None,
+    };
+    FindingOut {
+        id: &f.advisory.id,
+        aliases: &f.advisory.aliases,
+        severity: f.severity.as_str(),
+        advisory_severity: f.advisory.severity.map(|l| l.as_str()),
+        cvss_score: f.advisory.cvss_score,
+        summary: &f.advisory.summary,
+        package: package(b, f.node),
+        fixed: &f.advisory.fixed,
+        paths: &f.paths,
+        upgrade: &f.upgrade,
+        line: f.line,
+        status: f.status.as_str(),
+        ignored: ignore.is_some(),
+        ignore,
+        notes: &f.advisory.notes,
+    }
+}

@@ -1,0 +1,43 @@
+//! Reporters: each renders a [`ScanResult`] to a writer. Formats only; the policy decided.
+
+use std::io::{self, Write};
+
+use crate::finding::ScanResult;
+
+mod cyclonedx;
+mod json;
+mod markdown;
+mod sarif;
+mod table;
+
+/// Every report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Sarif,
+    CycloneDx,
+    Markdown,
+}
+
+/// Options that change how a report looks, never what it says.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// ANSI colour in the table report.
+    pub color: bool,
+}
+
+pub fn render(
+    format: ReportFormat,
+    result: &ScanResult,
+    options: RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        ReportFormat::Table => table::render(result, options, out),
+        ReportFormat::Json => json::render(result, out),
+        ReportFormat::Sarif => sarif::render(result, out),
+        ReportFormat::CycloneDx => cyclonedx::render(result, out),
+        ReportFormat::Markdown => markdown::render(result, out),
+    }
+}
