@@ -37,8 +37,6 @@ pub struct ScanResult {
     pub fail_on: Level,
     /// Whether dev-only packages gate.
     pub include_dev: bool,
-    /// Set only when asked for (`--format json` may include it); everything else is stable.
-    pub generated_at: Option<String>,
 }
 
 /// A file that failed, with the message naming what is wrong and where.

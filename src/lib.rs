@@ -9,5 +9,7 @@ pub mod graph;
 pub mod lockfile;
 pub mod matcher;
 pub mod package;
+pub mod policy;
 pub mod report;
+pub mod scan;
 pub mod version;

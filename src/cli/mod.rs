@@ -10,6 +10,7 @@ mod db;
 mod deps;
 mod progress;
 mod query;
+mod scan;
 mod sync;
 
 /// How a command ended, mapped to the exit codes of DESIGN.md in one place.
@@ -19,6 +20,9 @@ pub enum Outcome {
     Pass,
     /// 1: the policy failed.
     Fail,
+    /// 2: the command ran but could not do all that was asked (a file could not be scanned);
+    /// what it could do was reported.
+    Incomplete,
 }
 
 #[derive(Debug, Parser)]
@@ -34,6 +38,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Scan lockfiles for vulnerable packages and judge them with the policy.
+    Scan(scan::ScanArgs),
     /// Download or update the OSV advisory database.
     Sync(sync::SyncArgs),
     /// Inspect the advisory database.
@@ -50,6 +56,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let db = cli.db.unwrap_or_else(crate::advisory::store::default_path);
     let result = match cli.command {
+        Command::Scan(args) => scan::run(&db, &args),
         Command::Sync(args) => sync::run(&db, &args),
         Command::Db(cmd) => db::run(&db, &cmd),
         Command::Query(args) => query::run(&db, &args),
@@ -58,6 +65,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,
         Ok(Outcome::Fail) => ExitCode::from(1),
+        Ok(Outcome::Incomplete) => ExitCode::from(2),
         Err(err) => {
             #[expect(clippy::print_stderr, reason = "the CLI edge reports errors on stderr")]
             {
@@ -75,11 +83,8 @@ pub enum Format {
     Json,
 }
 
-/// Makes text from advisories and package names safe for a terminal: control characters
-/// (escape sequences, carriage returns) are shown escaped, never interpreted.
-pub fn terminal_safe(text: &str) -> String {
-    text.chars().flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect()
-}
+/// Makes text from advisories and package names safe for a terminal.
+pub use crate::report::escape as terminal_safe;
 
 /// Formats a timestamp as RFC 3339 in UTC, seconds precision.
 pub fn rfc3339(t: jiff::Timestamp) -> String {

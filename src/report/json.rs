@@ -14,8 +14,6 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Serialize)]
 struct Report<'a> {
     schema_version: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    generated_at: Option<&'a str>,
     verdict: &'a str,
     policy: Policy<'a>,
     summary: Summary,
@@ -92,7 +90,6 @@ struct Error<'a> {
 pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
     let report = Report {
         schema_version: SCHEMA_VERSION,
-        generated_at: result.generated_at.as_deref(),
         verdict: result.verdict.as_str(),
         policy: Policy { fail_on: result.fail_on.as_str(), include_dev: result.include_dev },
         summary: Summary {

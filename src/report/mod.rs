@@ -10,6 +10,8 @@ mod markdown;
 mod sarif;
 mod table;
 
+pub use table::escape;
+
 /// Every report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {

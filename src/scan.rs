@@ -1,0 +1,209 @@
+//! The orchestration of a scan: discover the lockfiles under each path, parse them in parallel,
+//! match the unique packages of all of them once, and attach each vulnerability to every tree
+//! that contains the package, with its dependency paths. The policy (`policy::judge`) decides
+//! afterwards; this module only finds.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::advisory::store::{Store, StoreError};
+use crate::finding::{AdvisoryInfo, BundleReport, Finding, Level, Problem, ScanResult, Status, Verdict};
+use crate::graph::{DepGraph, NodeId};
+use crate::lockfile::{self, Lockfile};
+use crate::matcher::{self, PackageMatches, PackageQuery, Vulnerability};
+use crate::package::{Ecosystem, Source};
+
+/// Most dependency paths reported per finding.
+pub const MAX_PATHS: usize = 5;
+
+/// Lockfiles read from the scanned paths, before matching.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// `(display path, lockfile)`, sorted by display path.
+    pub lockfiles: Vec<(String, Lockfile)>,
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<String>,
+}
+
+impl Collected {
+    /// The ecosystems the scanned packages belong to (what a sync needs to cover).
+    pub fn ecosystems(&self) -> Vec<Ecosystem> {
+        let set: BTreeSet<Ecosystem> =
+            self.lockfiles.iter().flat_map(|(_, l)| l.graph.nodes().iter().map(|p| p.ecosystem)).collect();
+        set.into_iter().collect()
+    }
+}
+
+/// Finds and parses every lockfile under `paths` (a path may also be a lockfile itself).
+pub fn collect(paths: &[PathBuf]) -> Collected {
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    let mut out = Collected::default();
+    for root in paths {
+        if !root.exists() {
+            out.errors.push(Problem { path: display(root), message: "no such file or folder".into() });
+            continue;
+        }
+        let discovery = lockfile::discover(root);
+        out.warnings.extend(discovery.errors);
+        for manifest in discovery.unlocked_manifests {
+            out.warnings.push(format!("{}: no lockfile: the tree cannot be known", display(&manifest)));
+        }
+        found.extend(discovery.lockfiles.into_iter().map(|p| (display(&p), p)));
+    }
+    found.sort();
+    found.dedup();
+    let parsed: Vec<_> = found.into_par_iter().map(|(shown, path)| (shown, lockfile::load(&path))).collect();
+    for (shown, result) in parsed {
+        match result {
+            Ok(lock) => {
+                out.warnings.extend(lock.warnings.iter().map(|w| format!("{shown}: {w}")));
+                out.lockfiles.push((shown, lock));
+            }
+            Err(e) => out.errors.push(Problem {
+                path: shown,
+                message: e.location.map_or_else(|| e.message.clone(), |loc| format!("{loc}: {}", e.message)),
+            }),
+        }
+    }
+    out
+}
+
+/// A path as reports show it: `/`-separated, without a leading `./`.
+fn display(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+}
+
+/// Matches every registry package of every lockfile (each unique package once) and builds the
+/// findings. Statuses are left at `Gating` for the policy to decide.
+pub fn scan(collected: Collected, store: &Store) -> Result<ScanResult, StoreError> {
+    let mut index: HashMap<PackageQuery, usize> = HashMap::new();
+    let mut queries = Vec::new();
+    for (_, lock) in &collected.lockfiles {
+        for p in lock.graph.nodes().iter().filter(|p| p.source == Source::Registry) {
+            let q = PackageQuery { ecosystem: p.ecosystem, name: p.name.clone(), version: p.version.clone() };
+            index.entry(q.clone()).or_insert_with(|| {
+                queries.push(q);
+                queries.len() - 1
+            });
+        }
+    }
+    let matches = matcher::match_packages(store, &queries)?;
+    let bundles =
+        collected.lockfiles.into_par_iter().map(|(shown, lock)| bundle_report(shown, lock, &index, &matches)).collect();
+    Ok(ScanResult {
+        bundles,
+        errors: collected.errors,
+        warnings: collected.warnings,
+        verdict: Verdict::Pass,
+        fail_on: Level::High,
+        include_dev: false,
+    })
+}
+
+fn bundle_report(
+    shown: String,
+    lock: Lockfile,
+    index: &HashMap<PackageQuery, usize>,
+    matches: &[PackageMatches],
+) -> BundleReport {
+    let text = fs_err::read_to_string(&lock.path).unwrap_or_default();
+    let mut findings = Vec::new();
+    for (node, p) in lock.graph.nodes().iter().enumerate() {
+        if p.source != Source::Registry {
+            continue;
+        }
+        let q = PackageQuery { ecosystem: p.ecosystem, name: p.name.clone(), version: p.version.clone() };
+        let Some(found) = index.get(&q).map(|&i| &matches[i]) else { continue };
+        for v in &found.vulnerabilities {
+            findings.push(finding(&lock.graph, node, v, &text));
+        }
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.package.name.cmp(&b.package.name))
+            .then_with(|| a.package.version.cmp(&b.package.version))
+            .then_with(|| a.advisory.id.cmp(&b.advisory.id))
+    });
+    let name = Path::new(&shown)
+        .parent()
+        .and_then(Path::file_name)
+        .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
+    BundleReport { name, path: shown, format: lock.format.as_str().to_owned(), graph: lock.graph, findings }
+}
+
+fn finding(graph: &DepGraph, node: NodeId, v: &Vulnerability, lockfile_text: &str) -> Finding {
+    let label = |id: NodeId| {
+        let p = graph.node(id);
+        format!("{}@{}", p.name, p.version)
+    };
+    let paths: Vec<Vec<String>> =
+        graph.paths_to(node, MAX_PATHS).into_iter().map(|path| path.into_iter().map(label).collect()).collect();
+    let mut upgrade: Vec<String> = paths.iter().filter_map(|p| p.first().cloned()).collect();
+    upgrade.sort();
+    upgrade.dedup();
+    let package = graph.node(node).clone();
+    let line = locate_line(lockfile_text, package.name.as_str(), &package.version);
+    Finding {
+        node,
+        advisory: AdvisoryInfo {
+            id: v.id.clone(),
+            aliases: v.aliases.clone(),
+            severity: v.severity.level,
+            cvss_score: v.severity.score,
+            fixed: v.fixed.clone(),
+            summary: v.summary.clone(),
+            notes: v.notes.clone(),
+        },
+        severity: v.severity.level.unwrap_or(Level::High),
+        paths,
+        upgrade,
+        line,
+        package,
+        status: Status::Gating,
+    }
+}
+
+/// The 1-based line of a package's entry: the first line naming the package whose next few
+/// lines (or itself) carry the version; else the first line naming it.
+fn locate_line(text: &str, name: &str, version: &str) -> Option<u32> {
+    let lines: Vec<&str> = text.lines().collect();
+    let names = |l: &str| {
+        l.match_indices(name).any(|(i, _)| {
+            let before = l[..i].chars().next_back();
+            let after = l[i + name.len()..].chars().next();
+            let boundary =
+                |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '-' || c == '_' || c == '.'));
+            boundary(before) && boundary(after)
+        })
+    };
+    let mut first = None;
+    for (i, line) in lines.iter().enumerate() {
+        if !names(line) {
+            continue;
+        }
+        first.get_or_insert(i);
+        if lines[i..lines.len().min(i + 4)].iter().any(|l| l.contains(version)) {
+            return u32::try_from(i + 1).ok();
+        }
+    }
+    first.and_then(|i| u32::try_from(i + 1).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_of_package_entries() {
+        let lock = "{\n  \"packages\": {\n    \"node_modules/qs-extra\": {\n      \"version\": \"1.0.0\"\n    },\n    \"node_modules/qs\": {\n      \"version\": \"6.7.0\"\n";
+        assert_eq!(locate_line(lock, "qs", "6.7.0"), Some(6));
+        let poetry = "[[package]]\nname = \"urllib3\"\nversion = \"1.24.1\"\n";
+        assert_eq!(locate_line(poetry, "urllib3", "1.24.1"), Some(2));
+        assert_eq!(locate_line("requests==2.19.1\n", "requests", "2.19.1"), Some(1));
+        assert_eq!(locate_line("nothing here", "qs", "1"), None);
+    }
+}
