@@ -81,7 +81,7 @@ struct ConfigWire {
 struct IgnoreWire {
     id: String,
     reason: Option<String>,
-    until: Option<toml::value::Datetime>,
+    until: Option<toml::Value>,
     package: Option<String>,
     path: Option<String>,
 }
@@ -96,7 +96,7 @@ struct OsvScannerWire {
 struct OsvIgnoreWire {
     id: String,
     #[serde(rename = "ignoreUntil")]
-    ignore_until: Option<toml::value::Datetime>,
+    ignore_until: Option<toml::Value>,
     reason: Option<String>,
 }
 
@@ -109,14 +109,15 @@ pub fn parse_level(s: &str) -> Option<Level> {
     Level::from_label(s)
 }
 
-fn date_of(path: &Path, key: &str, value: toml::value::Datetime) -> Result<Date, PolicyError> {
-    let d = value.date.ok_or_else(|| invalid(path, format!("{key}: expected a date such as 2026-12-31")))?;
-    Date::new(
-        i16::try_from(d.year).unwrap_or(i16::MAX),
-        i8::try_from(d.month).unwrap_or(0),
-        i8::try_from(d.day).unwrap_or(0),
-    )
-    .map_err(|e| invalid(path, format!("{key}: {e}")))
+/// A date written as a TOML date (`2026-12-31`), a date-time, or a string holding either.
+fn date_of(path: &Path, key: &str, value: toml::Value) -> Result<Date, PolicyError> {
+    let expected = || invalid(path, format!("{key}: expected a date such as 2026-12-31, found {value}"));
+    let text = match &value {
+        toml::Value::Datetime(d) => d.date.map(|d| d.to_string()).ok_or_else(expected)?,
+        toml::Value::String(s) => s.trim().get(..10).unwrap_or(s).to_owned(),
+        _ => return Err(expected()),
+    };
+    text.parse::<Date>().map_err(|_| expected())
 }
 
 impl Policy {

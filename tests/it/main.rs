@@ -5,5 +5,6 @@ mod deps;
 mod lockfiles;
 mod lockfiles_npm;
 mod query;
+mod scan;
 mod server;
 mod sync;
