@@ -110,9 +110,9 @@ pub fn parse_level(s: &str) -> Option<Level> {
 }
 
 /// A date written as a TOML date (`2026-12-31`), a date-time, or a string holding either.
-fn date_of(path: &Path, key: &str, value: toml::Value) -> Result<Date, PolicyError> {
+fn date_of(path: &Path, key: &str, value: &toml::Value) -> Result<Date, PolicyError> {
     let expected = || invalid(path, format!("{key}: expected a date such as 2026-12-31, found {value}"));
-    let text = match &value {
+    let text = match value {
         toml::Value::Datetime(d) => d.date.map(|d| d.to_string()).ok_or_else(expected)?,
         toml::Value::String(s) => s.trim().get(..10).unwrap_or(s).to_owned(),
         _ => return Err(expected()),
@@ -142,7 +142,7 @@ impl Policy {
             let reason = ig.reason.filter(|r| !r.trim().is_empty()).ok_or_else(|| {
                 invalid(path, format!("{key} ({}): `reason` is required: say why this advisory does not apply", ig.id))
             })?;
-            let until = ig.until.map(|d| date_of(path, &format!("{key}.until"), d)).transpose()?;
+            let until = ig.until.map(|d| date_of(path, &format!("{key}.until"), &d)).transpose()?;
             policy.ignores.push(Ignore {
                 id: ig.id,
                 reason,
@@ -160,7 +160,7 @@ impl Policy {
         let wire: OsvScannerWire = toml::from_str(text).map_err(|e| invalid(path, toml_message(&e)))?;
         for (i, ig) in wire.ignored.into_iter().enumerate() {
             let until =
-                ig.ignore_until.map(|d| date_of(path, &format!("IgnoredVulns[{i}].ignoreUntil"), d)).transpose()?;
+                ig.ignore_until.map(|d| date_of(path, &format!("IgnoredVulns[{i}].ignoreUntil"), &d)).transpose()?;
             let reason = ig
                 .reason
                 .filter(|r| !r.trim().is_empty())

@@ -184,22 +184,19 @@ fn staleness(store: &Store, ecosystems: &[Ecosystem], max_age: SignedDuration) -
 
 fn write_report(args: &ScanArgs, result: &ScanResult) -> anyhow::Result<()> {
     let format: ReportFormat = args.format.into();
-    match &args.output {
-        Some(path) => {
-            let mut file = std::io::BufWriter::new(fs_err::File::create(path)?);
-            report::render(format, result, RenderOptions::default(), &mut file)?;
-            file.flush()?;
-            // The people reading the terminal still learn what the gate decided.
-            let mut err = std::io::stderr().lock();
-            writeln!(err, "{}: report written to {}", result.verdict.as_str(), path.display())?;
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            report::render(format, result, RenderOptions { color }, &mut out)?;
-            out.flush()?;
-        }
+    if let Some(path) = &args.output {
+        let mut file = std::io::BufWriter::new(fs_err::File::create(path)?);
+        report::render(format, result, RenderOptions::default(), &mut file)?;
+        file.flush()?;
+        // The people reading the terminal still learn what the gate decided.
+        let mut err = std::io::stderr().lock();
+        writeln!(err, "{}: report written to {}", result.verdict.as_str(), path.display())?;
+    } else {
+        let stdout = std::io::stdout();
+        let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        report::render(format, result, RenderOptions { color }, &mut out)?;
+        out.flush()?;
     }
     if args.format != FormatArg::Table {
         let mut err = std::io::stderr().lock();

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::finding::{BundleReport, Finding, ScanResult, Status};
+use crate::finding::{BundleReport, Finding, Level, ScanResult, Status};
 
 /// Bumped when a field changes meaning or disappears; new fields may be added at any time.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -137,7 +137,7 @@ fn finding<'a>(b: &'a BundleReport, f: &'a Finding) -> FindingOut<'a> {
         id: &f.advisory.id,
         aliases: &f.advisory.aliases,
         severity: f.severity.as_str(),
-        advisory_severity: f.advisory.severity.map(|l| l.as_str()),
+        advisory_severity: f.advisory.severity.map(Level::as_str),
         cvss_score: f.advisory.cvss_score,
         summary: &f.advisory.summary,
         package: package(b, f.node),

@@ -300,10 +300,7 @@ const STALE_MANIFESTS: &[(&str, &str)] = &[(
 )];
 
 #[test]
-#[expect(
-    clippy::print_stdout,
-    reason = "the per-file report is the test's useful output"
-)]
+#[expect(clippy::print_stdout, reason = "the per-file report is the test's useful output")]
 fn corpus_parses_with_expected_counts() {
     let Some(shared) = common::shared_dir("corpus_parses_with_expected_counts") else {
         return;
