@@ -55,6 +55,8 @@ pub struct BundleReport {
     pub path: String,
     /// Lockfile format (`package-lock.json`, `poetry.lock`, ...).
     pub format: String,
+    /// The file on disk (the key of the bundle in the inventory).
+    pub file: PathBuf,
     pub graph: DepGraph,
     pub findings: Vec<Finding>,
 }

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::advisory::store::{Store, StoreError};
+use crate::advisory::store::{InventoryFinding, Store, StoreError};
 use crate::finding::{AdvisoryInfo, BundleReport, Finding, Level, Problem, ScanResult, Status, Verdict};
 use crate::graph::{DepGraph, NodeId};
 use crate::lockfile::{self, Lockfile};
 use crate::matcher::{self, PackageMatches, PackageQuery, Vulnerability};
-use crate::package::{Ecosystem, Source};
+use crate::package::{Ecosystem, PackageName, Source};
 
 /// Most dependency paths reported per finding.
 pub const MAX_PATHS: usize = 5;
@@ -110,6 +110,7 @@ fn bundle_report(
     matches: &[PackageMatches],
 ) -> BundleReport {
     let text = fs_err::read_to_string(&lock.path).unwrap_or_default();
+
     let mut findings = Vec::new();
     for (node, p) in lock.graph.nodes().iter().enumerate() {
         if p.source != Source::Registry {
@@ -132,7 +133,8 @@ fn bundle_report(
         .parent()
         .and_then(Path::file_name)
         .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
-    BundleReport { name, path: shown, format: lock.format.as_str().to_owned(), graph: lock.graph, findings }
+    let file = fs_err::canonicalize(&lock.path).unwrap_or(lock.path);
+    BundleReport { name, path: shown, format: lock.format.as_str().to_owned(), file, graph: lock.graph, findings }
 }
 
 fn finding(graph: &DepGraph, node: NodeId, v: &Vulnerability, lockfile_text: &str) -> Finding {
@@ -191,6 +193,124 @@ fn locate_line(text: &str, name: &str, version: &str) -> Option<u32> {
         }
     }
     first.and_then(|i| u32::try_from(i + 1).ok())
+}
+
+/// Records every scanned bundle (packages and current vulnerabilities) in the database's
+/// inventory, so a later sync can say which of them new advisories hit.
+pub fn record_inventory(store: &mut Store, result: &ScanResult) -> Result<(), StoreError> {
+    for b in &result.bundles {
+        let packages: Vec<(Ecosystem, String, String)> = b
+            .graph
+            .nodes()
+            .iter()
+            .filter(|p| p.source == Source::Registry)
+            .map(|p| (p.ecosystem, p.name.as_str().to_owned(), p.version.clone()))
+            .collect();
+        let findings: Vec<InventoryFinding> = b
+            .findings
+            .iter()
+            .map(|f| InventoryFinding {
+                ecosystem: f.package.ecosystem,
+                name: f.package.name.as_str().to_owned(),
+                version: f.package.version.clone(),
+                advisory_id: f.advisory.id.clone(),
+                aliases: f.advisory.aliases.clone(),
+            })
+            .collect();
+        store.record_bundle(&b.file.to_string_lossy(), &b.name, &b.path, &packages, &findings)?;
+    }
+    Ok(())
+}
+
+/// What changed for one recorded bundle after a sync.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InventoryChange {
+    pub name: String,
+    pub path: String,
+    /// Vulnerabilities that newly affect one of its packages.
+    pub new: Vec<NewFinding>,
+    /// Recorded vulnerabilities that no longer match (withdrawn or removed advisories).
+    pub gone: Vec<InventoryFinding>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFinding {
+    pub package: InventoryFinding,
+    pub severity: Level,
+    pub summary: String,
+    pub fixed: Vec<String>,
+}
+
+/// Re-matches every recorded bundle against the database (each unique package once) and
+/// returns, per bundle, the vulnerabilities that appeared or disappeared since it was last
+/// checked; the inventory is updated to the new state.
+pub fn recheck_inventory(store: &mut Store, unknown_severity: Level) -> Result<Vec<InventoryChange>, StoreError> {
+    let bundles = store.inventory()?;
+    let mut per_bundle = Vec::with_capacity(bundles.len());
+    let mut index: HashMap<PackageQuery, usize> = HashMap::new();
+    let mut queries = Vec::new();
+    for b in &bundles {
+        let packages = store.inventory_packages(&b.key)?;
+        for (ecosystem, name, version) in &packages {
+            let q = PackageQuery {
+                ecosystem: *ecosystem,
+                name: PackageName::new(*ecosystem, name),
+                version: version.clone(),
+            };
+            index.entry(q.clone()).or_insert_with(|| {
+                queries.push(q);
+                queries.len() - 1
+            });
+        }
+        per_bundle.push(packages);
+    }
+    let matches = matcher::match_packages(store, &queries)?;
+    let mut changes = Vec::new();
+    for (b, packages) in bundles.iter().zip(per_bundle) {
+        let recorded = store.inventory_findings(&b.key)?;
+        let mut current = Vec::new();
+        let mut new = Vec::new();
+        for (ecosystem, name, version) in packages {
+            let q = PackageQuery { ecosystem, name: PackageName::new(ecosystem, &name), version: version.clone() };
+            let Some(found) = index.get(&q).map(|&i| &matches[i]) else { continue };
+            for v in &found.vulnerabilities {
+                let f = InventoryFinding {
+                    ecosystem,
+                    name: name.clone(),
+                    version: version.clone(),
+                    advisory_id: v.id.clone(),
+                    aliases: v.aliases.clone(),
+                };
+                if !recorded.iter().any(|r| same_finding(r, &f)) {
+                    let malicious = v.id.starts_with("MAL-") || v.aliases.iter().any(|a| a.starts_with("MAL-"));
+                    let severity = crate::policy::effective_severity(v.severity.level, malicious, unknown_severity);
+                    new.push(NewFinding {
+                        package: f.clone(),
+                        severity,
+                        summary: v.summary.clone(),
+                        fixed: v.fixed.clone(),
+                    });
+                }
+                current.push(f);
+            }
+        }
+        let gone: Vec<InventoryFinding> =
+            recorded.into_iter().filter(|r| !current.iter().any(|c| same_finding(r, c))).collect();
+        if !new.is_empty() || !gone.is_empty() {
+            store.set_bundle_findings(&b.key, &current)?;
+            new.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.package.cmp(&b.package)));
+            changes.push(InventoryChange { name: b.name.clone(), path: b.path.clone(), new, gone });
+        }
+    }
+    Ok(changes)
+}
+
+/// Same package and version, and the two vulnerabilities share an id or alias.
+fn same_finding(a: &InventoryFinding, b: &InventoryFinding) -> bool {
+    a.ecosystem == b.ecosystem
+        && a.name == b.name
+        && a.version == b.version
+        && std::iter::once(&a.advisory_id).chain(&a.aliases).any(|id| *id == b.advisory_id || b.aliases.contains(id))
 }
 
 #[cfg(test)]

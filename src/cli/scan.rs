@@ -47,6 +47,10 @@ pub struct ScanArgs {
     /// Where to sync from when the database is missing.
     #[arg(long, env = "BUNDLEGUARD_SOURCE", default_value = DEFAULT_SOURCE)]
     source: String,
+    /// Do not record the scanned bundles in the database's inventory (used by `sync` to report
+    /// which bundles new advisories hit).
+    #[arg(long)]
+    no_inventory: bool,
     /// Warn when the database's last sync is older than this (e.g. `36h`, `7d`).
     #[arg(long, env = "BUNDLEGUARD_MAX_AGE", default_value = "7d", value_parser = parse_age)]
     max_age: SignedDuration,
@@ -62,7 +66,7 @@ enum FormatArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum LevelArg {
+pub(super) enum LevelArg {
     Low,
     Medium,
     High,
@@ -105,10 +109,13 @@ pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
     };
     let collected = scan::collect(&args.paths);
     let ecosystems = collected.ecosystems();
-    let store = open_or_sync(db, args, &ecosystems)?;
+    let mut store = open_or_sync(db, args, &ecosystems)?;
     let mut result = scan::scan(collected, &store)?;
     result.warnings.extend(staleness(&store, &ecosystems, args.max_age)?);
     policy.judge(&mut result, &baseline, Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date());
+    if !args.no_inventory {
+        scan::record_inventory(&mut store, &result)?;
+    }
     write_report(args, &result)?;
     Ok(outcome(&result))
 }

@@ -7,11 +7,14 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::json;
 
+use super::Outcome;
 use super::progress::SyncProgress;
-use super::{Format, Outcome};
 use crate::advisory::store::Store;
 use crate::advisory::sync::{self, DEFAULT_SOURCE, Source, SyncReport};
+use crate::finding::Level;
 use crate::package::Ecosystem;
+use crate::report::escape_markdown;
+use crate::scan::{self, InventoryChange};
 
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
@@ -22,11 +25,21 @@ pub struct SyncArgs {
     #[arg(long = "ecosystem", value_delimiter = ',', value_parser = parse_ecosystem)]
     ecosystems: Vec<Ecosystem>,
     /// Summary format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = SyncFormat::Table)]
+    format: SyncFormat,
+    /// Exit 1 when a recorded bundle is newly affected by an advisory at or above this severity.
+    #[arg(long, value_enum, default_value = "high")]
+    fail_on: super::scan::LevelArg,
     /// No progress output on stderr.
     #[arg(long, short)]
     quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SyncFormat {
+    Table,
+    Json,
+    Markdown,
 }
 
 pub fn parse_ecosystem(s: &str) -> Result<Ecosystem, String> {
@@ -42,12 +55,23 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
     progress.finish();
     let report =
         report.with_context(|| format!("sync from {} failed; the database was left as it was", source.describe()))?;
+    let changes = scan::recheck_inventory(&mut store, Level::High)?;
+    let threshold: Level = args.fail_on.into();
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Table => write_table(&mut out, &report)?,
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report_json(&report))?)?,
+        SyncFormat::Table => {
+            write_table(&mut out, &report)?;
+            write_changes_table(&mut out, &changes)?;
+        }
+        SyncFormat::Json => {
+            let mut doc = report_json(&report);
+            doc["inventory"] = changes_json(&changes);
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        SyncFormat::Markdown => write_changes_markdown(&mut out, &report, &changes)?,
     }
-    Ok(Outcome::Pass)
+    let alert = changes.iter().flat_map(|c| &c.new).any(|n| n.severity >= threshold);
+    Ok(if alert { Outcome::Fail } else { Outcome::Pass })
 }
 
 fn dedup(ecosystems: &[Ecosystem]) -> Vec<Ecosystem> {
@@ -89,4 +113,96 @@ fn report_json(report: &SyncReport) -> serde_json::Value {
             "malformed": eco.malformed.iter().map(|m| json!({"file": m.file, "error": m.error})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
+}
+
+fn write_changes_table(out: &mut dyn Write, changes: &[InventoryChange]) -> std::io::Result<()> {
+    if changes.is_empty() {
+        return writeln!(out, "no recorded bundle is newly affected");
+    }
+    for c in changes {
+        writeln!(out, "{} ({})", super::terminal_safe(&c.name), super::terminal_safe(&c.path))?;
+        for n in &c.new {
+            let p = &n.package;
+            writeln!(
+                out,
+                "  new  {:<8} {} {}@{}: {}",
+                n.severity.as_str(),
+                super::terminal_safe(&p.advisory_id),
+                super::terminal_safe(&p.name),
+                super::terminal_safe(&p.version),
+                super::terminal_safe(&n.summary)
+            )?;
+        }
+        for g in &c.gone {
+            writeln!(
+                out,
+                "  gone          {} {}@{} (withdrawn or removed)",
+                super::terminal_safe(&g.advisory_id),
+                super::terminal_safe(&g.name),
+                super::terminal_safe(&g.version)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn changes_json(changes: &[InventoryChange]) -> serde_json::Value {
+    json!(changes.iter().map(|c| json!({
+        "bundle": c.name,
+        "path": c.path,
+        "new": c.new.iter().map(|n| json!({
+            "id": n.package.advisory_id,
+            "aliases": n.package.aliases,
+            "severity": n.severity.as_str(),
+            "summary": n.summary,
+            "fixed": n.fixed,
+            "package": {"ecosystem": n.package.ecosystem.as_str(), "name": n.package.name, "version": n.package.version},
+        })).collect::<Vec<_>>(),
+        "gone": c.gone.iter().map(|g| json!({
+            "id": g.advisory_id,
+            "package": {"ecosystem": g.ecosystem.as_str(), "name": g.name, "version": g.version},
+        })).collect::<Vec<_>>(),
+    })).collect::<Vec<_>>())
+}
+
+fn write_changes_markdown(
+    out: &mut dyn Write,
+    report: &SyncReport,
+    changes: &[InventoryChange],
+) -> std::io::Result<()> {
+    let new: usize = changes.iter().map(|c| c.new.len()).sum();
+    writeln!(out, "## bundleguard advisory sync\n")?;
+    let records: usize = report.ecosystems.iter().map(|e| e.changed.len()).sum();
+    writeln!(out, "{records} advisories new or changed; {new} new findings in {} recorded bundles.\n", changes.len())?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "| bundle | change | severity | advisory | package | fixed in |")?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
+    for c in changes {
+        for n in &c.new {
+            let p = &n.package;
+            writeln!(
+                out,
+                "| {} | new | {} | {} | {}@{} | {} |",
+                escape_markdown(&c.name),
+                n.severity.as_str(),
+                escape_markdown(&p.advisory_id),
+                escape_markdown(&p.name),
+                escape_markdown(&p.version),
+                escape_markdown(&n.fixed.join(", "))
+            )?;
+        }
+        for g in &c.gone {
+            writeln!(
+                out,
+                "| {} | gone | | {} | {}@{} | |",
+                escape_markdown(&c.name),
+                escape_markdown(&g.advisory_id),
+                escape_markdown(&g.name),
+                escape_markdown(&g.version)
+            )?;
+        }
+    }
+    Ok(())
 }

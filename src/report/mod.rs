@@ -12,6 +12,27 @@ mod table;
 
 pub use table::escape;
 
+/// Makes untrusted text inert in Markdown (tables, job summaries, PR comments): no HTML, no
+/// links or emphasis, no table breaks, one line, and no `::` workflow command at a line start.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '|' | '`' | '[' | ']' | '*' | '_' | '\\' | '#' | '!' | '~' | ':' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Every report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
