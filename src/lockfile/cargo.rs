@@ -29,6 +29,9 @@ struct DepRef {
 
 pub(crate) fn parse_cargo_lock(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     let text = std::str::from_utf8(input.bytes).map_err(|_| LockfileError::new(input.path, None, "not valid UTF-8"))?;
+    if !text.is_ascii() || text.contains("\\u") || text.contains("\\U") {
+        check_checksums(input, text)?;
+    }
     let entries = match text.parse::<Lockfile>() {
         Ok(lockfile) => entries_of(&lockfile),
         Err(err) => {
@@ -122,6 +125,39 @@ fn lenient_entries(input: &ParseInput<'_>, text: &str) -> Result<Vec<(Package, V
             (crate_package(&p.name, &p.version, source), deps)
         })
         .collect())
+}
+
+#[derive(Deserialize)]
+struct ChecksumsWire {
+    #[serde(default)]
+    package: Vec<ChecksumWire>,
+    #[serde(default)]
+    metadata: std::collections::BTreeMap<String, toml::Value>,
+}
+
+#[derive(Deserialize)]
+struct ChecksumWire {
+    checksum: Option<toml::Value>,
+}
+
+/// cargo-lock 11 panics on a 64-byte checksum that is not ASCII (it slices it by bytes; found
+/// by fuzzing). Only a lockfile with non-ASCII text or `\u` escapes can hold one, so only those
+/// pay for this extra read.
+fn check_checksums(input: &ParseInput<'_>, text: &str) -> Result<(), LockfileError> {
+    let Ok(wire) = toml::from_str::<ChecksumsWire>(text) else {
+        return Ok(()); // cargo-lock reports the syntax error itself
+    };
+    let values = wire.package.iter().filter_map(|p| p.checksum.as_ref()).chain(wire.metadata.values());
+    for value in values {
+        if value.as_str().is_some_and(|s| !s.is_ascii()) {
+            return Err(LockfileError::new(
+                input.path,
+                None,
+                format!("invalid Cargo.lock: checksum {value} is not 64 hexadecimal digits"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Nodes, roots (the packages without a source) and edges resolved by name, version, source.

@@ -73,6 +73,9 @@ fixture_snapshots! {
     cargo_v3_workspace => "cargo/v3-workspace/Cargo.lock",
     cargo_v4_git_path_duplicates => "cargo/v4-git-path-duplicates/Cargo.lock",
     cargo_invalid_not_toml => "cargo/invalid-not-toml/Cargo.lock",
+    // Regressions for panics fuzzing found in pep508_rs and cargo-lock.
+    requirements_invalid_name_trailing_dash => "pypi/invalid-name-trailing-dash/requirements.txt",
+    cargo_invalid_checksum_non_ascii => "cargo/invalid-checksum-non-ascii/Cargo.lock",
 }
 
 #[test]

@@ -258,6 +258,13 @@ impl State<'_> {
             self.add_pinned(constraint, name, version, Source::Registry, scope);
             return;
         }
+        // pep508_rs 0.9 panics on a name ending in `.`/`-`/`_` followed by more text (found by
+        // fuzzing): such a name is invalid anyway.
+        if super::pep508_name(text).ends_with(['.', '-', '_']) {
+            self.warnings
+                .push(format!("{at}: invalid requirement {text:?}: a package name must end with a letter or digit"));
+            return;
+        }
         let requirement = match Requirement::<pep508_rs::VerbatimUrl>::from_str(text) {
             Ok(r) => r,
             Err(err) => {
