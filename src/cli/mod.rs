@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod db;
 mod deps;
+mod inventory;
 mod progress;
 mod query;
 mod scan;
@@ -47,6 +48,9 @@ enum Command {
     Db(db::DbCommand),
     /// Show the advisories that affect one package version.
     Query(query::QueryArgs),
+    /// The bundles recorded by scans, re-checked by every sync.
+    #[command(subcommand)]
+    Inventory(inventory::InventoryCommand),
     /// Print the dependency trees of the lockfiles under a path.
     Deps(deps::DepsArgs),
 }
@@ -61,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::Db(cmd) => db::run(&db, &cmd),
         Command::Query(args) => query::run(&db, &args),
         Command::Deps(args) => deps::run(&args),
+        Command::Inventory(cmd) => inventory::run(&db, &cmd),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 
 mod common;
 mod deps;
+mod inventory;
 mod lockfiles;
 mod lockfiles_npm;
 mod query;

@@ -50,7 +50,7 @@ fn requests(bucket: &MockBucket, needle: &str) -> usize {
 }
 
 /// Copies a bucket folder so a test can change it.
-fn copy_bucket(from: &Path, to: &Path, ecosystems: &[&str]) {
+pub fn copy_bucket(from: &Path, to: &Path, ecosystems: &[&str]) {
     for eco in ecosystems {
         std::fs::create_dir_all(to.join(eco)).unwrap();
         for file in ["all.zip", "modified_id.csv"] {
@@ -60,7 +60,7 @@ fn copy_bucket(from: &Path, to: &Path, ecosystems: &[&str]) {
 }
 
 /// Rewrites `<root>/<eco>`: `edit` gets every (id, json) and returns the new set.
-fn rewrite_bucket(root: &Path, eco: &str, edit: impl FnOnce(Vec<(String, Value)>) -> Vec<(String, Value)>) {
+pub fn rewrite_bucket(root: &Path, eco: &str, edit: impl FnOnce(Vec<(String, Value)>) -> Vec<(String, Value)>) {
     use std::io::{Read, Write};
     let bytes = std::fs::read(root.join(eco).join("all.zip")).unwrap();
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();

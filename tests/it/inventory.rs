@@ -1,0 +1,92 @@
+//! The periodic sync: a synced database, a scanned fixture, then a sync from a mirror that adds
+//! an advisory for one of its packages and withdraws another. The sync names the bundle, the
+//! package and the new advisory, exits 1, and a sync with nothing new reports nothing new.
+
+use serde_json::Value;
+
+use crate::common::{fixture, repo_root};
+use crate::server::MockBucket;
+use crate::sync::{bundleguard, copy_bucket, rewrite_bucket};
+
+#[test]
+fn a_sync_reports_which_scanned_bundles_new_advisories_hit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db.sqlite");
+    let root = tmp.path().join("bucket");
+    copy_bucket(&repo_root().join("advisories"), &root, &["npm", "PyPI", "Go", "crates.io"]);
+    let bucket = MockBucket::start(root.clone());
+    let sync = |extra: &[&str]| {
+        bundleguard(&db)
+            .args(["sync", "--quiet", "--format", "json", "--source", &bucket.url])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(sync(&[]).status.success());
+    let repo = fixture("scan/lambda-repo");
+    let out = bundleguard(&db).args(["scan", "--format", "json"]).arg(&repo).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let listed = bundleguard(&db).args(["inventory", "list", "--format", "json"]).output().unwrap();
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed["bundles"].as_array().unwrap().len(), 2);
+    assert_eq!(listed["bundles"][0]["name"], "orders-webhook");
+
+    // Upstream: a new advisory for lodash 4.17.15, and minimist's advisory withdrawn.
+    rewrite_bucket(&root, "npm", |mut records| {
+        let mut new = records.iter().find(|(id, _)| id == "GHSA-35jh-r3h4-6jhm").unwrap().1.clone();
+        new["id"] = Value::from("GHSA-test-lodash-new");
+        new["aliases"] = serde_json::json!(["CVE-2099-0001"]);
+        new["summary"] = Value::from("A new lodash flaw");
+        new["modified"] = Value::from("2026-11-20T10:00:00Z");
+        records.push(("GHSA-test-lodash-new".into(), new));
+        let minimist = records.iter_mut().find(|(id, _)| id == "GHSA-xvch-5gv4-984h").unwrap();
+        minimist.1["withdrawn"] = Value::from("2026-11-20T00:00:00Z");
+        minimist.1["modified"] = Value::from("2026-11-20T00:00:00Z");
+        records
+    });
+    let out = sync(&[]);
+    assert_eq!(out.status.code(), Some(1), "a new high finding alerts: {}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ecosystems"][0]["mode"], "incremental");
+    let inventory = doc["inventory"].as_array().unwrap();
+    assert_eq!(inventory.len(), 1, "only the npm bundle is affected: {inventory:?}");
+    let change = &inventory[0];
+    assert_eq!(change["bundle"], "orders-webhook");
+    assert!(change["path"].as_str().unwrap().ends_with("orders-webhook/package-lock.json"));
+    assert_eq!(change["new"].as_array().unwrap().len(), 1);
+    assert_eq!(change["new"][0]["id"], "GHSA-test-lodash-new");
+    assert_eq!(
+        change["new"][0]["package"],
+        serde_json::json!({"ecosystem": "npm", "name": "lodash", "version": "4.17.15"})
+    );
+    assert_eq!(change["new"][0]["severity"], "high");
+    assert_eq!(change["gone"][0]["id"], "GHSA-xvch-5gv4-984h");
+
+    // Nothing new: nothing reported, exit 0; the table says so too.
+    let out = sync(&[]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["inventory"], serde_json::json!([]));
+    let table = bundleguard(&db).args(["sync", "--quiet", "--source", &bucket.url]).output().unwrap();
+    assert!(String::from_utf8_lossy(&table.stdout).contains("no recorded bundle is newly affected"));
+
+    // Above the threshold only: a critical-only alert level ignores the new high finding.
+    rewrite_bucket(&root, "npm", |mut records| {
+        let mut new = records.iter().find(|(id, _)| id == "GHSA-test-lodash-new").unwrap().1.clone();
+        new["id"] = Value::from("GHSA-test-lodash-newer");
+        new["aliases"] = serde_json::json!(["CVE-2099-0002"]);
+        new["modified"] = Value::from("2026-11-21T10:00:00Z");
+        records.push(("GHSA-test-lodash-newer".into(), new));
+        records
+    });
+    let out = bundleguard(&db)
+        .args(["sync", "--quiet", "--format", "markdown", "--fail-on", "critical", "--source", &bucket.url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("| orders-webhook | new | high | GHSA-test-lodash-newer | lodash@4.17.15 | 4.17.21 |"), "{md}");
+
+    let out = bundleguard(&db).args(["inventory", "forget", "--all"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "forgot 2 bundles\n");
+}
