@@ -482,7 +482,8 @@ pub struct InventoryFinding {
 }
 
 impl Store {
-    /// Replaces what is recorded of one bundle: its packages and current findings.
+    /// Replaces what is recorded of one bundle: its packages and current findings. When the
+    /// packages are the ones already recorded, only the findings and the scan time are written.
     pub fn record_bundle(
         &mut self,
         key: &str,
@@ -491,23 +492,32 @@ impl Store {
         packages: &[(Ecosystem, String, String)],
         findings: &[InventoryFinding],
     ) -> Result<(), StoreError> {
+        let mut wanted: Vec<(Ecosystem, String, String)> = packages.to_vec();
+        wanted.sort();
+        wanted.dedup();
+        let mut have = self.inventory_packages(key)?;
+        have.sort();
+        let unchanged = have == wanted;
         let p = self.path.clone();
-        let sql =
-            |r: rusqlite::Result<usize>| r.map(drop).map_err(|source| StoreError::Sqlite { path: p.clone(), source });
-        let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { path: p.clone(), source })?;
-        sql(tx.execute("DELETE FROM inventory_bundles WHERE key = ?1", [key]))?;
-        sql(tx.execute(
-            "INSERT INTO inventory_bundles (key, name, path, scanned_at) VALUES (?1, ?2, ?3, ?4)",
+        let err = |source| StoreError::Sqlite { path: p.clone(), source };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute(
+            "INSERT INTO inventory_bundles (key, name, path, scanned_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(key) DO UPDATE SET name = excluded.name, path = excluded.path, scanned_at = excluded.scanned_at",
             params![key, name, path, ns(Timestamp::now())],
-        ))?;
-        for (eco, pkg, version) in packages {
-            sql(tx.execute(
-                "INSERT OR IGNORE INTO inventory_packages (bundle, ecosystem, name, version) VALUES (?1, ?2, ?3, ?4)",
-                params![key, eco.as_str(), pkg, version],
-            ))?;
+        )
+        .map_err(err)?;
+        if !unchanged {
+            tx.execute("DELETE FROM inventory_packages WHERE bundle = ?1", [key]).map_err(err)?;
+            let mut stmt = tx
+                .prepare("INSERT INTO inventory_packages (bundle, ecosystem, name, version) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(err)?;
+            for (eco, pkg, version) in &wanted {
+                stmt.execute(params![key, eco.as_str(), pkg, version]).map_err(err)?;
+            }
         }
-        write_findings(&tx, key, findings).map_err(|source| StoreError::Sqlite { path: p.clone(), source })?;
-        tx.commit().map_err(|source| StoreError::Sqlite { path: p, source })
+        write_findings(&tx, key, findings).map_err(err)?;
+        tx.commit().map_err(err)
     }
 
     /// Replaces the recorded findings of a bundle (after a sync re-checked it).

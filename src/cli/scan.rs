@@ -170,16 +170,14 @@ fn open_or_sync(db: &Path, args: &ScanArgs, ecosystems: &[Ecosystem]) -> anyhow:
 fn staleness(store: &Store, ecosystems: &[Ecosystem], max_age: SignedDuration) -> anyhow::Result<Vec<String>> {
     let now = Timestamp::now();
     let mut warnings = Vec::new();
-    for status in store.status()?.into_iter().filter(|s| ecosystems.contains(&s.ecosystem)) {
-        match status.synced_at {
+    for &eco in ecosystems {
+        match store.sync_state(eco)?.and_then(|s| s.synced_at) {
             None => warnings.push(format!(
-                "no {} advisories in the database ({}): its packages were not checked; run `bundleguard sync`",
-                status.ecosystem,
+                "no {eco} advisories in the database ({}): its packages were not checked; run `bundleguard sync`",
                 store.path().display()
             )),
             Some(at) if now.duration_since(at) > max_age => warnings.push(format!(
-                "the {} advisories were last synced {} hours ago (more than {}): run `bundleguard sync`",
-                status.ecosystem,
+                "the {eco} advisories were last synced {} hours ago (more than {}): run `bundleguard sync`",
                 now.duration_since(at).as_hours(),
                 max_age.as_hours()
             )),
