@@ -140,7 +140,7 @@ fn finding<'a>(b: &'a BundleReport, f: &'a Finding) -> FindingOut<'a> {
         id: &f.advisory.id,
         aliases: &f.advisory.aliases,
         severity: f.severity.as_str(),
-        advisory_severity: f.advisory.severity.map(|l| l.as_str()),
+        advisory_severity: f.advisory.severity.map(crate::finding::Level::as_str),
         cvss_score: f.advisory.cvss_score,
         summary: &f.advisory.summary,
         package: package(b, f.node),
