@@ -1,9 +1,398 @@
-//! TODO: markdown report.
+//! The Markdown report (GitHub Flavored Markdown, <https://github.github.com/gfm/>): a compact
+//! summary for `$GITHUB_STEP_SUMMARY` and pull-request comments. Every piece of package and
+//! advisory text is untrusted: it is escaped so it cannot inject HTML, links, mentions or table
+//! cells, and it never starts a line (so no `::` workflow command). The output stays under
+//! GitHub's 1 MiB job-summary limit, truncated with a note.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::finding::ScanResult;
+use crate::finding::{BundleReport, Finding, Level, ScanResult, Status, Verdict};
+
+/// GitHub's limit for one step summary.
+const MAX_BYTES: usize = 1024 * 1024;
+/// Room kept for closing tags and the truncation note.
+const RESERVE: usize = 4 * 1024;
+/// Gating findings shown before the rest folds into `<details>`.
+const VISIBLE_ROWS: usize = 10;
+/// Longest summary and path shown in a cell, in characters.
+const MAX_CELL_CHARS: usize = 120;
+
+const TABLE_HEAD: &str =
+    "| Severity | ID | Package | Summary | Fix | Path | Status |\n| --- | --- | --- | --- | --- | --- | --- |\n";
+
+/// `https://osv.dev/vulnerability/<ID>` when the id is made of characters that need no escaping
+/// anywhere (`^[A-Za-z0-9._:-]+$`); `None` for anything else.
+pub(super) fn osv_url(id: &str) -> Option<String> {
+    let safe = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
+    safe.then(|| format!("https://osv.dev/vulnerability/{id}"))
+}
+
+/// Escapes untrusted text for a Markdown table cell or line: Markdown punctuation is
+/// backslash-escaped, HTML characters become entities, newlines and tabs become spaces, other
+/// control characters are dropped, and `@` cannot start a mention.
+pub(super) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            '|' | '`' | '[' | ']' | '*' | '_' | '\\' | '~' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            // A word joiner after `@` keeps `@someone` from notifying anyone.
+            '@' => out.push_str("@\u{2060}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Untrusted text as a code span (package names, versions and paths read exactly, with no
+/// mention, link or HTML): control characters dropped, `|` escaped for the table, and the fence
+/// one backtick longer than any run of backticks inside.
+fn code(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .filter_map(|c| if c.is_control() { c.is_whitespace().then_some(' ') } else { Some(c) })
+        .collect::<String>()
+        .replace('|', "\\|");
+    let text = text.trim();
+    if text.is_empty() {
+        return String::new();
+    }
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// `text` cut to `max` characters (with an ellipsis), as a code span.
+fn code_short(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        code(&format!("{}…", text.chars().take(max).collect::<String>()))
+    } else {
+        code(text)
+    }
+}
+
+/// `text` cut to `max` characters (with an ellipsis), then escaped.
+fn escape_short(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        escape(&format!("{}…", text.chars().take(max).collect::<String>()))
+    } else {
+        escape(text)
+    }
+}
 
 pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "{} bundles: the markdown report is not built yet", result.bundles.len())
+    let mut doc = Doc::new(MAX_BYTES);
+    header(result, &mut doc);
+    let mut clean = Vec::new();
+    for bundle in &result.bundles {
+        if bundle.findings.is_empty() {
+            clean.push(bundle);
+        } else {
+            bundle_section(bundle, &mut doc);
+        }
+    }
+    if !clean.is_empty() {
+        let names: Vec<String> = clean.iter().map(|b| code(&b.path)).collect();
+        doc.push(&format!("✅ No known vulnerabilities in {} bundles: {}\n\n", clean.len(), list(&names, 50)));
+    }
+    problems(result, &mut doc);
+    out.write_all(doc.finish().as_bytes())
+}
+
+/// The output with its byte budget: once a piece would pass it, the rest is counted, not shown.
+struct Doc {
+    text: String,
+    budget: usize,
+    skipped: usize,
+}
+
+impl Doc {
+    fn new(max: usize) -> Doc {
+        Doc { text: String::new(), budget: max.saturating_sub(RESERVE), skipped: 0 }
+    }
+
+    /// Appends `piece` if it fits; returns whether it did.
+    fn push(&mut self, piece: &str) -> bool {
+        if self.skipped == 0 && self.text.len() + piece.len() <= self.budget {
+            self.text.push_str(piece);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Appends a finding's row, or counts it as not shown.
+    fn row(&mut self, row: &str) {
+        if !self.push(row) {
+            self.skipped += 1;
+        }
+    }
+
+    /// Closing markup is always written (the reserve is for it).
+    fn close(&mut self, piece: &str) {
+        self.text.push_str(piece);
+    }
+
+    fn finish(mut self) -> String {
+        if self.skipped > 0 {
+            let _ = write!(
+                self.text,
+                "\n> [!WARNING]\n> Truncated to stay under GitHub's 1 MiB summary limit: {} findings are not shown. \
+                 The JSON and SARIF reports have all of them.\n",
+                self.skipped
+            );
+        }
+        self.text
+    }
+}
+
+fn header(result: &ScanResult, doc: &mut Doc) {
+    let (icon, word) = match result.verdict {
+        Verdict::Pass => ("✅", "passed"),
+        Verdict::Fail => ("❌", "failed"),
+    };
+    let count = |s: &str| result.findings().filter(|(_, f)| f.status.as_str() == s).count();
+    let total = result.findings().count();
+    let mut line = format!(
+        "**{} gating** at or above {} · {total} findings in {} bundles",
+        count("gating"),
+        result.fail_on.as_str(),
+        result.bundles.len()
+    );
+    for status in ["below-threshold", "dev-only", "ignored", "baseline"] {
+        let n = count(status);
+        if n > 0 {
+            let _ = write!(line, " · {n} {status}");
+        }
+    }
+    if !result.include_dev {
+        line.push_str(" · dev dependencies do not gate");
+    }
+    doc.push(&format!("## {icon} bundleguard: {word}\n\n{line}\n\n"));
+}
+
+fn bundle_section(bundle: &BundleReport, doc: &mut Doc) {
+    let mut findings: Vec<&Finding> = bundle.findings.iter().collect();
+    findings.sort_by(|a, b| {
+        (a.status != Status::Gating, std::cmp::Reverse(a.severity), &a.advisory.id, a.package.name.as_str()).cmp(&(
+            b.status != Status::Gating,
+            std::cmp::Reverse(b.severity),
+            &b.advisory.id,
+            b.package.name.as_str(),
+        ))
+    });
+    let gating = findings.iter().filter(|f| f.status == Status::Gating).count();
+    let shown = gating.min(VISIBLE_ROWS);
+    let heading = format!(
+        "### {} — {} ({}, {} packages)\n\n",
+        escape(&bundle.name),
+        code(&bundle.path),
+        escape(&bundle.format),
+        bundle.graph.len()
+    );
+    if !doc.push(&heading) {
+        doc.skipped += findings.len();
+        return;
+    }
+    let (open, folded) = findings.split_at(shown);
+    if !open.is_empty() && doc.push(TABLE_HEAD) {
+        for f in open {
+            doc.row(&row(f));
+        }
+        doc.close("\n");
+    } else {
+        doc.skipped += open.len();
+    }
+    if folded.is_empty() {
+        return;
+    }
+    let summary = format!("<details><summary>{}</summary>\n\n{TABLE_HEAD}", folded_summary(folded, !open.is_empty()));
+    if doc.push(&summary) {
+        for f in folded {
+            doc.row(&row(f));
+        }
+        doc.close("\n</details>\n\n");
+    } else {
+        doc.skipped += folded.len();
+    }
+}
+
+/// `12 more findings: 2 gating, 8 below-threshold, 2 dev-only`.
+fn folded_summary(folded: &[&Finding], more: bool) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for f in folded {
+        match counts.iter_mut().find(|(s, _)| *s == f.status.as_str()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((f.status.as_str(), 1)),
+        }
+    }
+    let parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let more = if more { "more " } else { "" };
+    let plural = if folded.len() == 1 { "" } else { "s" };
+    format!("{} {more}finding{plural}: {}", folded.len(), parts.join(", "))
+}
+
+fn row(f: &Finding) -> String {
+    let id = match osv_url(&f.advisory.id) {
+        Some(url) => format!("[{}]({url})", escape(&f.advisory.id)),
+        None => escape(&f.advisory.id),
+    };
+    let package = code(&format!("{}@{}", f.package.name, f.package.version));
+    let fix = if f.advisory.fixed.is_empty() { "none known".to_owned() } else { code(&f.advisory.fixed.join(", ")) };
+    let path = match f.paths.first() {
+        Some(path) => {
+            let more = if f.paths.len() > 1 { format!(" (+{})", f.paths.len() - 1) } else { String::new() };
+            format!("{}{more}", code_short(&path.join(" > "), MAX_CELL_CHARS))
+        }
+        None => String::new(),
+    };
+    format!(
+        "| {} | {id} | {package} | {} | {fix} | {path} | {} |\n",
+        severity(f.severity),
+        escape_short(f.advisory.summary.trim(), MAX_CELL_CHARS),
+        status(&f.status)
+    )
+}
+
+fn severity(level: Level) -> &'static str {
+    match level {
+        Level::Critical => "🟥 critical",
+        Level::High => "🟧 high",
+        Level::Medium => "🟨 medium",
+        Level::Low => "⬜ low",
+    }
+}
+
+fn status(status: &Status) -> String {
+    match status {
+        Status::Gating => "**gating**".to_owned(),
+        Status::Ignored { reason, until, .. } => {
+            let until = until.as_ref().map(|u| format!(" until {}", escape(u))).unwrap_or_default();
+            format!("ignored{until}: {}", escape_short(reason, MAX_CELL_CHARS))
+        }
+        other => other.as_str().to_owned(),
+    }
+}
+
+fn list(items: &[String], max: usize) -> String {
+    let mut text = items.iter().take(max).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > max {
+        let _ = write!(text, " and {} more", items.len() - max);
+    }
+    text
+}
+
+fn problems(result: &ScanResult, doc: &mut Doc) {
+    if !result.errors.is_empty() && doc.push("#### Files that could not be read\n\n") {
+        for e in &result.errors {
+            doc.push(&format!("- {}: {}\n", code(&e.path), escape(&e.message)));
+        }
+        doc.push("\n");
+    }
+    if !result.warnings.is_empty() && doc.push("#### Warnings\n\n") {
+        for w in &result.warnings {
+            doc.push(&format!("- {}\n", escape(w)));
+        }
+        doc.push("\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::sarif::sample;
+    use super::*;
+
+    fn render_string(result: &ScanResult) -> String {
+        let mut out = Vec::new();
+        render(result, &mut out).expect("render");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn snapshot() {
+        insta::assert_snapshot!(render_string(&sample::result()));
+    }
+
+    #[test]
+    fn deterministic() {
+        assert_eq!(render_string(&sample::result()), render_string(&sample::result()));
+    }
+
+    #[test]
+    fn escapes_untrusted_text() {
+        assert_eq!(escape("a|b"), "a\\|b");
+        assert_eq!(escape("<script>x</script>"), "&lt;script&gt;x&lt;/script&gt;");
+        assert_eq!(
+            escape("[a](http://x) *b* _c_ `d` ~e~ \\"),
+            "\\[a\\](http://x) \\*b\\* \\_c\\_ \\`d\\` \\~e\\~ \\\\"
+        );
+        assert_eq!(escape("one\ntwo\r\nthree\u{1b}[31m\u{7}"), "one two  three\\[31m");
+        assert_eq!(escape("&amp; @admin"), "&amp;amp; @\u{2060}admin");
+        assert_eq!(escape("\n::error::x"), " ::error::x");
+    }
+
+    #[test]
+    fn code_spans() {
+        assert_eq!(code("@aws-sdk/client-s3@3.0.0"), "`@aws-sdk/client-s3@3.0.0`");
+        assert_eq!(code("a|b <i>"), "`a\\|b <i>`");
+        assert_eq!(code("x`y``z"), "```x`y``z```");
+        assert_eq!(code("`edge`"), "`` `edge` ``");
+        assert_eq!(code("line\nbreak\u{1b}"), "`line break`");
+        assert_eq!(code("\u{7}"), "");
+    }
+
+    #[test]
+    fn osv_links_only_for_plain_ids() {
+        assert_eq!(
+            osv_url("GHSA-hrpp-h998-j3pp").as_deref(),
+            Some("https://osv.dev/vulnerability/GHSA-hrpp-h998-j3pp")
+        );
+        assert_eq!(osv_url("PYSEC-2021_98.x:y").as_deref(), Some("https://osv.dev/vulnerability/PYSEC-2021_98.x:y"));
+        assert_eq!(osv_url("GHSA-<script>|x"), None);
+        assert_eq!(osv_url("a)b"), None);
+        assert_eq!(osv_url(""), None);
+    }
+
+    #[test]
+    fn hostile_text_cannot_break_out() {
+        let text = render_string(&sample::result());
+        assert!(!text.contains("<script"), "{text}");
+        assert!(!text.contains("<b>safe"), "the ignore reason is escaped");
+        assert!(text.contains("`3.1.0 \\| <b>`"), "versions are code spans, shown literally");
+        assert!(!text.contains('\u{1b}'));
+        assert!(!text.contains("[link]"));
+        for line in text.lines() {
+            assert!(!line.trim_start().starts_with("::"), "workflow command at line start: {line}");
+            if line.starts_with("| ") && !line.starts_with("| ---") {
+                let unescaped_pipes = line.match_indices('|').filter(|(i, _)| !line[..*i].ends_with('\\')).count();
+                assert_eq!(unescaped_pipes, 8, "7 cells: {line}");
+            }
+        }
+    }
+
+    #[test]
+    fn verdict_heading() {
+        let mut result = sample::result();
+        assert!(render_string(&result).starts_with("## ❌ bundleguard: failed"));
+        result.verdict = Verdict::Pass;
+        assert!(render_string(&result).starts_with("## ✅ bundleguard: passed"));
+    }
+
+    #[test]
+    fn stays_under_the_summary_limit() {
+        let result = sample::large(20, 200, 5);
+        let text = render_string(&result);
+        assert!(text.len() <= MAX_BYTES, "{} bytes", text.len());
+        assert!(text.contains("Truncated to stay under GitHub's 1 MiB summary limit"));
+        assert_eq!(text.matches("<details>").count(), text.matches("</details>").count());
+    }
 }
