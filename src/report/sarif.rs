@@ -652,7 +652,14 @@ pub(super) mod sample {
     }
 
     fn bundle(name: &str, path: &str, format: &str, graph: DepGraph) -> BundleReport {
-        BundleReport { name: name.into(), path: path.into(), format: format.into(), graph, findings: Vec::new() }
+        BundleReport {
+            name: name.into(),
+            path: path.into(),
+            format: format.into(),
+            file: path.into(),
+            graph,
+            findings: Vec::new(),
+        }
     }
 
     fn npm_bundle() -> BundleReport {
@@ -811,7 +818,6 @@ pub(super) mod sample {
             verdict: Verdict::Fail,
             fail_on: Level::High,
             include_dev: false,
-            generated_at: None,
         }
     }
 
