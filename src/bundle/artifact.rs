@@ -399,7 +399,9 @@ impl<'a> Collector<'a> {
                  Build it with `cargo auditable build` (cargo-lambda: install cargo-auditable and build with \
                  `cargo auditable`, or scan the Cargo.lock it was built from)",
             ),
-            Ok(RustBinary::NotRust) => self.notes.push(format!("{location}: ELF binary of unknown origin: not scanned")),
+            Ok(RustBinary::NotRust) => {
+                self.notes.push(format!("{location}: ELF binary of unknown origin: not scanned"));
+            }
             Err(e) => self.opaque(location, &format!("Rust binary: {e}")),
         }
     }
@@ -556,8 +558,14 @@ mod tests {
         assert_eq!(role_of("node_modules/a/node_modules/b/package.json"), Some(EntryRole::NpmManifest));
         assert_eq!(role_of("node_modules/qs/lib/package.json"), None);
         assert_eq!(role_of("package.json"), Some(EntryRole::ProjectManifest));
-        assert_eq!(role_of("node_modules/.package-lock.json"), Some(EntryRole::NpmLock(LockfileFormat::NpmPackageLock)));
-        assert_eq!(role_of("python/lib/python3.12/site-packages/idna-2.7.dist-info/METADATA"), Some(EntryRole::PythonMetadata));
+        assert_eq!(
+            role_of("node_modules/.package-lock.json"),
+            Some(EntryRole::NpmLock(LockfileFormat::NpmPackageLock))
+        );
+        assert_eq!(
+            role_of("python/lib/python3.12/site-packages/idna-2.7.dist-info/METADATA"),
+            Some(EntryRole::PythonMetadata)
+        );
         assert_eq!(role_of("foo.egg-info/PKG-INFO"), Some(EntryRole::PythonMetadata));
         assert_eq!(role_of("bootstrap"), Some(EntryRole::Binary));
         assert_eq!(role_of("bin/tool"), Some(EntryRole::Binary));

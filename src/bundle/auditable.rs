@@ -56,7 +56,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<RustBinary, String> {
         let wire = serde_json::from_slice(&json).map_err(|e| format!(".dep-v0: {e}"))?;
         return Ok(RustBinary::Audited(wire));
     }
-    let rusty = contains(bytes, b"/rustc/") || contains(bytes, b"rust_begin_unwind") || contains(bytes, b".cargo/registry");
+    let rusty =
+        contains(bytes, b"/rustc/") || contains(bytes, b"rust_begin_unwind") || contains(bytes, b".cargo/registry");
     Ok(if rusty { RustBinary::Unaudited } else { RustBinary::NotRust })
 }
 

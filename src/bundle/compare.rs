@@ -75,7 +75,10 @@ pub(crate) fn dev_from_own_lockfile(artifact: &Artifact) -> Vec<HygieneFinding> 
                 kind: HygieneKind::DevShipped,
                 package: Some(p.clone()),
                 location: Some(e.location.clone()),
-                message: format!("{} {} is a dev dependency (per the lockfile in the zip) and ships", p.name, p.version),
+                message: format!(
+                    "{} {} is a dev dependency (per the lockfile in the zip) and ships",
+                    p.name, p.version
+                ),
             }
         })
         .collect()
@@ -91,7 +94,8 @@ fn same_version(a: &str, b: &str) -> bool {
 /// With no runtime known, nothing is reported.
 pub fn provided_by_runtime(artifact: &Artifact, runtime: Option<&str>) -> Vec<HygieneFinding> {
     let Some(runtime) = runtime else { return Vec::new() };
-    let node_major = runtime.strip_prefix("nodejs").and_then(|r| r.split('.').next()).and_then(|m| m.parse::<u32>().ok());
+    let node_major =
+        runtime.strip_prefix("nodejs").and_then(|r| r.split('.').next()).and_then(|m| m.parse::<u32>().ok());
     let python = runtime.starts_with("python");
     let mut out = Vec::new();
     for entry in &artifact.entries {

@@ -13,7 +13,8 @@ use super::{Bundle, BundleKind, sam, serverless};
 use crate::lockfile::{self, LockfileFormat};
 
 /// Folders never descended into (dependencies, build output, VCS).
-const SKIPPED_DIRS: [&str; 8] = ["node_modules", ".venv", "venv", "vendor", "target", ".git", ".aws-sam", ".serverless"];
+const SKIPPED_DIRS: [&str; 8] =
+    ["node_modules", ".venv", "venv", "vendor", "target", ".git", ".aws-sam", ".serverless"];
 
 /// What discovery found, sorted by source then name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -203,10 +204,12 @@ fn folder_bundles(root: &Path, locks: &lockfile::Discovery) -> Vec<Bundle> {
 fn folder_name(root: &Path, dir: &Path) -> String {
     match dir.strip_prefix(root) {
         Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
-        _ => root.canonicalize().ok().as_deref().and_then(Path::file_name).map_or_else(
-            || ".".to_owned(),
-            |n| n.to_string_lossy().into_owned(),
-        ),
+        _ => root
+            .canonicalize()
+            .ok()
+            .as_deref()
+            .and_then(Path::file_name)
+            .map_or_else(|| ".".to_owned(), |n| n.to_string_lossy().into_owned()),
     }
 }
 

@@ -93,9 +93,10 @@ fn code_location(bundle: &mut Bundle, dir: &Path, node: Option<&Node>, key: &str
 }
 
 fn local_code(bundle: &mut Bundle, dir: &Path, path: &str) {
-    let full = dir.join(path);
-    let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".zip") || lower.ends_with(".jar") {
+    let full = normalize(&dir.join(path));
+    let archive =
+        Path::new(path).extension().is_some_and(|e| e.eq_ignore_ascii_case("zip") || e.eq_ignore_ascii_case("jar"));
+    if archive {
         bundle.code_dir = full.parent().map(Path::to_path_buf);
         bundle.artifacts.push(full);
     } else {
@@ -140,4 +141,20 @@ fn layer_runtime(bundle: &mut Bundle, compatible: Option<&Node>, metadata: Optio
     let first = compatible.and_then(|c| c.items().first()).and_then(Node::as_str);
     let runtime = build_method.filter(|m| !m.eq_ignore_ascii_case("makefile")).or(first);
     bundle.runtime = runtime.map(str::to_owned);
+}
+
+/// Removes `.` and `name/..` lexically (`sam/../src` -> `src`), without touching the disk.
+fn normalize(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }

@@ -21,7 +21,9 @@ pub(crate) fn bundles(file: &Path, dir: &Path, doc: &Node) -> Vec<Bundle> {
         let handler = function.get("handler").and_then(Node::as_str);
         bundle.handler = resolved(handler, "handler", &mut bundle.notes);
         if let Some(image) = function.get("image") {
-            bundle.notes.push(format!("container image function ({}): image contents are not scanned", image.describe()));
+            bundle
+                .notes
+                .push(format!("container image function ({}): image contents are not scanned", image.describe()));
         }
         package(&mut bundle, dir, function.get("package").or(service_package));
         for layer in function.get("layers").map_or(&[][..], Node::items) {

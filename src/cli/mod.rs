@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bundles;
 mod db;
 mod deps;
 mod progress;
@@ -43,6 +44,8 @@ enum Command {
     Query(query::QueryArgs),
     /// Print the dependency trees of the lockfiles under a path.
     Deps(deps::DepsArgs),
+    /// List the Lambda functions and layers under a path, and what their artifacts ship.
+    Bundles(bundles::BundlesArgs),
 }
 
 /// Parses the command line, runs the command, and maps its outcome to 0 / 1 / 2.
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Db(cmd) => db::run(&db, &cmd),
         Command::Query(args) => query::run(&db, &args),
         Command::Deps(args) => deps::run(&args),
+        Command::Bundles(args) => bundles::run(&args),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,
