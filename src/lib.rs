@@ -3,6 +3,7 @@
 //! See README.md for use and `DESIGN.md` (in the project's shared folder) for the architecture.
 
 pub mod advisory;
+pub mod bundle;
 pub mod cli;
 pub mod finding;
 pub mod graph;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bundles;
 mod db;
 mod deps;
 mod inventory;
@@ -53,6 +54,8 @@ enum Command {
     Inventory(inventory::InventoryCommand),
     /// Print the dependency trees of the lockfiles under a path.
     Deps(deps::DepsArgs),
+    /// List the Lambda functions and layers under a path, and what their artifacts ship.
+    Bundles(bundles::BundlesArgs),
 }
 
 /// Parses the command line, runs the command, and maps its outcome to 0 / 1 / 2.
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Query(args) => query::run(&db, &args),
         Command::Deps(args) => deps::run(&args),
         Command::Inventory(cmd) => inventory::run(&db, &cmd),
+        Command::Bundles(args) => bundles::run(&args),
     };
     match result {
         Ok(Outcome::Pass) => ExitCode::SUCCESS,

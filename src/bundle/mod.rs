@@ -1,0 +1,113 @@
+//! Lambda bundles: which functions and layers a repository deploys ([`discover`]) and what a
+//! deployment artifact really ships ([`read_artifact`]), compared with the lockfile that claims
+//! to describe it ([`compare`]).
+//!
+//! API:
+//! - [`discover(root)`](discover) -> [`Discovery`]: functions and layers from `serverless.yml`,
+//!   SAM / CloudFormation templates and CDK output (`cdk.out`); without any template, one bundle per
+//!   folder with a lockfile or manifest. Each [`Bundle`] names its lockfiles and artifacts; a
+//!   lockfile shared by several functions is listed by each and appears once in
+//!   [`Discovery::unique_lockfiles`].
+//! - [`read_artifact(path, limits)`](read_artifact) -> [`Artifact`]: packages inside a zip (npm
+//!   `node_modules`, Python `dist-info` / `egg-info`, Go and cargo-auditable binaries, layer
+//!   layouts), read in memory with [`Limits`]; [`read_artifact_bytes`] is the pure form.
+//! - [`compare`] (dev packages shipped, drift) and [`provided_by_runtime`] -> [`HygieneFinding`]s.
+//! - [`runtime_status`]: AWS's runtime deprecation table (`data/lambda-runtimes.toml`).
+
+use std::path::PathBuf;
+
+use crate::package::Package;
+
+mod artifact;
+mod auditable;
+mod compare;
+mod discover;
+mod gobuildinfo;
+mod runtimes;
+mod sam;
+mod serverless;
+mod yaml;
+
+pub use artifact::{Artifact, ArtifactError, ArtifactPackage, Limits, read_artifact, read_artifact_bytes};
+pub use compare::{compare, deprecated_runtime, provided_by_runtime};
+pub use discover::{DiscoverError, Discovery, discover};
+pub use gobuildinfo::{GoBuildInfo, GoModule, parse_go_buildinfo};
+pub use runtimes::{RuntimeInfo, RuntimeStatus, runtime_info, runtime_status, table_source};
+
+/// What a bundle deploys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BundleKind {
+    Function,
+    Layer,
+}
+
+impl BundleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BundleKind::Function => "function",
+            BundleKind::Layer => "layer",
+        }
+    }
+}
+
+/// One Lambda function or layer and the files that describe what it ships.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    /// The function's logical name (template key), or the folder for template-less bundles.
+    pub name: String,
+    pub kind: BundleKind,
+    /// `nodejs20.x`, `python3.12`, `provided.al2023`...; `None` when not declared or unresolved.
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    /// The template that declares the bundle (`None` for folder bundles).
+    pub source: Option<PathBuf>,
+    /// The folder whose contents are packaged.
+    pub code_dir: Option<PathBuf>,
+    pub lockfiles: Vec<PathBuf>,
+    /// Zips (or binaries) that are the deployed code.
+    pub artifacts: Vec<PathBuf>,
+    /// Layers as written in the template (names, ARNs, or unresolved references).
+    pub layers: Vec<String>,
+    /// What could not be resolved (variables, intrinsic functions, S3 code, images).
+    pub notes: Vec<String>,
+}
+
+/// The kinds of Lambda-specific findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HygieneKind {
+    /// A package in the artifact that the lockfile marks dev-only.
+    DevShipped,
+    /// The artifact and the lockfile disagree (version, or package missing from one of them).
+    Drift,
+    /// A package the runtime already provides (AWS SDK v3 on nodejs18.x+, boto3 on Python).
+    ProvidedByRuntime,
+    /// The function's runtime is past AWS's deprecation date.
+    DeprecatedRuntime,
+    /// A binary whose dependencies cannot be known (Rust without cargo-auditable data...).
+    OpaqueBinary,
+    /// A zip entry with `..` or an absolute path, or a symlink: reported, never followed.
+    UnsafeEntry,
+}
+
+impl HygieneKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HygieneKind::DevShipped => "dev-shipped",
+            HygieneKind::Drift => "drift",
+            HygieneKind::ProvidedByRuntime => "provided-by-runtime",
+            HygieneKind::DeprecatedRuntime => "deprecated-runtime",
+            HygieneKind::OpaqueBinary => "opaque-binary",
+            HygieneKind::UnsafeEntry => "unsafe-entry",
+        }
+    }
+}
+
+/// One Lambda-specific finding: what, about which package (if any), where, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HygieneFinding {
+    pub kind: HygieneKind,
+    pub package: Option<Package>,
+    /// Where in the artifact (`node_modules/qs/package.json`), when it applies.
+    pub location: Option<String>,
+    pub message: String,
+}

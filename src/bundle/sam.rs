@@ -1,0 +1,160 @@
+//! AWS SAM and CloudFormation templates (`template.yaml`, CDK's `*.template.json`): functions
+//! and layers from `AWS::Serverless::Function` (with `Globals.Function`),
+//! `AWS::Serverless::LayerVersion`, `AWS::Lambda::Function` and `AWS::Lambda::LayerVersion`.
+//! See the SAM specification (AWS SAM Developer Guide, "AWS SAM resources and properties") and
+//! CDK's asset metadata (`aws:asset:path`). Intrinsic functions are left unresolved, in notes.
+
+use std::path::Path;
+
+use super::yaml::Node;
+use super::{Bundle, BundleKind};
+
+/// The functions and layers of one template. `dir` is the template's folder.
+pub(crate) fn bundles(template: &Path, dir: &Path, doc: &Node) -> Vec<Bundle> {
+    let globals = doc.at(&["Globals", "Function"]);
+    let mut out = Vec::new();
+    for (name, resource) in doc.get("Resources").map_or(&[][..], Node::entries) {
+        let kind = resource.get("Type").and_then(Node::as_str).unwrap_or_default();
+        let props = resource.get("Properties");
+        let prop = |key: &str| props.and_then(|p| p.get(key));
+        let mut bundle = empty_bundle(name, template);
+        match kind {
+            "AWS::Serverless::Function" => {
+                let global = |key: &str| globals.and_then(|g| g.get(key));
+                let pick = |key: &str| prop(key).or_else(|| global(key));
+                text_prop(&mut bundle.runtime, pick("Runtime"), "Runtime", &mut bundle.notes);
+                text_prop(&mut bundle.handler, pick("Handler"), "Handler", &mut bundle.notes);
+                code_location(&mut bundle, dir, pick("CodeUri"), "CodeUri");
+                image_note(&mut bundle, pick("PackageType"), pick("ImageUri"));
+                layers(&mut bundle, pick("Layers"));
+            }
+            "AWS::Lambda::Function" => {
+                text_prop(&mut bundle.runtime, prop("Runtime"), "Runtime", &mut bundle.notes);
+                text_prop(&mut bundle.handler, prop("Handler"), "Handler", &mut bundle.notes);
+                lambda_code(&mut bundle, dir, prop("Code"), resource.get("Metadata"));
+                image_note(&mut bundle, prop("PackageType"), None);
+                layers(&mut bundle, prop("Layers"));
+            }
+            "AWS::Serverless::LayerVersion" | "AWS::Lambda::LayerVersion" => {
+                bundle.kind = BundleKind::Layer;
+                layer_runtime(&mut bundle, prop("CompatibleRuntimes"), resource.get("Metadata"));
+                if kind == "AWS::Serverless::LayerVersion" {
+                    code_location(&mut bundle, dir, prop("ContentUri"), "ContentUri");
+                } else {
+                    lambda_code(&mut bundle, dir, prop("Content"), resource.get("Metadata"));
+                }
+            }
+            _ => continue,
+        }
+        out.push(bundle);
+    }
+    out
+}
+
+fn empty_bundle(name: &str, template: &Path) -> Bundle {
+    Bundle {
+        name: name.to_owned(),
+        kind: BundleKind::Function,
+        runtime: None,
+        handler: None,
+        source: Some(template.to_owned()),
+        code_dir: None,
+        lockfiles: Vec::new(),
+        artifacts: Vec::new(),
+        layers: Vec::new(),
+        notes: Vec::new(),
+    }
+}
+
+fn text_prop(slot: &mut Option<String>, node: Option<&Node>, key: &str, notes: &mut Vec<String>) {
+    let Some(node) = node else { return };
+    match node.as_str() {
+        Some(text) => *slot = Some(text.to_owned()),
+        None => notes.push(format!("{key} is not resolved: {}", node.describe())),
+    }
+}
+
+/// `CodeUri` / `ContentUri`: a local path (folder or zip), an `s3://` URI or a `{Bucket, Key}`.
+fn code_location(bundle: &mut Bundle, dir: &Path, node: Option<&Node>, key: &str) {
+    let Some(node) = node else {
+        if bundle.kind == BundleKind::Function {
+            bundle.code_dir = Some(dir.to_owned());
+        }
+        return;
+    };
+    match node.as_str() {
+        Some(uri) if uri.starts_with("s3://") => bundle.notes.push(format!("{key} is in S3 ({uri}): not scanned")),
+        Some(path) => local_code(bundle, dir, path),
+        None if node.get("Bucket").is_some() => {
+            bundle.notes.push(format!("{key} is in S3 ({}): not scanned", node.describe()));
+        }
+        None => bundle.notes.push(format!("{key} is not resolved: {}", node.describe())),
+    }
+}
+
+fn local_code(bundle: &mut Bundle, dir: &Path, path: &str) {
+    let full = normalize(&dir.join(path));
+    let archive =
+        Path::new(path).extension().is_some_and(|e| e.eq_ignore_ascii_case("zip") || e.eq_ignore_ascii_case("jar"));
+    if archive {
+        bundle.code_dir = full.parent().map(Path::to_path_buf);
+        bundle.artifacts.push(full);
+    } else {
+        bundle.code_dir = Some(full);
+    }
+}
+
+/// `AWS::Lambda::Function.Code`: inline `ZipFile`, S3, or (after `cloudformation package` or in
+/// CDK output) a local path; CDK names its asset folder in `Metadata["aws:asset:path"]`.
+fn lambda_code(bundle: &mut Bundle, dir: &Path, code: Option<&Node>, metadata: Option<&Node>) {
+    if let Some(asset) = metadata.and_then(|m| m.get("aws:asset:path")).and_then(Node::as_str) {
+        local_code(bundle, dir, asset);
+        return;
+    }
+    let Some(code) = code else { return };
+    if let Some(path) = code.as_str() {
+        local_code(bundle, dir, path);
+    } else if code.get("ZipFile").is_some() {
+        bundle.notes.push("code is inline (ZipFile): no dependencies to scan".to_owned());
+    } else if code.get("S3Bucket").is_some() || code.get("ImageUri").is_some() {
+        bundle.notes.push(format!("code is remote ({}): not scanned", code.describe()));
+    } else {
+        bundle.notes.push(format!("Code is not resolved: {}", code.describe()));
+    }
+}
+
+fn image_note(bundle: &mut Bundle, package_type: Option<&Node>, image: Option<&Node>) {
+    if package_type.and_then(Node::as_str) == Some("Image") {
+        let what = image.map_or_else(String::new, |i| format!(" {}", i.describe()));
+        bundle.notes.push(format!("container image function{what}: image contents are not scanned"));
+    }
+}
+
+fn layers(bundle: &mut Bundle, node: Option<&Node>) {
+    for layer in node.map_or(&[][..], Node::items) {
+        bundle.layers.push(layer.as_str().map_or_else(|| layer.describe(), str::to_owned));
+    }
+}
+
+fn layer_runtime(bundle: &mut Bundle, compatible: Option<&Node>, metadata: Option<&Node>) {
+    let build_method = metadata.and_then(|m| m.get("BuildMethod")).and_then(Node::as_str);
+    let first = compatible.and_then(|c| c.items().first()).and_then(Node::as_str);
+    let runtime = build_method.filter(|m| !m.eq_ignore_ascii_case("makefile")).or(first);
+    bundle.runtime = runtime.map(str::to_owned);
+}
+
+/// Removes `.` and `name/..` lexically (`sam/../src` -> `src`), without touching the disk.
+fn normalize(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
