@@ -32,6 +32,10 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also write a report in another format (repeatable): `sarif=bundleguard.sarif`,
+    /// `markdown=summary.md`, `json=report.json`, `cyclonedx=sbom.json`, `table=report.txt`.
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_extra_report)]
+    reports: Vec<(FormatArg, PathBuf)>,
     /// Policy file [default: bundleguard.toml in the first PATH].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -54,6 +58,18 @@ pub struct ScanArgs {
     /// Warn when the database's last sync is older than this (e.g. `36h`, `7d`).
     #[arg(long, env = "BUNDLEGUARD_MAX_AGE", default_value = "7d", value_parser = parse_age)]
     max_age: SignedDuration,
+}
+
+fn parse_extra_report(s: &str) -> Result<(FormatArg, PathBuf), String> {
+    use clap::ValueEnum as _;
+    let (format, file) =
+        s.split_once('=').ok_or_else(|| format!("{s:?}: expected FORMAT=FILE, such as sarif=bundleguard.sarif"))?;
+    let format = FormatArg::from_str(format, true)
+        .map_err(|_| format!("{format:?}: unknown format; expected table, json, sarif, cyclonedx or markdown"))?;
+    if file.is_empty() {
+        return Err(format!("{s:?}: the file name is missing"));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -188,6 +204,11 @@ fn staleness(store: &Store, ecosystems: &[Ecosystem], max_age: SignedDuration) -
 }
 
 fn write_report(args: &ScanArgs, result: &ScanResult) -> anyhow::Result<()> {
+    for (format, path) in &args.reports {
+        let mut file = std::io::BufWriter::new(fs_err::File::create(path)?);
+        report::render((*format).into(), result, RenderOptions::default(), &mut file)?;
+        file.flush()?;
+    }
     let format: ReportFormat = args.format.into();
     if let Some(path) = &args.output {
         let mut file = std::io::BufWriter::new(fs_err::File::create(path)?);

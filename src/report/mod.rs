@@ -9,6 +9,9 @@ mod json;
 mod markdown;
 mod sarif;
 mod table;
+#[cfg(test)]
+#[path = "../../tests/schemas/validate.rs"]
+mod validate;
 
 pub use table::escape;
 

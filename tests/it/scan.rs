@@ -283,3 +283,51 @@ fn reports_are_deterministic_and_escape_control_characters() {
     assert!(!table.contains('\x1b'), "no colour when piped");
     assert!(table.contains("FAIL: 39 findings in 2 bundles"), "{table}");
 }
+
+#[path = "../schemas/validate.rs"]
+mod validate;
+
+/// One scan of the example, every format written with `--report`: SARIF and CycloneDX from a real
+/// scan are valid against the official schemas, and the Markdown names the verdict.
+#[test]
+fn reports_from_a_real_scan_are_schema_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name).display().to_string();
+    let (code, _, stderr) = scan(&[
+        "fixtures/scan/lambda-repo",
+        "--format",
+        "json",
+        "--output",
+        &file("report.json"),
+        "--report",
+        &format!("sarif={}", file("report.sarif")),
+        "--report",
+        &format!("cyclonedx={}", file("sbom.json")),
+        "--report",
+        &format!("markdown={}", file("summary.md")),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(name)).unwrap()).unwrap()
+    };
+    let sarif = read("report.sarif");
+    let errors = validate::schema_errors("sarif-2.1.0-rtm.5.json", &[], &sarif);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 39);
+    let minimist = results.iter().find(|r| r["ruleId"] == "GHSA-xvch-5gv4-984h").unwrap();
+    let location = &minimist["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "fixtures/scan/lambda-repo/orders-webhook/package-lock.json");
+    assert!(location["region"]["startLine"].as_u64().is_some());
+    let bom = read("sbom.json");
+    let resources = [
+        ("http://cyclonedx.org/schema/spdx.schema.json", "spdx.schema.json"),
+        ("http://cyclonedx.org/schema/jsf-0.82.schema.json", "jsf-0.82.schema.json"),
+    ];
+    let errors = validate::schema_errors("bom-1.6.schema.json", &resources, &bom);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(bom["components"].as_array().unwrap().iter().any(|c| c["purl"] == "pkg:npm/minimist@1.2.5"));
+    assert!(!bom["vulnerabilities"].as_array().unwrap().is_empty());
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.starts_with("## ❌ bundleguard: failed"), "{md}");
+}
