@@ -46,11 +46,23 @@ pub struct Problem {
     pub message: String,
 }
 
-/// One bundle: a lockfile (later: a Lambda function or layer) and what was found in it.
+/// One tree of one Lambda function or layer: the packages its lockfile claims, or the packages
+/// its deployment artifact really ships, and what was found in them. A function with both a
+/// lockfile and an artifact has one report of each, under the same name.
 #[derive(Debug, Clone)]
 pub struct BundleReport {
-    /// Display name (the function's logical name, or the lockfile's folder).
+    /// The function's or layer's logical name (template key), or the folder for template-less
+    /// bundles.
     pub name: String,
+    /// `function`, `layer`, or `artifact` (a zip or binary scanned on its own).
+    pub kind: String,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    /// The template that declares the function, when there is one.
+    pub template: Option<String>,
+    /// Lambda-specific findings: dev packages shipped, drift, runtime-provided packages,
+    /// deprecated runtime, opaque binaries, unsafe zip entries.
+    pub hygiene: Vec<Hygiene>,
     /// The lockfile, relative to the scanned root where possible, `/`-separated.
     pub path: String,
     /// Lockfile format (`package-lock.json`, `poetry.lock`, ...).
@@ -59,6 +71,19 @@ pub struct BundleReport {
     pub file: PathBuf,
     pub graph: DepGraph,
     pub findings: Vec<Finding>,
+}
+
+/// One Lambda-specific finding (informational: it does not gate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hygiene {
+    /// `dev-shipped`, `drift`, `provided-by-runtime`, `deprecated-runtime`, `opaque-binary`,
+    /// `unsafe-entry`.
+    pub kind: String,
+    /// `name@version` of the package concerned, if any.
+    pub package: Option<String>,
+    /// Where in the artifact, if it applies.
+    pub location: Option<String>,
+    pub message: String,
 }
 
 /// One vulnerability (all its alias records) in one package of one bundle.

@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use jiff::civil::Date;
+
 use crate::advisory::store::{InventoryFinding, Store, StoreError};
-use crate::finding::{AdvisoryInfo, BundleReport, Finding, Level, Problem, ScanResult, Status, Verdict};
+use crate::bundle::{self, Artifact, Bundle, BundleKind};
+use crate::finding::{AdvisoryInfo, BundleReport, Finding, Hygiene, Level, Problem, ScanResult, Status, Verdict};
 use crate::graph::{DepGraph, NodeId};
 use crate::lockfile::{self, Lockfile};
 use crate::matcher::{self, PackageMatches, PackageQuery, Vulnerability};
@@ -18,11 +21,30 @@ use crate::package::{Ecosystem, PackageName, Source};
 /// Most dependency paths reported per finding.
 pub const MAX_PATHS: usize = 5;
 
-/// Lockfiles read from the scanned paths, before matching.
+/// One tree to match: a function's (or layer's) lockfile or artifact, with what is known of
+/// the function.
+#[derive(Debug)]
+pub struct Unit {
+    pub name: String,
+    pub kind: String,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub template: Option<String>,
+    /// Display path of the lockfile or artifact.
+    pub path: String,
+    /// The file on disk.
+    pub file: PathBuf,
+    /// Lockfile format, or `artifact`.
+    pub format: String,
+    pub graph: DepGraph,
+    pub hygiene: Vec<Hygiene>,
+}
+
+/// The trees read from the scanned paths, before matching.
 #[derive(Debug, Default)]
 pub struct Collected {
-    /// `(display path, lockfile)`, sorted by display path.
-    pub lockfiles: Vec<(String, Lockfile)>,
+    /// Sorted by display path, then name.
+    pub units: Vec<Unit>,
     pub errors: Vec<Problem>,
     pub warnings: Vec<String>,
 }
@@ -31,43 +53,145 @@ impl Collected {
     /// The ecosystems the scanned packages belong to (what a sync needs to cover).
     pub fn ecosystems(&self) -> Vec<Ecosystem> {
         let set: BTreeSet<Ecosystem> =
-            self.lockfiles.iter().flat_map(|(_, l)| l.graph.nodes().iter().map(|p| p.ecosystem)).collect();
+            self.units.iter().flat_map(|u| u.graph.nodes().iter().map(|p| p.ecosystem)).collect();
         set.into_iter().collect()
     }
 }
 
-/// Finds and parses every lockfile under `paths` (a path may also be a lockfile itself).
-pub fn collect(paths: &[PathBuf]) -> Collected {
-    let mut found: Vec<(String, PathBuf)> = Vec::new();
+/// Finds the Lambda functions and layers under `paths` (templates, else one bundle per folder
+/// with a lockfile; a path may also be a lockfile, a zip or a binary), parses every lockfile once
+/// and reads every artifact, in parallel, and compares each artifact with its function's
+/// lockfile. `artifacts` are files to read as deployment artifacts whatever their name.
+pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf], today: Date) -> Collected {
     let mut out = Collected::default();
+    let mut bundles: Vec<Bundle> = Vec::new();
     for root in paths {
         if !root.exists() {
             out.errors.push(Problem { path: display(root), message: "no such file or folder".into() });
             continue;
         }
-        let discovery = lockfile::discover(root);
-        out.warnings.extend(discovery.errors);
-        for manifest in discovery.unlocked_manifests {
-            out.warnings.push(format!("{}: no lockfile: the tree cannot be known", display(&manifest)));
-        }
-        found.extend(discovery.lockfiles.into_iter().map(|p| (display(&p), p)));
+        let discovery = bundle::discover(root);
+        out.errors.extend(discovery.errors.into_iter().map(|e| Problem { path: display(&e.path), message: e.message }));
+        bundles.extend(discovery.bundles);
     }
-    found.sort();
-    found.dedup();
-    let parsed: Vec<_> = found.into_par_iter().map(|(shown, path)| (shown, lockfile::load(&path))).collect();
-    for (shown, result) in parsed {
+    for file in artifacts {
+        let name = file.file_name().map_or_else(|| display(file), |n| n.to_string_lossy().into_owned());
+        bundles.push(Bundle {
+            name,
+            kind: BundleKind::Function,
+            runtime: None,
+            handler: None,
+            source: None,
+            code_dir: None,
+            lockfiles: Vec::new(),
+            artifacts: vec![file.clone()],
+            layers: Vec::new(),
+            notes: Vec::new(),
+        });
+    }
+    let lockfiles: BTreeSet<&PathBuf> = bundles.iter().flat_map(|b| &b.lockfiles).collect();
+    let parsed: HashMap<&PathBuf, Result<Lockfile, lockfile::LockfileError>> =
+        lockfiles.into_par_iter().map(|p| (p, lockfile::load(p))).collect();
+    let zips: BTreeSet<&PathBuf> = bundles.iter().flat_map(|b| &b.artifacts).collect();
+    let limits = bundle::Limits::default();
+    let read: HashMap<&PathBuf, Result<Artifact, bundle::ArtifactError>> =
+        zips.into_par_iter().map(|p| (p, bundle::read_artifact(p, &limits))).collect();
+    report_file_problems(&parsed, &read, &mut out);
+    for b in &bundles {
+        units_of(b, &parsed, &read, today, &mut out);
+    }
+    out.units.sort_by(|a, b| (&a.path, &a.name).cmp(&(&b.path, &b.name)));
+    out
+}
+
+fn report_file_problems(
+    parsed: &HashMap<&PathBuf, Result<Lockfile, lockfile::LockfileError>>,
+    read: &HashMap<&PathBuf, Result<Artifact, bundle::ArtifactError>>,
+    out: &mut Collected,
+) {
+    let mut problems: Vec<Problem> = Vec::new();
+    for (path, result) in parsed {
         match result {
-            Ok(lock) => {
-                out.warnings.extend(lock.warnings.iter().map(|w| format!("{shown}: {w}")));
-                out.lockfiles.push((shown, lock));
-            }
-            Err(e) => out.errors.push(Problem {
-                path: shown,
-                message: e.location.map_or_else(|| e.message.clone(), |loc| format!("{loc}: {}", e.message)),
+            Ok(lock) => out.warnings.extend(lock.warnings.iter().map(|w| format!("{}: {w}", display(path)))),
+            Err(e) => problems.push(Problem {
+                path: display(path),
+                message: e.location.as_ref().map_or_else(|| e.message.clone(), |loc| format!("{loc}: {}", e.message)),
             }),
         }
     }
-    out
+    for (path, result) in read {
+        match result {
+            Ok(artifact) => out.warnings.extend(artifact.notes.iter().map(|n| format!("{}: {n}", display(path)))),
+            Err(e) => problems.push(Problem { path: display(path), message: e.to_string() }),
+        }
+    }
+    problems.sort_by(|a, b| a.path.cmp(&b.path));
+    out.errors.extend(problems);
+    out.warnings.sort();
+}
+
+/// The units of one bundle: one per lockfile, one per artifact (compared with the lockfile).
+fn units_of(
+    b: &Bundle,
+    parsed: &HashMap<&PathBuf, Result<Lockfile, lockfile::LockfileError>>,
+    read: &HashMap<&PathBuf, Result<Artifact, bundle::ArtifactError>>,
+    today: Date,
+    out: &mut Collected,
+) {
+    let mut runtime_notes: Vec<Hygiene> = Vec::new();
+    if let Some(f) = b.runtime.as_deref().and_then(|r| bundle::deprecated_runtime(r, today)) {
+        runtime_notes.push(hygiene(f));
+    }
+    let unit = |path: &PathBuf, format: String, graph: DepGraph, extra: Vec<Hygiene>| Unit {
+        name: b.name.clone(),
+        kind: if b.source.is_none() && b.lockfiles.is_empty() { "artifact".into() } else { b.kind.as_str().into() },
+        runtime: b.runtime.clone(),
+        handler: b.handler.clone(),
+        template: b.source.as_deref().map(display),
+        path: display(path),
+        file: fs_err::canonicalize(path).unwrap_or_else(|_| path.clone()),
+        format,
+        graph,
+        hygiene: runtime_notes.iter().cloned().chain(extra).collect(),
+    };
+    let mut locks: Vec<&Lockfile> = Vec::new();
+    for path in &b.lockfiles {
+        if let Some(Ok(lock)) = parsed.get(path) {
+            locks.push(lock);
+            out.units.push(unit(path, lock.format.as_str().to_owned(), lock.graph.clone(), Vec::new()));
+        }
+    }
+    for path in &b.artifacts {
+        let Some(Ok(artifact)) = read.get(path) else { continue };
+        let mut found: Vec<bundle::HygieneFinding> = artifact.findings.clone();
+        if let Some(lock) = locks
+            .iter()
+            .find(|l| l.graph.nodes().iter().any(|p| artifact.graph.nodes().iter().any(|q| q.ecosystem == p.ecosystem)))
+        {
+            found.extend(bundle::compare(artifact, &lock.graph));
+        }
+        found.extend(bundle::provided_by_runtime(artifact, b.runtime.as_deref()));
+        found.sort();
+        found.dedup();
+        out.units.push(unit(path, "artifact".into(), artifact.graph.clone(), found.into_iter().map(hygiene).collect()));
+    }
+    if b.lockfiles.is_empty() && b.artifacts.is_empty() {
+        let at = b.source.as_deref().or(b.code_dir.as_deref()).map(display).unwrap_or_default();
+        out.warnings.push(format!(
+            "{at}: {} {}: no lockfile or artifact found: its dependency tree cannot be known",
+            b.kind.as_str(),
+            b.name
+        ));
+    }
+}
+
+fn hygiene(f: bundle::HygieneFinding) -> Hygiene {
+    Hygiene {
+        kind: f.kind.as_str().to_owned(),
+        package: f.package.map(|p| format!("{}@{}", p.name, p.version)),
+        location: f.location,
+        message: f.message,
+    }
 }
 
 /// A path as reports show it: `/`-separated, without a leading `./`.
@@ -81,8 +205,8 @@ fn display(path: &Path) -> String {
 pub fn scan(collected: Collected, store: &Store) -> Result<ScanResult, StoreError> {
     let mut index: HashMap<PackageQuery, usize> = HashMap::new();
     let mut queries = Vec::new();
-    for (_, lock) in &collected.lockfiles {
-        for p in lock.graph.nodes().iter().filter(|p| p.source == Source::Registry) {
+    for unit in &collected.units {
+        for p in unit.graph.nodes().iter().filter(|p| p.source == Source::Registry) {
             let q = PackageQuery { ecosystem: p.ecosystem, name: p.name.clone(), version: p.version.clone() };
             index.entry(q.clone()).or_insert_with(|| {
                 queries.push(q);
@@ -91,8 +215,7 @@ pub fn scan(collected: Collected, store: &Store) -> Result<ScanResult, StoreErro
         }
     }
     let matches = matcher::match_packages(store, &queries)?;
-    let bundles =
-        collected.lockfiles.into_par_iter().map(|(shown, lock)| bundle_report(shown, lock, &index, &matches)).collect();
+    let bundles = collected.units.into_par_iter().map(|unit| bundle_report(unit, &index, &matches)).collect();
     Ok(ScanResult {
         bundles,
         errors: collected.errors,
@@ -103,23 +226,18 @@ pub fn scan(collected: Collected, store: &Store) -> Result<ScanResult, StoreErro
     })
 }
 
-fn bundle_report(
-    shown: String,
-    lock: Lockfile,
-    index: &HashMap<PackageQuery, usize>,
-    matches: &[PackageMatches],
-) -> BundleReport {
-    let text = fs_err::read_to_string(&lock.path).unwrap_or_default();
-
+fn bundle_report(unit: Unit, index: &HashMap<PackageQuery, usize>, matches: &[PackageMatches]) -> BundleReport {
+    let text =
+        if unit.format == "artifact" { String::new() } else { fs_err::read_to_string(&unit.file).unwrap_or_default() };
     let mut findings = Vec::new();
-    for (node, p) in lock.graph.nodes().iter().enumerate() {
+    for (node, p) in unit.graph.nodes().iter().enumerate() {
         if p.source != Source::Registry {
             continue;
         }
         let q = PackageQuery { ecosystem: p.ecosystem, name: p.name.clone(), version: p.version.clone() };
         let Some(found) = index.get(&q).map(|&i| &matches[i]) else { continue };
         for v in &found.vulnerabilities {
-            findings.push(finding(&lock.graph, node, v, &text));
+            findings.push(finding(&unit.graph, node, v, &text));
         }
     }
     findings.sort_by(|a, b| {
@@ -129,12 +247,19 @@ fn bundle_report(
             .then_with(|| a.package.version.cmp(&b.package.version))
             .then_with(|| a.advisory.id.cmp(&b.advisory.id))
     });
-    let name = Path::new(&shown)
-        .parent()
-        .and_then(Path::file_name)
-        .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
-    let file = fs_err::canonicalize(&lock.path).unwrap_or(lock.path);
-    BundleReport { name, path: shown, format: lock.format.as_str().to_owned(), file, graph: lock.graph, findings }
+    BundleReport {
+        name: unit.name,
+        kind: unit.kind,
+        runtime: unit.runtime,
+        handler: unit.handler,
+        template: unit.template,
+        hygiene: unit.hygiene,
+        path: unit.path,
+        format: unit.format,
+        file: unit.file,
+        graph: unit.graph,
+        findings,
+    }
 }
 
 fn finding(graph: &DepGraph, node: NodeId, v: &Vulnerability, lockfile_text: &str) -> Finding {
@@ -217,7 +342,8 @@ pub fn record_inventory(store: &mut Store, result: &ScanResult) -> Result<(), St
                 aliases: f.advisory.aliases.clone(),
             })
             .collect();
-        store.record_bundle(&b.file.to_string_lossy(), &b.name, &b.path, &packages, &findings)?;
+        let key = format!("{}#{}", b.file.display(), b.name);
+        store.record_bundle(&key, &b.name, &b.path, &packages, &findings)?;
     }
     Ok(())
 }

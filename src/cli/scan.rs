@@ -21,9 +21,12 @@ use crate::scan;
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
-    /// Folders or lockfiles to scan.
-    #[arg(required = true)]
+    /// Folders (repositories, services), lockfiles, templates, deployment zips or binaries.
+    #[arg(required_unless_present = "artifacts")]
     paths: Vec<PathBuf>,
+    /// A file to read as a deployment artifact whatever its name (zip, Go or Rust binary).
+    #[arg(long = "artifact", value_name = "FILE")]
+    artifacts: Vec<PathBuf>,
     /// Never use the network: fail (exit 2) when the database is missing.
     #[arg(long)]
     offline: bool,
@@ -113,7 +116,7 @@ impl From<FormatArg> for ReportFormat {
 }
 
 pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
-    let root = policy_root(&args.paths[0]);
+    let root = args.paths.first().map_or_else(|| PathBuf::from("."), |p| policy_root(p));
     let mut policy = Policy::load(args.config.as_deref(), &root)?;
     if let Some(level) = args.fail_on {
         policy.fail_on = level.into();
@@ -123,12 +126,13 @@ pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
         Some(path) => Baseline::from_json_report(path, &fs_err::read_to_string(path)?)?,
         None => Baseline::default(),
     };
-    let collected = scan::collect(&args.paths);
+    let today = Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let collected = scan::collect(&args.paths, &args.artifacts, today);
     let ecosystems = collected.ecosystems();
     let mut store = open_or_sync(db, args, &ecosystems)?;
     let mut result = scan::scan(collected, &store)?;
     result.warnings.extend(staleness(&store, &ecosystems, args.max_age)?);
-    policy.judge(&mut result, &baseline, Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date());
+    policy.judge(&mut result, &baseline, today);
     if !args.no_inventory {
         scan::record_inventory(&mut store, &result)?;
     }

@@ -40,10 +40,23 @@ struct Summary {
 #[derive(Serialize)]
 struct Bundle<'a> {
     name: &'a str,
+    kind: &'a str,
+    runtime: Option<&'a str>,
+    handler: Option<&'a str>,
+    template: Option<&'a str>,
     path: &'a str,
     format: &'a str,
+    hygiene: Vec<HygieneOut<'a>>,
     packages: Vec<PackageOut<'a>>,
     findings: Vec<FindingOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct HygieneOut<'a> {
+    kind: &'a str,
+    package: Option<&'a str>,
+    location: Option<&'a str>,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -110,8 +123,22 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
 fn bundle(b: &BundleReport) -> Bundle<'_> {
     Bundle {
         name: &b.name,
+        kind: &b.kind,
+        runtime: b.runtime.as_deref(),
+        handler: b.handler.as_deref(),
+        template: b.template.as_deref(),
         path: &b.path,
         format: &b.format,
+        hygiene: b
+            .hygiene
+            .iter()
+            .map(|h| HygieneOut {
+                kind: &h.kind,
+                package: h.package.as_deref(),
+                location: h.location.as_deref(),
+                message: &h.message,
+            })
+            .collect(),
         packages: (0..b.graph.len()).map(|id| package(b, id)).collect(),
         findings: b.findings.iter().map(|f| finding(b, f)).collect(),
     }

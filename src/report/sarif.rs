@@ -654,6 +654,11 @@ pub(super) mod sample {
     fn bundle(name: &str, path: &str, format: &str, graph: DepGraph) -> BundleReport {
         BundleReport {
             name: name.into(),
+            kind: "function".into(),
+            runtime: None,
+            handler: None,
+            template: None,
+            hygiene: Vec::new(),
             path: path.into(),
             format: format.into(),
             file: path.into(),

@@ -29,12 +29,19 @@ fn level_color(level: Level) -> &'static str {
 pub fn render(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     for bundle in &result.bundles {
         let packages = bundle.graph.len();
+        let runtime = bundle.runtime.as_deref().map(|r| format!(", {}", escape(r))).unwrap_or_default();
         writeln!(
             out,
-            "{} ({}, {packages} packages)",
-            paint(options, "1", &escape(&bundle.path)),
+            "{} {}{runtime}: {} ({}, {packages} packages)",
+            bundle.kind,
+            paint(options, "1", &escape(&bundle.name)),
+            escape(&bundle.path),
             escape(&bundle.format)
         )?;
+        for h in &bundle.hygiene {
+            let what = h.package.as_deref().map(|p| format!("{} ", escape(p))).unwrap_or_default();
+            writeln!(out, "  note     [{}] {what}{}", h.kind, escape(&h.message))?;
+        }
         if bundle.findings.is_empty() {
             writeln!(out, "  no known vulnerabilities")?;
         }

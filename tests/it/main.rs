@@ -8,5 +8,6 @@ mod lockfiles;
 mod lockfiles_npm;
 mod query;
 mod scan;
+mod scan_bundles;
 mod server;
 mod sync;

@@ -1,0 +1,152 @@
+//! `scan` with Lambda bundles as the unit of the report: functions from templates with their
+//! runtimes and handlers, deployment zips read without extraction (findings equal to those of the
+//! folder they were built from), dev packages shipped, and broken zips named.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{repo_root, shared_dir};
+use crate::sync::{bundleguard, synced_fixture_db};
+
+fn scan_json(db: &Path, args: &[&str]) -> (i32, Value) {
+    let out = bundleguard(db)
+        .current_dir(repo_root())
+        .args(["scan", "--format", "json", "--offline"])
+        .args(args)
+        .output()
+        .unwrap();
+    let doc =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), doc)
+}
+
+/// `(package, version, advisory id)` of every finding of a report.
+fn finding_keys(doc: &Value) -> Vec<(String, String, String)> {
+    let mut keys: Vec<(String, String, String)> = doc["bundles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["findings"].as_array().unwrap().iter())
+        .map(|f| {
+            let p = &f["package"];
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["version"].as_str().unwrap().to_owned(),
+                f["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+#[test]
+fn functions_from_a_sam_template_are_the_units_of_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_fixture_db(dir.path());
+    let (_, doc) = scan_json(&db, &["fixtures/templates/sam-short-tags"]);
+    let hello =
+        doc["bundles"].as_array().unwrap().iter().find(|b| b["name"] == "HelloFunction").expect("HelloFunction");
+    assert_eq!(hello["kind"], "function");
+    assert_eq!(hello["runtime"], "nodejs16.x");
+    assert_eq!(hello["handler"], "app.handler");
+    assert_eq!(hello["template"], "fixtures/templates/sam-short-tags/template.yaml");
+    assert_eq!(hello["hygiene"][0]["kind"], "deprecated-runtime");
+    let warnings = doc["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w.as_str().unwrap().contains("function PyFunction: no lockfile or artifact found")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn a_deployment_zip_gives_the_findings_of_the_folder_it_was_built_from() {
+    let Some(shared) = shared_dir("a_deployment_zip_gives_the_findings_of_the_folder_it_was_built_from") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_fixture_db(dir.path());
+    for name in ["nodejs-lambda-old-deps", "python-lambda-old-deps"] {
+        let folder = shared.join("corpus/bundles").join(name);
+        let zip = shared.join("corpus/bundles").join(format!("{name}.zip"));
+        let (_, from_folder) = scan_json(&db, &[folder.to_str().unwrap()]);
+        let (code, from_zip) = scan_json(&db, &[zip.to_str().unwrap()]);
+        assert_eq!(code, 1, "{name}");
+        assert_eq!(from_zip["bundles"][0]["format"], "artifact");
+        let keys = finding_keys(&from_zip);
+        assert!(!keys.is_empty(), "{name}");
+        assert_eq!(keys, finding_keys(&from_folder), "{name}: zip and folder disagree");
+        assert_eq!(from_zip["bundles"][0]["hygiene"], serde_json::json!([]), "{name}: no drift, nothing dev shipped");
+    }
+}
+
+fn write_zip(path: &Path, files: &[(&str, &str)]) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, text) in files {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+#[test]
+fn dev_packages_shipped_in_a_zip_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_fixture_db(dir.path());
+    let zip = dir.path().join("function.zip");
+    let lock = r#"{"name": "fn", "lockfileVersion": 3, "packages": {
+        "": {"name": "fn", "dependencies": {"lodash": "4.17.15"}, "devDependencies": {"minimist": "1.2.5"}},
+        "node_modules/lodash": {"version": "4.17.15"},
+        "node_modules/minimist": {"version": "1.2.5", "dev": true}}}"#;
+    write_zip(
+        &zip,
+        &[
+            ("index.js", "exports.handler = async () => 1;"),
+            ("package-lock.json", lock),
+            ("node_modules/lodash/package.json", r#"{"name": "lodash", "version": "4.17.15"}"#),
+            ("node_modules/minimist/package.json", r#"{"name": "minimist", "version": "1.2.5"}"#),
+        ],
+    );
+    let (code, doc) = scan_json(&db, &["--artifact", zip.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let bundle = &doc["bundles"][0];
+    let dev: Vec<&Value> =
+        bundle["hygiene"].as_array().unwrap().iter().filter(|h| h["kind"] == "dev-shipped").collect();
+    assert_eq!(dev.len(), 1, "{}", bundle["hygiene"]);
+    assert_eq!(dev[0]["package"], "minimist@1.2.5");
+    assert!(
+        finding_keys(&doc).iter().any(|(name, _, id)| name == "minimist" && id == "GHSA-xvch-5gv4-984h"),
+        "what ships is judged"
+    );
+}
+
+#[test]
+fn a_truncated_zip_and_a_zip_bomb_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_fixture_db(dir.path());
+    let good = dir.path().join("good.zip");
+    write_zip(&good, &[("node_modules/lodash/package.json", r#"{"name": "lodash", "version": "4.17.21"}"#)]);
+    let bytes = std::fs::read(&good).unwrap();
+    let truncated = dir.path().join("truncated.zip");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 30]).unwrap();
+    let (code, doc) = scan_json(&db, &[truncated.to_str().unwrap()]);
+    assert_eq!(code, 2, "an unreadable artifact means an incomplete scan");
+    assert!(doc["errors"][0]["path"].as_str().unwrap().ends_with("truncated.zip"));
+
+    let bomb = dir.path().join("bomb.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&bomb).unwrap());
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("node_modules/x/package.json", options).unwrap();
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..300 {
+        zip.write_all(&zeros).unwrap();
+    }
+    zip.finish().unwrap();
+    let (code, doc) = scan_json(&db, &[bomb.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let message = doc["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("ratio") || message.contains("bomb") || message.contains("large"), "{message}");
+}
