@@ -294,30 +294,32 @@ fn finding(graph: &DepGraph, node: NodeId, v: &Vulnerability, lockfile_text: &st
     }
 }
 
-/// The 1-based line of a package's entry: the first line naming the package whose next few
-/// lines (or itself) carry the version; else the first line naming it.
+/// The 1-based line of a package's entry: the first line naming the package (as a whole word)
+/// whose next few lines (or itself) carry the version; else the first line naming it. One pass
+/// of one substring search over the text.
 fn locate_line(text: &str, name: &str, version: &str) -> Option<u32> {
-    let lines: Vec<&str> = text.lines().collect();
-    let names = |l: &str| {
-        l.match_indices(name).any(|(i, _)| {
-            let before = l[..i].chars().next_back();
-            let after = l[i + name.len()..].chars().next();
-            let boundary =
-                |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '-' || c == '_' || c == '.'));
-            boundary(before) && boundary(after)
-        })
-    };
+    if name.is_empty() {
+        return None;
+    }
+    let is_word = |c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '.';
+    let (mut line, mut counted_to) = (1usize, 0usize);
     let mut first = None;
-    for (i, line) in lines.iter().enumerate() {
-        if !names(line) {
+    for (at, _) in text.match_indices(name) {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        if before.is_some_and(is_word) || after.is_some_and(is_word) {
             continue;
         }
-        first.get_or_insert(i);
-        if lines[i..lines.len().min(i + 4)].iter().any(|l| l.contains(version)) {
-            return u32::try_from(i + 1).ok();
+        line += text[counted_to..at].bytes().filter(|&b| b == b'\n').count();
+        counted_to = at;
+        first.get_or_insert(line);
+        let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+        let window_end = text[at..].match_indices('\n').nth(3).map_or(text.len(), |(n, _)| at + n);
+        if text[start..window_end].contains(version) {
+            return u32::try_from(line).ok();
         }
     }
-    first.and_then(|i| u32::try_from(i + 1).ok())
+    first.and_then(|l| u32::try_from(l).ok())
 }
 
 /// Records every scanned bundle (packages and current vulnerabilities) in the database's
