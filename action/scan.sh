@@ -8,7 +8,7 @@ set -euo pipefail
 
 work="${RUNNER_TEMP:?}/bundleguard-scan"
 rm -rf "$work"
-mkdir -p "$work"
+mkdir -p "$work" "$(dirname "$SARIF")"
 common=(--source "$SOURCE" --fail-on "$FAIL_ON")
 [ "$INCLUDE_DEV" = true ] && common+=(--include-dev)
 [ -n "$CONFIG" ] && common+=(--config "$CONFIG")

@@ -281,8 +281,7 @@ fn action_fails_the_step_exactly_when_the_policy_fails() {
     let db = db_dir.path().join("db.sqlite").display().to_string();
     let src = advisories();
     let mut with = offline_inputs(&db, &src);
-    with.push(("sarif", "out/results.sarif"));
-    std::fs::create_dir_all(ws.path().join("out")).unwrap();
+    with.push(("sarif", "out/results.sarif")); // its folder is created
     let run = run_action(ws.path(), &with, &[]);
     assert_eq!((run.status, run.failed_step.as_deref()), (1, Some("scan")), "{}", run.log);
     assert_eq!(run.outputs["verdict"], "fail");
@@ -453,4 +452,23 @@ fn pinned(target: &str) -> bool {
     };
     let (sha, comment) = rest.split_once(" # v").unwrap_or((rest, ""));
     !action.is_empty() && sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()) && !comment.trim().is_empty()
+}
+
+/// The shell sanitizer on raw (unescaped) attacker text: the simulated runner sees commands in the
+/// raw text, none once it went through `bg_untrusted`.
+#[test]
+fn untrusted_output_is_printed_with_commands_stopped_and_defanged() {
+    assert_eq!(processed_commands(PAYLOAD).len(), 3, "the simulator sees the raw injections");
+    let out = Command::new("bash")
+        .args(["-c", r#". "$1/action/lib.sh"; bg_untrusted printf '%s\n' "$2"; echo "rc=$?""#, "-"])
+        .arg(repo_root())
+        .arg(PAYLOAD)
+        .env("RUNNER_TEMP", std::env::temp_dir())
+        .output()
+        .unwrap();
+    let log = String::from_utf8(out.stdout).unwrap();
+    assert!(log.ends_with("rc=0\n"), "{log}");
+    assert!(processed_commands(&log).is_empty(), "{log}");
+    assert_commands_are_our_own(&log);
+    assert!(log.contains(": :set-output name=verdict::pass") && log.contains("# #[set-output"), "{log}");
 }
