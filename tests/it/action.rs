@@ -510,3 +510,64 @@ fn untrusted_output_is_printed_with_commands_stopped_and_defanged() {
     assert_commands_are_our_own(&log);
     assert!(log.contains(": :set-output name=verdict::pass") && log.contains("# #[set-output"), "{log}");
 }
+
+/// Runs `action/install.sh` for version 0.1.0 from repository `o/r`, with a `curl` on PATH that
+/// serves files from `release` (no network); returns (exit status, log, what the installed
+/// binary printed, empty when nothing was added to GITHUB_PATH).
+fn install_from(release: &Path) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("fakebin");
+    std::fs::create_dir_all(&fake).unwrap();
+    let curl = "#!/bin/sh\nout=\nwhile [ $# -gt 1 ]; do [ \"$1\" = -o ] && out=$2; shift; done\n\
+                cp \"$RELEASE/$(basename \"$1\")\" \"$out\"\n";
+    std::fs::write(fake.join("curl"), curl).unwrap();
+    // An older bundleguard on PATH (so one installed on the machine cannot short-cut the test).
+    std::fs::write(fake.join("bundleguard"), "#!/bin/sh\necho bundleguard 0.0.1\n").unwrap();
+    Command::new("chmod").arg("+x").arg(fake.join("curl")).arg(fake.join("bundleguard")).status().unwrap();
+    let files = RunnerFiles::new(dir.path());
+    std::fs::create_dir_all(&files.temp).unwrap();
+    let mut cmd =
+        runner_command(&repo_root().join("action/install.sh"), dir.path(), &files, &[fake.display().to_string()]);
+    let out = cmd.env("VERSION", "0.1.0").env("REPOSITORY", "o/r").env("RELEASE", release).output().unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let added = std::fs::read_to_string(&files.path).unwrap_or_default();
+    let installed = match added.lines().next() {
+        Some(bin) => {
+            String::from_utf8_lossy(&Command::new(Path::new(bin).join("bundleguard")).output().unwrap().stdout)
+                .into_owned()
+        }
+        None => String::new(),
+    };
+    (out.status.code().unwrap_or(-1), log, installed)
+}
+
+#[test]
+fn install_uses_a_release_binary_only_when_its_checksum_verifies() {
+    let release = tempfile::tempdir().unwrap();
+    let asset = "bundleguard-0.1.0-x86_64-unknown-linux-gnu.tar.gz";
+    let stage = release.path().join("bundleguard-0.1.0");
+    std::fs::create_dir_all(&stage).unwrap();
+    std::fs::write(stage.join("bundleguard"), "#!/bin/sh\necho bundleguard 0.1.0\n").unwrap();
+    let tar = Command::new("tar").args(["-czf", asset, "bundleguard-0.1.0"]).current_dir(release.path()).status();
+    assert!(tar.unwrap().success());
+    let sum = Command::new("sha256sum").arg(asset).current_dir(release.path()).output().unwrap();
+    let sha256 = release.path().join(format!("{asset}.sha256"));
+    std::fs::write(&sha256, &sum.stdout).unwrap();
+
+    let (status, log, installed) = install_from(release.path());
+    assert_eq!(status, 0, "{log}");
+    assert!(log.contains("installed the verified release binary"), "{log}");
+    assert_eq!(installed, "bundleguard 0.1.0\n");
+
+    // A tampered binary (or a .sha256 for something else) is refused, with no fallback.
+    let other = format!("{}  {asset}\n", "0".repeat(64));
+    std::fs::write(&sha256, other).unwrap();
+    let (status, log, installed) = install_from(release.path());
+    assert_eq!(status, 2, "{log}");
+    assert!(log.contains("::error title=bundleguard::checksum mismatch"), "{log}");
+    assert!(installed.is_empty() && !log.contains("cargo install"), "{log}");
+    std::fs::write(&sha256, "not a checksum\n").unwrap();
+    let (status, log, _) = install_from(release.path());
+    assert_eq!(status, 2, "{log}");
+    assert!(log.contains("refusing to install"), "{log}");
+}
