@@ -1,5 +1,6 @@
 //! The one integration-test binary: each module tests one command or stage end to end.
 
+mod action;
 mod bundle;
 mod common;
 mod deps;
