@@ -1,16 +1,10 @@
-//! Fuzz target: the PoetryLock parser must never panic, whatever the bytes (siblings: the input again,
-//! so includes and manifests are exercised too).
+//! Fuzz target: the poetry.lock parser must never panic, whatever the bytes.
 #![no_main]
 
-use bundleguard::lockfile::{LockfileFormat, ParseInput, parse};
+#[path = "lockfile_common.rs"]
+mod common;
+
+use bundleguard::lockfile::LockfileFormat;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let sibling = |_: &std::path::Path| Some(data.to_vec());
-    let input = ParseInput {
-        path: std::path::Path::new("fuzz"),
-        bytes: data,
-        read_sibling: &sibling,
-    };
-    let _ = parse(LockfileFormat::PoetryLock, &input);
-});
+fuzz_target!(|data: &[u8]| common::run(LockfileFormat::PoetryLock, "poetry.lock", data));

@@ -87,6 +87,17 @@ pub fn rewrite_bucket(root: &Path, eco: &str, edit: impl FnOnce(Vec<(String, Val
     std::fs::write(root.join(eco).join("modified_id.csv"), csv.concat()).unwrap();
 }
 
+/// Every record modified at `time` (a new export where everything changed).
+fn touch_all(records: Vec<(String, Value)>, time: &str) -> Vec<(String, Value)> {
+    records
+        .into_iter()
+        .map(|(id, mut v)| {
+            v["modified"] = Value::from(time);
+            (id, v)
+        })
+        .collect()
+}
+
 #[test]
 fn full_then_no_change_sync_from_the_fixture_bucket() {
     let tmp = tempfile::tempdir().unwrap();
@@ -175,15 +186,7 @@ fn a_cut_download_fails_cleanly_and_keeps_the_previous_database() {
     let before = status_json(&db)["ecosystems"].clone();
 
     // A new export appears, but every download of the Go zip is cut half-way.
-    rewrite_bucket(&root, "Go", |records| {
-        records
-            .into_iter()
-            .map(|(id, mut v)| {
-                v["modified"] = Value::from("2026-11-03T00:00:00Z");
-                (id, v)
-            })
-            .collect()
-    });
+    rewrite_bucket(&root, "Go", |records| touch_all(records, "2026-11-03T00:00:00Z"));
     rewrite_bucket(&root, "npm", |mut records| {
         records[0].1["modified"] = Value::from("2026-11-03T00:00:00Z");
         records
@@ -275,15 +278,7 @@ fn a_sync_killed_mid_download_leaves_the_database_readable_and_unchanged() {
     sync_json(&db, &bucket.url, &["--ecosystem", "PyPI"]);
     let before = status_json(&db)["ecosystems"].clone();
     // Every record changed: the new zip is needed, and it arrives slowly.
-    rewrite_bucket(&root, "PyPI", |records| {
-        records
-            .into_iter()
-            .map(|(id, mut v)| {
-                v["modified"] = Value::from("2026-11-03T00:00:00Z");
-                (id, v)
-            })
-            .collect()
-    });
+    rewrite_bucket(&root, "PyPI", |records| touch_all(records, "2026-11-03T00:00:00Z"));
     bucket.add_fault(Fault::Slow { suffix: "PyPI/all.zip".into(), chunk: 512, pause: Duration::from_millis(20) });
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("bundleguard"))
         .env("BUNDLEGUARD_DB", &db)
