@@ -85,28 +85,52 @@ impl DepGraph {
     }
 
     /// Shortest paths from a root to `target` (each path starts at a root, ends at `target`),
-    /// at most `limit` of them, found by breadth-first search over reversed edges. One shortest
-    /// path per root that reaches the target, so a user sees every direct dependency to upgrade.
+    /// at most `limit` of them: one shortest path per root that reaches the target, so a user
+    /// sees every direct dependency to upgrade. For many targets, build [`DepGraph::reversed`]
+    /// once and ask it.
     pub fn paths_to(&self, target: NodeId, limit: usize) -> Vec<Vec<NodeId>> {
-        let parents = self.parents();
+        self.reversed().paths_to(target, limit)
+    }
+
+    /// The parent lists and root marks, computed once, for path queries.
+    pub fn reversed(&self) -> Reversed {
+        let mut parents = vec![Vec::new(); self.nodes.len()];
+        for (parent, child) in self.edges() {
+            parents[child].push(parent);
+        }
         let mut is_root = vec![false; self.nodes.len()];
         for &r in &self.roots {
             is_root[r] = true;
         }
-        // BFS from target towards roots; `next_hop[n]` is the node one step closer to target.
-        let mut next_hop: Vec<Option<NodeId>> = vec![None; self.nodes.len()];
-        let mut seen = vec![false; self.nodes.len()];
+        Reversed { parents, is_root }
+    }
+}
+
+/// A graph's edges reversed, for breadth-first searches from a package up to the roots.
+#[derive(Debug, Clone)]
+pub struct Reversed {
+    parents: Vec<Vec<NodeId>>,
+    is_root: Vec<bool>,
+}
+
+impl Reversed {
+    /// See [`DepGraph::paths_to`].
+    pub fn paths_to(&self, target: NodeId, limit: usize) -> Vec<Vec<NodeId>> {
+        let n = self.parents.len();
+        // BFS from target towards roots; `next_hop[x]` is the node one step closer to target.
+        let mut next_hop: Vec<Option<NodeId>> = vec![None; n];
+        let mut seen = vec![false; n];
         let mut queue = std::collections::VecDeque::from([target]);
         seen[target] = true;
         let mut found_roots = Vec::new();
-        while let Some(n) = queue.pop_front() {
-            if is_root[n] {
-                found_roots.push(n);
+        while let Some(x) = queue.pop_front() {
+            if self.is_root[x] {
+                found_roots.push(x);
             }
-            for &p in &parents[n] {
+            for &p in &self.parents[x] {
                 if !seen[p] {
                     seen[p] = true;
-                    next_hop[p] = Some(n);
+                    next_hop[p] = Some(x);
                     queue.push_back(p);
                 }
             }
@@ -125,14 +149,6 @@ impl DepGraph {
                 path
             })
             .collect()
-    }
-
-    fn parents(&self) -> Vec<Vec<NodeId>> {
-        let mut parents = vec![Vec::new(); self.nodes.len()];
-        for (parent, child) in self.edges() {
-            parents[child].push(parent);
-        }
-        parents
     }
 }
 

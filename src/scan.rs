@@ -13,7 +13,7 @@ use jiff::civil::Date;
 use crate::advisory::store::{InventoryFinding, Store, StoreError};
 use crate::bundle::{self, Artifact, Bundle, BundleKind};
 use crate::finding::{AdvisoryInfo, BundleReport, Finding, Hygiene, Level, Problem, ScanResult, Status, Verdict};
-use crate::graph::{DepGraph, NodeId};
+use crate::graph::{DepGraph, NodeId, Reversed};
 use crate::lockfile::{self, Lockfile};
 use crate::matcher::{self, PackageMatches, PackageQuery, Vulnerability};
 use crate::package::{Ecosystem, PackageName, Source};
@@ -230,6 +230,7 @@ fn bundle_report(unit: Unit, index: &HashMap<PackageQuery, usize>, matches: &[Pa
     let text =
         if unit.format == "artifact" { String::new() } else { fs_err::read_to_string(&unit.file).unwrap_or_default() };
     let mut findings = Vec::new();
+    let reversed = unit.graph.reversed();
     for (node, p) in unit.graph.nodes().iter().enumerate() {
         if p.source != Source::Registry {
             continue;
@@ -237,7 +238,7 @@ fn bundle_report(unit: Unit, index: &HashMap<PackageQuery, usize>, matches: &[Pa
         let q = PackageQuery { ecosystem: p.ecosystem, name: p.name.clone(), version: p.version.clone() };
         let Some(found) = index.get(&q).map(|&i| &matches[i]) else { continue };
         for v in &found.vulnerabilities {
-            findings.push(finding(&unit.graph, node, v, &text));
+            findings.push(finding(&unit.graph, &reversed, node, v, &text));
         }
     }
     findings.sort_by(|a, b| {
@@ -262,13 +263,13 @@ fn bundle_report(unit: Unit, index: &HashMap<PackageQuery, usize>, matches: &[Pa
     }
 }
 
-fn finding(graph: &DepGraph, node: NodeId, v: &Vulnerability, lockfile_text: &str) -> Finding {
+fn finding(graph: &DepGraph, reversed: &Reversed, node: NodeId, v: &Vulnerability, lockfile_text: &str) -> Finding {
     let label = |id: NodeId| {
         let p = graph.node(id);
         format!("{}@{}", p.name, p.version)
     };
     let paths: Vec<Vec<String>> =
-        graph.paths_to(node, MAX_PATHS).into_iter().map(|path| path.into_iter().map(label).collect()).collect();
+        reversed.paths_to(node, MAX_PATHS).into_iter().map(|path| path.into_iter().map(label).collect()).collect();
     let mut upgrade: Vec<String> = paths.iter().filter_map(|p| p.first().cloned()).collect();
     upgrade.sort();
     upgrade.dedup();
