@@ -75,6 +75,10 @@ pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf], today: Date) -> Collect
         bundles.extend(discovery.bundles);
     }
     for file in artifacts {
+        if !file.is_file() {
+            out.errors.push(Problem { path: display(file), message: "no such file".into() });
+            continue;
+        }
         let name = file.file_name().map_or_else(|| display(file), |n| n.to_string_lossy().into_owned());
         bundles.push(Bundle {
             name,
@@ -87,6 +91,16 @@ pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf], today: Date) -> Collect
             artifacts: vec![file.clone()],
             layers: Vec::new(),
             notes: Vec::new(),
+        });
+    }
+    for b in &mut bundles {
+        // A template may name a build output that is not there yet (CI before `sam build`).
+        b.artifacts.retain(|a| {
+            let exists = a.is_file();
+            if !exists {
+                out.warnings.push(format!("{}: artifact of {} not found (not built yet?)", display(a), b.name));
+            }
+            exists
         });
     }
     let lockfiles: BTreeSet<&PathBuf> = bundles.iter().flat_map(|b| &b.lockfiles).collect();

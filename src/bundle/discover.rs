@@ -77,6 +77,17 @@ pub fn discover(root: &Path) -> Discovery {
         for bundle in &mut discovery.bundles {
             bundle.lockfiles = lockfiles_for(bundle, root, &locks.lockfiles, &template_dirs);
         }
+        // Lockfiles no template function claims are still scanned, as folder bundles: a gate
+        // never skips a tree silently.
+        let claimed: BTreeSet<PathBuf> = discovery.bundles.iter().flat_map(|b| b.lockfiles.iter().cloned()).collect();
+        let rest = lockfile::Discovery {
+            lockfiles: locks.lockfiles.iter().filter(|l| !claimed.contains(*l)).cloned().collect(),
+            ..lockfile::Discovery::default()
+        };
+        for mut bundle in folder_bundles(root, &rest) {
+            bundle.notes.push("not the code of any function or layer in the templates found".into());
+            discovery.bundles.push(bundle);
+        }
     }
     attach_zips(&mut discovery.bundles, &tree.zips);
     discovery.bundles.sort_by(|a, b| (&a.source, &a.name).cmp(&(&b.source, &b.name)));
