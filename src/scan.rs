@@ -189,6 +189,8 @@ fn units_of(
         found.dedup();
         out.units.push(unit(path, "artifact".into(), artifact.graph.clone(), found.into_iter().map(hygiene).collect()));
     }
+    let at = b.source.as_deref().or(b.code_dir.as_deref()).map(display).unwrap_or_default();
+    out.warnings.extend(b.notes.iter().map(|n| format!("{at}: {} {}: {n}", b.kind.as_str(), b.name)));
     if b.lockfiles.is_empty() && b.artifacts.is_empty() {
         let at = b.source.as_deref().or(b.code_dir.as_deref()).map(display).unwrap_or_default();
         out.warnings.push(format!(

@@ -150,3 +150,32 @@ fn a_truncated_zip_and_a_zip_bomb_are_named_errors() {
     let message = doc["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("ratio") || message.contains("bomb") || message.contains("large"), "{message}");
 }
+
+#[test]
+fn lockfiles_outside_template_functions_are_still_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_fixture_db(dir.path());
+    let repo = dir.path().join("repo");
+    let lock = std::fs::read_to_string(repo_root().join("fixtures/scan/lambda-repo/orders-webhook/package-lock.json"))
+        .unwrap();
+    for sub in ["fn", "tools"] {
+        std::fs::create_dir_all(repo.join(sub)).unwrap();
+        std::fs::write(repo.join(sub).join("package-lock.json"), &lock).unwrap();
+    }
+    std::fs::write(
+        repo.join("template.yaml"),
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Orders:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: fn/\n      Handler: index.handler\n      Runtime: nodejs22.x\n",
+    )
+    .unwrap();
+    let (_, doc) = scan_json(&db, &[repo.to_str().unwrap()]);
+    let names: Vec<&str> = doc["bundles"].as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Orders", "tools"], "{}", doc["warnings"]);
+    let warnings = doc["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .ends_with("tools: not the code of any function or layer in the templates found")),
+        "{warnings:?}"
+    );
+}
