@@ -95,6 +95,7 @@ mod cargo;
 mod golang;
 mod npm;
 mod pnpm;
+mod pnpm_yaml;
 mod python;
 mod walk;
 mod yarn;

@@ -9,6 +9,10 @@
 //! importer's dependencies are roots. Scope: 5.x/6.x carry `dev` / `optional` flags; 9.x has
 //! none, so scope comes from reachability through the importers' `dependencies`,
 //! `optionalDependencies` and `devDependencies`.
+//!
+//! Reading: the narrow YAML subset pnpm writes is read by the line-based reader of
+//! [`super::pnpm_yaml`] (about 100 MB/s); a file outside it goes to serde-saphyr (about
+//! 15 MB/s), which also gives the error messages. Both fill the same wire structures.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,6 +22,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use super::npm::{
     DepKind, EdgeKinds, Pairs, Str, npm_package, orphans, scopes_by_reachability, source_from_resolved, split_name_at,
 };
+use super::pnpm_yaml::{Entry, Inline, Kind, Reader, Scalar, Unsupported};
 use super::{LockfileError, ParseInput, Parsed};
 use crate::graph::{DepGraph, NodeId};
 use crate::package::{Package, Scope, Source};
@@ -164,9 +169,22 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     if text.trim().is_empty() {
         return Ok(empty());
     }
-    let wire: Option<LockWire<'_>> =
-        serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| yaml_error(input, &e))?;
-    let Some(wire) = wire else { return Ok(empty()) };
+    let wire = match fast_wire(text) {
+        Some(wire) => wire,
+        None => match full_wire(input, text)? {
+            Some(wire) => wire,
+            None => return Ok(empty()),
+        },
+    };
+    Ok(build(input, wire))
+}
+
+/// The file read by the full YAML parser (the fallback, and the reference in tests).
+fn full_wire<'t>(input: &ParseInput<'_>, text: &'t str) -> Result<Option<LockWire<'t>>, LockfileError> {
+    serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| yaml_error(input, &e))
+}
+
+fn build(input: &ParseInput<'_>, wire: LockWire<'_>) -> Parsed {
     let version = wire.lockfile_version.as_ref().map_or("", |v| v.0.as_ref());
     let major: u32 = version.split('.').next().and_then(|m| m.trim().parse().ok()).unwrap_or(5);
     let style = match major {
@@ -174,7 +192,7 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
         6..=8 => KeyStyle::SlashAt,
         _ => KeyStyle::At,
     };
-    Ok(Builder::new(input, style).run(wire))
+    Builder::new(input, style).run(wire)
 }
 
 fn empty() -> Parsed {
@@ -474,4 +492,455 @@ fn join_relative(base: &str, rel: &str) -> String {
         }
     }
     parts.join("/")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast path: the same wire structures, read by the subset reader of `pnpm_yaml`. Every
+// position follows what serde-saphyr does for that field's type (a `Str` takes any non-null
+// scalar as written, `DepVersion` and the flattened top-level lists read untyped and so only
+// take string scalars, `bool` only `true` / `false`); anything else is `Unsupported`.
+
+type Fast<T> = Result<T, Unsupported>;
+
+/// The wire structures, when the file is inside the subset the fast reader understands.
+fn fast_wire(text: &str) -> Option<LockWire<'_>> {
+    let mut reader = Reader::new(text).ok()?;
+    read_lock(&mut reader).ok()
+}
+
+fn read_lock<'a>(r: &mut Reader<'a>) -> Fast<LockWire<'a>> {
+    let mut wire = LockWire {
+        lockfile_version: None,
+        importers: Pairs::default(),
+        top: ImporterWire::default(),
+        packages: Pairs::default(),
+        snapshots: None,
+    };
+    let mut seen = Seen::default();
+    let mut any = false;
+    while let Some(e) = r.entry(0)? {
+        any = true;
+        match e.key.text() {
+            "lockfileVersion" => {
+                seen.once(0)?;
+                wire.lockfile_version = opt_str(r, &e)?;
+            }
+            "importers" => {
+                seen.once(1)?;
+                wire.importers = pairs(r, &e, false, opt_importer)?.ok_or(Unsupported)?;
+            }
+            "packages" => {
+                seen.once(2)?;
+                wire.packages = pairs(r, &e, false, opt_package)?.ok_or(Unsupported)?;
+            }
+            "snapshots" => {
+                seen.once(3)?;
+                wire.snapshots = pairs(r, &e, false, opt_snapshot)?;
+            }
+            _ => {
+                // 5.x/6.x top-level lists, flattened: serde buffers them untyped.
+                if !importer_field(r, &e, &mut wire.top, &mut seen, true)? {
+                    r.skip(&e)?;
+                }
+            }
+        }
+    }
+    if any && r.at_end() { Ok(wire) } else { Err(Unsupported) }
+}
+
+/// Known fields seen so far in one mapping (a repeated field is left to the full parser).
+#[derive(Default)]
+struct Seen(u32);
+
+impl Seen {
+    fn once(&mut self, bit: usize) -> Fast<()> {
+        let mask = u32::try_from(bit).ok().and_then(|b| 1u32.checked_shl(b)).ok_or(Unsupported)?;
+        if self.0 & mask != 0 {
+            return Err(Unsupported);
+        }
+        self.0 |= mask;
+        Ok(())
+    }
+}
+
+/// The entries of a mapping value (block or flow), each given to `field`; `false` when the
+/// value is null. Keys must be non-null scalars, strings when read `untyped`.
+fn fields<'a>(
+    r: &mut Reader<'a>,
+    e: &Entry<'a>,
+    untyped: bool,
+    mut field: impl FnMut(&mut Reader<'a>, &Entry<'a>) -> Fast<()>,
+) -> Fast<bool> {
+    if r.is_null(e) {
+        return Ok(false);
+    }
+    let check_key = |k: Kind| if k == Kind::Null || (untyped && k != Kind::Str) { Err(Unsupported) } else { Ok(()) };
+    match &e.value {
+        Inline::Empty => {
+            let indent = r.block_of(e).ok_or(Unsupported)?;
+            while let Some(child) = r.entry(indent)? {
+                check_key(child.key.kind())?;
+                field(r, &child)?;
+            }
+        }
+        Inline::Map(flow) => {
+            for (k, v) in flow {
+                check_key(k.kind())?;
+                field(r, &Entry::inline(k.clone(), v.clone()))?;
+            }
+        }
+        Inline::Scalar(_) | Inline::Seq(_) => return Err(Unsupported),
+    }
+    Ok(true)
+}
+
+/// A mapping read as pairs in file order; `None` when null (an error for `Pairs`, which
+/// does not take null; `None` for an `Option<Pairs>`). Repeated keys are left to the full
+/// parser.
+fn pairs<'a, V>(
+    r: &mut Reader<'a>,
+    e: &Entry<'a>,
+    untyped: bool,
+    mut value: impl FnMut(&mut Reader<'a>, &Entry<'a>) -> Fast<V>,
+) -> Fast<Option<Pairs<'a, V>>> {
+    let mut out = Vec::new();
+    let present = fields(r, e, untyped, |r, f| {
+        let v = value(r, f)?;
+        out.push((Str(f.key.clone().into_cow()), v));
+        Ok(())
+    })?;
+    if has_duplicate_keys(&out) {
+        return Err(Unsupported);
+    }
+    Ok(present.then_some(Pairs(out)))
+}
+
+fn has_duplicate_keys<V>(pairs: &[(Str<'_>, V)]) -> bool {
+    if pairs.len() <= 8 {
+        return pairs.iter().enumerate().any(|(i, (k, _))| pairs[..i].iter().any(|(other, _)| other.0 == k.0));
+    }
+    let mut keys = std::collections::HashSet::with_capacity(pairs.len());
+    !pairs.iter().all(|(k, _)| keys.insert(k.0.as_ref()))
+}
+
+/// A `Str`: any non-null scalar, as written (only strings when read untyped).
+fn str_value<'a>(e: &Entry<'a>, untyped: bool) -> Fast<Str<'a>> {
+    match &e.value {
+        Inline::Scalar(s) if s.kind() == Kind::Str || (!untyped && s.kind() != Kind::Null) => {
+            Ok(Str(s.clone().into_cow()))
+        }
+        _ => Err(Unsupported),
+    }
+}
+
+/// An `Option<Str>`: null is `None`.
+fn opt_str<'a>(r: &Reader<'a>, e: &Entry<'a>) -> Fast<Option<Str<'a>>> {
+    if r.is_null(e) || matches!(&e.value, Inline::Scalar(s) if s.kind() == Kind::Null) {
+        return Ok(None);
+    }
+    str_value(e, false).map(Some)
+}
+
+fn bool_value(e: &Entry<'_>) -> Fast<bool> {
+    match &e.value {
+        Inline::Scalar(s) if *s == Scalar::Plain("true") => Ok(true),
+        Inline::Scalar(s) if *s == Scalar::Plain("false") => Ok(false),
+        _ => Err(Unsupported),
+    }
+}
+
+fn opt_bool(r: &Reader<'_>, e: &Entry<'_>) -> Fast<Option<bool>> {
+    if r.is_null(e) || matches!(&e.value, Inline::Scalar(s) if s.kind() == Kind::Null) {
+        return Ok(None);
+    }
+    bool_value(e).map(Some)
+}
+
+/// `1.0.0` or `{specifier: ^1, version: 1.0.0}`: read untyped, so scalars must be strings.
+fn dep_version<'a>(r: &mut Reader<'a>, e: &Entry<'a>, untyped: bool) -> Fast<DepVersion<'a>> {
+    if let Inline::Scalar(_) = &e.value {
+        return str_value(e, true).map(DepVersion);
+    }
+    let mut version = None;
+    fields(r, e, untyped, |r, f| {
+        if f.key.text() == "version" {
+            version = Some(str_value(f, untyped)?);
+            Ok(())
+        } else {
+            r.skip(f)
+        }
+    })?;
+    version.map(DepVersion).ok_or(Unsupported)
+}
+
+/// A dependency list of an importer; `false` when `e` is not one.
+fn importer_field<'a>(
+    r: &mut Reader<'a>,
+    e: &Entry<'a>,
+    w: &mut ImporterWire<'a>,
+    seen: &mut Seen,
+    untyped: bool,
+) -> Fast<bool> {
+    let (bit, list) = match e.key.text() {
+        "dependencies" => (10, &mut w.dependencies),
+        "optionalDependencies" => (11, &mut w.optional_dependencies),
+        "devDependencies" => (12, &mut w.dev_dependencies),
+        _ => return Ok(false),
+    };
+    seen.once(bit)?;
+    *list = pairs(r, e, untyped, |r, v| dep_version(r, v, untyped))?.ok_or(Unsupported)?;
+    Ok(true)
+}
+
+fn opt_importer<'a>(r: &mut Reader<'a>, e: &Entry<'a>) -> Fast<Option<ImporterWire<'a>>> {
+    let mut w = ImporterWire::default();
+    let mut seen = Seen::default();
+    let present =
+        fields(r, e, false, |r, f| if importer_field(r, f, &mut w, &mut seen, false)? { Ok(()) } else { r.skip(f) })?;
+    Ok(present.then_some(w))
+}
+
+fn opt_package<'a>(r: &mut Reader<'a>, e: &Entry<'a>) -> Fast<Option<PackageWire<'a>>> {
+    const FIELDS: [&str; 7] =
+        ["name", "version", "resolution", "dev", "optional", "dependencies", "optionalDependencies"];
+    let mut w = PackageWire::default();
+    let mut seen = Seen::default();
+    let present = fields(r, e, false, |r, f| {
+        let Some(i) = FIELDS.iter().position(|k| *k == f.key.text()) else {
+            return r.skip(f);
+        };
+        seen.once(i)?;
+        match i {
+            0 => w.name = opt_str(r, f)?,
+            1 => w.version = opt_str(r, f)?,
+            2 => w.resolution = opt_resolution(r, f)?,
+            3 => w.dev = opt_bool(r, f)?,
+            4 => w.optional = bool_value(f)?,
+            5 => w.dependencies = str_pairs(r, f)?,
+            _ => w.optional_dependencies = str_pairs(r, f)?,
+        }
+        Ok(())
+    })?;
+    Ok(present.then_some(w))
+}
+
+fn str_pairs<'a>(r: &mut Reader<'a>, e: &Entry<'a>) -> Fast<Pairs<'a, Str<'a>>> {
+    pairs(r, e, false, |_, v| str_value(v, false))?.ok_or(Unsupported)
+}
+
+fn opt_resolution<'a>(r: &mut Reader<'a>, e: &Entry<'a>) -> Fast<Option<ResolutionWire<'a>>> {
+    let mut w = ResolutionWire::default();
+    let mut seen = Seen::default();
+    let present = fields(r, e, false, |r, f| {
+        let (bit, slot) = match f.key.text() {
+            "tarball" => (0, &mut w.tarball),
+            "type" => (1, &mut w.kind),
+            "repo" => (2, &mut w.repo),
+            "commit" => (3, &mut w.commit),
+            "directory" => (4, &mut w.directory),
+            _ => return r.skip(f),
+        };
+        seen.once(bit)?;
+        *slot = opt_str(r, f)?;
+        Ok(())
+    })?;
+    Ok(present.then_some(w))
+}
+
+fn opt_snapshot<'a>(r: &mut Reader<'a>, e: &Entry<'a>) -> Fast<Option<SnapshotWire<'a>>> {
+    let mut w = SnapshotWire::default();
+    let mut seen = Seen::default();
+    let present = fields(r, e, false, |r, f| {
+        let (bit, list) = match f.key.text() {
+            "dependencies" => (0, &mut w.dependencies),
+            "optionalDependencies" => (1, &mut w.optional_dependencies),
+            _ => return r.skip(f),
+        };
+        seen.once(bit)?;
+        *list = str_pairs(r, f)?;
+        Ok(())
+    })?;
+    Ok(present.then_some(w))
+}
+
+#[cfg(test)]
+#[path = "../../tests/it/common.rs"]
+mod common;
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    /// Fast path and full parser on the same text: `None` when the fast path declined,
+    /// else whether they agree (the full parser must then succeed with the same result).
+    fn compare(path: &Path, text: &str) -> Option<Result<(), String>> {
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let read = move |rel: &Path| std::fs::read(dir.join(rel)).ok();
+        let input = ParseInput { path, bytes: text.as_bytes(), read_sibling: &read };
+        let fast = build(&input, fast_wire(text)?);
+        let full = match full_wire(&input, text) {
+            Ok(Some(wire)) => build(&input, wire),
+            Ok(None) => return Some(Err("the full parser found no document".to_owned())),
+            Err(e) => return Some(Err(format!("the full parser failed: {e}"))),
+        };
+        if fast.graph != full.graph {
+            return Some(Err(format!("graphs differ:\nfast {:?}\nfull {:?}", fast.graph, full.graph)));
+        }
+        if fast.warnings != full.warnings {
+            return Some(Err(format!("warnings differ: {:?} vs {:?}", fast.warnings, full.warnings)));
+        }
+        Some(Ok(()))
+    }
+
+    fn pnpm_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                pnpm_files(&p, out);
+            } else if p.file_name().is_some_and(|n| n == "pnpm-lock.yaml") {
+                out.push(p);
+            }
+        }
+    }
+
+    fn check_files(files: &[PathBuf]) -> (Vec<String>, Vec<String>) {
+        let mut failures = Vec::new();
+        let mut declined = Vec::new();
+        for path in files {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            match compare(path, &text) {
+                None => declined.push(path.display().to_string()),
+                Some(Ok(())) => {}
+                Some(Err(e)) => failures.push(format!("{}: {e}", path.display())),
+            }
+        }
+        (failures, declined)
+    }
+
+    #[test]
+    fn fast_path_matches_full_parser_on_fixtures() {
+        let mut files = Vec::new();
+        pnpm_files(&common::fixture("pnpm"), &mut files);
+        assert!(files.len() >= 7, "found {} fixtures", files.len());
+        let (failures, declined) = check_files(&files);
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        // Only the invalid fixtures are outside the subset.
+        assert!(declined.iter().all(|d| d.contains("invalid-")), "declined: {declined:?}");
+    }
+
+    #[test]
+    fn fast_path_matches_full_parser_on_corpus() {
+        let Some(shared) = common::shared_dir("fast_path_matches_full_parser_on_corpus") else {
+            return;
+        };
+        let mut files = Vec::new();
+        pnpm_files(&shared.join("corpus"), &mut files);
+        assert!(files.len() >= 20, "found only {} pnpm lockfiles", files.len());
+        let (failures, declined) = check_files(&files);
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        // Only the malformed and the empty samples are left to the full parser.
+        assert!(declined.iter().all(|d| d.contains("-not-yaml/") || d.contains("-empty/")), "declined: {declined:?}");
+    }
+
+    /// Every prefix of the fixtures: no panic, and where the fast path accepts the prefix
+    /// the full parser gives the same result.
+    #[test]
+    fn truncated_input_never_panics_and_agrees() {
+        for rel in ["pnpm/v6-peer-dependencies/pnpm-lock.yaml", "pnpm/v9-workspace-links/pnpm-lock.yaml"] {
+            let path = common::fixture(rel);
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let prefix = &text[..end];
+                if let Some(Err(e)) = compare(&path, prefix) {
+                    panic!("{rel} cut at {end}: {e}\n---\n{prefix}");
+                }
+                let read = |_: &Path| None;
+                let _ = parse(&ParseInput { path: &path, bytes: prefix.as_bytes(), read_sibling: &read });
+            }
+        }
+    }
+
+    /// One byte replaced by a YAML-significant character, at every position.
+    #[test]
+    fn mutated_input_agrees() {
+        let rel = "pnpm/v9-mixed-groups/pnpm-lock.yaml";
+        let path = common::fixture(rel);
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for i in (0..text.len()).filter(|&i| text.is_char_boundary(i) && text.is_char_boundary(i + 1)) {
+            for c in [":", " ", "'", "\n", "-", "#", "{", "~", "&"] {
+                let mut mutated = text.clone();
+                mutated.replace_range(i..=i, c);
+                if let Some(Err(e)) = compare(&path, &mutated) {
+                    panic!("{rel} with {c:?} at {i}: {e}\n---\n{mutated}");
+                }
+            }
+        }
+    }
+
+    /// Random one-byte mutations of every corpus pnpm lockfile (slow: run in release).
+    #[test]
+    #[ignore = "slow differential check: cargo test --release --lib mutated_corpus -- --ignored"]
+    fn mutated_corpus_agrees() {
+        let Some(shared) = common::shared_dir("mutated_corpus_agrees") else {
+            return;
+        };
+        let mut files = Vec::new();
+        pnpm_files(&shared.join("corpus"), &mut files);
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for path in &files {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            for _ in 0..100 {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                let i = usize::try_from(seed >> 33).unwrap_or(0) % text.len().max(1);
+                if !(text.is_char_boundary(i) && text.is_char_boundary(i + 1)) {
+                    continue;
+                }
+                let c = [":", " ", "'", "\n", "-", "#", "{", "~", "&", "\\"][usize::try_from(seed % 10).unwrap_or(0)];
+                let mut mutated = text.clone();
+                mutated.replace_range(i..=i, c);
+                if let Some(Err(e)) = compare(path, &mutated) {
+                    panic!("{} with {c:?} at {i}: {e}", path.display());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_documents_agree() {
+        let docs = [
+            "lockfileVersion: 5.4\nspecifiers:\n  a: ^1\ndependencies:\n  a: 1.0.0\npackages:\n  /a/1.0.0:\n    resolution: {integrity: x}\n    dev: false\n",
+            "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      a:\n        specifier: ^1\n        version: 1.0.0\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\nsnapshots:\n  a@1.0.0: {}\n",
+            "lockfileVersion: '9.0'\nimporters:\n  .: {}\n  x:\npackages:\nsnapshots:\n",
+            "lockfileVersion: '9.0'\nsnapshots: {}\n",
+            "lockfileVersion:\npackages:\n  /a/1.0.0:\n  /b/1.0.0: {}\n",
+            "lockfileVersion: 6.0\ndependencies:\n  a: {specifier: ^1, version: 1.0.0}\npackages:\n  /a@1.0.0:\n    optional: true\n    dev: false\n    transitivePeerDependencies:\n      - supports-color\n",
+            "packages:\n  /a/1.0.0:\n    resolution:\n      type: git\n      repo: https://x/y.git\n      commit: abc\n    name: a\n    version: 1.0.0\n",
+            "packages:\n  /a/1.0.0:\n    dependencies:\n      b: 2.0.0\n      c: 5\n  /b/2.0.0:\n    dev: ~\n",
+            "importers:\n  .:\n    dependencies:\n      a: 5\n",
+            "dependencies:\n  '123': 1.0.0\n",
+            "dependencies:\n  yes: 1.0.0\n",
+            "dependencies: {}\n",
+            "dependencies:\n",
+            "time:\n  /a/1.0.0: 2020-01-01T00:00:00.000Z\n",
+            "settings:\n  x: 1e999\n",
+            "importers:\n  .:\n    dependencies:\n      123: 1.0.0\n      'on': 1.0.0\n",
+            "packages:\n  /a/1.0.0:\n    dependencies:\n      yes: 1.0.0\n      0x1: '2'\n      b: 0x1\n",
+            "packages:\n  /a/1.0.0:\n    resolution: ~\n    version: null\n  /b/1.0.0: ~\n",
+            "packages:\n  /a/1.0.0:\n    resolution: {tarball: 'file:a.tgz'}\n    cpu: [x64, arm]\n    os: []\n",
+        ];
+        let mut accepted = Vec::new();
+        for (i, doc) in docs.iter().enumerate() {
+            match compare(Path::new("pnpm-lock.yaml"), doc) {
+                Some(Err(e)) => panic!("{doc}\n{e}"),
+                Some(Ok(())) => accepted.push(i),
+                None => {}
+            }
+        }
+        // The others are outside the subset (null lists, untyped numbers and booleans).
+        assert_eq!(accepted, [0, 1, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16, 17, 18]);
+    }
 }
