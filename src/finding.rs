@@ -119,13 +119,18 @@ pub struct AdvisoryInfo {
 impl AdvisoryInfo {
     /// Malicious-package records (OpenSSF `MAL-` ids) mean the package itself is hostile.
     pub fn is_malicious(&self) -> bool {
-        self.id.starts_with("MAL-") || self.aliases.iter().any(|a| a.starts_with("MAL-"))
+        is_malicious(&self.id, &self.aliases)
     }
 
     /// Whether `id` names this vulnerability (its id or any alias).
     pub fn is_named(&self, id: &str) -> bool {
         self.id.eq_ignore_ascii_case(id) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(id))
     }
+}
+
+/// Whether an advisory is a malicious-package record (OpenSSF `MAL-` id, or one among its aliases).
+pub fn is_malicious(id: &str, aliases: &[String]) -> bool {
+    std::iter::once(id).chain(aliases.iter().map(String::as_str)).any(|i| i.starts_with("MAL-"))
 }
 
 /// What the policy decided for a finding.

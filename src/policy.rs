@@ -104,11 +104,6 @@ fn invalid(path: &Path, message: impl Into<String>) -> PolicyError {
     PolicyError::Invalid { path: path.to_owned(), message: message.into() }
 }
 
-/// Parses a severity name for `fail-on` and friends.
-pub fn parse_level(s: &str) -> Option<Level> {
-    Level::from_label(s)
-}
-
 /// A date written as a TOML date (`2026-12-31`), a date-time, or a string holding either.
 fn date_of(path: &Path, key: &str, value: &toml::Value) -> Result<Date, PolicyError> {
     let expected = || invalid(path, format!("{key}: expected a date such as 2026-12-31, found {value}"));
@@ -126,7 +121,7 @@ impl Policy {
         let wire: ConfigWire = toml::from_str(text).map_err(|e| invalid(path, toml_message(&e)))?;
         let level = |key: &str, v: Option<String>, default: Level| match v {
             None => Ok(default),
-            Some(s) => parse_level(&s).ok_or_else(|| {
+            Some(s) => Level::from_label(&s).ok_or_else(|| {
                 invalid(path, format!("{key}: unknown severity {s:?}; expected low, medium, high or critical"))
             }),
         };

@@ -219,19 +219,14 @@ fn display(path: &Path) -> String {
 /// Matches every registry package of every lockfile (each unique package once) and builds the
 /// findings. Statuses are left at `Gating` for the policy to decide.
 pub fn scan(collected: Collected, store: &Store) -> Result<ScanResult, StoreError> {
-    let mut index: HashMap<PackageQuery, usize> = HashMap::new();
-    let mut queries = Vec::new();
-    for unit in &collected.units {
-        for p in unit.graph.nodes().iter().filter(|p| p.source == Source::Registry) {
-            let q = PackageQuery { ecosystem: p.ecosystem, name: p.name.clone(), version: p.version.clone() };
-            index.entry(q.clone()).or_insert_with(|| {
-                queries.push(q);
-                queries.len() - 1
-            });
-        }
-    }
-    let matches = matcher::match_packages(store, &queries)?;
-    let bundles = collected.units.into_par_iter().map(|unit| bundle_report(unit, &index, &matches)).collect();
+    let queries = collected
+        .units
+        .iter()
+        .flat_map(|u| u.graph.nodes())
+        .filter(|p| p.source == Source::Registry)
+        .map(PackageQuery::of);
+    let matches = matcher::match_unique(store, queries)?;
+    let bundles = collected.units.into_par_iter().map(|unit| bundle_report(unit, &matches)).collect();
     Ok(ScanResult {
         bundles,
         errors: collected.errors,
@@ -242,7 +237,7 @@ pub fn scan(collected: Collected, store: &Store) -> Result<ScanResult, StoreErro
     })
 }
 
-fn bundle_report(unit: Unit, index: &HashMap<PackageQuery, usize>, matches: &[PackageMatches]) -> BundleReport {
+fn bundle_report(unit: Unit, matches: &HashMap<PackageQuery, PackageMatches>) -> BundleReport {
     let text =
         if unit.format == "artifact" { String::new() } else { fs_err::read_to_string(&unit.file).unwrap_or_default() };
     let mut findings = Vec::new();
@@ -251,8 +246,7 @@ fn bundle_report(unit: Unit, index: &HashMap<PackageQuery, usize>, matches: &[Pa
         if p.source != Source::Registry {
             continue;
         }
-        let q = PackageQuery { ecosystem: p.ecosystem, name: p.name.clone(), version: p.version.clone() };
-        let Some(found) = index.get(&q).map(|&i| &matches[i]) else { continue };
+        let Some(found) = matches.get(&PackageQuery::of(p)) else { continue };
         for v in &found.vulnerabilities {
             findings.push(finding(&unit.graph, &reversed, node, v, &text));
         }
@@ -391,33 +385,21 @@ pub struct NewFinding {
 /// checked; the inventory is updated to the new state.
 pub fn recheck_inventory(store: &mut Store, unknown_severity: Level) -> Result<Vec<InventoryChange>, StoreError> {
     let bundles = store.inventory()?;
-    let mut per_bundle = Vec::with_capacity(bundles.len());
-    let mut index: HashMap<PackageQuery, usize> = HashMap::new();
-    let mut queries = Vec::new();
-    for b in &bundles {
-        let packages = store.inventory_packages(&b.key)?;
-        for (ecosystem, name, version) in &packages {
-            let q = PackageQuery {
-                ecosystem: *ecosystem,
-                name: PackageName::new(*ecosystem, name),
-                version: version.clone(),
-            };
-            index.entry(q.clone()).or_insert_with(|| {
-                queries.push(q);
-                queries.len() - 1
-            });
-        }
-        per_bundle.push(packages);
-    }
-    let matches = matcher::match_packages(store, &queries)?;
+    let query = |eco: Ecosystem, name: &str, version: &str| PackageQuery {
+        ecosystem: eco,
+        name: PackageName::new(eco, name),
+        version: version.to_owned(),
+    };
+    let per_bundle: Vec<Vec<(Ecosystem, String, String)>> =
+        bundles.iter().map(|b| store.inventory_packages(&b.key)).collect::<Result<_, _>>()?;
+    let matches = matcher::match_unique(store, per_bundle.iter().flatten().map(|(e, n, v)| query(*e, n, v)))?;
     let mut changes = Vec::new();
     for (b, packages) in bundles.iter().zip(per_bundle) {
         let recorded = store.inventory_findings(&b.key)?;
         let mut current = Vec::new();
         let mut new = Vec::new();
         for (ecosystem, name, version) in packages {
-            let q = PackageQuery { ecosystem, name: PackageName::new(ecosystem, &name), version: version.clone() };
-            let Some(found) = index.get(&q).map(|&i| &matches[i]) else { continue };
+            let Some(found) = matches.get(&query(ecosystem, &name, &version)) else { continue };
             for v in &found.vulnerabilities {
                 let f = InventoryFinding {
                     ecosystem,
@@ -427,7 +409,7 @@ pub fn recheck_inventory(store: &mut Store, unknown_severity: Level) -> Result<V
                     aliases: v.aliases.clone(),
                 };
                 if !recorded.iter().any(|r| same_finding(r, &f)) {
-                    let malicious = v.id.starts_with("MAL-") || v.aliases.iter().any(|a| a.starts_with("MAL-"));
+                    let malicious = crate::finding::is_malicious(&v.id, &v.aliases);
                     let severity = crate::policy::effective_severity(v.severity.level, malicious, unknown_severity);
                     new.push(NewFinding {
                         package: f.clone(),

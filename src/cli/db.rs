@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{Format, Outcome, rfc3339};
 use crate::advisory::store::{EcosystemStatus, Store};
+use crate::package::Ecosystem;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum DbCommand {
@@ -43,7 +44,8 @@ pub fn run(db: &Path, cmd: &DbCommand) -> anyhow::Result<Outcome> {
     let store = Store::open_existing(db)?;
     let status = store.status()?;
     let now = Timestamp::now();
-    let stale: Vec<String> = status.iter().filter_map(|s| staleness(s, now, args.max_age)).collect();
+    let stale: Vec<String> =
+        status.iter().filter_map(|s| stale_warning(s.ecosystem, s.synced_at?, now, args.max_age)).collect();
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {
@@ -81,13 +83,12 @@ pub fn run(db: &Path, cmd: &DbCommand) -> anyhow::Result<Outcome> {
     Ok(Outcome::Pass)
 }
 
-fn staleness(s: &EcosystemStatus, now: Timestamp, max_age: SignedDuration) -> Option<String> {
-    let synced = s.synced_at?;
-    let age = now.duration_since(synced);
+/// The warning for an ecosystem whose last sync is older than `max_age`, if it is.
+pub fn stale_warning(eco: Ecosystem, synced_at: Timestamp, now: Timestamp, max_age: SignedDuration) -> Option<String> {
+    let age = now.duration_since(synced_at);
     (age > max_age).then(|| {
         format!(
-            "{} advisories were last synced {} hours ago (older than {} hours): run `bundleguard sync`",
-            s.ecosystem,
+            "the {eco} advisories were last synced {} hours ago (more than {}): run `bundleguard sync`",
             age.as_hours(),
             max_age.as_hours()
         )

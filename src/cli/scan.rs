@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use jiff::{SignedDuration, Timestamp};
 
 use super::Outcome;
-use super::db::parse_age;
+use super::db::{parse_age, stale_warning};
 use super::progress::SyncProgress;
 use crate::advisory::store::Store;
 use crate::advisory::sync::{self, DEFAULT_SOURCE, Source};
@@ -196,12 +196,7 @@ fn staleness(store: &Store, ecosystems: &[Ecosystem], max_age: SignedDuration) -
                 "no {eco} advisories in the database ({}): its packages were not checked; run `bundleguard sync`",
                 store.path().display()
             )),
-            Some(at) if now.duration_since(at) > max_age => warnings.push(format!(
-                "the {eco} advisories were last synced {} hours ago (more than {}): run `bundleguard sync`",
-                now.duration_since(at).as_hours(),
-                max_age.as_hours()
-            )),
-            Some(_) => {}
+            Some(at) => warnings.extend(stale_warning(eco, at, now, max_age)),
         }
     }
     Ok(warnings)

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::advisory::osv::{Affected, Severity};
 use crate::advisory::store::{AdvisoryMeta, Store, StoreError};
-use crate::package::{Ecosystem, PackageName};
+use crate::package::{Ecosystem, Package, PackageName};
 use crate::version::Version;
 
 /// A package to match: ecosystem, normalized name and the raw version string.
@@ -20,6 +20,13 @@ pub struct PackageQuery {
     pub ecosystem: Ecosystem,
     pub name: PackageName,
     pub version: String,
+}
+
+impl PackageQuery {
+    /// The query for an installed package.
+    pub fn of(package: &Package) -> PackageQuery {
+        PackageQuery { ecosystem: package.ecosystem, name: package.name.clone(), version: package.version.clone() }
+    }
 }
 
 /// One vulnerability affecting a package: every record that describes it, grouped by aliases.
@@ -77,6 +84,16 @@ pub fn match_packages(store: &Store, queries: &[PackageQuery]) -> Result<Vec<Pac
             version_warning,
         })
         .collect())
+}
+
+/// Matches each distinct query once; the result is keyed by query.
+pub fn match_unique(
+    store: &Store,
+    queries: impl IntoIterator<Item = PackageQuery>,
+) -> Result<HashMap<PackageQuery, PackageMatches>, StoreError> {
+    let unique: Vec<PackageQuery> = queries.into_iter().collect::<std::collections::HashSet<_>>().into_iter().collect();
+    let matches = match_packages(store, &unique)?;
+    Ok(unique.into_iter().zip(matches).collect())
 }
 
 type Candidates = HashMap<(Ecosystem, PackageName), Vec<(String, Affected)>>;
