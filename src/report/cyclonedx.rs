@@ -518,16 +518,12 @@ mod tests {
     use super::*;
 
     fn render_value(result: &ScanResult) -> serde_json::Value {
-        let mut out = Vec::new();
-        render(result, &mut out).expect("render");
-        serde_json::from_slice(&out).expect("json")
+        serde_json::from_str(&sample::rendered(render, result)).expect("json")
     }
 
     #[test]
     fn snapshot() {
-        let mut out = Vec::new();
-        render(&sample::result(), &mut out).expect("render");
-        insta::assert_snapshot!(String::from_utf8(out).expect("utf-8"));
+        insta::assert_snapshot!(sample::rendered(render, &sample::result()));
     }
 
     #[test]

@@ -312,9 +312,7 @@ mod tests {
     use super::*;
 
     fn render_string(result: &ScanResult) -> String {
-        let mut out = Vec::new();
-        render(result, &mut out).expect("render");
-        String::from_utf8(out).expect("utf-8")
+        sample::rendered(render, result)
     }
 
     #[test]

@@ -770,6 +770,16 @@ pub(super) mod sample {
     }
 
     pub use crate::report::validate::schema_errors;
+
+    /// What a reporter writes for `result`, as text.
+    pub fn rendered(
+        render: fn(&ScanResult, &mut dyn std::io::Write) -> std::io::Result<()>,
+        result: &ScanResult,
+    ) -> String {
+        let mut out = Vec::new();
+        render(result, &mut out).expect("render");
+        String::from_utf8(out).expect("utf-8")
+    }
     /// The scan result the snapshot and schema tests render.
     pub fn result() -> ScanResult {
         ScanResult {
@@ -823,16 +833,12 @@ mod tests {
     use super::*;
 
     fn render_to_value(result: &ScanResult) -> serde_json::Value {
-        let mut out = Vec::new();
-        render(result, &mut out).expect("render");
-        serde_json::from_slice(&out).expect("valid JSON")
+        serde_json::from_str(&sample::rendered(render, result)).expect("valid JSON")
     }
 
     #[test]
     fn snapshot() {
-        let mut out = Vec::new();
-        render(&sample::result(), &mut out).expect("render");
-        insta::assert_snapshot!(String::from_utf8(out).expect("utf-8"));
+        insta::assert_snapshot!(sample::rendered(render, &sample::result()));
     }
 
     #[test]
