@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-pub use crate::advisory::osv::Level;
 use crate::graph::{DepGraph, NodeId};
 use crate::package::Package;
+pub use crate::vocab::Level;
 
 /// The outcome of the policy over all findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

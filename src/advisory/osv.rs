@@ -138,47 +138,7 @@ pub enum Event {
     Limit(String),
 }
 
-/// Severity level, ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Low => "low",
-            Level::Medium => "medium",
-            Level::High => "high",
-            Level::Critical => "critical",
-        }
-    }
-
-    /// Parses a database label (`HIGH`, GHSA's `MODERATE`, Go's `Critical`, ...).
-    pub fn from_label(label: &str) -> Option<Level> {
-        match label.trim().to_ascii_lowercase().as_str() {
-            "low" => Some(Level::Low),
-            "medium" | "moderate" => Some(Level::Medium),
-            "high" | "important" => Some(Level::High),
-            "critical" => Some(Level::Critical),
-            _ => None,
-        }
-    }
-
-    /// CVSS qualitative rating of a base score (v3.x and v4.0 share the bands).
-    pub fn from_score(score: f64) -> Option<Level> {
-        match score {
-            s if s >= 9.0 => Some(Level::Critical),
-            s if s >= 7.0 => Some(Level::High),
-            s if s >= 4.0 => Some(Level::Medium),
-            s if s > 0.0 => Some(Level::Low),
-            _ => None,
-        }
-    }
-}
+pub use crate::vocab::Level;
 
 /// Where a severity came from, so reports can say how sure it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,6 +26,7 @@ mod gobuildinfo;
 mod runtimes;
 mod sam;
 mod serverless;
+mod unit;
 mod yaml;
 
 pub use artifact::{Artifact, ArtifactError, ArtifactPackage, Limits, read_artifact, read_artifact_bytes};
@@ -33,6 +34,7 @@ pub use compare::{compare, deprecated_runtime, provided_by_runtime};
 pub use discover::{DiscoverError, Discovery, discover};
 pub use gobuildinfo::{GoBuildInfo, GoModule, parse_go_buildinfo};
 pub use runtimes::{RuntimeInfo, RuntimeStatus, runtime_info, runtime_status, table_source};
+pub use unit::{TreeSource, Unit, UnitKind};
 
 /// What a bundle deploys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

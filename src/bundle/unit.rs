@@ -1,0 +1,71 @@
+//! The unit every later stage works on: one dependency tree of one function or layer, read from
+//! a lockfile (a claim) or from the deployment artifact (the truth of what ships), with what
+//! discovery knows of the function. Matching, the risk checks and the reports all take units.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::artifact::Artifact;
+use crate::graph::DepGraph;
+use crate::lockfile::LockfileFormat;
+
+/// What a unit deploys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UnitKind {
+    Function,
+    Layer,
+    /// A zip or binary scanned on its own, with no template or lockfile around it.
+    Artifact,
+}
+
+impl UnitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Function => "function",
+            UnitKind::Layer => "layer",
+            UnitKind::Artifact => "artifact",
+        }
+    }
+}
+
+/// Where a unit's tree was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TreeSource {
+    Lockfile(LockfileFormat),
+    Artifact,
+}
+
+impl TreeSource {
+    /// The lockfile's format name (`package-lock.json`, `poetry.lock`), or `artifact`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TreeSource::Lockfile(f) => f.as_str(),
+            TreeSource::Artifact => "artifact",
+        }
+    }
+}
+
+/// One tree to match and assess.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// The function's or layer's logical name (template key), or the folder / file name.
+    pub name: String,
+    pub kind: UnitKind,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    /// The template that declares the function, for display.
+    pub template: Option<String>,
+    /// The function's code folder, when known (what the unused check reads).
+    pub code_dir: Option<PathBuf>,
+    /// Display path of the lockfile or artifact: `/`-separated, relative where possible.
+    pub path: String,
+    /// The lockfile or artifact on disk (the key of the unit in the inventory).
+    pub file: PathBuf,
+    pub source: TreeSource,
+    pub graph: DepGraph,
+    /// The artifact, for units read from one (its entries, sizes and inner lockfile).
+    pub artifact: Option<Arc<Artifact>>,
+    /// For an artifact unit: the index (in the same unit list) of the lockfile unit of the same
+    /// function it is compared with.
+    pub lockfile_twin: Option<usize>,
+}
