@@ -1,18 +1,23 @@
-//! What a scan found, in the terms reports use: per bundle (for now, per lockfile) its tree and
-//! its findings, each with the dependency paths from the roots, the direct dependencies to
-//! upgrade, and the policy's decision. Reporters render a [`ScanResult`]; they never decide.
+//! What a scan found, in the terms reports use: per unit (one tree of one function or layer) its
+//! packages, its judged findings (vulnerabilities from advisories, with dependency paths and the
+//! direct dependencies to upgrade) and its judged risk findings (hygiene, stale, takeover,
+//! unused, with evidence). Everything here was decided by the policy once; reporters render a
+//! [`ScanResult`] and never decide.
 
 use std::path::PathBuf;
 
 use crate::graph::{DepGraph, NodeId};
 use crate::package::Package;
-pub use crate::vocab::Level;
+pub use crate::vocab::{AdvisoryId, Code, Diagnostic, FindingKind, Level, LockfileFormat, TreeSource, UnitKind};
 
 /// The outcome of the policy over all findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Pass,
     Fail,
+    /// Nothing gated, but not everything could be checked (a file unreadable, packages not
+    /// evaluated): never a pass.
+    Incomplete,
 }
 
 impl Verdict {
@@ -20,6 +25,7 @@ impl Verdict {
         match self {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
+            Verdict::Incomplete => "incomplete",
         }
     }
 }
@@ -29,9 +35,13 @@ impl Verdict {
 pub struct ScanResult {
     pub bundles: Vec<BundleReport>,
     /// Files that could not be read or parsed (the rest of the scan went on).
-    pub errors: Vec<Problem>,
+    pub errors: Vec<Diagnostic>,
     /// Things the user should know: stale database, manifests without lockfile, expired ignores.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
+    /// Packages that could not be checked against the advisories, and why.
+    pub not_evaluated: Vec<NotEvaluated>,
+    /// Per risk signal, for how many packages it could be evaluated.
+    pub coverage: Vec<crate::vocab::Coverage>,
     pub verdict: Verdict,
     /// The severity at or above which a finding fails the policy.
     pub fail_on: Level,
@@ -39,11 +49,14 @@ pub struct ScanResult {
     pub include_dev: bool,
 }
 
-/// A file that failed, with the message naming what is wrong and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub path: String,
-    pub message: String,
+/// A package the advisory match could not evaluate (its ecosystem is not in the database, its
+/// version is not an exact version of its ecosystem).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NotEvaluated {
+    /// The display path of the unit.
+    pub bundle: String,
+    pub package: String,
+    pub reason: String,
 }
 
 /// One tree of one Lambda function or layer: the packages its lockfile claims, or the packages
@@ -54,41 +67,60 @@ pub struct BundleReport {
     /// The function's or layer's logical name (template key), or the folder for template-less
     /// bundles.
     pub name: String,
-    /// `function`, `layer`, or `artifact` (a zip or binary scanned on its own).
-    pub kind: String,
+    pub kind: UnitKind,
     pub runtime: Option<String>,
     pub handler: Option<String>,
     /// The template that declares the function, when there is one.
     pub template: Option<String>,
-    /// Lambda-specific findings: dev packages shipped, drift, runtime-provided packages,
-    /// deprecated runtime, opaque binaries, unsafe zip entries.
-    pub hygiene: Vec<Hygiene>,
     /// The lockfile, relative to the scanned root where possible, `/`-separated.
     pub path: String,
-    /// Lockfile format (`package-lock.json`, `poetry.lock`, ...).
-    pub format: String,
+    pub format: TreeSource,
     /// The file on disk (the key of the bundle in the inventory).
     pub file: PathBuf,
     pub graph: DepGraph,
+    /// Vulnerability findings (and advisory-backed takeover or stale findings), most severe first.
     pub findings: Vec<Finding>,
+    /// Risk findings: hygiene, stale, takeover, unused, in check order.
+    pub risks: Vec<RiskFinding>,
 }
 
-/// One Lambda-specific finding (informational: it does not gate).
+impl BundleReport {
+    /// The risk findings of one kind.
+    pub fn risks_of(&self, kind: FindingKind) -> impl Iterator<Item = &RiskFinding> {
+        self.risks.iter().filter(move |r| r.code.kind() == kind)
+    }
+}
+
+/// One judged risk finding: what a check saw, the level the policy gave it, and its status.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hygiene {
-    /// `dev-shipped`, `drift`, `provided-by-runtime`, `deprecated-runtime`, `opaque-binary`,
-    /// `unsafe-entry`.
-    pub kind: String,
-    /// `name@version` of the package concerned, if any.
-    pub package: Option<String>,
-    /// Where in the artifact, if it applies.
+pub struct RiskFinding {
+    pub code: Code,
+    pub package: Option<Package>,
+    pub node: Option<NodeId>,
     pub location: Option<String>,
     pub message: String,
+    pub evidence: Vec<crate::vocab::Evidence>,
+    pub level: Level,
+    pub status: Status,
+}
+
+/// A vulnerability attached to a package of a unit, before the policy judged it.
+#[derive(Debug, Clone)]
+pub struct VulnHit {
+    pub code: Code,
+    pub node: NodeId,
+    pub package: Package,
+    pub advisory: AdvisoryInfo,
+    pub paths: Vec<Vec<String>>,
+    pub upgrade: Vec<String>,
+    pub line: Option<u32>,
 }
 
 /// One vulnerability (all its alias records) in one package of one bundle.
 #[derive(Debug, Clone)]
 pub struct Finding {
+    /// `vulnerability/advisory`, `takeover/malicious`, `stale/unmaintained`...
+    pub code: Code,
     pub node: NodeId,
     pub package: Package,
     pub advisory: AdvisoryInfo,
@@ -106,7 +138,7 @@ pub struct Finding {
 /// The advisory side of a finding (from the matcher, grouped by aliases).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdvisoryInfo {
-    pub id: String,
+    pub id: AdvisoryId,
     pub aliases: Vec<String>,
     /// The advisory's own severity; `None` when the record has no usable data.
     pub severity: Option<Level>,
@@ -119,18 +151,20 @@ pub struct AdvisoryInfo {
 impl AdvisoryInfo {
     /// Malicious-package records (OpenSSF `MAL-` ids) mean the package itself is hostile.
     pub fn is_malicious(&self) -> bool {
-        is_malicious(&self.id, &self.aliases)
+        is_malicious(self.id.as_str(), &self.aliases)
     }
 
     /// Whether `id` names this vulnerability (its id or any alias).
     pub fn is_named(&self, id: &str) -> bool {
-        self.id.eq_ignore_ascii_case(id) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(id))
+        self.id.is(id) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(id))
     }
 }
 
 /// Whether an advisory is a malicious-package record (OpenSSF `MAL-` id, or one among its aliases).
 pub fn is_malicious(id: &str, aliases: &[String]) -> bool {
-    std::iter::once(id).chain(aliases.iter().map(String::as_str)).any(|i| i.starts_with("MAL-"))
+    std::iter::once(id)
+        .chain(aliases.iter().map(String::as_str))
+        .any(|i| crate::vocab::id_kind(i) == crate::vocab::IdKind::Mal)
 }
 
 /// What the policy decided for a finding.
@@ -146,6 +180,8 @@ pub enum Status {
     Ignored { reason: String, until: Option<String>, source: PathBuf },
     /// Already in the baseline report: old debt, not introduced by this change.
     Baseline,
+    /// Informational (hygiene notes by default): reported, never gates.
+    Info,
 }
 
 impl Status {
@@ -156,6 +192,7 @@ impl Status {
             Status::DevOnly => "dev-only",
             Status::Ignored { .. } => "ignored",
             Status::Baseline => "baseline",
+            Status::Info => "info",
         }
     }
 }
@@ -164,5 +201,10 @@ impl ScanResult {
     /// Every finding with its bundle, in report order.
     pub fn findings(&self) -> impl Iterator<Item = (&BundleReport, &Finding)> {
         self.bundles.iter().flat_map(|b| b.findings.iter().map(move |f| (b, f)))
+    }
+
+    /// Every risk finding with its bundle, in report order.
+    pub fn risks(&self) -> impl Iterator<Item = (&BundleReport, &RiskFinding)> {
+        self.bundles.iter().flat_map(|b| b.risks.iter().map(move |f| (b, f)))
     }
 }

@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod cli;
 pub mod finding;
 pub mod graph;
+pub mod inventory;
 pub mod lockfile;
 pub mod matcher;
 pub mod package;

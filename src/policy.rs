@@ -4,13 +4,19 @@
 //! end date), a baseline of known findings, and the documented rule for findings without
 //! severity data.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use crate::finding::{Finding, Level, ScanResult, Status, Verdict};
+use crate::bundle::Unit;
+use crate::finding::{
+    AdvisoryInfo, BundleReport, Finding, Level, NotEvaluated, RiskFinding, ScanResult, Status, Verdict, VulnHit,
+};
+use crate::package::Package;
+use crate::risk::Signal;
+use crate::vocab::{Code, Coverage, Diagnostic, FindingKind};
 
 pub const CONFIG_FILE: &str = "bundleguard.toml";
 pub const OSV_SCANNER_FILE: &str = "osv-scanner.toml";
@@ -33,6 +39,35 @@ pub fn effective_severity(advisory_severity: Option<Level>, malicious: bool, unk
     advisory_severity.unwrap_or(unknown)
 }
 
+/// What the policy does with the findings of one code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// Not reported at all.
+    Off,
+    /// Reported, never gates.
+    Info,
+    /// Reported at this level; gates at or above `fail-on`.
+    Level(Level),
+}
+
+/// The units after the match and assess stages, what [`Policy::judge`] decides on.
+#[derive(Debug, Default)]
+pub struct Assessed {
+    pub units: Vec<AssessedUnit>,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    pub not_evaluated: Vec<NotEvaluated>,
+    pub coverage: Vec<Coverage>,
+}
+
+/// One unit with its vulnerabilities and risk signals.
+#[derive(Debug)]
+pub struct AssessedUnit {
+    pub unit: Unit,
+    pub hits: Vec<VulnHit>,
+    pub signals: Vec<Signal>,
+}
+
 /// The validated policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
@@ -40,6 +75,8 @@ pub struct Policy {
     pub include_dev: bool,
     pub unknown_severity: Level,
     pub ignores: Vec<Ignore>,
+    /// Per finding code: off, info, or a level (`[levels]` in bundleguard.toml).
+    pub levels: BTreeMap<Code, Setting>,
     /// Where the settings came from (for messages).
     pub sources: Vec<PathBuf>,
 }
@@ -51,6 +88,7 @@ impl Default for Policy {
             include_dev: false,
             unknown_severity: Level::High,
             ignores: Vec::new(),
+            levels: BTreeMap::new(),
             sources: Vec::new(),
         }
     }
@@ -74,6 +112,8 @@ struct ConfigWire {
     unknown_severity: Option<String>,
     #[serde(default)]
     ignore: Vec<IgnoreWire>,
+    #[serde(default)]
+    levels: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -130,8 +170,23 @@ impl Policy {
             include_dev: wire.include_dev.unwrap_or(false),
             unknown_severity: level("unknown-severity", wire.unknown_severity, Level::High)?,
             ignores: Vec::new(),
+            levels: BTreeMap::new(),
             sources: vec![path.to_owned()],
         };
+        for (code, value) in wire.levels {
+            let key = format!("levels.{code:?}");
+            let code = known_code(&code).ok_or_else(|| {
+                invalid(path, format!("{key}: unknown finding code; expected one of {}", all_codes().join(", ")))
+            })?;
+            let setting = match value.trim().to_ascii_lowercase().as_str() {
+                "off" => Setting::Off,
+                "info" => Setting::Info,
+                other => Setting::Level(Level::from_label(other).ok_or_else(|| {
+                    invalid(path, format!("{key}: {value:?}; expected off, info, low, medium, high or critical"))
+                })?),
+            };
+            policy.levels.insert(code, setting);
+        }
         for (i, ig) in wire.ignore.into_iter().enumerate() {
             let key = format!("ignore[{i}]");
             let reason = ig.reason.filter(|r| !r.trim().is_empty()).ok_or_else(|| {
@@ -186,79 +241,219 @@ impl Policy {
         Ok(policy)
     }
 
-    /// Decides every finding's status and the verdict; warns about expired or unused ignores.
-    pub fn judge(&self, result: &mut ScanResult, baseline: &Baseline, today: Date) {
-        let mut used = vec![false; self.ignores.len()];
-        let mut expired_warned = HashSet::new();
-        for bundle in &mut result.bundles {
-            let path = bundle.path.clone();
-            for finding in &mut bundle.findings {
-                finding.severity = effective_severity(
-                    finding.advisory.severity,
-                    finding.advisory.is_malicious(),
-                    self.unknown_severity,
-                );
-                finding.status = self.status_of(&path, finding, baseline, today, &mut used, &mut expired_warned);
-            }
+    /// What the policy does with a code when the file says nothing: hygiene notes are
+    /// informational, everything else keeps the check's level.
+    pub fn setting(&self, code: Code, default: Level) -> Setting {
+        self.levels.get(&code).copied().unwrap_or(if code.kind() == FindingKind::Hygiene {
+            Setting::Info
+        } else {
+            Setting::Level(default)
+        })
+    }
+
+    /// Judges everything once: each vulnerability's severity and status, each risk signal's
+    /// level and status, and the verdict; warns about expired or unused ignores.
+    pub fn judge(&self, assessed: Assessed, warnings: Vec<Diagnostic>, baseline: &Baseline, today: Date) -> ScanResult {
+        let mut state = JudgeState { used: vec![false; self.ignores.len()], expired: HashSet::new() };
+        let bundles: Vec<BundleReport> =
+            assessed.units.into_iter().map(|a| self.judge_unit(a, baseline, today, &mut state)).collect();
+        let mut result = ScanResult {
+            bundles,
+            errors: assessed.errors,
+            warnings: assessed.warnings,
+            not_evaluated: assessed.not_evaluated,
+            coverage: assessed.coverage,
+            verdict: Verdict::Pass,
+            fail_on: self.fail_on,
+            include_dev: self.include_dev,
+        };
+        result.warnings.extend(warnings);
+        result.warnings.extend(self.ignore_warnings(&state, today));
+        let gating = result.findings().any(|(_, f)| f.status == Status::Gating)
+            || result.risks().any(|(_, r)| r.status == Status::Gating);
+        result.verdict = if gating {
+            Verdict::Fail
+        } else if !result.errors.is_empty() || !result.not_evaluated.is_empty() {
+            Verdict::Incomplete
+        } else {
+            Verdict::Pass
+        };
+        result
+    }
+
+    fn judge_unit(&self, a: AssessedUnit, baseline: &Baseline, today: Date, state: &mut JudgeState) -> BundleReport {
+        let path = a.unit.path.clone();
+        let mut findings: Vec<Finding> = a
+            .hits
+            .into_iter()
+            .map(|h| {
+                let severity =
+                    effective_severity(h.advisory.severity, h.advisory.is_malicious(), self.unknown_severity);
+                let subject = Subject {
+                    named: &|id| h.advisory.is_named(id),
+                    package: Some(&h.package),
+                    in_baseline: baseline.contains(&path, &h.package, &h.advisory),
+                };
+                let status = self.status_of(&path, &subject, Setting::Level(severity), today, state);
+                Finding {
+                    code: h.code,
+                    node: h.node,
+                    package: h.package,
+                    advisory: h.advisory,
+                    severity,
+                    paths: h.paths,
+                    upgrade: h.upgrade,
+                    line: h.line,
+                    status,
+                }
+            })
+            .collect();
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.package.name.cmp(&b.package.name))
+                .then_with(|| a.package.version.cmp(&b.package.version))
+                .then_with(|| a.advisory.id.cmp(&b.advisory.id))
+        });
+        let risks = a.signals.into_iter().filter_map(|s| self.judge_signal(&path, s, today, state)).collect();
+        let u = a.unit;
+        BundleReport {
+            name: u.name,
+            kind: u.kind,
+            runtime: u.runtime,
+            handler: u.handler,
+            template: u.template,
+            path: u.path,
+            format: u.source,
+            file: u.file,
+            graph: u.graph,
+            findings,
+            risks,
         }
-        for i in expired_warned {
-            let ig = &self.ignores[i];
-            result.warnings.push(format!(
-                "{}: the ignore of {} expired on {} and no longer applies",
-                ig.source.display(),
-                ig.id,
-                ig.until.map(|d| d.to_string()).unwrap_or_default()
-            ));
-        }
-        for (ig, used) in self.ignores.iter().zip(used) {
-            if !used && ig.until.is_none_or(|u| u >= today) {
-                result.warnings.push(format!("{}: the ignore of {} matched no finding", ig.source.display(), ig.id));
-            }
-        }
-        result.fail_on = self.fail_on;
-        result.include_dev = self.include_dev;
-        result.verdict =
-            if result.findings().any(|(_, f)| f.status == Status::Gating) { Verdict::Fail } else { Verdict::Pass };
+    }
+
+    fn judge_signal(&self, path: &str, s: Signal, today: Date, state: &mut JudgeState) -> Option<RiskFinding> {
+        let setting = self.setting(s.code, s.level);
+        let level = match setting {
+            Setting::Off => return None,
+            Setting::Info => s.level,
+            Setting::Level(l) => l,
+        };
+        let code = s.code;
+        let subject = Subject {
+            named: &|id| id.eq_ignore_ascii_case(code.as_str()),
+            package: s.package.as_ref(),
+            in_baseline: false,
+        };
+        let status = self.status_of(path, &subject, setting, today, state);
+        Some(RiskFinding {
+            code: s.code,
+            package: s.package,
+            node: s.node,
+            location: s.location,
+            message: s.message,
+            evidence: s.evidence,
+            level,
+            status,
+        })
     }
 
     fn status_of(
         &self,
         bundle_path: &str,
-        finding: &Finding,
-        baseline: &Baseline,
+        subject: &Subject<'_>,
+        setting: Setting,
         today: Date,
-        used: &mut [bool],
-        expired: &mut HashSet<usize>,
+        state: &mut JudgeState,
     ) -> Status {
         for (i, ig) in self.ignores.iter().enumerate() {
-            if !ig.applies_to(bundle_path, finding) {
+            if !ig.applies_to(bundle_path, subject) {
                 continue;
             }
             if ig.until.is_some_and(|u| u < today) {
-                expired.insert(i);
+                state.expired.insert(i);
                 continue;
             }
-            used[i] = true;
+            state.used[i] = true;
             return Status::Ignored {
                 reason: ig.reason.clone(),
                 until: ig.until.map(|d| d.to_string()),
                 source: ig.source.clone(),
             };
         }
-        if baseline.contains(bundle_path, finding) {
+        if subject.in_baseline {
             return Status::Baseline;
         }
-        if !finding.package.scope.ships() && !self.include_dev {
+        let level = match setting {
+            Setting::Off | Setting::Info => return Status::Info,
+            Setting::Level(l) => l,
+        };
+        if subject.package.is_some_and(|p| !p.scope.ships()) && !self.include_dev {
             return Status::DevOnly;
         }
-        if finding.severity >= self.fail_on { Status::Gating } else { Status::BelowThreshold }
+        if level >= self.fail_on { Status::Gating } else { Status::BelowThreshold }
+    }
+
+    fn ignore_warnings(&self, state: &JudgeState, today: Date) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for &i in &state.expired {
+            let ig = &self.ignores[i];
+            out.push(Diagnostic::at(
+                "policy/ignore-expired",
+                ig.source.display().to_string(),
+                format!(
+                    "the ignore of {} expired on {} and no longer applies",
+                    ig.id,
+                    ig.until.map(|d| d.to_string()).unwrap_or_default()
+                ),
+            ));
+        }
+        for (ig, used) in self.ignores.iter().zip(&state.used) {
+            if !used && ig.until.is_none_or(|u| u >= today) {
+                out.push(Diagnostic::at(
+                    "policy/ignore-unused",
+                    ig.source.display().to_string(),
+                    format!("the ignore of {} matched no finding", ig.id),
+                ));
+            }
+        }
+        out
     }
 }
 
+/// Which ignores matched, and which were found expired.
+struct JudgeState {
+    used: Vec<bool>,
+    expired: HashSet<usize>,
+}
+
+/// What an ignore or the baseline is compared with: a finding's ids, its package, and whether
+/// the baseline holds it.
+struct Subject<'a> {
+    named: &'a dyn Fn(&str) -> bool,
+    package: Option<&'a Package>,
+    in_baseline: bool,
+}
+
+/// Every finding code a policy may set, as `kind/name`.
+fn all_codes() -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> = crate::risk::hygiene::CODES.iter().map(|(c, _, _)| c.as_str()).collect();
+    codes.extend(crate::risk::ADVISORY_CODES.iter().map(|c| c.as_str()));
+    codes
+}
+
+fn known_code(text: &str) -> Option<Code> {
+    crate::risk::hygiene::CODES
+        .iter()
+        .map(|(c, _, _)| *c)
+        .chain(crate::risk::ADVISORY_CODES.iter().copied())
+        .find(|c| c.as_str() == text)
+}
+
 impl Ignore {
-    fn applies_to(&self, bundle_path: &str, finding: &Finding) -> bool {
-        finding.advisory.is_named(&self.id)
-            && self.package.as_deref().is_none_or(|p| p == finding.package.name.as_str())
+    fn applies_to(&self, bundle_path: &str, subject: &Subject<'_>) -> bool {
+        (subject.named)(&self.id)
+            && self.package.as_deref().is_none_or(|p| subject.package.is_some_and(|s| p == s.name.as_str()))
             && self.path.as_deref().is_none_or(|p| path_matches(p, bundle_path))
     }
 }
@@ -290,6 +485,19 @@ impl Baseline {
     pub fn from_json_report(path: &Path, text: &str) -> Result<Baseline, PolicyError> {
         let doc: serde_json::Value =
             serde_json::from_str(text).map_err(|e| invalid(path, format!("not a bundleguard JSON report: {e}")))?;
+        match doc.get("schema_version").and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(crate::report::JSON_SCHEMA_VERSION) => {}
+            other => {
+                let found = other.map_or_else(|| "none".to_owned(), |v| v.to_string());
+                return Err(invalid(
+                    path,
+                    format!(
+                        "schema_version: {found}; this bundleguard reads baselines of schema version {}: re-run the scan that made it",
+                        crate::report::JSON_SCHEMA_VERSION
+                    ),
+                ));
+            }
+        }
         let bundles = doc.get("bundles").and_then(serde_json::Value::as_array).ok_or_else(|| {
             invalid(path, "bundles: missing; expected a report written by `bundleguard scan --format json`")
         })?;
@@ -309,9 +517,15 @@ impl Baseline {
         Ok(Baseline { keys })
     }
 
-    fn contains(&self, bundle_path: &str, finding: &Finding) -> bool {
-        let p = &finding.package;
-        std::iter::once(&finding.advisory.id).chain(&finding.advisory.aliases).any(|id| {
+    /// Reads a JSON report from disk.
+    pub fn load(path: &Path) -> Result<Baseline, PolicyError> {
+        let text =
+            fs_err::read_to_string(path).map_err(|source| PolicyError::Read { path: path.to_owned(), source })?;
+        Baseline::from_json_report(path, &text)
+    }
+
+    fn contains(&self, bundle_path: &str, p: &Package, advisory: &AdvisoryInfo) -> bool {
+        std::iter::once(advisory.id.as_str()).chain(advisory.aliases.iter().map(String::as_str)).any(|id| {
             self.keys.contains(&(
                 bundle_path.to_owned(),
                 p.ecosystem.as_str().to_owned(),

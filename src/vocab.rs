@@ -177,6 +177,19 @@ impl fmt::Display for AdvisoryId {
     }
 }
 
+impl std::ops::Deref for AdvisoryId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<AdvisoryId> for &str {
+    fn eq(&self, other: &AdvisoryId) -> bool {
+        *self == other.0
+    }
+}
+
 impl AsRef<str> for AdvisoryId {
     fn as_ref(&self) -> &str {
         &self.0
@@ -218,6 +231,119 @@ impl fmt::Display for Diagnostic {
             (Some(p), None) => write!(f, "{p}: {}", self.message),
             _ => f.write_str(&self.message),
         }
+    }
+}
+
+/// Every lockfile format bundleguard reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LockfileFormat {
+    NpmPackageLock,
+    NpmShrinkwrap,
+    YarnLock,
+    PnpmLock,
+    Requirements,
+    PoetryLock,
+    PipfileLock,
+    UvLock,
+    PdmLock,
+    GoMod,
+    CargoLock,
+}
+
+impl LockfileFormat {
+    /// Stable name used in reports and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockfileFormat::NpmPackageLock => "package-lock.json",
+            LockfileFormat::NpmShrinkwrap => "npm-shrinkwrap.json",
+            LockfileFormat::YarnLock => "yarn.lock",
+            LockfileFormat::PnpmLock => "pnpm-lock.yaml",
+            LockfileFormat::Requirements => "requirements.txt",
+            LockfileFormat::PoetryLock => "poetry.lock",
+            LockfileFormat::PipfileLock => "Pipfile.lock",
+            LockfileFormat::UvLock => "uv.lock",
+            LockfileFormat::PdmLock => "pdm.lock",
+            LockfileFormat::GoMod => "go.mod",
+            LockfileFormat::CargoLock => "Cargo.lock",
+        }
+    }
+}
+
+impl fmt::Display for LockfileFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a unit deploys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UnitKind {
+    Function,
+    Layer,
+    /// A zip or binary scanned on its own, with no template or lockfile around it.
+    Artifact,
+}
+
+impl UnitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Function => "function",
+            UnitKind::Layer => "layer",
+            UnitKind::Artifact => "artifact",
+        }
+    }
+}
+
+/// Where a unit's tree was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TreeSource {
+    Lockfile(LockfileFormat),
+    Artifact,
+}
+
+impl TreeSource {
+    /// The lockfile's format name (`package-lock.json`, `poetry.lock`), or `artifact`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TreeSource::Lockfile(f) => f.as_str(),
+            TreeSource::Artifact => "artifact",
+        }
+    }
+}
+
+/// One fact behind a signal (`published_by` = `someone`, `previous_publishers` = `a, b`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Evidence {
+    pub name: String,
+    pub value: String,
+}
+
+impl Evidence {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Evidence {
+        Evidence { name: name.into(), value: value.into() }
+    }
+}
+
+/// For how many packages one signal could be evaluated: "unknown is not clean", so a check
+/// whose inputs are missing counts the package as not evaluated, never as passed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Coverage {
+    pub code: Code,
+    pub evaluated: usize,
+    pub total: usize,
+    /// Why some were not evaluated (`publisher stripped by the registry mirror`).
+    pub reason: Option<String>,
+}
+
+impl fmt::Display for UnitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for TreeSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -74,11 +74,11 @@ pub struct Store {
     path: PathBuf,
 }
 
-fn ns(t: Timestamp) -> i64 {
+pub(crate) fn ns(t: Timestamp) -> i64 {
     i64::try_from(t.as_nanosecond()).unwrap_or(if t.as_second() < 0 { i64::MIN } else { i64::MAX })
 }
 
-fn from_ns(v: i64) -> Timestamp {
+pub(crate) fn from_ns(v: i64) -> Timestamp {
     Timestamp::from_nanosecond(i128::from(v)).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
@@ -111,6 +111,16 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The connection, for the inventory tables this file also holds (`inventory::sqlite`).
+    pub(crate) fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The connection, read-only use.
+    pub(crate) fn connection_ref(&self) -> &Connection {
+        &self.conn
     }
 
     fn sql<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {
@@ -460,147 +470,3 @@ CREATE TABLE inventory_findings (       -- what affected each package when last 
 PRAGMA user_version = 2;
 COMMIT;
 ";
-
-/// A bundle recorded by a scan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InventoryBundle {
-    pub key: String,
-    pub name: String,
-    pub path: String,
-    pub scanned_at: Timestamp,
-    pub packages: usize,
-}
-
-/// One recorded (package, vulnerability) pair of a bundle.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct InventoryFinding {
-    pub ecosystem: Ecosystem,
-    pub name: String,
-    pub version: String,
-    pub advisory_id: String,
-    pub aliases: Vec<String>,
-}
-
-impl Store {
-    /// Replaces what is recorded of one bundle: its packages and current findings. When the
-    /// packages are the ones already recorded, only the findings and the scan time are written.
-    pub fn record_bundle(
-        &mut self,
-        key: &str,
-        name: &str,
-        path: &str,
-        packages: &[(Ecosystem, String, String)],
-        findings: &[InventoryFinding],
-    ) -> Result<(), StoreError> {
-        let mut wanted: Vec<(Ecosystem, String, String)> = packages.to_vec();
-        wanted.sort();
-        wanted.dedup();
-        let mut have = self.inventory_packages(key)?;
-        have.sort();
-        let unchanged = have == wanted;
-        let p = self.path.clone();
-        let err = |source| StoreError::Sqlite { path: p.clone(), source };
-        let tx = self.conn.transaction().map_err(err)?;
-        tx.execute(
-            "INSERT INTO inventory_bundles (key, name, path, scanned_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(key) DO UPDATE SET name = excluded.name, path = excluded.path, scanned_at = excluded.scanned_at",
-            params![key, name, path, ns(Timestamp::now())],
-        )
-        .map_err(err)?;
-        if !unchanged {
-            tx.execute("DELETE FROM inventory_packages WHERE bundle = ?1", [key]).map_err(err)?;
-            let mut stmt = tx
-                .prepare("INSERT INTO inventory_packages (bundle, ecosystem, name, version) VALUES (?1, ?2, ?3, ?4)")
-                .map_err(err)?;
-            for (eco, pkg, version) in &wanted {
-                stmt.execute(params![key, eco.as_str(), pkg, version]).map_err(err)?;
-            }
-        }
-        write_findings(&tx, key, findings).map_err(err)?;
-        tx.commit().map_err(err)
-    }
-
-    /// Replaces the recorded findings of a bundle (after a sync re-checked it).
-    pub fn set_bundle_findings(&mut self, key: &str, findings: &[InventoryFinding]) -> Result<(), StoreError> {
-        let p = self.path.clone();
-        let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { path: p.clone(), source })?;
-        write_findings(&tx, key, findings).map_err(|source| StoreError::Sqlite { path: p.clone(), source })?;
-        tx.commit().map_err(|source| StoreError::Sqlite { path: p, source })
-    }
-
-    /// Every recorded bundle, by path.
-    pub fn inventory(&self) -> Result<Vec<InventoryBundle>, StoreError> {
-        let mut stmt = self.sql(self.conn.prepare(
-            "SELECT b.key, b.name, b.path, b.scanned_at, (SELECT count(*) FROM inventory_packages p WHERE p.bundle = b.key)
-             FROM inventory_bundles b ORDER BY b.path, b.key",
-        ))?;
-        let rows = stmt.query_map([], |row| {
-            Ok(InventoryBundle {
-                key: row.get(0)?,
-                name: row.get(1)?,
-                path: row.get(2)?,
-                scanned_at: from_ns(row.get(3)?),
-                packages: usize::try_from(row.get::<_, i64>(4)?).unwrap_or(0),
-            })
-        });
-        self.sql(rows.and_then(Iterator::collect))
-    }
-
-    /// The recorded packages of a bundle.
-    pub fn inventory_packages(&self, key: &str) -> Result<Vec<(Ecosystem, String, String)>, StoreError> {
-        let mut stmt = self.sql(self.conn.prepare(
-            "SELECT ecosystem, name, version FROM inventory_packages WHERE bundle = ?1 ORDER BY ecosystem, name, version",
-        ))?;
-        let rows = stmt
-            .query_map([key], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)));
-        let rows: Vec<(String, String, String)> = self.sql(rows.and_then(Iterator::collect))?;
-        Ok(rows.into_iter().filter_map(|(e, n, v)| Ecosystem::from_name(&e).map(|e| (e, n, v))).collect())
-    }
-
-    /// The recorded findings of a bundle.
-    pub fn inventory_findings(&self, key: &str) -> Result<Vec<InventoryFinding>, StoreError> {
-        let mut stmt = self.sql(self.conn.prepare(
-            "SELECT ecosystem, name, version, advisory_id, aliases FROM inventory_findings WHERE bundle = ?1
-             ORDER BY ecosystem, name, version, advisory_id",
-        ))?;
-        let rows = stmt.query_map([key], |row| {
-            Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get::<_, String>(4)?))
-        });
-        let rows: Vec<(String, String, String, String, String)> = self.sql(rows.and_then(Iterator::collect))?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(e, name, version, advisory_id, aliases)| {
-                Some(InventoryFinding {
-                    ecosystem: Ecosystem::from_name(&e)?,
-                    name,
-                    version,
-                    advisory_id,
-                    aliases: serde_json::from_str(&aliases).unwrap_or_default(),
-                })
-            })
-            .collect())
-    }
-
-    /// Forgets recorded bundles whose key or shown path starts with `prefix` (all when empty).
-    pub fn forget(&mut self, prefix: &str) -> Result<usize, StoreError> {
-        let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        let r = self.conn.execute(
-            "DELETE FROM inventory_bundles WHERE key LIKE ?1 ESCAPE '\\' OR path LIKE ?1 ESCAPE '\\'",
-            [pattern],
-        );
-        self.sql(r)
-    }
-}
-
-fn write_findings(tx: &rusqlite::Transaction<'_>, key: &str, findings: &[InventoryFinding]) -> rusqlite::Result<()> {
-    tx.execute("DELETE FROM inventory_findings WHERE bundle = ?1", [key])?;
-    let mut stmt = tx.prepare(
-        "INSERT OR IGNORE INTO inventory_findings (bundle, ecosystem, name, version, advisory_id, aliases)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for f in findings {
-        let aliases = serde_json::to_string(&f.aliases).unwrap_or_else(|_| "[]".into());
-        stmt.execute(params![key, f.ecosystem.as_str(), f.name, f.version, f.advisory_id, aliases])?;
-    }
-    Ok(())
-}

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 
 use super::auditable::{self, RustBinary};
 use super::gobuildinfo::{self, GoModule};
-use super::{HygieneFinding, HygieneKind};
 use crate::graph::{DepGraph, NodeId};
 use crate::lockfile::{self, LockfileFormat, ParseInput};
 use crate::package::{Ecosystem, Package, PackageName, Scope, Source};
@@ -75,13 +74,31 @@ pub struct ArtifactPackage {
     pub dev: bool,
 }
 
+/// What the reader could not read safely in an artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ArtifactIssueKind {
+    /// A binary whose dependencies cannot be known (Rust without cargo-auditable data...).
+    OpaqueBinary,
+    /// A zip entry with `..` or an absolute path, or a symlink: reported, never followed.
+    UnsafeEntry,
+}
+
+/// One issue, where in the artifact, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ArtifactIssue {
+    pub kind: ArtifactIssueKind,
+    pub location: String,
+    pub message: String,
+}
+
 /// What an artifact ships.
 #[derive(Debug, Clone, Default)]
 pub struct Artifact {
     pub path: PathBuf,
     pub graph: DepGraph,
     pub entries: Vec<ArtifactPackage>,
-    pub findings: Vec<HygieneFinding>,
+    /// What could not be read safely: opaque binaries, unsafe zip entries.
+    pub issues: Vec<ArtifactIssue>,
     pub notes: Vec<String>,
     /// The lockfile found inside the zip, by its path in the zip, and its tree.
     pub lockfile: Option<(String, DepGraph)>,
@@ -297,7 +314,7 @@ struct Collector<'a> {
     limits: &'a Limits,
     graph: DepGraph,
     entries: Vec<ArtifactPackage>,
-    findings: Vec<HygieneFinding>,
+    issues: Vec<ArtifactIssue>,
     notes: Vec<String>,
     /// `package.json` files outside `node_modules`, by location: siblings for lockfiles.
     project_manifests: BTreeMap<String, Vec<u8>>,
@@ -318,7 +335,7 @@ impl<'a> Collector<'a> {
             limits,
             graph: DepGraph::new(),
             entries: Vec::new(),
-            findings: Vec::new(),
+            issues: Vec::new(),
             notes: Vec::new(),
             project_manifests: BTreeMap::new(),
             locks: Vec::new(),
@@ -335,10 +352,9 @@ impl<'a> Collector<'a> {
     }
 
     fn unsafe_entry(&mut self, location: &str, why: &str) {
-        self.findings.push(HygieneFinding {
-            kind: HygieneKind::UnsafeEntry,
-            package: None,
-            location: Some(location.to_owned()),
+        self.issues.push(ArtifactIssue {
+            kind: ArtifactIssueKind::UnsafeEntry,
+            location: location.to_owned(),
             message: format!("zip entry name is an {why}: reported, not followed"),
         });
     }
@@ -407,10 +423,9 @@ impl<'a> Collector<'a> {
     }
 
     fn opaque(&mut self, location: &str, message: &str) {
-        self.findings.push(HygieneFinding {
-            kind: HygieneKind::OpaqueBinary,
-            package: None,
-            location: Some(location.to_owned()),
+        self.issues.push(ArtifactIssue {
+            kind: ArtifactIssueKind::OpaqueBinary,
+            location: location.to_owned(),
             message: message.to_owned(),
         });
     }
@@ -473,18 +488,15 @@ impl<'a> Collector<'a> {
             mark_dev(&mut self.entries, &self.graph, lock);
         }
         self.graph.finish();
-        let mut artifact = Artifact {
+        self.issues.sort();
+        Artifact {
             path: path.to_owned(),
             graph: self.graph,
             entries: self.entries,
-            findings: self.findings,
+            issues: self.issues,
             notes: self.notes,
             lockfile,
-        };
-        let dev = super::compare::dev_from_own_lockfile(&artifact);
-        artifact.findings.extend(dev);
-        artifact.findings.sort();
-        artifact
+        }
     }
 
     /// The first npm lockfile in the zip (a real `package-lock.json` before npm's hidden one).

@@ -1,6 +1,6 @@
 //! Lambda bundles: which functions and layers a repository deploys ([`discover`]) and what a
-//! deployment artifact really ships ([`read_artifact`]), compared with the lockfile that claims
-//! to describe it ([`compare`]).
+//! deployment artifact really ships ([`read_artifact`]). Comparing the two is a risk check
+//! (`risk::hygiene`).
 //!
 //! API:
 //! - [`discover(root)`](discover) -> [`Discovery`]: functions and layers from `serverless.yml`,
@@ -11,16 +11,13 @@
 //! - [`read_artifact(path, limits)`](read_artifact) -> [`Artifact`]: packages inside a zip (npm
 //!   `node_modules`, Python `dist-info` / `egg-info`, Go and cargo-auditable binaries, layer
 //!   layouts), read in memory with [`Limits`]; [`read_artifact_bytes`] is the pure form.
-//! - [`compare`] (dev packages shipped, drift) and [`provided_by_runtime`] -> [`HygieneFinding`]s.
+//! - [`Unit`]: one tree of one function, what the later stages (match, assess) work on.
 //! - [`runtime_status`]: AWS's runtime deprecation table (`data/lambda-runtimes.toml`).
 
 use std::path::PathBuf;
 
-use crate::package::Package;
-
 mod artifact;
 mod auditable;
-mod compare;
 mod discover;
 mod gobuildinfo;
 mod runtimes;
@@ -29,8 +26,10 @@ mod serverless;
 mod unit;
 mod yaml;
 
-pub use artifact::{Artifact, ArtifactError, ArtifactPackage, Limits, read_artifact, read_artifact_bytes};
-pub use compare::{compare, deprecated_runtime, provided_by_runtime};
+pub use artifact::{
+    Artifact, ArtifactError, ArtifactIssue, ArtifactIssueKind, ArtifactPackage, Limits, read_artifact,
+    read_artifact_bytes,
+};
 pub use discover::{DiscoverError, Discovery, discover};
 pub use gobuildinfo::{GoBuildInfo, GoModule, parse_go_buildinfo};
 pub use runtimes::{RuntimeInfo, RuntimeStatus, runtime_info, runtime_status, table_source};
@@ -72,44 +71,4 @@ pub struct Bundle {
     pub layers: Vec<String>,
     /// What could not be resolved (variables, intrinsic functions, S3 code, images).
     pub notes: Vec<String>,
-}
-
-/// The kinds of Lambda-specific findings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HygieneKind {
-    /// A package in the artifact that the lockfile marks dev-only.
-    DevShipped,
-    /// The artifact and the lockfile disagree (version, or package missing from one of them).
-    Drift,
-    /// A package the runtime already provides (AWS SDK v3 on nodejs18.x+, boto3 on Python).
-    ProvidedByRuntime,
-    /// The function's runtime is past AWS's deprecation date.
-    DeprecatedRuntime,
-    /// A binary whose dependencies cannot be known (Rust without cargo-auditable data...).
-    OpaqueBinary,
-    /// A zip entry with `..` or an absolute path, or a symlink: reported, never followed.
-    UnsafeEntry,
-}
-
-impl HygieneKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HygieneKind::DevShipped => "dev-shipped",
-            HygieneKind::Drift => "drift",
-            HygieneKind::ProvidedByRuntime => "provided-by-runtime",
-            HygieneKind::DeprecatedRuntime => "deprecated-runtime",
-            HygieneKind::OpaqueBinary => "opaque-binary",
-            HygieneKind::UnsafeEntry => "unsafe-entry",
-        }
-    }
-}
-
-/// One Lambda-specific finding: what, about which package (if any), where, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct HygieneFinding {
-    pub kind: HygieneKind,
-    pub package: Option<Package>,
-    /// Where in the artifact (`node_modules/qs/package.json`), when it applies.
-    pub location: Option<String>,
-    pub message: String,
 }

@@ -7,43 +7,8 @@ use std::sync::Arc;
 
 use super::artifact::Artifact;
 use crate::graph::DepGraph;
-use crate::lockfile::LockfileFormat;
 
-/// What a unit deploys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum UnitKind {
-    Function,
-    Layer,
-    /// A zip or binary scanned on its own, with no template or lockfile around it.
-    Artifact,
-}
-
-impl UnitKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UnitKind::Function => "function",
-            UnitKind::Layer => "layer",
-            UnitKind::Artifact => "artifact",
-        }
-    }
-}
-
-/// Where a unit's tree was read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TreeSource {
-    Lockfile(LockfileFormat),
-    Artifact,
-}
-
-impl TreeSource {
-    /// The lockfile's format name (`package-lock.json`, `poetry.lock`), or `artifact`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TreeSource::Lockfile(f) => f.as_str(),
-            TreeSource::Artifact => "artifact",
-        }
-    }
-}
+pub use crate::vocab::{TreeSource, UnitKind};
 
 /// One tree to match and assess.
 #[derive(Debug, Clone)]

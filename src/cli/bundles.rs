@@ -11,7 +11,8 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use super::{Format, Outcome, terminal_safe};
-use crate::bundle::{self, Artifact, Bundle, HygieneFinding, Limits};
+use crate::bundle::{self, Artifact, Bundle, Limits};
+use crate::risk::{Signal, hygiene};
 
 #[derive(Debug, clap::Args)]
 pub struct BundlesArgs {
@@ -105,7 +106,7 @@ pub fn run(args: &BundlesArgs) -> anyhow::Result<Outcome> {
 
 fn bundle_out(b: &Bundle, today: jiff::civil::Date, shown: &dyn Fn(&Path) -> String) -> BundleOut {
     let mut findings = Vec::new();
-    if let Some(f) = b.runtime.as_deref().and_then(|r| bundle::deprecated_runtime(r, today)) {
+    if let Some(f) = b.runtime.as_deref().and_then(|r| hygiene::deprecated_runtime(r, today)) {
         findings.push(finding_out(&f));
     }
     BundleOut {
@@ -148,14 +149,14 @@ fn fill_artifact(out: &mut ArtifactOut, artifact: &Artifact, runtime: Option<&st
     out.packages.sort_by(|a, b| {
         (a.ecosystem, &a.name, &a.version, &a.location).cmp(&(b.ecosystem, &b.name, &b.version, &b.location))
     });
-    let provided = bundle::provided_by_runtime(artifact, runtime);
-    out.findings = artifact.findings.iter().chain(&provided).map(finding_out).collect();
+    let provided = hygiene::provided_by_runtime(artifact, runtime);
+    out.findings = hygiene::read_issues(artifact).iter().chain(&provided).map(finding_out).collect();
     out.notes.clone_from(&artifact.notes);
 }
 
-fn finding_out(f: &HygieneFinding) -> FindingOut {
+fn finding_out(f: &Signal) -> FindingOut {
     FindingOut {
-        kind: f.kind.as_str(),
+        kind: f.code.name(),
         package: f.package.as_ref().map(|p| format!("{} {}", p.name, p.version)),
         location: f.location.clone(),
         message: f.message.clone(),

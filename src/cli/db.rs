@@ -7,8 +7,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
 use super::{Format, Outcome, rfc3339};
+use crate::advisory::open::stale_warning;
 use crate::advisory::store::{EcosystemStatus, Store};
-use crate::package::Ecosystem;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum DbCommand {
@@ -81,18 +81,6 @@ pub fn run(db: &Path, cmd: &DbCommand) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Pass)
-}
-
-/// The warning for an ecosystem whose last sync is older than `max_age`, if it is.
-pub fn stale_warning(eco: Ecosystem, synced_at: Timestamp, now: Timestamp, max_age: SignedDuration) -> Option<String> {
-    let age = now.duration_since(synced_at);
-    (age > max_age).then(|| {
-        format!(
-            "the {eco} advisories were last synced {} hours ago (more than {}): run `bundleguard sync`",
-            age.as_hours(),
-            max_age.as_hours()
-        )
-    })
 }
 
 fn status_json(s: &EcosystemStatus) -> serde_json::Value {

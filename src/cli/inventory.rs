@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{Format, Outcome, rfc3339, terminal_safe};
 use crate::advisory::store::Store;
+use crate::inventory::Inventory as _;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum InventoryCommand {
@@ -31,7 +32,7 @@ pub fn run(db: &Path, cmd: &InventoryCommand) -> anyhow::Result<Outcome> {
     let mut out = std::io::stdout().lock();
     match cmd {
         InventoryCommand::List { format } => {
-            let bundles = store.inventory()?;
+            let bundles = store.bundles()?;
             match format {
                 Format::Json => {
                     let doc: Vec<_> = bundles

@@ -1,23 +1,19 @@
-//! `bundleguard scan PATH...`: find the lockfiles, match them against the advisory database
-//! (syncing it first when there is none, unless `--offline`), judge with the policy, report.
-//! Exit code: 1 when the policy fails; else 2 when a file could not be scanned; else 0.
+//! `bundleguard scan PATH...`: turns the arguments into [`ScanOptions`], runs the library's
+//! pipeline (`scan::run`) and renders the result. Exit code: 1 when the policy fails; else 2
+//! when the scan is incomplete (a file could not be scanned, packages not evaluated); else 0.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use jiff::{SignedDuration, Timestamp};
 
 use super::Outcome;
-use super::db::{parse_age, stale_warning};
+use super::db::parse_age;
 use super::progress::SyncProgress;
-use crate::advisory::store::Store;
-use crate::advisory::sync::{self, DEFAULT_SOURCE, Source};
+use crate::advisory::sync::DEFAULT_SOURCE;
 use crate::finding::{Level, ScanResult, Verdict};
-use crate::package::Ecosystem;
-use crate::policy::{Baseline, Policy};
 use crate::report::{self, RenderOptions, ReportFormat};
-use crate::scan;
+use crate::scan::{self, ScanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -116,90 +112,30 @@ impl From<FormatArg> for ReportFormat {
 }
 
 pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
-    let root = args.paths.first().map_or_else(|| PathBuf::from("."), |p| policy_root(p));
-    let mut policy = Policy::load(args.config.as_deref(), &root)?;
-    if let Some(level) = args.fail_on {
-        policy.fail_on = level.into();
-    }
-    policy.include_dev |= args.include_dev;
-    let baseline = match &args.baseline {
-        Some(path) => Baseline::from_json_report(path, &fs_err::read_to_string(path)?)?,
-        None => Baseline::default(),
+    let options = ScanOptions {
+        paths: args.paths.clone(),
+        artifacts: args.artifacts.clone(),
+        db: db.to_owned(),
+        offline: args.offline,
+        source: args.source.clone(),
+        max_age: args.max_age,
+        config: args.config.clone(),
+        fail_on: args.fail_on.map(Level::from),
+        include_dev: args.include_dev,
+        baseline: args.baseline.clone(),
+        record: !args.no_inventory,
+        now: Timestamp::now(),
     };
-    let today = Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    let collected = scan::collect(&args.paths, &args.artifacts, today);
-    let ecosystems = collected.ecosystems();
-    let mut store = open_or_sync(db, args, &ecosystems)?;
-    let mut result = scan::scan(collected, &store)?;
-    result.warnings.extend(staleness(&store, &ecosystems, args.max_age)?);
-    policy.judge(&mut result, &baseline, today);
-    if !args.no_inventory {
-        scan::record_inventory(&mut store, &result)?;
-    }
-    write_report(args, &result)?;
-    Ok(outcome(&result))
-}
-
-fn outcome(result: &ScanResult) -> Outcome {
-    match result.verdict {
-        Verdict::Fail => Outcome::Fail,
-        Verdict::Pass if !result.errors.is_empty() => Outcome::Incomplete,
-        Verdict::Pass => Outcome::Pass,
-    }
-}
-
-/// Where `bundleguard.toml` / `osv-scanner.toml` are looked for: the first PATH (or its folder).
-fn policy_root(path: &Path) -> PathBuf {
-    if path.is_dir() { path.to_owned() } else { path.parent().map_or_else(|| PathBuf::from("."), Path::to_owned) }
-}
-
-/// Opens the database; when it is missing (or lacks an ecosystem the scan needs), syncs first,
-/// unless `--offline`.
-fn open_or_sync(db: &Path, args: &ScanArgs, ecosystems: &[Ecosystem]) -> anyhow::Result<Store> {
-    let missing: Vec<Ecosystem> = if db.is_file() {
-        let store = Store::open_existing(db)?;
-        let mut missing = Vec::new();
-        for &eco in ecosystems {
-            if store.sync_state(eco)?.is_none() {
-                missing.push(eco);
-            }
-        }
-        if missing.is_empty() || args.offline {
-            return Ok(store);
-        }
-        missing
-    } else {
-        if args.offline {
-            anyhow::bail!(
-                "no advisory database at {} and --offline forbids downloading one: run `bundleguard sync` first (or pass --db)",
-                db.display()
-            );
-        }
-        if ecosystems.is_empty() { Ecosystem::ALL.to_vec() } else { ecosystems.to_vec() }
-    };
-    let source = Source::parse(&args.source)?;
-    let mut store = Store::open(db)?;
     let progress = SyncProgress::new(false);
-    let synced = sync::sync(&mut store, &source, &missing, &progress);
+    let result = scan::run(&options, &progress);
     progress.finish();
-    synced
-        .with_context(|| format!("the advisory database is missing and the sync from {} failed", source.describe()))?;
-    Ok(store)
-}
-
-fn staleness(store: &Store, ecosystems: &[Ecosystem], max_age: SignedDuration) -> anyhow::Result<Vec<String>> {
-    let now = Timestamp::now();
-    let mut warnings = Vec::new();
-    for &eco in ecosystems {
-        match store.sync_state(eco)?.and_then(|s| s.synced_at) {
-            None => warnings.push(format!(
-                "no {eco} advisories in the database ({}): its packages were not checked; run `bundleguard sync`",
-                store.path().display()
-            )),
-            Some(at) => warnings.extend(stale_warning(eco, at, now, max_age)),
-        }
-    }
-    Ok(warnings)
+    let result = result?;
+    write_report(args, &result)?;
+    Ok(match result.verdict {
+        Verdict::Fail => Outcome::Fail,
+        Verdict::Incomplete => Outcome::Incomplete,
+        Verdict::Pass => Outcome::Pass,
+    })
 }
 
 fn write_report(args: &ScanArgs, result: &ScanResult) -> anyhow::Result<()> {
@@ -226,10 +162,10 @@ fn write_report(args: &ScanArgs, result: &ScanResult) -> anyhow::Result<()> {
     if args.format != FormatArg::Table {
         let mut err = std::io::stderr().lock();
         for e in &result.errors {
-            writeln!(err, "error: {}: {}", report::escape(&e.path), report::escape(&e.message))?;
+            writeln!(err, "error: {}", report::escape(&e.to_string()))?;
         }
         for w in &result.warnings {
-            writeln!(err, "warning: {}", report::escape(w))?;
+            writeln!(err, "warning: {}", report::escape(&w.to_string()))?;
         }
     }
     Ok(())

@@ -12,9 +12,9 @@ use super::progress::SyncProgress;
 use crate::advisory::store::Store;
 use crate::advisory::sync::{self, DEFAULT_SOURCE, Source, SyncReport};
 use crate::finding::Level;
+use crate::inventory::{self, InventoryChange};
 use crate::package::Ecosystem;
 use crate::report::escape_markdown;
-use crate::scan::{self, InventoryChange};
 
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
@@ -55,7 +55,8 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
     progress.finish();
     let report =
         report.with_context(|| format!("sync from {} failed; the database was left as it was", source.describe()))?;
-    let changes = scan::recheck_inventory(&mut store, Level::High)?;
+    let advisories = Store::open_existing(db)?;
+    let changes = inventory::recheck(&mut store, &advisories, Level::High)?;
     let threshold: Level = args.fail_on.into();
     let mut out = std::io::stdout().lock();
     match args.format {

@@ -9,46 +9,7 @@ use crate::graph::DepGraph;
 
 pub use walk::{Discovery, discover, find};
 
-/// Every lockfile format bundleguard reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum LockfileFormat {
-    NpmPackageLock,
-    NpmShrinkwrap,
-    YarnLock,
-    PnpmLock,
-    Requirements,
-    PoetryLock,
-    PipfileLock,
-    UvLock,
-    PdmLock,
-    GoMod,
-    CargoLock,
-}
-
-impl LockfileFormat {
-    /// Stable name used in reports and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LockfileFormat::NpmPackageLock => "package-lock.json",
-            LockfileFormat::NpmShrinkwrap => "npm-shrinkwrap.json",
-            LockfileFormat::YarnLock => "yarn.lock",
-            LockfileFormat::PnpmLock => "pnpm-lock.yaml",
-            LockfileFormat::Requirements => "requirements.txt",
-            LockfileFormat::PoetryLock => "poetry.lock",
-            LockfileFormat::PipfileLock => "Pipfile.lock",
-            LockfileFormat::UvLock => "uv.lock",
-            LockfileFormat::PdmLock => "pdm.lock",
-            LockfileFormat::GoMod => "go.mod",
-            LockfileFormat::CargoLock => "Cargo.lock",
-        }
-    }
-}
-
-impl fmt::Display for LockfileFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::vocab::LockfileFormat;
 
 /// A lockfile that could not be read or parsed. `location` is `line:col` or a JSON/TOML/YAML
 /// key path when the parser knows it.

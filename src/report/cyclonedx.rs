@@ -246,7 +246,7 @@ fn bundle_component(bundle: &BundleReport, bom_ref: &str) -> Component {
         external_references: Vec::new(),
         properties: vec![
             Property { name: "bundleguard:lockfile", value: bundle.path.clone() },
-            Property { name: "bundleguard:format", value: bundle.format.clone() },
+            Property { name: "bundleguard:format", value: bundle.format.to_string() },
         ],
     }
 }
@@ -368,7 +368,7 @@ fn analysis(status: &Status) -> Option<Analysis> {
                 detail: format!("Ignored{until} by {}: {reason}", source.to_string_lossy()),
             })
         }
-        Status::Gating | Status::BelowThreshold | Status::DevOnly | Status::Baseline => None,
+        Status::Gating | Status::BelowThreshold | Status::DevOnly | Status::Baseline | Status::Info => None,
     }
 }
 
@@ -387,7 +387,7 @@ fn vulnerability(findings: &[&Finding], analysis: Option<Analysis>) -> Vulnerabi
     let aliases: BTreeSet<&str> = a.aliases.iter().map(String::as_str).filter(|alias| *alias != a.id).collect();
     let notes: Vec<&str> = a.notes.iter().map(String::as_str).collect();
     Vulnerability {
-        id: a.id.clone(),
+        id: a.id.to_string(),
         source: VulnSource { name: "OSV", url: osv_url(&a.id) },
         references: aliases
             .into_iter()

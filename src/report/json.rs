@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::finding::{BundleReport, Finding, Level, ScanResult, Status};
+use crate::finding::{BundleReport, Finding, FindingKind, Level, RiskFinding, ScanResult, Status};
 
 /// Bumped when a field changes meaning or disappears; new fields may be added at any time.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -19,7 +19,24 @@ struct Report<'a> {
     summary: Summary,
     bundles: Vec<Bundle<'a>>,
     errors: Vec<Error<'a>>,
-    warnings: &'a [String],
+    warnings: Vec<String>,
+    not_evaluated: Vec<NotEvaluatedOut<'a>>,
+    coverage: Vec<CoverageOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct NotEvaluatedOut<'a> {
+    bundle: &'a str,
+    package: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct CoverageOut<'a> {
+    code: &'a str,
+    evaluated: usize,
+    total: usize,
+    reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -35,6 +52,7 @@ struct Summary {
     findings: usize,
     gating: usize,
     ignored: usize,
+    not_evaluated: usize,
 }
 
 #[derive(Serialize)]
@@ -49,14 +67,32 @@ struct Bundle<'a> {
     hygiene: Vec<HygieneOut<'a>>,
     packages: Vec<PackageOut<'a>>,
     findings: Vec<FindingOut<'a>>,
+    risks: Vec<RiskOut<'a>>,
 }
 
+/// A hygiene note: `kind` is the code's name (`dev-shipped`), kept from schema 1.
 #[derive(Serialize)]
 struct HygieneOut<'a> {
     kind: &'a str,
-    package: Option<&'a str>,
+    package: Option<String>,
     location: Option<&'a str>,
     message: &'a str,
+    code: &'a str,
+}
+
+/// A stale, takeover or unused finding, with its evidence.
+#[derive(Serialize)]
+struct RiskOut<'a> {
+    kind: &'a str,
+    code: &'a str,
+    level: &'a str,
+    status: &'a str,
+    package: Option<PackageOut<'a>>,
+    location: Option<&'a str>,
+    message: &'a str,
+    evidence: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignore: Option<IgnoreOut<'a>>,
 }
 
 #[derive(Serialize)]
@@ -86,6 +122,8 @@ struct FindingOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     ignore: Option<IgnoreOut<'a>>,
     notes: &'a [String],
+    kind: &'a str,
+    code: &'a str,
 }
 
 #[derive(Serialize)]
@@ -111,10 +149,30 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
             findings: result.findings().count(),
             gating: result.findings().filter(|(_, f)| f.status == Status::Gating).count(),
             ignored: result.findings().filter(|(_, f)| matches!(f.status, Status::Ignored { .. })).count(),
+            not_evaluated: result.not_evaluated.len(),
         },
         bundles: result.bundles.iter().map(bundle).collect(),
-        errors: result.errors.iter().map(|e| Error { path: &e.path, message: &e.message }).collect(),
-        warnings: &result.warnings,
+        errors: result
+            .errors
+            .iter()
+            .map(|e| Error { path: e.path.as_deref().unwrap_or_default(), message: &e.message })
+            .collect(),
+        warnings: result.warnings.iter().map(ToString::to_string).collect(),
+        not_evaluated: result
+            .not_evaluated
+            .iter()
+            .map(|n| NotEvaluatedOut { bundle: &n.bundle, package: &n.package, reason: &n.reason })
+            .collect(),
+        coverage: result
+            .coverage
+            .iter()
+            .map(|c| CoverageOut {
+                code: c.code.as_str(),
+                evaluated: c.evaluated,
+                total: c.total,
+                reason: c.reason.as_deref(),
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)
@@ -123,24 +181,57 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
 fn bundle(b: &BundleReport) -> Bundle<'_> {
     Bundle {
         name: &b.name,
-        kind: &b.kind,
+        kind: b.kind.as_str(),
         runtime: b.runtime.as_deref(),
         handler: b.handler.as_deref(),
         template: b.template.as_deref(),
         path: &b.path,
-        format: &b.format,
+        format: b.format.as_str(),
         hygiene: b
-            .hygiene
-            .iter()
+            .risks_of(FindingKind::Hygiene)
             .map(|h| HygieneOut {
-                kind: &h.kind,
-                package: h.package.as_deref(),
+                kind: h.code.name(),
+                package: h.package.as_ref().map(|p| format!("{}@{}", p.name, p.version)),
                 location: h.location.as_deref(),
                 message: &h.message,
+                code: h.code.as_str(),
             })
             .collect(),
         packages: (0..b.graph.len()).map(|id| package(b, id)).collect(),
         findings: b.findings.iter().map(|f| finding(b, f)).collect(),
+        risks: b.risks.iter().filter(|r| r.code.kind() != FindingKind::Hygiene).map(|r| risk(b, r)).collect(),
+    }
+}
+
+fn risk<'a>(b: &'a BundleReport, r: &'a RiskFinding) -> RiskOut<'a> {
+    let package = match (r.node, &r.package) {
+        (Some(node), _) => Some(package(b, node)),
+        (None, Some(p)) => Some(PackageOut {
+            ecosystem: p.ecosystem.as_str(),
+            name: p.name.as_str(),
+            version: &p.version,
+            scope: p.scope.as_str(),
+            direct: false,
+        }),
+        (None, None) => None,
+    };
+    RiskOut {
+        kind: r.code.kind().as_str(),
+        code: r.code.as_str(),
+        level: r.level.as_str(),
+        status: r.status.as_str(),
+        package,
+        location: r.location.as_deref(),
+        message: &r.message,
+        evidence: r.evidence.iter().map(|e| (e.name.clone(), serde_json::Value::String(e.value.clone()))).collect(),
+        ignore: ignore_of(&r.status),
+    }
+}
+
+fn ignore_of(status: &Status) -> Option<IgnoreOut<'_>> {
+    match status {
+        Status::Ignored { reason, until, .. } => Some(IgnoreOut { reason, until: until.as_deref() }),
+        _ => None,
     }
 }
 
@@ -156,10 +247,7 @@ fn package(b: &BundleReport, id: usize) -> PackageOut<'_> {
 }
 
 fn finding<'a>(b: &'a BundleReport, f: &'a Finding) -> FindingOut<'a> {
-    let ignore = match &f.status {
-        Status::Ignored { reason, until, .. } => Some(IgnoreOut { reason, until: until.as_deref() }),
-        _ => None,
-    };
+    let ignore = ignore_of(&f.status);
     FindingOut {
         id: &f.advisory.id,
         aliases: &f.advisory.aliases,
@@ -176,5 +264,7 @@ fn finding<'a>(b: &'a BundleReport, f: &'a Finding) -> FindingOut<'a> {
         ignored: ignore.is_some(),
         ignore,
         notes: &f.advisory.notes,
+        kind: f.code.kind().as_str(),
+        code: f.code.as_str(),
     }
 }

@@ -159,6 +159,7 @@ fn header(result: &ScanResult, doc: &mut Doc) {
     let (icon, word) = match result.verdict {
         Verdict::Pass => ("✅", "passed"),
         Verdict::Fail => ("❌", "failed"),
+        Verdict::Incomplete => ("⚠️", "incomplete"),
     };
     let count = |s: &str| result.findings().filter(|(_, f)| f.status.as_str() == s).count();
     let total = result.findings().count();
@@ -176,6 +177,9 @@ fn header(result: &ScanResult, doc: &mut Doc) {
     }
     if !result.include_dev {
         line.push_str(" · dev dependencies do not gate");
+    }
+    if !result.not_evaluated.is_empty() {
+        let _ = write!(line, " · {} packages not evaluated", result.not_evaluated.len());
     }
     doc.push(&format!("## {icon} bundleguard: {word}\n\n{line}\n\n"));
 }
@@ -196,7 +200,7 @@ fn bundle_section(bundle: &BundleReport, doc: &mut Doc) {
         "### {} — {} ({}, {} packages)\n\n",
         escape(&bundle.name),
         code(&bundle.path),
-        escape(&bundle.format),
+        escape(bundle.format.as_str()),
         bundle.graph.len()
     );
     if !doc.push(&heading) {
@@ -294,13 +298,13 @@ fn list(items: &[String], max: usize) -> String {
 fn problems(result: &ScanResult, doc: &mut Doc) {
     if !result.errors.is_empty() && doc.push("#### Files that could not be read\n\n") {
         for e in &result.errors {
-            doc.push(&format!("- {}: {}\n", code(&e.path), escape(&e.message)));
+            doc.push(&format!("- {}: {}\n", code(e.path.as_deref().unwrap_or_default()), escape(&e.message)));
         }
         doc.push("\n");
     }
     if !result.warnings.is_empty() && doc.push("#### Warnings\n\n") {
         for w in &result.warnings {
-            doc.push(&format!("- {}\n", escape(w)));
+            doc.push(&format!("- {}\n", escape(&w.to_string())));
         }
         doc.push("\n");
     }

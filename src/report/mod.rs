@@ -13,6 +13,7 @@ mod table;
 #[path = "../../tests/schemas/validate.rs"]
 mod validate;
 
+pub use json::SCHEMA_VERSION as JSON_SCHEMA_VERSION;
 pub use table::escape;
 
 /// Makes untrusted text inert in Markdown (tables, job summaries, PR comments): no HTML, no

@@ -440,8 +440,8 @@ fn result_out(rules: &RuleSet, group: &[Item<'_>], grouping: Grouping, limits: L
     let justification = suppression_justification(&first.status);
     let fingerprint = fingerprint(group, grouping);
     ResultOut {
-        rule_id: id.clone(),
-        rule_index: rules.index.get(id).copied().unwrap_or(0),
+        rule_id: id.to_string(),
+        rule_index: rules.index.get(id.as_str()).copied().unwrap_or(0),
         level: level(severity),
         message: Text { text: message(group, grouping) },
         locations: locations(group, grouping, limits),
@@ -467,7 +467,7 @@ fn suppression_justification(status: &Status) -> Option<String> {
             Some(format!("{}{until}; ignored in {}", clean(reason), clean(&source.to_string_lossy())))
         }
         Status::Baseline => Some("in the baseline: an existing finding, not introduced by this change".into()),
-        Status::Gating | Status::BelowThreshold | Status::DevOnly => None,
+        Status::Gating | Status::BelowThreshold | Status::DevOnly | Status::Info => None,
     }
 }
 
@@ -616,7 +616,7 @@ pub(super) mod sample {
         summary: &str,
     ) -> AdvisoryInfo {
         AdvisoryInfo {
-            id: id.into(),
+            id: crate::vocab::AdvisoryId::new(id),
             aliases: Vec::new(),
             severity,
             cvss_score: cvss,
@@ -639,7 +639,9 @@ pub(super) mod sample {
         let paths: Vec<Vec<String>> =
             g.paths_to(node, 5).into_iter().map(|p| p.into_iter().map(label).collect()).collect();
         let upgrade = paths.iter().filter_map(|p| p.first().cloned()).collect();
+        let code = if advisory.is_malicious() { crate::risk::MALICIOUS } else { crate::risk::VULNERABILITY };
         Finding {
+            code,
             node,
             package: g.node(node).clone(),
             advisory,
@@ -654,17 +656,21 @@ pub(super) mod sample {
     fn bundle(name: &str, path: &str, format: &str, graph: DepGraph) -> BundleReport {
         BundleReport {
             name: name.into(),
-            kind: "function".into(),
+            kind: crate::vocab::UnitKind::Function,
             runtime: None,
             handler: None,
             template: None,
-            hygiene: Vec::new(),
             path: path.into(),
-            format: format.into(),
+            format: crate::vocab::TreeSource::Lockfile(format_of(format)),
             file: path.into(),
             graph,
             findings: Vec::new(),
+            risks: Vec::new(),
         }
+    }
+
+    fn format_of(name: &str) -> crate::vocab::LockfileFormat {
+        crate::lockfile::detect(std::path::Path::new(name)).expect("a lockfile name")
     }
 
     fn npm_bundle() -> BundleReport {
@@ -784,11 +790,14 @@ pub(super) mod sample {
     pub fn result() -> ScanResult {
         ScanResult {
             bundles: vec![npm_bundle(), python_bundle(), go_bundle(), cargo_bundle()],
-            errors: vec![crate::finding::Problem {
-                path: "services/broken/package-lock.json".into(),
-                message: "line 3: expected `,` | <img src=x>".into(),
-            }],
-            warnings: vec!["the advisory database is 9 days old".into()],
+            errors: vec![crate::vocab::Diagnostic::at(
+                "lockfile/parse",
+                "services/broken/package-lock.json",
+                "line 3: expected `,` | <img src=x>",
+            )],
+            warnings: vec![crate::vocab::Diagnostic::new("db/stale", "the advisory database is 9 days old")],
+            not_evaluated: Vec::new(),
+            coverage: Vec::new(),
             verdict: Verdict::Fail,
             fail_on: Level::High,
             include_dev: false,

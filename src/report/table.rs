@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::RenderOptions;
-use crate::finding::{Level, ScanResult, Status};
+use crate::finding::{FindingKind, Level, ScanResult, Status};
 
 /// Escapes control characters (terminal escape sequences, carriage returns) so untrusted text
 /// is shown, never interpreted.
@@ -26,6 +26,21 @@ fn level_color(level: Level) -> &'static str {
     }
 }
 
+/// ` [ignored: reason until date]`, ` [dev-only]`..., nothing for a gating finding.
+fn status_note(status: &Status) -> String {
+    match status {
+        Status::Gating => String::new(),
+        Status::Ignored { reason, until, .. } => {
+            format!(
+                " [ignored: {}{}]",
+                escape(reason),
+                until.as_ref().map(|u| format!(" until {u}")).unwrap_or_default()
+            )
+        }
+        other => format!(" [{}]", other.as_str()),
+    }
+}
+
 pub fn render(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     for bundle in &result.bundles {
         let packages = bundle.graph.len();
@@ -36,11 +51,24 @@ pub fn render(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) 
             bundle.kind,
             paint(options, "1", &escape(&bundle.name)),
             escape(&bundle.path),
-            escape(&bundle.format)
+            bundle.format
         )?;
-        for h in &bundle.hygiene {
-            let what = h.package.as_deref().map(|p| format!("{} ", escape(p))).unwrap_or_default();
-            writeln!(out, "  note     [{}] {what}{}", h.kind, escape(&h.message))?;
+        for h in bundle.risks_of(FindingKind::Hygiene) {
+            let what = h
+                .package
+                .as_ref()
+                .map(|p| format!("{} ", escape(&format!("{}@{}", p.name, p.version))))
+                .unwrap_or_default();
+            writeln!(out, "  note     [{}] {what}{}", h.code.name(), escape(&h.message))?;
+        }
+        for r in bundle.risks.iter().filter(|r| r.code.kind() != FindingKind::Hygiene) {
+            let level = paint(options, level_color(r.level), &format!("{:<8}", r.level.as_str()));
+            let what = r
+                .package
+                .as_ref()
+                .map(|p| format!("{}@{} ", escape(p.name.as_str()), escape(&p.version)))
+                .unwrap_or_default();
+            writeln!(out, "  {level} [{}] {what}{}{}", r.code, escape(&r.message), status_note(&r.status))?;
         }
         if bundle.findings.is_empty() {
             writeln!(out, "  no known vulnerabilities")?;
@@ -48,17 +76,7 @@ pub fn render(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) 
         for f in &bundle.findings {
             let p = &f.package;
             let level = paint(options, level_color(f.severity), &format!("{:<8}", f.severity.as_str()));
-            let status = match &f.status {
-                Status::Gating => String::new(),
-                Status::Ignored { reason, until, .. } => {
-                    format!(
-                        " [ignored: {}{}]",
-                        escape(reason),
-                        until.as_ref().map(|u| format!(" until {u}")).unwrap_or_default()
-                    )
-                }
-                other => format!(" [{}]", other.as_str()),
-            };
+            let status = status_note(&f.status);
             writeln!(
                 out,
                 "  {level} {} {}@{}{status}",
@@ -85,16 +103,24 @@ pub fn render(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) 
         writeln!(out)?;
     }
     for e in &result.errors {
-        writeln!(out, "error: {}: {}", escape(&e.path), escape(&e.message))?;
+        writeln!(out, "error: {}", escape(&e.to_string()))?;
     }
     for w in &result.warnings {
-        writeln!(out, "warning: {}", escape(w))?;
+        writeln!(out, "warning: {}", escape(&w.to_string()))?;
+    }
+    if !result.not_evaluated.is_empty() {
+        writeln!(
+            out,
+            "not evaluated: {} packages could not be checked against the advisories (see the JSON report's not_evaluated)",
+            result.not_evaluated.len()
+        )?;
     }
     let gating = result.findings().filter(|(_, f)| f.status == Status::Gating).count();
     let total = result.findings().count();
     let verdict = match result.verdict {
         crate::finding::Verdict::Pass => paint(options, "32", "PASS"),
         crate::finding::Verdict::Fail => paint(options, "1;31", "FAIL"),
+        crate::finding::Verdict::Incomplete => paint(options, "1;33", "INCOMPLETE"),
     };
     writeln!(
         out,

@@ -3,6 +3,8 @@
 //! passed in, and returns [`Signal`]s; checks never call each other and never do I/O. The policy
 //! turns signals into judged findings (level per code, `off`, allow-lists).
 
+pub mod hygiene;
+
 use crate::graph::NodeId;
 use crate::package::Package;
 use crate::vocab::{Code, Level};
@@ -23,26 +25,11 @@ pub struct Signal {
     pub level: Level,
 }
 
-/// One fact behind a signal (`published_by` = `someone`, `previous_publishers` = `a, b`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Evidence {
-    pub name: String,
-    pub value: String,
-}
+pub use crate::vocab::{Coverage, Evidence};
 
-impl Evidence {
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Evidence {
-        Evidence { name: name.into(), value: value.into() }
-    }
-}
-
-/// For how many packages one signal could be evaluated: "unknown is not clean", so a check
-/// whose inputs are missing counts the package as not evaluated, never as passed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Coverage {
-    pub code: Code,
-    pub evaluated: usize,
-    pub total: usize,
-    /// Why some were not evaluated (`publisher stripped by the registry mirror`).
-    pub reason: Option<String>,
-}
+/// A vulnerability from an advisory database.
+pub const VULNERABILITY: Code = Code::new("vulnerability/advisory");
+/// A package an advisory classifies as malicious (OpenSSF `MAL-` records).
+pub const MALICIOUS: Code = Code::new("takeover/malicious");
+/// The codes of advisory-backed findings.
+pub const ADVISORY_CODES: &[Code] = &[VULNERABILITY, MALICIOUS];

@@ -5,8 +5,9 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use bundleguard::bundle::{self, ArtifactError, BundleKind, HygieneKind, Limits};
+use bundleguard::bundle::{self, ArtifactError, ArtifactIssueKind, BundleKind, Limits};
 use bundleguard::lockfile;
+use bundleguard::risk::hygiene;
 
 use crate::common::{fixture, shared_dir};
 
@@ -107,7 +108,7 @@ fn corpus_zips_match_their_sources() {
         from_zip.sort();
         from_lock.sort();
         assert_eq!(from_zip, from_lock, "{zip}");
-        assert_eq!(bundle::compare(&artifact, &lock.graph), [], "{zip}");
+        assert_eq!(hygiene::compare(&artifact, &lock.graph), [], "{zip}");
     }
 }
 
@@ -123,25 +124,19 @@ fn dev_package_shipped_and_drift() {
         ("node_modules/@aws-sdk/client-s3/package.json", br#"{"name":"@aws-sdk/client-s3","version":"3.1.0"}"#),
     ]);
     let artifact = bundle::read_artifact_bytes(Path::new("f.zip"), &bytes, &Limits::default()).expect("reads");
-    let dev: Vec<&str> = artifact
-        .findings
-        .iter()
-        .filter(|f| f.kind == HygieneKind::DevShipped)
-        .filter_map(|f| f.location.as_deref())
-        .collect();
+    let issues = hygiene::read_issues(&artifact);
+    let dev: Vec<&str> =
+        issues.iter().filter(|f| f.code == hygiene::DEV_SHIPPED).filter_map(|f| f.location.as_deref()).collect();
     assert_eq!(dev, ["node_modules/jest/package.json"]);
     let lock_graph = artifact.lockfile.as_ref().map(|(_, g)| g.clone()).expect("lockfile in zip");
-    let kinds: Vec<(HygieneKind, String)> = bundle::compare(&artifact, &lock_graph)
+    let kinds: Vec<(&str, String)> = hygiene::compare(&artifact, &lock_graph)
         .into_iter()
-        .map(|f| (f.kind, f.package.map(|p| p.name.to_string()).unwrap_or_default()))
+        .map(|f| (f.code.as_str(), f.package.map(|p| p.name.to_string()).unwrap_or_default()))
         .collect();
-    assert_eq!(
-        kinds,
-        [(HygieneKind::DevShipped, "jest".to_owned()), (HygieneKind::Drift, "@aws-sdk/client-s3".to_owned())]
-    );
-    let provided = bundle::provided_by_runtime(&artifact, Some("nodejs20.x"));
+    assert_eq!(kinds, [("hygiene/dev-shipped", "jest".to_owned()), ("hygiene/drift", "@aws-sdk/client-s3".to_owned())]);
+    let provided = hygiene::provided_by_runtime(&artifact, Some("nodejs20.x"));
     assert_eq!(provided.len(), 1);
-    assert!(bundle::provided_by_runtime(&artifact, Some("nodejs16.x")).is_empty());
+    assert!(hygiene::provided_by_runtime(&artifact, Some("nodejs16.x")).is_empty());
 }
 
 #[test]
@@ -170,7 +165,7 @@ fn layer_layouts_and_nested_zip() {
             ("requests".to_owned(), "python/requests-2.0.0.dist-info/METADATA".to_owned()),
         ]
     );
-    assert_eq!(bundle::provided_by_runtime(&artifact, Some("python3.12")).len(), 1);
+    assert_eq!(hygiene::provided_by_runtime(&artifact, Some("python3.12")).len(), 1);
 }
 
 #[test]
@@ -200,10 +195,10 @@ fn traversal_names_are_reported_not_followed() {
     ]);
     let artifact = bundle::read_artifact_bytes(Path::new("t.zip"), &bytes, &Limits::default()).expect("reads");
     let unsafe_entries: Vec<&str> = artifact
-        .findings
+        .issues
         .iter()
-        .filter(|f| f.kind == HygieneKind::UnsafeEntry)
-        .filter_map(|f| f.location.as_deref())
+        .filter(|f| f.kind == ArtifactIssueKind::UnsafeEntry)
+        .map(|f| f.location.as_str())
         .collect();
     assert_eq!(unsafe_entries, ["../../etc/cron.d/evil", "node_modules/../../package.json"]);
     assert_eq!(artifact.entries.len(), 1);
@@ -233,12 +228,12 @@ fn cargo_auditable_binary_and_plain_rust_binary() {
     let mut found: Vec<String> = audited.graph.nodes().iter().map(|p| format!("{} {}", p.name, p.version)).collect();
     found.sort();
     assert_eq!(found, ["hello-auditable 0.1.0", "semver 1.0.23"]);
-    assert!(audited.findings.is_empty());
+    assert!(audited.issues.is_empty());
     let plain = bundle::read_artifact(&fixture("bundles/rust-plain/bootstrap"), &Limits::default()).expect("rust");
     assert!(plain.graph.is_empty());
-    let kinds: Vec<HygieneKind> = plain.findings.iter().map(|f| f.kind).collect();
-    assert_eq!(kinds, [HygieneKind::OpaqueBinary]);
-    assert!(plain.findings.iter().any(|f| f.message.contains("cargo auditable build")));
+    let kinds: Vec<ArtifactIssueKind> = plain.issues.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [ArtifactIssueKind::OpaqueBinary]);
+    assert!(plain.issues.iter().any(|f| f.message.contains("cargo auditable build")));
 }
 
 #[test]

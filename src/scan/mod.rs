@@ -1,0 +1,114 @@
+//! The scan pipeline, owned by the library: discover -> extract -> match -> assess -> judge ->
+//! record. [`run`] does all of it; `cli/scan.rs` only turns arguments into [`ScanOptions`] and
+//! renders the [`ScanResult`]. Each stage lives in its own module:
+//! [`extract`] (discovery and the trees of lockfiles and artifacts), [`vulns`] (matching the
+//! unique packages once and attaching vulnerabilities to every unit, with paths), [`assess`] (the
+//! risk checks); the policy judges once (`policy::Policy::judge`); the inventory records.
+
+use std::path::PathBuf;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::advisory::open::{self, OpenError, OpenRequest};
+use crate::advisory::store::StoreError;
+use crate::advisory::sync::Observer;
+use crate::finding::ScanResult;
+use crate::policy::{Baseline, Policy, PolicyError};
+use crate::vocab::{Diagnostic, Level};
+
+pub mod assess;
+pub mod extract;
+pub mod vulns;
+
+pub use extract::{Extracted, collect};
+
+/// Everything a scan needs to know, already validated by the caller.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Folders, lockfiles, templates, zips or binaries.
+    pub paths: Vec<PathBuf>,
+    /// Files to read as deployment artifacts whatever their name.
+    pub artifacts: Vec<PathBuf>,
+    /// The advisory database file.
+    pub db: PathBuf,
+    /// Never use the network.
+    pub offline: bool,
+    /// Where to sync from when the database lacks an ecosystem.
+    pub source: String,
+    /// Warn when an ecosystem's last sync is older than this.
+    pub max_age: SignedDuration,
+    /// The policy file, else `bundleguard.toml` in the first path.
+    pub config: Option<PathBuf>,
+    /// Overrides of the policy file.
+    pub fail_on: Option<Level>,
+    pub include_dev: bool,
+    /// An earlier JSON report whose findings do not gate.
+    pub baseline: Option<PathBuf>,
+    /// Record the scanned bundles in the inventory.
+    pub record: bool,
+    /// The clock (`BUNDLEGUARD_NOW` pins it for reproducible reports).
+    pub now: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs the whole pipeline. Files that cannot be read become errors in the result (the scan goes
+/// on); only a policy that cannot be read or a database that cannot be opened stop it.
+pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult, ScanError> {
+    let today = options.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let policy = load_policy(options)?;
+    let baseline = match &options.baseline {
+        Some(path) => Baseline::load(path)?,
+        None => Baseline::default(),
+    };
+    let extracted = extract::collect(&options.paths, &options.artifacts);
+    let ecosystems = extracted.ecosystems();
+    let request = OpenRequest {
+        db: &options.db,
+        ecosystems: &ecosystems,
+        offline: options.offline,
+        source: &options.source,
+        max_age: options.max_age,
+        now: options.now,
+    };
+    let mut opened = open::for_scan(&request, observer)?;
+    let matched = vulns::match_units(extracted, &opened.store, &opened.missing)?;
+    let assessed = assess::assess(matched, today);
+    let mut result = policy.judge(assessed, opened.warnings, &baseline, today);
+    if options.record
+        && let Err(e) = crate::inventory::record(&mut opened.store, &result)
+    {
+        result.warnings.push(Diagnostic::new(
+            "inventory/record",
+            format!("the scanned bundles could not be recorded in the inventory: {e}"),
+        ));
+    }
+    Ok(result)
+}
+
+fn load_policy(options: &ScanOptions) -> Result<Policy, PolicyError> {
+    let root = options.paths.first().map_or_else(|| PathBuf::from("."), |p| policy_root(p));
+    let mut policy = Policy::load(options.config.as_deref(), &root)?;
+    if let Some(level) = options.fail_on {
+        policy.fail_on = level;
+    }
+    policy.include_dev |= options.include_dev;
+    Ok(policy)
+}
+
+/// Where `bundleguard.toml` / `osv-scanner.toml` are looked for: the first path (or its folder).
+fn policy_root(path: &std::path::Path) -> PathBuf {
+    if path.is_dir() {
+        path.to_owned()
+    } else {
+        path.parent().map_or_else(|| PathBuf::from("."), std::path::Path::to_owned)
+    }
+}

@@ -1,0 +1,153 @@
+//! The match stage: the unique registry packages of all units are matched once
+//! (`matcher::match_unique`), and each vulnerability is attached to every unit that holds the
+//! package, with its dependency paths, the direct dependencies to upgrade and its lockfile line.
+//! Packages that cannot be checked (ecosystem absent from the database, a version that is not
+//! an exact version) are counted as not evaluated.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::extract::Extracted;
+use crate::advisory::store::{Store, StoreError};
+use crate::bundle::{TreeSource, Unit};
+use crate::finding::{AdvisoryInfo, NotEvaluated, VulnHit};
+use crate::graph::{NodeId, Reversed};
+use crate::matcher::{self, PackageMatches, PackageQuery, Vulnerability};
+use crate::package::{Ecosystem, Package, Source};
+use crate::policy::{Assessed, AssessedUnit};
+use crate::risk::{MALICIOUS, VULNERABILITY};
+use crate::version::Version;
+use crate::vocab::AdvisoryId;
+
+/// Most dependency paths reported per finding.
+pub const MAX_PATHS: usize = 5;
+
+/// Matches every registry package of every unit (each unique package once) and attaches the
+/// vulnerabilities. `missing` are the ecosystems the database has no advisories for.
+pub fn match_units(extracted: Extracted, store: &Store, missing: &[Ecosystem]) -> Result<Assessed, StoreError> {
+    let queries = extracted
+        .units
+        .iter()
+        .flat_map(|u| u.graph.nodes())
+        .filter(|p| p.source == Source::Registry)
+        .map(PackageQuery::of);
+    let matches = matcher::match_unique(store, queries)?;
+    let not_evaluated = not_evaluated(&extracted.units, missing);
+    let units = extracted
+        .units
+        .into_par_iter()
+        .map(|unit| {
+            let hits = hits(&unit, &matches);
+            AssessedUnit { unit, hits, signals: Vec::new() }
+        })
+        .collect();
+    Ok(Assessed { units, errors: extracted.errors, warnings: extracted.warnings, not_evaluated, coverage: Vec::new() })
+}
+
+/// Registry packages the match could not evaluate, once per unit and package.
+fn not_evaluated(units: &[Unit], missing: &[Ecosystem]) -> Vec<NotEvaluated> {
+    let mut out = Vec::new();
+    for u in units {
+        for p in u.graph.nodes().iter().filter(|p| p.source == Source::Registry) {
+            let reason = if missing.contains(&p.ecosystem) {
+                format!("no {} advisories in the database", p.ecosystem)
+            } else if Version::parse(p.ecosystem, &p.version).is_err() {
+                format!("version {:?} is not an exact {} version", p.version, p.ecosystem)
+            } else {
+                continue;
+            };
+            out.push(NotEvaluated { bundle: u.path.clone(), package: format!("{}@{}", p.name, p.version), reason });
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn hits(unit: &Unit, matches: &HashMap<PackageQuery, PackageMatches>) -> Vec<VulnHit> {
+    let text = match unit.source {
+        TreeSource::Artifact => String::new(),
+        TreeSource::Lockfile(_) => fs_err::read_to_string(&unit.file).unwrap_or_default(),
+    };
+    let reversed = unit.graph.reversed();
+    let mut out = Vec::new();
+    for (node, p) in unit.graph.nodes().iter().enumerate() {
+        if p.source != Source::Registry {
+            continue;
+        }
+        let Some(found) = matches.get(&PackageQuery::of(p)) else { continue };
+        for v in &found.vulnerabilities {
+            out.push(hit(unit, &reversed, node, v, &text));
+        }
+    }
+    out
+}
+
+fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, lockfile_text: &str) -> VulnHit {
+    let label = |id: NodeId| {
+        let p = unit.graph.node(id);
+        format!("{}@{}", p.name, p.version)
+    };
+    let paths: Vec<Vec<String>> =
+        reversed.paths_to(node, MAX_PATHS).into_iter().map(|path| path.into_iter().map(label).collect()).collect();
+    let mut upgrade: Vec<String> = paths.iter().filter_map(|p| p.first().cloned()).collect();
+    upgrade.sort();
+    upgrade.dedup();
+    let package: Package = unit.graph.node(node).clone();
+    let line = locate_line(lockfile_text, package.name.as_str(), &package.version);
+    let advisory = AdvisoryInfo {
+        id: AdvisoryId::new(v.id.clone()),
+        aliases: v.aliases.clone(),
+        severity: v.severity.level,
+        cvss_score: v.severity.score,
+        fixed: v.fixed.clone(),
+        summary: v.summary.clone(),
+        notes: v.notes.clone(),
+    };
+    let code = if advisory.is_malicious() { MALICIOUS } else { VULNERABILITY };
+    VulnHit { code, node, package, advisory, paths, upgrade, line }
+}
+
+/// The 1-based line of a package's entry: the first line naming the package (as a whole word)
+/// whose next few lines (or itself) carry the version; else the first line naming it. One pass
+/// of one substring search over the text.
+fn locate_line(text: &str, name: &str, version: &str) -> Option<u32> {
+    if name.is_empty() {
+        return None;
+    }
+    let is_word = |c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '.';
+    let (mut line, mut counted_to) = (1usize, 0usize);
+    let mut first = None;
+    for (at, _) in text.match_indices(name) {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        if before.is_some_and(is_word) || after.is_some_and(is_word) {
+            continue;
+        }
+        line += text[counted_to..at].bytes().filter(|&b| b == b'\n').count();
+        counted_to = at;
+        first.get_or_insert(line);
+        let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+        let window_end = text[at..].match_indices('\n').nth(3).map_or(text.len(), |(n, _)| at + n);
+        if text[start..window_end].contains(version) {
+            return u32::try_from(line).ok();
+        }
+    }
+    first.and_then(|l| u32::try_from(l).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_of_package_entries() {
+        let lock = "{\n  \"packages\": {\n    \"node_modules/qs-extra\": {\n      \"version\": \"1.0.0\"\n    },\n    \"node_modules/qs\": {\n      \"version\": \"6.7.0\"\n";
+        assert_eq!(locate_line(lock, "qs", "6.7.0"), Some(6));
+        let poetry = "[[package]]\nname = \"urllib3\"\nversion = \"1.24.1\"\n";
+        assert_eq!(locate_line(poetry, "urllib3", "1.24.1"), Some(2));
+        assert_eq!(locate_line("requests==2.19.1\n", "requests", "2.19.1"), Some(1));
+        assert_eq!(locate_line("nothing here", "qs", "1"), None);
+    }
+}
