@@ -90,6 +90,28 @@ impl Node {
         }
     }
 
+    /// What kind of value this is, for messages: `a mapping`, `a list`, `a string`, ...
+    pub fn kind(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "nothing (null)",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// The entries of a mapping, `[]` when absent, or an error naming `key` when the value has
+    /// another type (a template whose `functions` is a list must not read as "no functions").
+    pub fn mapping_at<'n>(parent: &'n Node, key: &str) -> Result<&'n [(String, Node)], String> {
+        match parent.get(key) {
+            None => Ok(&[]),
+            Some(node) if matches!(node.value, Value::Map(_)) => Ok(node.entries()),
+            Some(node) => Err(format!("{key}: expected a mapping, found {} ({})", node.kind(), node.describe())),
+        }
+    }
+
     /// A short description for notes: `!Ref CodeBucket`, `{"Fn::Sub": ...}`, `a string`.
     pub fn describe(&self) -> String {
         let inner = match &self.value {

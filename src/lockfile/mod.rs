@@ -181,7 +181,34 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
 }
 
 /// Parses one lockfile's bytes. Pure: sibling files come through `input.read_sibling`.
+///
+/// Rules every format shares:
+/// - a UTF-8 byte-order mark is skipped (npm, pip and the TOML tools accept it); UTF-16 text is
+///   an error, except for requirements files, which pip decodes from a BOM;
+/// - an empty (or whitespace-only) file is an error: every lockfile format writes something,
+///   even for a project without dependencies. Requirements files are the exception (an empty
+///   one is valid for pip) and get the warning below;
+/// - a file that parses but lists no packages at all gets a warning `no packages in this
+///   lockfile`, so it never passes silently.
 pub fn parse(format: LockfileFormat, input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
+    let bytes = input.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input.bytes);
+    if format != LockfileFormat::Requirements {
+        if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+            return Err(LockfileError::new(input.path, None, format!("UTF-16 text: a {format} is UTF-8")));
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(LockfileError::new(input.path, None, format!("empty file: not a {format}")));
+        }
+    }
+    let input = ParseInput { path: input.path, bytes, read_sibling: input.read_sibling };
+    let mut parsed = parse_format(format, &input)?;
+    if parsed.graph.is_empty() {
+        parsed.warnings.push("no packages in this lockfile".to_owned());
+    }
+    Ok(parsed)
+}
+
+fn parse_format(format: LockfileFormat, input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     match format {
         LockfileFormat::NpmPackageLock | LockfileFormat::NpmShrinkwrap => npm::parse_package_lock(input),
         LockfileFormat::YarnLock => yarn::parse(input),

@@ -44,8 +44,33 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
         .map_err(|e| LockfileError::new(input.path, None, format!("not UTF-8 text: {e}")))?;
     let blocks =
         read_blocks(text).map_err(|(line, msg)| LockfileError::new(input.path, Some(format!("{line}:1")), msg))?;
-    let berry = blocks.iter().any(|b| b.specs.first().is_some_and(|s| s == "__metadata"));
-    Ok(build(input, &blocks, berry))
+    let metadata = blocks.iter().find(|b| b.specs.first().is_some_and(|s| s == "__metadata"));
+    if let Some(meta) = metadata {
+        check_berry_version(input, meta)?;
+    } else if blocks.is_empty() && !text.contains("# yarn lockfile v1") {
+        return Err(LockfileError::new(
+            input.path,
+            None,
+            "no entries and no `# yarn lockfile v1` header: not a yarn.lock",
+        ));
+    }
+    Ok(build(input, &blocks, metadata.is_some()))
+}
+
+/// Berry's `__metadata.version` (the lockfile format: 4 to 8 so far) must be a small number.
+fn check_berry_version(input: &ParseInput<'_>, meta: &Block<'_>) -> Result<(), LockfileError> {
+    let version = meta.field("version");
+    match version.map(|v| v.trim().parse::<u32>()) {
+        Some(Ok(1..=99)) => Ok(()),
+        _ => Err(LockfileError::new(
+            input.path,
+            Some(format!("{}:1", meta.line)),
+            format!(
+                "__metadata.version: expected the lockfile format number, found {}",
+                version.map_or_else(|| "nothing (the key is missing)".to_owned(), |v| format!("{v:?}"))
+            ),
+        )),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
