@@ -19,7 +19,11 @@ fn function_entries(doc: &Node) -> Result<Vec<&(String, Node)>, String> {
         let mut out = Vec::new();
         for (i, item) in node.items().iter().enumerate() {
             if !matches!(item.value, super::yaml::Value::Map(_)) {
-                return Err(format!("functions[{i}]: expected a mapping of functions, found {} ({})", item.kind(), item.describe()));
+                return Err(format!(
+                    "functions[{i}]: expected a mapping of functions, found {} ({})",
+                    item.kind(),
+                    item.describe()
+                ));
             }
             out.extend(item.entries());
         }

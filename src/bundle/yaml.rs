@@ -140,6 +140,12 @@ pub(crate) fn parse(text: &str, json: bool) -> Result<Node, String> {
     if json {
         return serde_json::from_str(text).map_err(|e| e.to_string());
     }
+    if let Some(line) = crate::lockfile::yaml_block_too_deep(text, crate::lockfile::MAX_YAML_BLOCK_COLUMNS) {
+        return Err(format!(
+            "line {line}: block nesting deeper than {} columns of indentation and `- ` items",
+            crate::lockfile::MAX_YAML_BLOCK_COLUMNS
+        ));
+    }
     let mut budget = serde_saphyr::Budget::default();
     budget.max_nodes = 2_000_000;
     let mut options = serde_saphyr::Options::default();

@@ -180,6 +180,35 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Block nesting deeper than this many columns of indentation and `- ` items at the start of a
+/// line is refused before a YAML document is deserialized: serde-saphyr bounds flow nesting and
+/// its depth budget, but a line of compact block sequences (`- - - - x`) tens of thousands deep
+/// overflows the stack of a recursive deserializer (found by the hostile-input test).
+pub(crate) const MAX_YAML_BLOCK_COLUMNS: usize = 256;
+
+/// The 1-based line whose leading run of spaces and `- ` / `? ` items is longer than `max`
+/// columns, if any. Conservative: it only looks at line starts, never inside scalars.
+pub(crate) fn yaml_block_too_deep(text: &str, max: usize) -> Option<usize> {
+    for (index, line) in text.lines().enumerate() {
+        if line.len() <= max {
+            continue;
+        }
+        let bytes = line.as_bytes();
+        let mut structural = 0;
+        while structural <= max {
+            match (bytes.get(structural), bytes.get(structural + 1)) {
+                (Some(b' '), _) => structural += 1,
+                (Some(b'-' | b'?'), Some(b' ' | b'\t')) => structural += 2,
+                _ => break,
+            }
+        }
+        if structural > max {
+            return Some(index + 1);
+        }
+    }
+    None
+}
+
 /// Parses one lockfile's bytes. Pure: sibling files come through `input.read_sibling`.
 ///
 /// Rules every format shares:

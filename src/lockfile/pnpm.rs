@@ -236,9 +236,8 @@ fn project_document(text: &str) -> Option<String> {
 /// `lockfileVersion` must be a number from 5 to 9 (`5.4`, `'6.0'`, `'9.0'`).
 fn check_lockfile_version(input: &ParseInput<'_>, version: Option<&Str<'_>>) -> Result<(), LockfileError> {
     let text = version.map(|v| v.0.trim());
-    let well_formed = text.is_some_and(|t| {
-        !t.is_empty() && t.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-    });
+    let well_formed = text
+        .is_some_and(|t| !t.is_empty() && t.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())));
     let major = text.and_then(|t| t.split('.').next()).and_then(|m| m.parse::<u32>().ok());
     match major {
         Some(5..=9) if well_formed => Ok(()),
@@ -255,6 +254,16 @@ fn check_lockfile_version(input: &ParseInput<'_>, version: Option<&Str<'_>>) -> 
 
 /// The file read by the full YAML parser (the fallback, and the reference in tests).
 fn full_wire<'t>(input: &ParseInput<'_>, text: &'t str) -> Result<Option<LockWire<'t>>, LockfileError> {
+    if let Some(line) = super::yaml_block_too_deep(text, super::MAX_YAML_BLOCK_COLUMNS) {
+        return Err(LockfileError::new(
+            input.path,
+            Some(format!("{line}:1")),
+            format!(
+                "block nesting deeper than {} columns of indentation and `- ` items",
+                super::MAX_YAML_BLOCK_COLUMNS
+            ),
+        ));
+    }
     serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| yaml_error(input, &e))
 }
 
@@ -268,7 +277,6 @@ fn build(input: &ParseInput<'_>, wire: LockWire<'_>) -> Parsed {
     };
     Builder::new(input, style).run(wire)
 }
-
 
 struct Builder<'i, 'p> {
     input: &'i ParseInput<'p>,

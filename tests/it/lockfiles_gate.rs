@@ -68,12 +68,14 @@ fn deep_marker_is_an_error_not_a_stack_overflow() {
     assert!(err.ends_with(": longer than 8192 bytes"), "{err}");
     // Short but deep: refused before pep508_rs's recursive marker parser sees it.
     let text = format!("requests==2.31.0 ; {}python_version > '3'{}\n", "(".repeat(2_000), ")".repeat(2_000));
-    let input = lockfile::ParseInput { path: Path::new("requirements.txt"), bytes: text.as_bytes(), read_sibling: &|_| None };
+    let input =
+        lockfile::ParseInput { path: Path::new("requirements.txt"), bytes: text.as_bytes(), read_sibling: &|_| None };
     let err = lockfile::parse(lockfile::LockfileFormat::Requirements, &input).err().map(|e| e.to_string());
     assert!(err.as_deref().is_some_and(|e| e.ends_with("nested more than 32 parentheses deep")), "{err:?}");
     // 32 levels are still read.
     let text = format!("requests==2.31.0 ; {}python_version > '3'{}\n", "(".repeat(32), ")".repeat(32));
-    let input = lockfile::ParseInput { path: Path::new("requirements.txt"), bytes: text.as_bytes(), read_sibling: &|_| None };
+    let input =
+        lockfile::ParseInput { path: Path::new("requirements.txt"), bytes: text.as_bytes(), read_sibling: &|_| None };
     let parsed = lockfile::parse(lockfile::LockfileFormat::Requirements, &input).expect("32 levels parse");
     assert_eq!(parsed.graph.len(), 1);
 }
@@ -121,7 +123,9 @@ fn requirements_errors_name_the_line() {
     );
     let err = error_of("pypi/invalid-garbage-line/requirements.txt");
     assert!(
-        err.starts_with("pypi/invalid-garbage-line/requirements.txt:2: invalid requirement \"this is not a requirement!\""),
+        err.starts_with(
+            "pypi/invalid-garbage-line/requirements.txt:2: invalid requirement \"this is not a requirement!\""
+        ),
         "{err}"
     );
 }
@@ -221,7 +225,10 @@ fn continuations_join_like_pip() {
 
 #[test]
 fn text_that_is_not_a_go_mod_is_an_error() {
-    assert_eq!(error_of("go/invalid-not-go-mod/go.mod"), "go/invalid-not-go-mod/go.mod:1:1: unknown directive \"Hello,\"");
+    assert_eq!(
+        error_of("go/invalid-not-go-mod/go.mod"),
+        "go/invalid-not-go-mod/go.mod:1:1: unknown directive \"Hello,\""
+    );
     let parsed = lockfile::parse(
         lockfile::LockfileFormat::GoMod,
         &lockfile::ParseInput { path: Path::new("go.mod"), bytes: b"// only a comment\n", read_sibling: &|_| None },

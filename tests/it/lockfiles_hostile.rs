@@ -12,6 +12,8 @@
 //! - `Utf16` for requirements files: pip decodes UTF-16 with a BOM: the same packages.
 //! - Truncations may cut at a point where the rest is still a valid file: a success is fine as
 //!   long as it is not silent (packages, or a warning).
+//! - `deep-yaml-indent` (2,000 levels of indentation, no `- ` items) is valid YAML: pnpm's line
+//!   reader reads it without recursion (0 packages, warned); other formats refuse it.
 //! - Requirements files are free text: an empty one is valid for pip (0 packages, with the
 //!   `no packages` warning), and `42` / `true` are requirement names (kept, unpinned, warned).
 
@@ -104,6 +106,15 @@ fn deep(name: &str) -> Vec<(String, Vec<u8>)> {
         ("deep-toml".to_owned(), format!("version = 1\na = {}", open("[")).into_bytes()),
         ("deep-yaml-flow".to_owned(), format!("lockfileVersion: '9.0'\npackages: {}", open("[")).into_bytes()),
         ("deep-yaml-block".to_owned(), format!("lockfileVersion: '9.0'\npackages:\n  {}x\n", open("- ")).into_bytes()),
+        // Under a key no wire type names: read as `IgnoredAny`, which descends all the way.
+        (
+            "deep-yaml-ignored".to_owned(),
+            format!("lockfileVersion: '9.0'\nsettings:\n  {}x\n", open("- ")).into_bytes(),
+        ),
+        (
+            "deep-yaml-indent".to_owned(),
+            deep_indentation("lockfileVersion: '9.0'\nsettings:\n".to_owned()).into_bytes(),
+        ),
         ("deep-parens".to_owned(), format!("a; {}python_version > '3'{}\n", open("("), open(")")).into_bytes()),
     ];
     if name == "requirements.txt" {
@@ -112,6 +123,15 @@ fn deep(name: &str) -> Vec<(String, Vec<u8>)> {
         out.push(("deep-parens-marker".to_owned(), parens.into_bytes()));
     }
     out
+}
+
+/// `head` followed by 2,000 mappings, each indented one column more than the last.
+fn deep_indentation(mut head: String) -> String {
+    for level in 1..2_000 {
+        head.push_str(&" ".repeat(level));
+        head.push_str("k:\n");
+    }
+    head
 }
 
 fn cases(name: &str, original: &[u8], bogus: &[(&str, &str)]) -> Vec<Case> {
@@ -156,7 +176,9 @@ fn cases(name: &str, original: &[u8], bogus: &[(&str, &str)]) -> Vec<Case> {
         });
     }
     for (label, bytes) in deep(name) {
-        out.push(Case { label, bytes, expect: Expect::Error });
+        // Deep indentation alone is valid YAML that pnpm's line reader reads without recursion.
+        let expect = if label == "deep-yaml-indent" { Expect::NotSilent } else { Expect::Error };
+        out.push(Case { label, bytes, expect });
     }
     out
 }
@@ -175,7 +197,9 @@ fn judge(
             if shown.contains(name) { Ok(shown) } else { Err(format!("error does not name the file: {shown}")) }
         }
         (Err(err), Expect::Same) => Err(format!("expected the original packages, got {err}")),
-        (Ok(lock), Expect::Error) => Err(format!("accepted ({} packages, warnings {:?})", lock.graph.len(), lock.warnings)),
+        (Ok(lock), Expect::Error) => {
+            Err(format!("accepted ({} packages, warnings {:?})", lock.graph.len(), lock.warnings))
+        }
         (Ok(lock), Expect::Same) => {
             let same = lock.graph.nodes() == original.graph.nodes();
             if same { Ok("same packages".into()) } else { Err("packages differ from the original".into()) }
@@ -254,5 +278,34 @@ fn deps_reports_hostile_lockfiles_instead_of_aborting() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
         assert!(stderr.contains(name), "{name}: {stderr}");
+    }
+}
+
+/// Templates: deep nesting, wrong types and garbage are discovery errors naming the file.
+#[test]
+fn hostile_templates_are_errors_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let deep = 100_000;
+    let inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("serverless.yml", format!("functions: {}", "[".repeat(deep)).into_bytes()),
+        ("serverless.yml", format!("functions:\n  {}x\n", "- ".repeat(deep)).into_bytes()),
+        ("template.json", format!("{{\"Resources\": {}", "[".repeat(deep)).into_bytes()),
+        ("template.yaml", b"Resources: 42\n".to_vec()),
+        ("template.yaml", b"- Resources\n".to_vec()),
+        ("serverless.yml", b"functions: true\n".to_vec()),
+        ("serverless.yml", b"functions:\n  hello: just-a-string\n".to_vec()),
+        ("serverless.yml", garbage(2048, 11)),
+        ("template.yaml", deep_indentation(String::new()).into_bytes()),
+    ];
+    for (i, (name, bytes)) in inputs.into_iter().enumerate() {
+        let folder = dir.path().join(format!("case-{i}"));
+        fs_err::create_dir_all(&folder).expect("mkdir");
+        fs_err::write(folder.join(name), bytes).expect("write");
+        let found =
+            catch_unwind(|| bundleguard::bundle::discover(&folder)).unwrap_or_else(|_| panic!("case {i}: panic"));
+        assert!(found.bundles.is_empty(), "case {i}: {:?}", found.bundles);
+        assert_eq!(found.errors.len(), 1, "case {i}: {:?}", found.errors);
+        let shown = found.errors[0].to_string();
+        assert!(shown.contains(name), "case {i}: {shown}");
     }
 }

@@ -110,7 +110,7 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
 /// reads them. A NUL byte in the decoded text means it is not a text file.
 fn decode(path: &Path, bytes: &[u8]) -> Result<String, LockfileError> {
     let utf16 = |bytes: &[u8], little: bool| -> Result<String, LockfileError> {
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             return Err(LockfileError::new(path, None, "UTF-16 text with an odd number of bytes"));
         }
         let units = bytes.chunks_exact(2).map(|p| {
@@ -352,7 +352,10 @@ impl State<'_> {
             return;
         }
         if super::pep508_name(text).ends_with(['.', '-', '_']) {
-            self.error(at, format!("invalid requirement {}: a package name must end with a letter or digit", quoted(text)));
+            self.error(
+                at,
+                format!("invalid requirement {}: a package name must end with a letter or digit", quoted(text)),
+            );
             return;
         }
         let requirement = match Requirement::<pep508_rs::VerbatimUrl>::from_str(text) {
@@ -464,15 +467,12 @@ impl State<'_> {
     fn resolve_unpinned(&mut self) {
         for item in std::mem::take(&mut self.unpinned) {
             let key = PackageName::new(Ecosystem::PyPI, &item.name);
-            match self.constraints.get(&key).cloned() {
-                Some(version) => self.add_node(&item.name, &version, Source::Registry, item.scope),
-                None => {
-                    self.add_node(&item.name, &item.range, Source::Registry, item.scope);
-                    self.warnings.push(format!(
-                        "{}: {} is not pinned: the installed version cannot be known",
-                        item.at, item.text
-                    ));
-                }
+            if let Some(version) = self.constraints.get(&key).cloned() {
+                self.add_node(&item.name, &version, Source::Registry, item.scope);
+            } else {
+                self.add_node(&item.name, &item.range, Source::Registry, item.scope);
+                self.warnings
+                    .push(format!("{}: {} is not pinned: the installed version cannot be known", item.at, item.text));
             }
         }
     }
