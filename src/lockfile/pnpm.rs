@@ -889,6 +889,8 @@ mod tests {
     /// Fast path and full parser on the same text: `None` when the fast path declined,
     /// else whether they agree (the full parser must then succeed with the same result).
     fn compare(path: &Path, text: &str) -> Option<Result<(), String>> {
+        let owned = project_document(text);
+        let text = owned.as_deref().unwrap_or(text);
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let read = move |rel: &Path| std::fs::read(dir.join(rel)).ok();
         let input = ParseInput { path, bytes: text.as_bytes(), read_sibling: &read };
