@@ -234,7 +234,9 @@ impl PackageJson {
 /// (unreadable adds a warning).
 pub(crate) fn read_package_json(input: &ParseInput<'_>, rel: &str, warnings: &mut Vec<String>) -> Option<PackageJson> {
     let bytes = (input.read_sibling)(Path::new(rel))?;
-    match serde_json::from_slice::<PackageJson>(&bytes) {
+    // npm reads a package.json with a UTF-8 byte-order mark.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    match serde_json::from_slice::<PackageJson>(bytes) {
         Ok(pj) => Some(pj),
         Err(e) => {
             warnings.push(format!("{rel}: ignored, not a readable package.json: {e}"));

@@ -131,6 +131,24 @@ fn requirements_errors_name_the_line() {
 }
 
 #[test]
+fn unknown_pip_options_are_errors_and_known_ones_are_not() {
+    let parse = |text: &str| {
+        let input = lockfile::ParseInput {
+            path: Path::new("requirements.txt"),
+            bytes: text.as_bytes(),
+            read_sibling: &|_| None,
+        };
+        lockfile::parse(lockfile::LockfileFormat::Requirements, &input)
+            .map(|p| p.graph.len())
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(parse("six==1.16.0\n--frobnicate\n"), Err("requirements.txt:2: unknown option \"--frobnicate\"".into()));
+    let known =
+        "-i https://pypi.org/simple\n--extra-index-url=https://x\n-fhttps://x\n--pre\n--require-hashes\nsix==1.16.0\n";
+    assert_eq!(parse(known), Ok(1));
+}
+
+#[test]
 fn wrong_typed_templates_are_errors_naming_the_key() {
     let cases = [
         ("templates/invalid-functions-list", "functions[0]: expected a mapping of functions, found a string"),

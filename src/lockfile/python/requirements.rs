@@ -68,10 +68,15 @@ struct State<'a> {
 
 /// What one logical line holds.
 enum Line<'t> {
-    Include { constraint: bool, target: &'t str },
+    Include {
+        constraint: bool,
+        target: &'t str,
+    },
     Editable(&'t str),
     Requirement(&'t str),
     Ignored,
+    /// An option pip does not know: pip refuses the file.
+    UnknownOption(&'t str),
 }
 
 pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
@@ -231,8 +236,27 @@ fn classify(line: &str) -> Line<'_> {
     if let Some(target) = option_value(line, "-e", "--editable") {
         return Line::Editable(strip_requirement_options(target));
     }
-    Line::Ignored
+    let name = line.split(['=', ' ', '\t']).next().unwrap_or(line);
+    let known = GLOBAL_OPTIONS.contains(&name) || (name.len() > 2 && ["-i", "-f"].contains(&&name[..2]));
+    if known { Line::Ignored } else { Line::UnknownOption(name) }
 }
+
+/// The options pip accepts on a line of their own (none of them changes which packages install).
+const GLOBAL_OPTIONS: &[&str] = &[
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "--no-index",
+    "-f",
+    "--find-links",
+    "--no-binary",
+    "--only-binary",
+    "--prefer-binary",
+    "--require-hashes",
+    "--pre",
+    "--trusted-host",
+    "--use-feature",
+];
 
 /// Cuts per-requirement options (`--hash=...`, `-C x`, `--config-settings`) off a line.
 fn strip_requirement_options(line: &str) -> &str {
@@ -281,6 +305,7 @@ impl State<'_> {
                 }
                 Line::Editable(target) if !constraint => self.add_unnamed(&at, target, scope),
                 Line::Ignored | Line::Editable(_) => {}
+                Line::UnknownOption(name) => self.error(&at, format!("unknown option {}", quoted(name))),
                 Line::Requirement(text) => self.requirement(&at, text, constraint, scope),
             }
         }
