@@ -198,6 +198,11 @@ fn is_document_marker(line: &str) -> bool {
 /// (`None`: one document, use the text as is). The project's document is the last one with a
 /// top-level `importers:` or `packages:` key, else the last one.
 fn project_document(text: &str) -> Option<String> {
+    // The common case, one document and no marker, costs two substring searches.
+    let may_have_marker = ["---", "..."].iter().any(|m| text.starts_with(m) || text.contains(&format!("\n{m}")));
+    if !may_have_marker {
+        return None;
+    }
     let lines: Vec<&str> = text.split('\n').collect();
     let markers: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| is_document_marker(l)).map(|(i, _)| i).collect();
     if markers.is_empty() {

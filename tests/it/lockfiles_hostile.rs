@@ -42,6 +42,8 @@ const SOURCES: &[(&str, &[(&str, &str)])] = &[
         "npm/v1-nested/package-lock.json",
         &[("\"lockfileVersion\": 1", "\"lockfileVersion\": 0"), ("\"lockfileVersion\": 1", "\"lockfileVersion\": [1]")],
     ),
+    ("npm/v2-shrinkwrap/npm-shrinkwrap.json", &[("\"lockfileVersion\": 2", "\"lockfileVersion\": 2.5")]),
+    ("pnpm/v6-peer-dependencies/pnpm-lock.yaml", &[("lockfileVersion: '6.0'", "lockfileVersion: '6.0.x'")]),
     (
         "pnpm/v9-mixed-groups/pnpm-lock.yaml",
         &[("lockfileVersion: '9.0'", "lockfileVersion: 'abc'"), ("lockfileVersion: '9.0'", "lockfileVersion: '99.0'")],
