@@ -311,3 +311,93 @@ fn hostile_templates_are_errors_naming_the_file() {
         assert!(shown.contains(name), "case {i}: {shown}");
     }
 }
+
+/// Random texts built from each format's structural characters (and multi-byte ones) never
+/// panic, and every success with no packages is warned.
+mod random {
+    use std::path::Path;
+
+    use bundleguard::lockfile::{self, LockfileFormat, ParseInput};
+    use proptest::prelude::*;
+
+    fn text(alphabet: &'static [&'static str]) -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(alphabet), 0..200).prop_map(|parts| parts.concat())
+    }
+
+    const REQUIREMENTS: &[&str] = &[
+        "a", "-", "r", "=", "==", "1.0", " ", "\\", "\n", "\r\n", "#", "(", ")", ";", "${X}", "é", "\u{FEFF}", "-e ",
+        "-i", "[", "]", "@", "://", ".",
+    ];
+    const YAML: &[&str] = &[
+        "---\n",
+        "...\n",
+        "- ",
+        "  ",
+        "\n",
+        ":",
+        " ",
+        "lockfileVersion: '9.0'\n",
+        "importers:\n",
+        "packages:\n",
+        "snapshots:\n",
+        "a@1.0.0",
+        "'",
+        "\"",
+        "{",
+        "}",
+        "[",
+        "]",
+        "link:",
+        "file:",
+        "é",
+        "#",
+        ",",
+        "/",
+    ];
+    const YARN: &[&str] = &[
+        "__metadata:\n",
+        "  version: 8\n",
+        "a@^1:\n",
+        "\"a@npm:1\":\n",
+        "  ",
+        "    ",
+        "version \"1.0.0\"\n",
+        "\n",
+        ":",
+        "\"",
+        "file:",
+        "./",
+        "é",
+        "# yarn lockfile v1\n",
+        "dependencies:\n",
+        ",",
+        " ",
+    ];
+
+    fn check(format: LockfileFormat, name: &str, text: &str) -> Result<(), TestCaseError> {
+        let input = ParseInput { path: Path::new(name), bytes: text.as_bytes(), read_sibling: &|_| None };
+        if let Ok(parsed) = lockfile::parse(format, &input) {
+            prop_assert!(!parsed.graph.is_empty() || !parsed.warnings.is_empty(), "silent success on {text:?}");
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn requirements_never_panic(t in text(REQUIREMENTS)) {
+            check(LockfileFormat::Requirements, "requirements.txt", &t)?;
+        }
+
+        #[test]
+        fn pnpm_never_panics(t in text(YAML)) {
+            check(LockfileFormat::PnpmLock, "pnpm-lock.yaml", &t)?;
+        }
+
+        #[test]
+        fn yarn_never_panics(t in text(YARN)) {
+            check(LockfileFormat::YarnLock, "yarn.lock", &t)?;
+        }
+    }
+}

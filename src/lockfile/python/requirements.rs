@@ -237,7 +237,8 @@ fn classify(line: &str) -> Line<'_> {
         return Line::Editable(strip_requirement_options(target));
     }
     let name = line.split(['=', ' ', '\t']).next().unwrap_or(line);
-    let known = GLOBAL_OPTIONS.contains(&name) || (name.len() > 2 && ["-i", "-f"].contains(&&name[..2]));
+    // `-ihttps://...` and `-f./wheels`: short options glued to their value.
+    let known = GLOBAL_OPTIONS.contains(&name) || ["-i", "-f"].iter().any(|short| name.starts_with(short));
     if known { Line::Ignored } else { Line::UnknownOption(name) }
 }
 
@@ -621,6 +622,8 @@ mod tests {
         assert_eq!(option_value("--requirement=base.txt", "-r", "--requirement"), Some("base.txt"));
         assert_eq!(option_value("-rbase.txt", "-r", "--requirement"), Some("base.txt"));
         assert_eq!(option_value("--requirements x", "-r", "--requirement"), None);
+        assert!(matches!(classify("-é"), Line::UnknownOption("-é")));
+        assert!(matches!(classify("-ihttps://pypi.org/simple"), Line::Ignored));
         assert_eq!(raw_pin("certifi == 2018.08.24 ; x"), Some("2018.08.24"));
         assert_eq!(raw_pin("a==1.*"), None);
         assert_eq!(arbitrary_equality("yolo===1.0"), Some(("yolo", "1.0")));
