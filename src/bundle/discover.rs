@@ -169,11 +169,11 @@ fn read_template(path: &Path) -> Result<Vec<Bundle>, DiscoverError> {
     let json = path.extension().is_some_and(|e| e == "json");
     let doc = yaml::parse(&text, json).map_err(err)?;
     let dir = path.parent().unwrap_or(Path::new(""));
-    Ok(match template_kind(path) {
-        Some(TemplateKind::Serverless) => serverless::bundles(path, dir, &doc),
-        Some(TemplateKind::Sam) => sam::bundles(path, dir, &doc),
-        None => Vec::new(),
-    })
+    match template_kind(path) {
+        Some(TemplateKind::Serverless) => serverless::bundles(path, dir, &doc).map_err(err),
+        Some(TemplateKind::Sam) => sam::bundles(path, dir, &doc).map_err(err),
+        None => Ok(Vec::new()),
+    }
 }
 
 fn folder_bundle(name: String, dir: Option<&Path>) -> Bundle {

@@ -3,17 +3,28 @@
 //! `AWS::Serverless::LayerVersion`, `AWS::Lambda::Function` and `AWS::Lambda::LayerVersion`.
 //! See the SAM specification (AWS SAM Developer Guide, "AWS SAM resources and properties") and
 //! CDK's asset metadata (`aws:asset:path`). Intrinsic functions are left unresolved, in notes.
+//! A template that is not a mapping, whose `Resources` is not a mapping, or has a resource that
+//! is not a mapping is an error naming the key: it must not read as a template without
+//! functions. A mapping without `Resources` is some other tool's `template.yaml`: no bundles.
 
 use std::path::Path;
 
 use super::yaml::Node;
 use super::{Bundle, BundleKind};
 
-/// The functions and layers of one template. `dir` is the template's folder.
-pub(crate) fn bundles(template: &Path, dir: &Path, doc: &Node) -> Vec<Bundle> {
+/// The functions and layers of one template. `dir` is the template's folder. A wrong-typed
+/// template, `Resources` or resource is an error (the message names the key).
+pub(crate) fn bundles(template: &Path, dir: &Path, doc: &Node) -> Result<Vec<Bundle>, String> {
+    if !matches!(doc.value, super::yaml::Value::Map(_)) {
+        return Err(format!("expected a mapping (Resources, ...), found {}", doc.kind()));
+    }
+    let resources = Node::mapping_at(doc, "Resources")?;
+    if let Some((name, resource)) = resources.iter().find(|(_, r)| !matches!(r.value, super::yaml::Value::Map(_))) {
+        return Err(format!("Resources.{name}: expected a mapping (Type, Properties), found {}", resource.kind()));
+    }
     let globals = doc.at(&["Globals", "Function"]);
     let mut out = Vec::new();
-    for (name, resource) in doc.get("Resources").map_or(&[][..], Node::entries) {
+    for (name, resource) in resources {
         let kind = resource.get("Type").and_then(Node::as_str).unwrap_or_default();
         let props = resource.get("Properties");
         let prop = |key: &str| props.and_then(|p| p.get(key));
@@ -48,7 +59,7 @@ pub(crate) fn bundles(template: &Path, dir: &Path, doc: &Node) -> Vec<Bundle> {
         }
         out.push(bundle);
     }
-    out
+    Ok(out)
 }
 
 fn empty_bundle(name: &str, template: &Path) -> Bundle {

@@ -3,18 +3,52 @@
 //! `individually`, `patterns`, `include`, `exclude`), `layers` (function references and the
 //! service's own `layers:` section). See the Serverless Framework "serverless.yml reference".
 //! Variables (`${self:...}`, `${opt:...}`, `${env:...}`) are left unresolved, in notes.
+//! A file that is not a mapping, or whose `functions` / `layers` are not mappings (or a list of
+//! mappings, which the framework merges), is an error naming the key: it must not read as a
+//! service without functions.
 
 use std::path::Path;
 
 use super::yaml::Node;
 use super::{Bundle, BundleKind};
 
-/// The functions and layers of one service file. `dir` is the service folder.
-pub(crate) fn bundles(file: &Path, dir: &Path, doc: &Node) -> Vec<Bundle> {
+/// The `functions` of a service: a mapping, or a list of mappings merged in order.
+fn function_entries(doc: &Node) -> Result<Vec<&(String, Node)>, String> {
+    let Some(node) = doc.get("functions") else { return Ok(Vec::new()) };
+    if !node.items().is_empty() {
+        let mut out = Vec::new();
+        for (i, item) in node.items().iter().enumerate() {
+            if !matches!(item.value, super::yaml::Value::Map(_)) {
+                return Err(format!(
+                    "functions[{i}]: expected a mapping of functions, found {} ({})",
+                    item.kind(),
+                    item.describe()
+                ));
+            }
+            out.extend(item.entries());
+        }
+        return Ok(out);
+    }
+    Ok(Node::mapping_at(doc, "functions")?.iter().collect())
+}
+
+/// The functions and layers of one service file. `dir` is the service folder. A wrong-typed
+/// document or section is an error (the message names the key).
+pub(crate) fn bundles(file: &Path, dir: &Path, doc: &Node) -> Result<Vec<Bundle>, String> {
+    if !matches!(doc.value, super::yaml::Value::Map(_)) {
+        return Err(format!("expected a mapping (service, provider, functions), found {}", doc.kind()));
+    }
     let provider_runtime = doc.at(&["provider", "runtime"]).and_then(Node::as_str);
     let service_package = doc.get("package");
+    let functions = function_entries(doc)?;
+    let layers = Node::mapping_at(doc, "layers")?;
+    for (name, value) in functions.iter().map(|e| (&e.0, &e.1)).chain(layers.iter().map(|(k, v)| (k, v))) {
+        if !matches!(value.value, super::yaml::Value::Map(_)) {
+            return Err(format!("{name}: expected a mapping (handler, runtime, ...), found {}", value.kind()));
+        }
+    }
     let mut out = Vec::new();
-    for (name, function) in doc.get("functions").map_or(&[][..], Node::entries) {
+    for (name, function) in functions.into_iter().map(|e| (&e.0, &e.1)) {
         let mut bundle = new_bundle(name, BundleKind::Function, file, dir);
         let runtime = function.get("runtime").and_then(Node::as_str).or(provider_runtime);
         bundle.runtime = resolved(runtime, "runtime", &mut bundle.notes);
@@ -31,7 +65,7 @@ pub(crate) fn bundles(file: &Path, dir: &Path, doc: &Node) -> Vec<Bundle> {
         }
         out.push(bundle);
     }
-    for (name, layer) in doc.get("layers").map_or(&[][..], Node::entries) {
+    for (name, layer) in layers {
         let path = layer.get("path").and_then(Node::as_str).unwrap_or(".");
         let mut bundle = new_bundle(name, BundleKind::Layer, file, &dir.join(path));
         let runtime = layer.get("compatibleRuntimes").and_then(|r| r.items().first()).and_then(Node::as_str);
@@ -39,7 +73,7 @@ pub(crate) fn bundles(file: &Path, dir: &Path, doc: &Node) -> Vec<Bundle> {
         package(&mut bundle, dir, layer.get("package"));
         out.push(bundle);
     }
-    out
+    Ok(out)
 }
 
 fn new_bundle(name: &str, kind: BundleKind, file: &Path, dir: &Path) -> Bundle {

@@ -90,6 +90,28 @@ impl Node {
         }
     }
 
+    /// What kind of value this is, for messages: `a mapping`, `a list`, `a string`, ...
+    pub fn kind(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "nothing (null)",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// The entries of a mapping, `[]` when absent, or an error naming `key` when the value has
+    /// another type (a template whose `functions` is a list must not read as "no functions").
+    pub fn mapping_at<'n>(parent: &'n Node, key: &str) -> Result<&'n [(String, Node)], String> {
+        match parent.get(key) {
+            None => Ok(&[]),
+            Some(node) if matches!(node.value, Value::Map(_)) => Ok(node.entries()),
+            Some(node) => Err(format!("{key}: expected a mapping, found {} ({})", node.kind(), node.describe())),
+        }
+    }
+
     /// A short description for notes: `!Ref CodeBucket`, `{"Fn::Sub": ...}`, `a string`.
     pub fn describe(&self) -> String {
         let inner = match &self.value {
@@ -117,6 +139,12 @@ impl Node {
 pub(crate) fn parse(text: &str, json: bool) -> Result<Node, String> {
     if json {
         return serde_json::from_str(text).map_err(|e| e.to_string());
+    }
+    if let Some(line) = crate::lockfile::yaml_block_too_deep(text, crate::lockfile::MAX_YAML_BLOCK_COLUMNS) {
+        return Err(format!(
+            "line {line}: block nesting deeper than {} columns of indentation and `- ` items",
+            crate::lockfile::MAX_YAML_BLOCK_COLUMNS
+        ));
     }
     let mut budget = serde_saphyr::Budget::default();
     budget.max_nodes = 2_000_000;

@@ -46,6 +46,10 @@ pub(crate) fn parse_cargo_lock(input: &ParseInput<'_>) -> Result<Parsed, Lockfil
             lenient_entries(input, text)?
         }
     };
+    if entries.is_empty() {
+        // Cargo always locks the workspace's own crates: a file without any is not a Cargo.lock.
+        return Err(LockfileError::new(input.path, None, "no [[package]] entries: not a Cargo.lock"));
+    }
     Ok(build(entries))
 }
 

@@ -26,6 +26,10 @@ use crate::package::{Ecosystem, Package, PackageName, Scope, Source};
 
 #[derive(Default)]
 struct GoMod {
+    /// The `module` directive: every go.mod has one (`go mod init` writes it first).
+    module: Option<String>,
+    /// How many directives the file has (a text with none is not a go.mod).
+    directives: usize,
     go: Option<String>,
     toolchain: Option<String>,
     requires: Vec<Require>,
@@ -55,6 +59,12 @@ pub(crate) fn parse_go_mod(input: &ParseInput<'_>) -> Result<Parsed, LockfileErr
     let go_mod =
         parse_text(text).map_err(|(line, msg)| LockfileError::new(input.path, Some(format!("{line}:1")), msg))?;
     let mut warnings = Vec::new();
+    if go_mod.module.is_none() {
+        if go_mod.directives == 0 {
+            return Err(LockfileError::new(input.path, None, "no directives at all: not a go.mod file"));
+        }
+        warnings.push("no `module` directive (go refuses such a go.mod): read anyway".to_owned());
+    }
     let mut graph = DepGraph::new();
     let mut listed: HashSet<String> = HashSet::new();
     let mut seen: HashSet<(String, String)> = HashSet::new();
@@ -240,7 +250,9 @@ fn parse_text(text: &str) -> Result<GoMod, LineError> {
 
 impl GoMod {
     fn directive(&mut self, verb: &str, args: &[String], comment: &str, line: usize) -> Result<(), LineError> {
+        self.directives += 1;
         match verb {
+            "module" => self.module = Some(one_arg(verb, args, line)?),
             "go" => self.go = Some(one_arg(verb, args, line)?),
             "toolchain" => self.toolchain = Some(one_arg(verb, args, line)?),
             "require" => {
@@ -260,9 +272,10 @@ impl GoMod {
                 self.excludes.insert((path.clone(), version.clone()));
             }
             "replace" => self.replaces.push(parse_replace(args, line)?),
-            // module, retract, godebug, tool, ignore and future directives do not change the
-            // set of modules.
-            _ => {}
+            // These do not change the set of modules.
+            "retract" | "godebug" | "tool" | "ignore" => {}
+            // `go` refuses unknown directives in the main module's go.mod, and so do we.
+            other => return Err((line, format!("unknown directive {other:?}"))),
         }
         Ok(())
     }

@@ -141,8 +141,64 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Block nesting deeper than this many columns of indentation and `- ` items at the start of a
+/// line is refused before a YAML document is deserialized: serde-saphyr bounds flow nesting and
+/// its depth budget, but a line of compact block sequences (`- - - - x`) tens of thousands deep
+/// overflows the stack of a recursive deserializer (found by the hostile-input test).
+pub(crate) const MAX_YAML_BLOCK_COLUMNS: usize = 256;
+
+/// The 1-based line whose leading run of spaces and `- ` / `? ` items is longer than `max`
+/// columns, if any. Conservative: it only looks at line starts, never inside scalars.
+pub(crate) fn yaml_block_too_deep(text: &str, max: usize) -> Option<usize> {
+    for (index, line) in text.lines().enumerate() {
+        if line.len() <= max {
+            continue;
+        }
+        let bytes = line.as_bytes();
+        let mut structural = 0;
+        while structural <= max {
+            match (bytes.get(structural), bytes.get(structural + 1)) {
+                (Some(b' '), _) => structural += 1,
+                (Some(b'-' | b'?'), Some(b' ' | b'\t')) => structural += 2,
+                _ => break,
+            }
+        }
+        if structural > max {
+            return Some(index + 1);
+        }
+    }
+    None
+}
+
 /// Parses one lockfile's bytes. Pure: sibling files come through `input.read_sibling`.
+///
+/// Rules every format shares:
+/// - a UTF-8 byte-order mark is skipped (npm, pip and the TOML tools accept it); UTF-16 text is
+///   an error, except for requirements files, which pip decodes from a BOM;
+/// - an empty (or whitespace-only) file is an error: every lockfile format writes something,
+///   even for a project without dependencies. Requirements files are the exception (an empty
+///   one is valid for pip) and get the warning below;
+/// - a file that parses but lists no packages at all gets a warning `no packages in this
+///   lockfile`, so it never passes silently.
 pub fn parse(format: LockfileFormat, input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
+    let bytes = input.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input.bytes);
+    if format != LockfileFormat::Requirements {
+        if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+            return Err(LockfileError::new(input.path, None, format!("UTF-16 text: a {format} is UTF-8")));
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(LockfileError::new(input.path, None, format!("empty file: not a {format}")));
+        }
+    }
+    let input = ParseInput { path: input.path, bytes, read_sibling: input.read_sibling };
+    let mut parsed = parse_format(format, &input)?;
+    if parsed.graph.is_empty() {
+        parsed.warnings.push("no packages in this lockfile".to_owned());
+    }
+    Ok(parsed)
+}
+
+fn parse_format(format: LockfileFormat, input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     match format {
         LockfileFormat::NpmPackageLock | LockfileFormat::NpmShrinkwrap => npm::parse_package_lock(input),
         LockfileFormat::YarnLock => yarn::parse(input),

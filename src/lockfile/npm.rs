@@ -102,6 +102,8 @@ struct TopField<T> {
     value: Option<T>,
     /// Whether the object also has a `dependencies` key (tells v1 from an empty v2 file).
     has_dependencies: bool,
+    /// The `lockfileVersion` value as written.
+    lockfile_version: Option<serde_json::Value>,
 }
 
 struct TopFieldVisitor<T> {
@@ -115,10 +117,12 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for TopFieldVisitor<T> {
         f.write_str("a lockfile object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = TopField { value: None, has_dependencies: false };
+        let mut out = TopField { value: None, has_dependencies: false, lockfile_version: None };
         while let Some(k) = map.next_key::<Str<'de>>()? {
             out.has_dependencies |= k.as_str() == "dependencies";
-            if k.as_str() == self.key {
+            if k.as_str() == "lockfileVersion" && self.key != "lockfileVersion" {
+                out.lockfile_version = Some(map.next_value()?);
+            } else if k.as_str() == self.key {
                 out.value = Some(map.next_value()?);
             } else {
                 map.next_value::<serde::de::IgnoredAny>()?;
@@ -230,7 +234,9 @@ impl PackageJson {
 /// (unreadable adds a warning).
 pub(crate) fn read_package_json(input: &ParseInput<'_>, rel: &str, warnings: &mut Vec<String>) -> Option<PackageJson> {
     let bytes = (input.read_sibling)(Path::new(rel))?;
-    match serde_json::from_slice::<PackageJson>(&bytes) {
+    // npm reads a package.json with a UTF-8 byte-order mark.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    match serde_json::from_slice::<PackageJson>(bytes) {
         Ok(pj) => Some(pj),
         Err(e) => {
             warnings.push(format!("{rel}: ignored, not a readable package.json: {e}"));
@@ -405,8 +411,22 @@ pub(crate) fn json_error(path: &Path, e: &serde_json::Error) -> LockfileError {
 // ---------------------------------------------------------------------------------------------
 // Entry point
 
+/// The `lockfileVersion` values npm has written (1: npm 5-6, 2: npm 7-8, 3: npm 9+).
+const LOCKFILE_VERSIONS: std::ops::RangeInclusive<u64> = 1..=3;
+
 pub(crate) fn parse_package_lock(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     let wire: TopField<Pairs<'_, EntryWire<'_>>> = top_field(input, input.bytes, "packages")?;
+    match &wire.lockfile_version {
+        Some(v) if v.as_u64().is_some_and(|n| LOCKFILE_VERSIONS.contains(&n)) => {}
+        found => {
+            let found = found.as_ref().map_or_else(|| "nothing (the key is missing)".to_owned(), ToString::to_string);
+            return Err(LockfileError::new(
+                input.path,
+                Some("lockfileVersion".to_owned()),
+                format!("expected 1, 2 or 3, found {found}"),
+            ));
+        }
+    }
     match (wire.value, wire.has_dependencies) {
         (Some(packages), _) => Ok(parse_packages(input, packages.0)),
         (None, true) => {

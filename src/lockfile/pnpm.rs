@@ -10,6 +10,15 @@
 //! none, so scope comes from reachability through the importers' `dependencies`,
 //! `optionalDependencies` and `devDependencies`.
 //!
+//! Several YAML documents: pnpm 10/11 write the package manager's own dependencies in a first
+//! document; the project's lockfile is the last document with `importers` or `packages` (earlier
+//! documents are blanked, so line numbers in messages stay those of the file).
+//! `lockfileVersion` must be there and be a number from 5 to 9 (`'9.0'`, `5.4`); a file with no
+//! `packages` section is a project without dependencies (0 packages, with a warning).
+//! Local and remote entries are classified by their key or version, not only by their
+//! `resolution`: `file:`/`link:` are `Source::Path`, tarball URLs `Source::Other`, git hosts
+//! `Source::Git`, importers `Source::Workspace`; only the rest are registry packages.
+//!
 //! Reading: the narrow YAML subset pnpm writes is read by the line-based reader of
 //! [`super::pnpm_yaml`] (about 100 MB/s); a file outside it goes to serde-saphyr (about
 //! 15 MB/s), which also gives the error messages. Both fill the same wire structures.
@@ -166,21 +175,100 @@ fn yaml_error(input: &ParseInput<'_>, e: &serde_saphyr::Error) -> LockfileError 
 pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     let text = std::str::from_utf8(input.bytes)
         .map_err(|e| LockfileError::new(input.path, None, format!("not UTF-8 text: {e}")))?;
-    if text.trim().is_empty() {
-        return Ok(empty());
-    }
+    let owned = project_document(text);
+    let text = owned.as_deref().unwrap_or(text);
     let wire = match fast_wire(text) {
         Some(wire) => wire,
         None => match full_wire(input, text)? {
             Some(wire) => wire,
-            None => return Ok(empty()),
+            None => return Err(LockfileError::new(input.path, None, "no YAML document: not a pnpm-lock.yaml")),
         },
     };
+    check_lockfile_version(input, wire.lockfile_version.as_ref())?;
     Ok(build(input, wire))
+}
+
+/// A document separator (`---`, `--- # x`) or end marker (`...`) at the start of a line.
+fn is_document_marker(line: &str) -> bool {
+    let line = line.trim_end_matches('\r');
+    line == "---" || line == "..." || line.starts_with("--- ") || line.starts_with("... ")
+}
+
+/// With several YAML documents, the text with every line outside the project's document blanked
+/// (`None`: one document, use the text as is). The project's document is the last one with a
+/// top-level `importers:` or `packages:` key, else the last one.
+fn project_document(text: &str) -> Option<String> {
+    // The common case, one document and no marker, costs two substring searches.
+    let may_have_marker = ["---", "..."].iter().any(|m| text.starts_with(m) || text.contains(&format!("\n{m}")));
+    if !may_have_marker {
+        return None;
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    let markers: Vec<usize> = lines.iter().enumerate().filter(|(_, l)| is_document_marker(l)).map(|(i, _)| i).collect();
+    if markers.is_empty() {
+        return None;
+    }
+    // Documents as half-open line ranges between markers, non-blank ones only.
+    let mut docs = Vec::new();
+    let mut start = 0;
+    for &m in markers.iter().chain(std::iter::once(&lines.len())) {
+        let body = lines.get(start..m).unwrap_or_default();
+        if body.iter().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#') && !l.starts_with('%')) {
+            docs.push((start, m));
+        }
+        start = m + 1;
+    }
+    let is_project = |&(a, b): &(usize, usize)| {
+        lines.get(a..b).unwrap_or_default().iter().any(|l| l.starts_with("importers:") || l.starts_with("packages:"))
+    };
+    let (a, b) = docs.iter().rev().find(|d| is_project(d)).or_else(|| docs.last()).copied()?;
+    if docs.len() == 1 && markers.len() == 1 && markers[0] < a {
+        // One document after a leading `---`: the YAML parsers read it as it is.
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in lines.iter().enumerate() {
+        if (a..b).contains(&i) {
+            out.push_str(line);
+        }
+        if i + 1 < lines.len() {
+            out.push('\n');
+        }
+    }
+    Some(out)
+}
+
+/// `lockfileVersion` must be a number from 5 to 9 (`5.4`, `'6.0'`, `'9.0'`).
+fn check_lockfile_version(input: &ParseInput<'_>, version: Option<&Str<'_>>) -> Result<(), LockfileError> {
+    let text = version.map(|v| v.0.trim());
+    let well_formed = text
+        .is_some_and(|t| !t.is_empty() && t.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())));
+    let major = text.and_then(|t| t.split('.').next()).and_then(|m| m.parse::<u32>().ok());
+    match major {
+        Some(5..=9) if well_formed => Ok(()),
+        _ => Err(LockfileError::new(
+            input.path,
+            Some("lockfileVersion".to_owned()),
+            format!(
+                "expected a pnpm lockfile version from 5 to 9, found {}",
+                text.map_or_else(|| "nothing (the key is missing)".to_owned(), |t| format!("{t:?}"))
+            ),
+        )),
+    }
 }
 
 /// The file read by the full YAML parser (the fallback, and the reference in tests).
 fn full_wire<'t>(input: &ParseInput<'_>, text: &'t str) -> Result<Option<LockWire<'t>>, LockfileError> {
+    if let Some(line) = super::yaml_block_too_deep(text, super::MAX_YAML_BLOCK_COLUMNS) {
+        return Err(LockfileError::new(
+            input.path,
+            Some(format!("{line}:1")),
+            format!(
+                "block nesting deeper than {} columns of indentation and `- ` items",
+                super::MAX_YAML_BLOCK_COLUMNS
+            ),
+        ));
+    }
     serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| yaml_error(input, &e))
 }
 
@@ -193,10 +281,6 @@ fn build(input: &ParseInput<'_>, wire: LockWire<'_>) -> Parsed {
         _ => KeyStyle::At,
     };
     Builder::new(input, style).run(wire)
-}
-
-fn empty() -> Parsed {
-    Parsed { graph: DepGraph::new(), warnings: Vec::new() }
 }
 
 struct Builder<'i, 'p> {
@@ -325,7 +409,12 @@ impl<'i, 'p> Builder<'i, 'p> {
         let (key_name, key_version) = split_key(key, self.style);
         let name = entry.name.as_ref().map_or(key_name, |n| n.0.as_ref());
         let version = entry.version.as_ref().map_or(key_version, |v| v.0.as_ref());
-        let source = entry.resolution.as_ref().map_or(Source::Registry, resolution_source);
+        let mut source = entry.resolution.as_ref().map_or(Source::Registry, resolution_source);
+        if source == Source::Registry
+            && let Some(local) = non_registry_source(key).or_else(|| non_registry_source(key_version))
+        {
+            source = local;
+        }
         npm_package(name, version, Scope::Prod, source)
     }
 
@@ -453,6 +542,35 @@ fn split_key(key: &str, style: KeyStyle) -> (&str, &str) {
     }
     let bare = k.split('(').next().unwrap_or(k);
     split_name_at(bare)
+}
+
+/// The source a key or version names when it is not a registry one: `file:`/`link:` paths,
+/// tarball URLs, git references (`github.com/o/r/<sha>`, `git+https://...`).
+fn non_registry_source(text: &str) -> Option<Source> {
+    let text = text.strip_prefix('/').unwrap_or(text);
+    let text = text.split('(').next().unwrap_or(text);
+    // `name@file:...` (9.x keys) -> `file:...`.
+    let reference = match split_name_at(text) {
+        (_, rest) if !rest.is_empty() => rest,
+        _ => text,
+    };
+    for candidate in [text, reference] {
+        if candidate.starts_with("file:")
+            || candidate.starts_with("link:")
+            || candidate.starts_with("http://")
+            || candidate.starts_with("https://")
+            || candidate.starts_with("git+")
+            || candidate.starts_with("git@")
+            || candidate.starts_with("github:")
+        {
+            return Some(source_from_resolved(candidate));
+        }
+    }
+    let host = ["github.com/", "gitlab.com/", "bitbucket.org/", "codeload.github.com/"];
+    if host.iter().any(|h| text.starts_with(h)) {
+        return Some(Source::Git { url: format!("https://{text}"), rev: None });
+    }
+    None
 }
 
 fn resolution_source(r: &ResolutionWire<'_>) -> Source {
@@ -776,6 +894,8 @@ mod tests {
     /// Fast path and full parser on the same text: `None` when the fast path declined,
     /// else whether they agree (the full parser must then succeed with the same result).
     fn compare(path: &Path, text: &str) -> Option<Result<(), String>> {
+        let owned = project_document(text);
+        let text = owned.as_deref().unwrap_or(text);
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let read = move |rel: &Path| std::fs::read(dir.join(rel)).ok();
         let input = ParseInput { path, bytes: text.as_bytes(), read_sibling: &read };

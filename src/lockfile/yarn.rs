@@ -44,8 +44,33 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
         .map_err(|e| LockfileError::new(input.path, None, format!("not UTF-8 text: {e}")))?;
     let blocks =
         read_blocks(text).map_err(|(line, msg)| LockfileError::new(input.path, Some(format!("{line}:1")), msg))?;
-    let berry = blocks.iter().any(|b| b.specs.first().is_some_and(|s| s == "__metadata"));
-    Ok(build(input, &blocks, berry))
+    let metadata = blocks.iter().find(|b| b.specs.first().is_some_and(|s| s == "__metadata"));
+    if let Some(meta) = metadata {
+        check_berry_version(input, meta)?;
+    } else if blocks.is_empty() && !text.contains("# yarn lockfile v1") {
+        return Err(LockfileError::new(
+            input.path,
+            None,
+            "no entries and no `# yarn lockfile v1` header: not a yarn.lock",
+        ));
+    }
+    Ok(build(input, &blocks, metadata.is_some()))
+}
+
+/// Berry's `__metadata.version` (the lockfile format: 4 to 8 so far) must be a small number.
+fn check_berry_version(input: &ParseInput<'_>, meta: &Block<'_>) -> Result<(), LockfileError> {
+    let version = meta.field("version");
+    match version.map(|v| v.trim().parse::<u32>()) {
+        Some(Ok(1..=99)) => Ok(()),
+        _ => Err(LockfileError::new(
+            input.path,
+            Some(format!("{}:1", meta.line)),
+            format!(
+                "__metadata.version: expected the lockfile format number, found {}",
+                version.map_or_else(|| "nothing (the key is missing)".to_owned(), |v| format!("{v:?}"))
+            ),
+        )),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -398,11 +423,35 @@ fn v1_identity(block: &Block<'_>) -> (String, String, Source) {
     let name = split_alias(range).map_or(name, |(real, _)| real);
     let version = block.field("version").unwrap_or("").to_owned();
     let source = match block.field("resolved") {
+        Some(r) if r.starts_with("file:") => Source::Path(local_path(r)),
         Some(r) => source_from_resolved(r),
-        None if range.starts_with("file:") || range.starts_with("link:") => source_from_resolved(range),
-        None => Source::Registry,
+        None => range_source(range).unwrap_or(Source::Registry),
     };
     (name.to_owned(), version, source)
+}
+
+/// The source a v1 specifier's range names when it is not a registry range: `file:`/`link:`
+/// and bare paths (`./lib`, `../lib`, `/abs`, `~/lib`), URLs, git references. `None` for a
+/// registry range (`^1.2.3`, `latest`, `npm:x@1`).
+fn range_source(range: &str) -> Option<Source> {
+    let local = ["file:", "link:", "portal:"].iter().find_map(|p| range.strip_prefix(p));
+    if let Some(path) = local {
+        return Some(Source::Path(local_path(path)));
+    }
+    if ["./", "../", "/", "~/"].iter().any(|p| range.starts_with(p)) || range == "." || range == ".." {
+        return Some(Source::Path(range.to_owned()));
+    }
+    let remote = ["http://", "https://", "git+", "git:", "git@", "github:", "gitlab:", "bitbucket:", "gist:"];
+    if remote.iter().any(|p| range.starts_with(p)) {
+        return Some(source_from_resolved(range));
+    }
+    None
+}
+
+/// A `file:` path without its scheme and `#hash` fragment.
+fn local_path(text: &str) -> String {
+    let text = text.strip_prefix("file:").unwrap_or(text);
+    text.split('#').next().unwrap_or(text).to_owned()
 }
 
 /// Name, version and source of a berry block; `None` for the root workspace (the project).

@@ -16,7 +16,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use crate::package::Ecosystem;
+use crate::package::{Ecosystem, Package};
 
 /// Inputs longer than this are rejected for every ecosystem (node-semver's own limit; no real
 /// version comes close, and it bounds the work and the size of error messages).
@@ -42,6 +42,21 @@ impl VersionError {
         };
         VersionError { ecosystem, raw, reason: reason.into() }
     }
+}
+
+/// Whether `raw` names one exact version of `ecosystem`: it parses by that ecosystem's rules.
+/// `""`, `"latest"`, ranges (`>=1.0`, `^1.2`, `1.x`, `==1.*`), lists and tags are not exact; a
+/// package with such a version cannot be matched against advisories and must be counted as
+/// "not evaluated", never as clean.
+pub fn is_exact(ecosystem: Ecosystem, raw: &str) -> bool {
+    Version::parse(ecosystem, raw).is_ok()
+}
+
+/// Whether a package's version can be used for advisory matching ([`is_exact`] in its
+/// ecosystem). Parsers keep packages whose version is unusable, with the raw text, so the scan
+/// can name and count them.
+pub fn version_usable(package: &Package) -> bool {
+    is_exact(package.ecosystem, &package.version)
 }
 
 /// A parsed version of one ecosystem. Ordering is total within an ecosystem; versions of

@@ -6,6 +6,8 @@ mod common;
 mod deps;
 mod inventory;
 mod lockfiles;
+mod lockfiles_gate;
+mod lockfiles_hostile;
 mod lockfiles_npm;
 mod query;
 mod scan;

@@ -125,6 +125,37 @@ fn pep508_name(spec: &str) -> &str {
     spec.get(..end).unwrap_or("")
 }
 
+/// Checks a lock-format version written as a string `"MAJOR.MINOR"` (poetry's `lock-version`,
+/// pdm's `lock_version`): it must be a string whose major number is in `majors`. `None` is a
+/// missing key, refused unless `missing_ok`.
+fn check_lock_version(
+    path: &Path,
+    key: &str,
+    value: Option<&toml::Value>,
+    majors: std::ops::RangeInclusive<u64>,
+    missing_ok: bool,
+) -> Result<(), LockfileError> {
+    let bad = |found: String| {
+        LockfileError::new(
+            path,
+            Some(key.to_owned()),
+            format!("expected a lock format version \"{}.x\" to \"{}.x\", found {found}", majors.start(), majors.end()),
+        )
+    };
+    let Some(value) = value else {
+        return if missing_ok { Ok(()) } else { Err(bad("nothing (the key is missing)".to_owned())) };
+    };
+    let Some(text) = value.as_str() else {
+        return Err(bad(format!("{value}")));
+    };
+    let major = text.split('.').next().and_then(|m| m.parse::<u64>().ok());
+    let well_formed = text.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+    match major {
+        Some(m) if well_formed && majors.contains(&m) => Ok(()),
+        _ => Err(bad(format!("{text:?}"))),
+    }
+}
+
 /// Decodes a TOML lockfile into its wire type, with `line:col` on failure.
 fn from_toml<T: serde::de::DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, LockfileError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {

@@ -17,6 +17,12 @@ use crate::package::{Ecosystem, PackageName, Scope, Source};
 struct LockWire {
     #[serde(default)]
     package: Vec<PackageWire>,
+    metadata: Option<MetadataWire>,
+}
+
+#[derive(Deserialize)]
+struct MetadataWire {
+    lock_version: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +70,10 @@ impl PackageWire {
 
 pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     let wire: LockWire = super::from_toml(input.path, input.bytes)?;
+    let Some(metadata) = &wire.metadata else {
+        return Err(LockfileError::new(input.path, None, "no [metadata] table: not a pdm.lock"));
+    };
+    super::check_lock_version(input.path, "metadata.lock_version", metadata.lock_version.as_ref(), 3..=4, false)?;
     let mut warnings = Vec::new();
     let manifest = pyproject::read(input.read_sibling, &mut warnings);
     let mut graph = ScopedGraph::default();

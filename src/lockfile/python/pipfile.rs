@@ -15,11 +15,22 @@ use crate::package::{Ecosystem, PackageName, Scope, Source};
 
 #[derive(Deserialize)]
 struct LockWire<'a> {
+    #[serde(rename = "_meta")]
+    meta: Option<MetaWire>,
     #[serde(borrow, default)]
     default: BTreeMap<Cow<'a, str>, EntryWire<'a>>,
     #[serde(borrow, default)]
     develop: BTreeMap<Cow<'a, str>, EntryWire<'a>>,
 }
+
+#[derive(Deserialize)]
+struct MetaWire {
+    #[serde(rename = "pipfile-spec")]
+    pipfile_spec: Option<serde_json::Value>,
+}
+
+/// The `_meta.pipfile-spec` versions this parser reads (pipenv has written 6 since 2018).
+const PIPFILE_SPECS: std::ops::RangeInclusive<u64> = 1..=6;
 
 #[derive(Deserialize)]
 struct EntryWire<'a> {
@@ -70,14 +81,18 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
             format!("invalid Pipfile.lock: {e}"),
         )
     })?;
+    check_meta(input, wire.meta.as_ref())?;
     let mut warnings = Vec::new();
     let mut graph = ScopedGraph::default();
     let mut seen: HashMap<(PackageName, String), NodeId> = HashMap::new();
     for (section, scope) in [(&wire.default, Scope::Prod), (&wire.develop, Scope::Dev)] {
         for (name, entry) in section {
             let (version, source) = entry.version_and_source();
+            let raw = entry.version.as_deref().unwrap_or("");
             if version.is_empty() && source == Source::Registry {
                 warnings.push(format!("{name}: no version in the lockfile"));
+            } else if source == Source::Registry && !raw.starts_with("==") {
+                warnings.push(format!("{name}: version {raw:?} is not a pin (==x.y): kept as written"));
             }
             let key = (PackageName::new(Ecosystem::PyPI, name), version.clone());
             if seen.contains_key(&key) {
@@ -101,4 +116,20 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
         None => graph.parentless(),
     };
     Ok(Parsed { graph: graph.into_graph(&roots), warnings })
+}
+
+/// `_meta` must be there (pipenv always writes it) with a known `pipfile-spec`, if any.
+fn check_meta(input: &ParseInput<'_>, meta: Option<&MetaWire>) -> Result<(), LockfileError> {
+    let Some(meta) = meta else {
+        return Err(LockfileError::new(input.path, Some("_meta".to_owned()), "missing: not a Pipfile.lock"));
+    };
+    match &meta.pipfile_spec {
+        None => Ok(()),
+        Some(spec) if spec.as_u64().is_some_and(|n| PIPFILE_SPECS.contains(&n)) => Ok(()),
+        Some(spec) => Err(LockfileError::new(
+            input.path,
+            Some("_meta.pipfile-spec".to_owned()),
+            format!("expected a Pipfile.lock spec version 1 to 6, found {spec}"),
+        )),
+    }
 }

@@ -15,6 +15,13 @@ use crate::package::{Scope, Source};
 struct LockWire {
     #[serde(default)]
     package: Vec<PackageWire>,
+    metadata: Option<MetadataWire>,
+}
+
+#[derive(Deserialize)]
+struct MetadataWire {
+    #[serde(rename = "lock-version")]
+    lock_version: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +84,11 @@ fn edge_scope(spec: &toml::Value) -> Scope {
 
 pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     let wire: LockWire = super::from_toml(input.path, input.bytes)?;
+    // Poetry always writes `[metadata]`; before 1.1 it had no `lock-version` (read as 1.0).
+    let Some(metadata) = &wire.metadata else {
+        return Err(LockfileError::new(input.path, None, "no [metadata] table: not a poetry.lock"));
+    };
+    super::check_lock_version(input.path, "metadata.lock-version", metadata.lock_version.as_ref(), 1..=2, true)?;
     let mut warnings = Vec::new();
     let manifest = pyproject::read(input.read_sibling, &mut warnings);
     let mut graph = ScopedGraph::default();

@@ -1,8 +1,17 @@
 //! `requirements.txt` (pip's requirements file format): one requirement per line, with comments,
 //! `\` continuations, `-r`/`-c` includes resolved relative to the including file (with cycle
 //! detection), `-e` editables, per-requirement options (`--hash`, `-C`) and global options.
-//! Only exact pins (`==1.2`, `===1.2`, or a pin from a `-c` constraints file) become nodes: a
-//! range is reported as "not pinned", never guessed. There are no edges; every node is a root.
+//! Exact pins (`==1.2`, `===1.2`, or a pin from a `-c` constraints file) become nodes with
+//! their version; a range is kept as a node whose version is the range as written (`>=2.0`, or
+//! empty), so it is counted as "not evaluated" ([`crate::version::is_exact`] is false), and
+//! reported as "not pinned", never guessed. There are no edges; every node is a root.
+//!
+//! Like pip, the parser refuses what it cannot read: an invalid requirement line, an include that
+//! cannot be read, an include chain deeper than 32 or a requirement nested deeper than 32
+//! parentheses are errors naming the file and line (the first one, with a count of the rest).
+//! Tolerated with a warning: an include cycle (skipped, its packages are read once), a path or
+//! URL requirement that names no package, a file with no requirements at all.
+//! Text: UTF-8, with or without a BOM, or UTF-16 with a BOM (pip decodes both).
 //! Scope: a file whose name has a `dev`/`test`/`lint`/`doc`/`ci` word is dev, else production.
 //! <https://pip.pypa.io/en/stable/reference/requirements-file-format/>
 
@@ -25,10 +34,19 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 /// make the work exponential).
 const MAX_INCLUDES: usize = 256;
 
+/// Requirements nested deeper than this (markers in parentheses) are refused before `pep508_rs`
+/// sees them: its recursive-descent marker parser overflows the stack at a few thousand levels.
+const MAX_PAREN_DEPTH: usize = 32;
+
+/// A requirement (options cut off) longer than this is refused: no real one comes close.
+const MAX_REQUIREMENT_LEN: usize = 8 * 1024;
+
 /// A requirement that names no exact version, kept until constraints files are all read.
 struct Unpinned {
     at: String,
     name: String,
+    /// The specifier as written (`>=2.0`), empty when there is none: kept as the node's version.
+    range: String,
     text: String,
     scope: Scope,
 }
@@ -44,24 +62,25 @@ struct State<'a> {
     chain: Vec<PathBuf>,
     includes_read: usize,
     warnings: Vec<String>,
+    /// Problems that make the file unreadable as a whole: `(location, message)`.
+    errors: Vec<(String, String)>,
 }
 
 /// What one logical line holds.
 enum Line<'t> {
-    Include { constraint: bool, target: &'t str },
+    Include {
+        constraint: bool,
+        target: &'t str,
+    },
     Editable(&'t str),
     Requirement(&'t str),
     Ignored,
+    /// An option pip does not know: pip refuses the file.
+    UnknownOption(&'t str),
 }
 
 pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
-    let text = std::str::from_utf8(input.bytes).map_err(|e| {
-        let (line, col) = super::line_col(input.bytes, e.valid_up_to());
-        LockfileError::new(input.path, Some(format!("{line}:{col}")), "not valid UTF-8")
-    })?;
-    if text.contains('\0') {
-        return Err(LockfileError::new(input.path, None, "not a text file (NUL byte)"));
-    }
+    let text = decode(input.path, input.bytes)?;
     let mut state = State {
         input,
         graph: ScopedGraph::default(),
@@ -71,13 +90,60 @@ pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
         chain: vec![PathBuf::new()],
         includes_read: 0,
         warnings: Vec::new(),
+        errors: Vec::new(),
     };
     let own_name = input.path.file_name().map_or(input.path, Path::new);
     let scope = scope_of(own_name);
-    state.read_file(None, text, false, scope);
+    state.read_file(None, &text, false, scope);
+    if let Some((at, message)) = state.errors.first() {
+        let more = match state.errors.len() - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more problem(s) in this file)"),
+        };
+        let (location, message) = match at.strip_prefix("line ") {
+            Some(line) => (Some(line.to_owned()), format!("{message}{more}")),
+            None => (None, format!("{at}: {message}{more}")),
+        };
+        return Err(LockfileError::new(input.path, location, message));
+    }
     state.resolve_unpinned();
     let roots: Vec<_> = (0..state.graph.packages.len()).collect();
     Ok(Parsed { graph: state.graph.into_graph(&roots), warnings: state.warnings })
+}
+
+/// The text of a requirements file: UTF-8 (a BOM is dropped) or UTF-16 with a BOM, as pip
+/// reads them. A NUL byte in the decoded text means it is not a text file.
+fn decode(path: &Path, bytes: &[u8]) -> Result<String, LockfileError> {
+    let utf16 = |bytes: &[u8], little: bool| -> Result<String, LockfileError> {
+        if !bytes.len().is_multiple_of(2) {
+            return Err(LockfileError::new(path, None, "UTF-16 text with an odd number of bytes"));
+        }
+        let units = bytes.chunks_exact(2).map(|p| {
+            let pair = [p[0], p[1]];
+            if little { u16::from_le_bytes(pair) } else { u16::from_be_bytes(pair) }
+        });
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .map_err(|e| LockfileError::new(path, None, format!("invalid UTF-16 text: {e}")))
+    };
+    let text = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        utf16(rest, true)?
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        utf16(rest, false)?
+    } else {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        std::str::from_utf8(bytes)
+            .map_err(|e| {
+                let (line, col) = super::line_col(bytes, e.valid_up_to());
+                LockfileError::new(path, Some(format!("{line}:{col}")), "not valid UTF-8")
+            })?
+            .to_owned()
+    };
+    if let Some(at) = text.find('\0') {
+        let (line, col) = super::line_col(text.as_bytes(), at);
+        return Err(LockfileError::new(path, Some(format!("{line}:{col}")), "not a text file (NUL byte)"));
+    }
+    Ok(text)
 }
 
 /// `dev`, `test`, ... as a word of the file name (`requirements-dev.txt`, `requirements/test.txt`).
@@ -102,25 +168,33 @@ fn scope_of(path: &Path) -> Scope {
     if dev_word { Scope::Dev } else { Scope::Prod }
 }
 
-/// Joins `\`-continued physical lines; yields (first line number, logical line).
+/// Joins `\`-continued physical lines the way pip's `join_lines` does: the backslash is
+/// removed and the next line appended as is (no space), so a continuation may split a name or a
+/// version anywhere; a comment line ends a continuation. Yields (first line number, line).
 fn logical_lines(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
-    let mut current = String::new();
-    let mut start = 0;
+    let mut current: Option<(usize, String)> = None;
     for (index, raw) in text.lines().enumerate() {
-        if current.is_empty() {
-            start = index + 1;
-        }
-        if let Some(head) = raw.strip_suffix('\\') {
-            current.push_str(head);
-            current.push(' ');
-        } else {
-            current.push_str(raw);
-            out.push((start, std::mem::take(&mut current)));
+        let is_comment = raw.trim_start().starts_with('#');
+        match raw.strip_suffix('\\') {
+            Some(head) if !is_comment => {
+                let (_, joined) = current.get_or_insert_with(|| (index + 1, String::new()));
+                joined.push_str(head.trim_end_matches('\\'));
+            }
+            _ => {
+                let (start, mut joined) = current.take().unwrap_or((index + 1, String::new()));
+                if is_comment && !joined.is_empty() {
+                    joined.push(' ');
+                }
+                joined.push_str(raw);
+                out.push((start, joined));
+            }
         }
     }
-    if !current.trim().is_empty() {
-        out.push((start, current));
+    if let Some((start, joined)) = current
+        && !joined.trim().is_empty()
+    {
+        out.push((start, joined));
     }
     out
 }
@@ -162,8 +236,28 @@ fn classify(line: &str) -> Line<'_> {
     if let Some(target) = option_value(line, "-e", "--editable") {
         return Line::Editable(strip_requirement_options(target));
     }
-    Line::Ignored
+    let name = line.split(['=', ' ', '\t']).next().unwrap_or(line);
+    // `-ihttps://...` and `-f./wheels`: short options glued to their value.
+    let known = GLOBAL_OPTIONS.contains(&name) || ["-i", "-f"].iter().any(|short| name.starts_with(short));
+    if known { Line::Ignored } else { Line::UnknownOption(name) }
 }
+
+/// The options pip accepts on a line of their own (none of them changes which packages install).
+const GLOBAL_OPTIONS: &[&str] = &[
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "--no-index",
+    "-f",
+    "--find-links",
+    "--no-binary",
+    "--only-binary",
+    "--prefer-binary",
+    "--require-hashes",
+    "--pre",
+    "--trusted-host",
+    "--use-feature",
+];
 
 /// Cuts per-requirement options (`--hash=...`, `-C x`, `--config-settings`) off a line.
 fn strip_requirement_options(line: &str) -> &str {
@@ -212,6 +306,7 @@ impl State<'_> {
                 }
                 Line::Editable(target) if !constraint => self.add_unnamed(&at, target, scope),
                 Line::Ignored | Line::Editable(_) => {}
+                Line::UnknownOption(name) => self.error(&at, format!("unknown option {}", quoted(name))),
                 Line::Requirement(text) => self.requirement(&at, text, constraint, scope),
             }
         }
@@ -221,30 +316,41 @@ impl State<'_> {
         let current_dir = self.chain.last().and_then(|p| p.parent()).map(Path::to_path_buf).unwrap_or_default();
         let relative = normalize(&current_dir.join(target));
         if Path::new(target).is_absolute() || target.contains("://") {
-            self.warnings.push(format!("{at}: include {target} skipped: only relative paths are read"));
+            self.error(at, format!("include {target} cannot be read: only relative paths are read"));
             return;
         }
-        if self.chain.contains(&relative) || self.chain.len() > MAX_INCLUDE_DEPTH {
+        if self.chain.contains(&relative) {
             self.warnings.push(format!("{at}: include {target} skipped: include cycle"));
             return;
         }
+        if self.chain.len() > MAX_INCLUDE_DEPTH {
+            self.error(at, format!("include {target} is nested more than {MAX_INCLUDE_DEPTH} includes deep"));
+            return;
+        }
         if self.includes_read >= MAX_INCLUDES {
-            self.warnings.push(format!("{at}: include {target} skipped: more than {MAX_INCLUDES} includes"));
+            self.error(at, format!("include {target} not read: more than {MAX_INCLUDES} includes"));
             return;
         }
         self.includes_read += 1;
         let Some(bytes) = (self.input.read_sibling)(&relative) else {
-            self.warnings.push(format!("{at}: include {target} could not be read"));
+            self.error(at, format!("include {target} could not be read"));
             return;
         };
-        let Ok(text) = std::str::from_utf8(&bytes) else {
-            self.warnings.push(format!("{at}: include {target} is not valid UTF-8"));
-            return;
+        let text = match decode(&relative, &bytes) {
+            Ok(text) => text,
+            Err(err) => {
+                self.error(at, format!("include {err}"));
+                return;
+            }
         };
         let scope = scope_of(&relative);
         self.chain.push(relative.clone());
-        self.read_file(Some(&relative), text, constraint, scope);
+        self.read_file(Some(&relative), &text, constraint, scope);
         self.chain.pop();
+    }
+
+    fn error(&mut self, at: &str, message: String) {
+        self.errors.push((at.to_owned(), message));
     }
 
     fn requirement(&mut self, at: &str, text: &str, constraint: bool, scope: Scope) {
@@ -255,14 +361,27 @@ impl State<'_> {
             return;
         }
         if let Some((name, version)) = arbitrary_equality(text) {
+            if !crate::version::is_exact(Ecosystem::PyPI, version) {
+                self.warnings.push(format!("{at}: {name}==={version}: not a PEP 440 version, it cannot be compared"));
+            }
             self.add_pinned(constraint, name, version, Source::Registry, scope);
             return;
         }
         // pep508_rs 0.9 panics on a name ending in `.`/`-`/`_` followed by more text (found by
         // fuzzing): such a name is invalid anyway.
+        if text.contains("${") {
+            self.environment_variable(at, text, constraint, scope);
+            return;
+        }
+        if let Some(problem) = beyond_limits(text) {
+            self.error(at, format!("invalid requirement {}: {problem}", quoted(text)));
+            return;
+        }
         if super::pep508_name(text).ends_with(['.', '-', '_']) {
-            self.warnings
-                .push(format!("{at}: invalid requirement {text:?}: a package name must end with a letter or digit"));
+            self.error(
+                at,
+                format!("invalid requirement {}: a package name must end with a letter or digit", quoted(text)),
+            );
             return;
         }
         let requirement = match Requirement::<pep508_rs::VerbatimUrl>::from_str(text) {
@@ -270,7 +389,7 @@ impl State<'_> {
             Err(err) => {
                 let first = err.to_string();
                 let first = first.lines().next().unwrap_or("");
-                self.warnings.push(format!("{at}: invalid requirement {text:?}: {first}"));
+                self.error(at, format!("invalid requirement {}: {first}", quoted(text)));
                 return;
             }
         };
@@ -286,7 +405,13 @@ impl State<'_> {
                         self.add_pinned(constraint, &name, version, Source::Registry, scope);
                     }
                     None if constraint => {}
-                    None => self.unpinned.push(Unpinned { at: at.to_owned(), name, text: text.to_owned(), scope }),
+                    None => self.unpinned.push(Unpinned {
+                        at: at.to_owned(),
+                        name,
+                        range: specs.to_string(),
+                        text: text.to_owned(),
+                        scope,
+                    }),
                 }
             }
             Some(VersionOrUrl::Url(url)) if !constraint => {
@@ -296,8 +421,34 @@ impl State<'_> {
             }
             Some(VersionOrUrl::Url(_)) => {}
             None if constraint => {}
-            None => self.unpinned.push(Unpinned { at: at.to_owned(), name, text: text.to_owned(), scope }),
+            None => self.unpinned.push(Unpinned {
+                at: at.to_owned(),
+                name,
+                range: String::new(),
+                text: text.to_owned(),
+                scope,
+            }),
         }
+    }
+
+    /// pip expands `${VAR}` from the environment when it installs: the version cannot be known
+    /// here, so the package is kept with the text as written (not exact: not evaluated).
+    fn environment_variable(&mut self, at: &str, text: &str, constraint: bool, scope: Scope) {
+        let name = super::pep508_name(text);
+        let valid_name = !name.is_empty() && !name.ends_with(['.', '-', '_']) && !name.starts_with(['.', '-', '_']);
+        if !valid_name {
+            self.error(at, format!("invalid requirement {}: no package name", quoted(text)));
+            return;
+        }
+        if constraint {
+            return;
+        }
+        let rest = text.get(name.len()..).unwrap_or("").split(';').next().unwrap_or("").trim();
+        self.add_node(name, rest, Source::Registry, scope);
+        self.warnings.push(format!(
+            "{at}: {} uses an environment variable: the installed version cannot be known",
+            quoted(text)
+        ));
     }
 
     fn add_pinned(&mut self, constraint: bool, name: &str, version: &str, source: Source, scope: Scope) {
@@ -337,17 +488,48 @@ impl State<'_> {
         self.add_node(&name, &version_from_url(target), source_of_url(target), scope);
     }
 
-    /// Unpinned requirements take a pin from a constraints file, or are reported.
+    /// Unpinned requirements take a pin from a constraints file, or are kept with their range
+    /// as the version (not exact, so not evaluated) and reported.
     fn resolve_unpinned(&mut self) {
         for item in std::mem::take(&mut self.unpinned) {
             let key = PackageName::new(Ecosystem::PyPI, &item.name);
-            match self.constraints.get(&key).cloned() {
-                Some(version) => self.add_node(&item.name, &version, Source::Registry, item.scope),
-                None => self
-                    .warnings
-                    .push(format!("{}: {} is not pinned: the installed version cannot be known", item.at, item.text)),
+            if let Some(version) = self.constraints.get(&key).cloned() {
+                self.add_node(&item.name, &version, Source::Registry, item.scope);
+            } else {
+                self.add_node(&item.name, &item.range, Source::Registry, item.scope);
+                self.warnings
+                    .push(format!("{}: {} is not pinned: the installed version cannot be known", item.at, item.text));
             }
         }
+    }
+}
+
+/// Why a requirement is refused before `pep508_rs` sees it: too long or nested too deep.
+fn beyond_limits(text: &str) -> Option<String> {
+    if text.len() > MAX_REQUIREMENT_LEN {
+        return Some(format!("longer than {MAX_REQUIREMENT_LEN} bytes"));
+    }
+    let mut depth = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' => {
+                depth += 1;
+                if depth > MAX_PAREN_DEPTH {
+                    return Some(format!("nested more than {MAX_PAREN_DEPTH} parentheses deep"));
+                }
+            }
+            b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A requirement quoted for a message, cut to its first 120 characters.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(120) {
+        Some((cut, _)) => format!("{:?}…", &text[..cut]),
+        None => format!("{text:?}"),
     }
 }
 
@@ -440,6 +622,8 @@ mod tests {
         assert_eq!(option_value("--requirement=base.txt", "-r", "--requirement"), Some("base.txt"));
         assert_eq!(option_value("-rbase.txt", "-r", "--requirement"), Some("base.txt"));
         assert_eq!(option_value("--requirements x", "-r", "--requirement"), None);
+        assert!(matches!(classify("-é"), Line::UnknownOption("-é")));
+        assert!(matches!(classify("-ihttps://pypi.org/simple"), Line::Ignored));
         assert_eq!(raw_pin("certifi == 2018.08.24 ; x"), Some("2018.08.24"));
         assert_eq!(raw_pin("a==1.*"), None);
         assert_eq!(arbitrary_equality("yolo===1.0"), Some(("yolo", "1.0")));

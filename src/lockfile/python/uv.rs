@@ -15,10 +15,14 @@ use crate::package::{Scope, Source};
 
 #[derive(Deserialize)]
 struct LockWire {
+    version: Option<toml::Value>,
     #[serde(default)]
     package: Vec<PackageWire>,
     manifest: Option<ManifestWire>,
 }
+
+/// The lock format versions this parser reads (uv writes `version = 1`).
+const UV_LOCK_VERSIONS: std::ops::RangeInclusive<i64> = 1..=1;
 
 #[derive(Deserialize)]
 struct ManifestWire {
@@ -91,6 +95,17 @@ impl SourceWire {
 
 pub(crate) fn parse(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
     let wire: LockWire = super::from_toml(input.path, input.bytes)?;
+    match wire.version.as_ref().map(|v| (v, v.as_integer())) {
+        Some((_, Some(n))) if UV_LOCK_VERSIONS.contains(&n) => {}
+        found => {
+            let found = found.map_or_else(|| "nothing (the key is missing)".to_owned(), |(v, _)| v.to_string());
+            return Err(LockfileError::new(
+                input.path,
+                Some("version".to_owned()),
+                format!("expected lock format version 1, found {found}"),
+            ));
+        }
+    }
     let members: BTreeSet<_> = wire.manifest.map(|m| m.members.into_iter().collect()).unwrap_or_default();
     let mut graph = ScopedGraph::default();
     let mut roots = Vec::new();

@@ -300,3 +300,38 @@ fn osv_values_seen_in_the_wild() {
         assert!(Version::parse(eco, raw).is_err(), "{eco}: {raw:?} accepted");
     }
 }
+
+#[test]
+fn exact_versions_are_told_from_unusable_ones() {
+    use super::is_exact;
+    let exact = [
+        (Ecosystem::Npm, "1.2.3"),
+        (Ecosystem::Npm, "1.2.3-beta.1"),
+        (Ecosystem::PyPI, "2.31.0"),
+        (Ecosystem::PyPI, "1.0.post1"),
+        (Ecosystem::Go, "v1.2.3"),
+        (Ecosystem::Go, "v0.0.0-20210101000000-abcdefabcdef"),
+        (Ecosystem::Go, "1.23.6"),
+        (Ecosystem::CratesIo, "0.4.20"),
+    ];
+    for (eco, raw) in exact {
+        assert!(is_exact(eco, raw), "{eco} {raw:?} should be exact");
+    }
+    let unusable = [
+        (Ecosystem::Npm, ""),
+        (Ecosystem::Npm, "latest"),
+        (Ecosystem::Npm, "^1.2.3"),
+        (Ecosystem::Npm, "1.x"),
+        (Ecosystem::Npm, "[1.0.0, 2.0.0]"),
+        (Ecosystem::Npm, "file:../lib"),
+        (Ecosystem::PyPI, ">=1.0"),
+        (Ecosystem::PyPI, "==1.*"),
+        (Ecosystem::PyPI, "*"),
+        (Ecosystem::Go, "latest"),
+        (Ecosystem::CratesIo, "  "),
+        (Ecosystem::CratesIo, ">=0.4"),
+    ];
+    for (eco, raw) in unusable {
+        assert!(!is_exact(eco, raw), "{eco} {raw:?} should not be exact");
+    }
+}
