@@ -1,6 +1,6 @@
 //! bundleguard: finds the Lambda functions of a repository, builds the full dependency tree of
 //! each from its lockfiles, and matches every package against a locally synced OSV database.
-//! See README.md for use and `DESIGN.md` (in the project's shared folder) for the architecture.
+//! See README.md for use and docs/ARCHITECTURE.md for the architecture.
 
 pub mod advisory;
 pub mod bundle;

@@ -27,6 +27,14 @@ pub struct QueryArgs {
 
 pub fn run(db: &Path, args: &QueryArgs) -> anyhow::Result<Outcome> {
     let store = Store::open_existing(db)?;
+    if store.sync_state(args.ecosystem)?.is_none() {
+        // Unknown is not clean: an ecosystem never synced cannot say "no known advisories".
+        anyhow::bail!(
+            "no {eco} advisories in the database {}: {eco} packages cannot be checked; run `bundleguard sync --ecosystem {eco}`",
+            db.display(),
+            eco = args.ecosystem
+        );
+    }
     let query = PackageQuery {
         ecosystem: args.ecosystem,
         name: PackageName::new(args.ecosystem, &args.name),

@@ -17,7 +17,6 @@ use crate::matcher::{self, PackageMatches, PackageQuery, Vulnerability};
 use crate::package::{Ecosystem, Package, Source};
 use crate::policy::{Assessed, AssessedUnit};
 use crate::risk::{MALICIOUS, VULNERABILITY};
-use crate::version::Version;
 use crate::vocab::AdvisoryId;
 
 /// Most dependency paths reported per finding.
@@ -52,7 +51,7 @@ fn not_evaluated(units: &[Unit], missing: &[Ecosystem]) -> Vec<NotEvaluated> {
         for p in u.graph.nodes().iter().filter(|p| p.source == Source::Registry) {
             let reason = if missing.contains(&p.ecosystem) {
                 format!("no {} advisories in the database", p.ecosystem)
-            } else if Version::parse(p.ecosystem, &p.version).is_err() {
+            } else if !crate::version::version_usable(p) {
                 format!("version {:?} is not an exact {} version", p.version, p.ecosystem)
             } else {
                 continue;

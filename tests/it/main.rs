@@ -4,6 +4,7 @@ mod action;
 mod bundle;
 mod common;
 mod deps;
+mod gate;
 mod inventory;
 mod lockfiles;
 mod lockfiles_gate;
