@@ -18,3 +18,4 @@ pub mod risk;
 pub mod scan;
 pub mod version;
 pub mod vocab;
+pub mod zip_limits;

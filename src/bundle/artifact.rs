@@ -20,35 +20,8 @@ use crate::graph::{DepGraph, NodeId};
 use crate::lockfile::{self, LockfileFormat, ParseInput};
 use crate::package::{Ecosystem, Package, PackageName, Scope, Source};
 
-/// Caps on what reading an artifact may cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Entries in one zip.
-    pub max_entries: usize,
-    /// Sum of the declared uncompressed sizes of one zip.
-    pub max_total_bytes: u64,
-    /// Uncompressed / compressed size of one entry (checked for entries over 1 MiB).
-    pub max_ratio: u64,
-    /// One metadata file (`package.json`, `METADATA`, lockfile) read from a zip.
-    pub max_metadata_bytes: u64,
-    /// One binary (or nested zip) read into memory.
-    pub max_binary_bytes: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_entries: 200_000,
-            max_total_bytes: 1024 * 1024 * 1024,
-            max_ratio: 200,
-            max_metadata_bytes: 32 * 1024 * 1024,
-            max_binary_bytes: 256 * 1024 * 1024,
-        }
-    }
-}
-
-/// Entries smaller than this are not ratio-checked (tiny text files compress very well).
-const RATIO_FLOOR: u64 = 1024 * 1024;
+use crate::zip_limits::Budget;
+pub use crate::zip_limits::Limits;
 
 /// An artifact that could not be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -212,27 +185,14 @@ fn read_zip<R: Read + Seek>(
 ) -> Result<(), ArtifactError> {
     let corrupt = |e: &dyn std::fmt::Display| ArtifactError::Corrupt { path: path.to_owned(), message: e.to_string() };
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| corrupt(&e))?;
-    let limits = acc.limits;
-    if archive.len() > limits.max_entries {
-        let detail = format!("{} entries is more than the limit of {}", archive.len(), limits.max_entries);
-        return Err(ArtifactError::Bomb { path: path.to_owned(), detail });
-    }
+    let bomb = |detail: String| ArtifactError::Bomb { path: path.to_owned(), detail };
+    let mut budget = Budget::new(acc.limits, archive.len()).map_err(bomb)?;
     let mut wanted = Vec::new();
-    let mut total: u64 = 0;
     let mut symlinks = 0usize;
     for index in 0..archive.len() {
         let entry = archive.by_index_data(index).map_err(|e| corrupt(&e))?;
         let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
-        total = total.saturating_add(entry.size());
-        if total > limits.max_total_bytes {
-            let detail = format!("more than {} bytes uncompressed in total", limits.max_total_bytes);
-            return Err(ArtifactError::Bomb { path: path.to_owned(), detail });
-        }
-        let ratio = entry.size() / entry.compressed_size().max(1);
-        if entry.size() > RATIO_FLOOR && ratio > limits.max_ratio {
-            let detail = format!("{name}: compression ratio {ratio}:1 is above the limit of {}:1", limits.max_ratio);
-            return Err(ArtifactError::Bomb { path: path.to_owned(), detail });
-        }
+        budget.admit(&name, entry.size(), entry.compressed_size()).map_err(bomb)?;
         if let Some(why) = unsafe_name(&name) {
             acc.unsafe_entry(&format!("{prefix}{name}"), why);
         } else if entry.is_symlink() {
