@@ -2,6 +2,13 @@
 //! packages keyed by (ecosystem, normalized name), and the sync state of each ecosystem.
 //! Writers go through [`Ingest`], one transaction per sync, so a sync commits completely or not
 //! at all; readers see the last committed snapshot.
+//!
+//! The file is marked as ours with `PRAGMA application_id` = [`APPLICATION_ID`] ("BGDB"); a
+//! SQLite file of another application is refused, never written. Commands that only read open
+//! the file read-only ([`Store::open_read_only`]), so a database in a read-only folder still
+//! serves `db status`, `query` and scans. Every sync runs `PRAGMA quick_check` inside its
+//! transaction before committing; a failed check (there or in `db status --check`) is recorded,
+//! and readers refuse a database so marked ([`StoreError::FailedCheck`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +20,11 @@ use super::osv::{Advisory, Affected, Level, Severity, SeveritySource};
 use crate::package::{Ecosystem, PackageName};
 
 /// Bumped whenever the schema changes; `migrate` brings older files forward.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// `PRAGMA application_id` of a bundleguard database: the ASCII bytes "BGDB". Files made before
+/// it was set (schema 1 and 2) get it on their next write.
+pub const APPLICATION_ID: i32 = 0x4247_4442;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -29,6 +40,59 @@ pub enum StoreError {
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("advisory database {path}: corrupt index entry for {id}: {detail}")]
     CorruptEntry { path: PathBuf, id: String, detail: String },
+    #[error("--db {}: is {kind}, not an advisory database file", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error("{}: not a bundleguard database ({detail}); refusing to touch it: pass another --db", path.display())]
+    Foreign { path: PathBuf, detail: String },
+    #[error("advisory database {}: holds no bundleguard tables yet: run `bundleguard sync` first", .0.display())]
+    Empty(PathBuf),
+    #[error(
+        "advisory database {}: failed its integrity check ({detail}); delete it and run `bundleguard sync`",
+        path.display()
+    )]
+    FailedCheck { path: PathBuf, detail: String },
+}
+
+impl StoreError {
+    /// Whether this says the file cannot be written (read-only file, folder or file system).
+    fn is_read_only(&self) -> bool {
+        use rusqlite::ErrorCode::{CannotOpen, PermissionDenied, ReadOnly};
+        matches!(self, StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(e, _), .. }
+            if matches!(e.code, ReadOnly | CannotOpen | PermissionDenied))
+    }
+}
+
+/// What a SQLite file is, from its header and tables.
+#[derive(Debug, PartialEq, Eq)]
+enum Identity {
+    /// Carries our application id.
+    Ours,
+    /// Our tables, made before the id was set.
+    OldOurs,
+    /// No tables at all (a new or zero-byte file).
+    Fresh,
+    Foreign(String),
+}
+
+/// What an integrity check found: nothing when the database is sound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckReport {
+    pub problems: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn summary(&self) -> String {
+        let mut text = self.problems.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+        if self.problems.len() > 3 {
+            use std::fmt::Write as _;
+            let _ = write!(text, "; and {} more", self.problems.len() - 3);
+        }
+        text
+    }
 }
 
 /// Where the database lives when neither `--db` nor `BUNDLEGUARD_DB` says: the user's cache dir.
@@ -83,30 +147,147 @@ pub(crate) fn from_ns(v: i64) -> Timestamp {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database for writing, migrating an older schema.
+    /// Opens (creating if needed) the database for writing, migrating an older schema. A file
+    /// of another application is refused before anything is written to it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if regular_file(path)? {
+            let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { path: path.to_owned(), source })?;
+            return Store::writable(conn, path);
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs_err::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: path.to_owned(), source })?;
         }
         let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { path: path.to_owned(), source })?;
-        let mut store = Store { conn, path: path.to_owned() };
-        store.configure()?;
-        store.migrate()?;
-        Ok(store)
+        Store::writable(conn, path)
     }
 
     /// Opens an existing database; a missing file is [`StoreError::Missing`], not a new empty DB.
+    /// Read-write when the file and its folder allow it, else read-only ([`Store::open_read_only`]).
+    /// Refuses a database whose last integrity check failed.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
-        if !path.is_file() {
+        let store = Store::open_for_check(path)?;
+        store.refuse_if_failed()?;
+        Ok(store)
+    }
+
+    /// [`Store::open_existing`] that opens a database whose last check failed (for
+    /// `db status --check`, which checks it again and records the new result).
+    pub fn open_for_check(path: &Path) -> Result<Store, StoreError> {
+        if !regular_file(path)? {
             return Err(StoreError::Missing(path.to_owned()));
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|source| StoreError::Sqlite { path: path.to_owned(), source })?;
+        let opened = Connection::open_with_flags(path, flags)
+            .map_err(|source| StoreError::Sqlite { path: path.to_owned(), source })
+            .and_then(|conn| {
+                if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+                    return Err(StoreError::Sqlite {
+                        path: path.to_owned(),
+                        source: rusqlite::Error::SqliteFailure(
+                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                            None,
+                        ),
+                    });
+                }
+                Store::writable(conn, path)
+            });
+        match opened {
+            Err(e) if e.is_read_only() => Store::open_to_inspect(path),
+            other => other,
+        }
+    }
+
+    /// Opens an existing database for reading only: never writes, never migrates. In a
+    /// read-only folder, where SQLite cannot create the WAL index, it falls back to an
+    /// `immutable=1` URI (safe there: no writer can be changing the file). Refuses a foreign or
+    /// empty file and a database whose last integrity check failed.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let store = Store::open_to_inspect(path)?;
+        store.refuse_if_failed()?;
+        Ok(store)
+    }
+
+    /// [`Store::open_read_only`] that does not refuse a database that failed its integrity
+    /// check (for `db status`, which shows it).
+    pub fn open_to_inspect(path: &Path) -> Result<Store, StoreError> {
+        if !regular_file(path)? {
+            return Err(StoreError::Missing(path.to_owned()));
+        }
+        let sqlite = |source| StoreError::Sqlite { path: path.to_owned(), source };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
+        let conn = match conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0)) {
+            Ok(_) => conn,
+            Err(first) => {
+                let immutable = Connection::open_with_flags(immutable_uri(path), flags).map_err(sqlite)?;
+                immutable
+                    .query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
+                    .map_err(|_| sqlite(first))?;
+                immutable
+            }
+        };
+        let store = Store { conn, path: path.to_owned() };
+        store.sql(store.conn.busy_timeout(std::time::Duration::from_secs(30)))?;
+        match store.identity()? {
+            Identity::Ours | Identity::OldOurs => {}
+            Identity::Fresh => return Err(StoreError::Empty(path.to_owned())),
+            Identity::Foreign(detail) => return Err(StoreError::Foreign { path: path.to_owned(), detail }),
+        }
+        let version = store.schema_version()?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { path: path.to_owned(), found: version });
+        }
+        Ok(store)
+    }
+
+    /// Whether this store was opened read-only (writes will fail).
+    pub fn is_read_only(&self) -> bool {
+        self.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true)
+    }
+
+    fn writable(conn: Connection, path: &Path) -> Result<Store, StoreError> {
         let mut store = Store { conn, path: path.to_owned() };
+        let identity = store.identity()?;
+        if let Identity::Foreign(detail) = identity {
+            return Err(StoreError::Foreign { path: path.to_owned(), detail });
+        }
         store.configure()?;
         store.migrate()?;
+        if identity != Identity::Ours {
+            let r = store.conn.pragma_update(None, "application_id", APPLICATION_ID);
+            store.sql(r)?;
+        }
         Ok(store)
+    }
+
+    /// Ours, old ours, new, or another application's, from the header and the table names.
+    fn identity(&self) -> Result<Identity, StoreError> {
+        let id: i32 = self.sql(self.conn.query_row("PRAGMA application_id", [], |row| row.get(0)))?;
+        if id == APPLICATION_ID {
+            return Ok(Identity::Ours);
+        }
+        if id != 0 {
+            return Ok(Identity::Foreign(format!(
+                "its application_id is {id:#010x}, bundleguard's is {APPLICATION_ID:#010x}"
+            )));
+        }
+        let mut stmt = self.sql(self.conn.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+        ))?;
+        let rows = stmt.query_map([], |row| row.get::<_, String>(0));
+        let tables: Vec<String> = self.sql(rows.and_then(Iterator::collect))?;
+        if tables.is_empty() {
+            return Ok(Identity::Fresh);
+        }
+        if ["advisories", "memberships", "sync_state"].iter().all(|t| tables.iter().any(|n| n == t)) {
+            return Ok(Identity::OldOurs);
+        }
+        let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+        Ok(Identity::Foreign(format!("it holds tables of another application: {}", shown.join(", "))))
+    }
+
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        self.sql(self.conn.query_row("PRAGMA user_version", [], |row| row.get(0)))
     }
 
     pub fn path(&self) -> &Path {
@@ -138,14 +319,11 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: i64 = {
-            let r = self.conn.query_row("PRAGMA user_version", [], |row| row.get(0));
-            self.sql(r)?
-        };
+        let version = self.schema_version()?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: self.path.clone(), found: version });
         }
-        for (target, migration) in [(1, MIGRATION_1), (2, MIGRATION_2)] {
+        for (target, migration) in [(1, MIGRATION_1), (2, MIGRATION_2), (3, MIGRATION_3)] {
             if version < target {
                 let r = self.conn.execute_batch(migration);
                 self.sql(r)?;
@@ -276,6 +454,52 @@ impl Store {
         self.sql(r)
     }
 
+    /// Runs `PRAGMA quick_check` (or the full `integrity_check`) and records the result, when
+    /// the file is writable, so that readers refuse a database that failed.
+    pub fn check(&mut self, full: bool) -> Result<CheckReport, StoreError> {
+        let report =
+            run_check(&self.conn, full).map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+        if !self.is_read_only() {
+            self.record_check(&report)?;
+        }
+        Ok(report)
+    }
+
+    /// Records the outcome of a check (also after a sync's check failed and was rolled back).
+    pub fn record_check(&mut self, report: &CheckReport) -> Result<(), StoreError> {
+        let value = if report.ok() { "ok".to_owned() } else { format!("failed: {}", report.summary()) };
+        let r = self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('integrity', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [value],
+        );
+        self.sql(r).map(drop)
+    }
+
+    /// The recorded outcome of the last check: `None` when never checked or sound.
+    pub fn recorded_failure(&self) -> Result<Option<String>, StoreError> {
+        let has_meta: bool = self.sql(self.conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+            [],
+            |row| row.get(0),
+        ))?;
+        if !has_meta {
+            return Ok(None);
+        }
+        let r =
+            self.conn.query_row("SELECT value FROM meta WHERE key = 'integrity'", [], |row| row.get::<_, String>(0));
+        let value = self.sql(r.optional())?;
+        Ok(value.and_then(|v| v.strip_prefix("failed: ").map(str::to_owned)))
+    }
+
+    /// [`StoreError::FailedCheck`] when the last check failed.
+    pub fn refuse_if_failed(&self) -> Result<(), StoreError> {
+        match self.recorded_failure()? {
+            Some(detail) => Err(StoreError::FailedCheck { path: self.path.clone(), detail }),
+            None => Ok(()),
+        }
+    }
+
     /// Starts the one write transaction of a sync.
     pub fn ingest(&mut self) -> Result<Ingest<'_>, StoreError> {
         let path = self.path.clone();
@@ -386,7 +610,9 @@ impl Ingest<'_> {
         self.sql(r).map(drop)
     }
 
-    /// Drops records no ecosystem folder lists any more, then commits everything at once.
+    /// Drops records no ecosystem folder lists any more, runs `PRAGMA quick_check` on the
+    /// result, then commits everything at once. A failed check rolls everything back and is
+    /// [`StoreError::FailedCheck`] (the caller records it with [`Store::record_check`]).
     pub fn commit(self) -> Result<(), StoreError> {
         if self.may_orphan {
             let r = self.tx.execute_batch(
@@ -395,6 +621,15 @@ impl Ingest<'_> {
             );
             self.sql(r)?;
         }
+        let report = self.sql(run_check(&self.tx, false))?;
+        if !report.ok() {
+            return Err(StoreError::FailedCheck { path: self.path, detail: report.summary() });
+        }
+        let r = self.tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('integrity', 'ok') ON CONFLICT(key) DO UPDATE SET value = 'ok'",
+            [],
+        );
+        self.sql(r)?;
         let path = self.path;
         self.tx.commit().map_err(|source| StoreError::Sqlite { path, source })
     }
@@ -470,3 +705,63 @@ CREATE TABLE inventory_findings (       -- what affected each package when last 
 PRAGMA user_version = 2;
 COMMIT;
 ";
+
+/// Version 3: a key-value table for facts about the file itself (the last integrity check).
+const MIGRATION_3: &str = "
+BEGIN;
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL                 -- integrity: ok | failed: <what the check said>
+);
+PRAGMA user_version = 3;
+COMMIT;
+";
+
+/// Whether `path` is an existing regular file; `Err` for a directory, FIFO or device.
+fn regular_file(path: &Path) -> Result<bool, StoreError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(true),
+        Ok(meta) => Err(StoreError::NotAFile { path: path.to_owned(), kind: kind_of(&meta) }),
+        Err(_) => Ok(false),
+    }
+}
+
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() { "a directory" } else { "not a regular file" }
+}
+
+/// `file:<absolute path>?immutable=1`, percent-encoded as SQLite's URI rules want.
+fn immutable_uri(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut uri = String::from("file:");
+    for b in absolute.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => uri.push(char::from(*b)),
+            _ => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
+/// `PRAGMA quick_check` (or `integrity_check` when `full`): the problems it lists.
+fn run_check(conn: &Connection, full: bool) -> rusqlite::Result<CheckReport> {
+    let mut stmt = conn.prepare(if full { "PRAGMA integrity_check" } else { "PRAGMA quick_check" })?;
+    let rows: Vec<String> = stmt.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let problems = if rows.len() == 1 && rows[0] == "ok" { Vec::new() } else { rows };
+    Ok(CheckReport { problems })
+}

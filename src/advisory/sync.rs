@@ -4,18 +4,32 @@
 //! `modified_id.csv` (conditionally: an unchanged CSV costs one 304) and fetch only the records
 //! that changed, or the zip again when that is cheaper. Everything downloaded is validated before
 //! the single write transaction starts, so a failed or killed sync leaves the last one intact.
+//!
+//! A flaky or hostile source must never make the database say less than it knows:
+//! - a listing or zip that would remove more than [`MAX_REMOVED_SHARE_PERCENT`] % of what an
+//!   ecosystem holds (and more than [`MAX_REMOVED_FLOOR`] records), or leave it empty, is refused
+//!   (unless [`SyncOptions::allow_shrink`]); a CSV whose last line is cut is refused;
+//! - a per-record body that is not the record asked for (empty, HTML, garbage, another id) fails
+//!   the sync, naming the ids, and nothing is written, so they are fetched again next time;
+//! - HTTP has connect and idle timeouts, an overall deadline, and gives up on a source after
+//!   [`Patience::max_consecutive_failures`] failed requests in a row;
+//! - zips are read under [`crate::zip_limits::Limits::advisory_zip`]; folder sources read only
+//!   regular files (a FIFO or device is refused, never opened).
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use rayon::prelude::*;
 
 use super::osv::{self, Advisory};
-use super::store::{Store, StoreError, SyncState};
+use super::store::{CheckReport, Store, StoreError, SyncState};
 use crate::package::Ecosystem;
+use crate::zip_limits::{Budget, Limits};
 
 /// The osv.dev bucket.
 pub const DEFAULT_SOURCE: &str = "https://osv-vulnerabilities.storage.googleapis.com";
@@ -26,6 +40,12 @@ const MAX_DOWNLOAD: u64 = 2 << 30;
 const MAX_RECORD: u64 = 32 << 20;
 /// Above this many changed records (or this share of the folder), the zip is fetched instead.
 const MAX_INDIVIDUAL_FETCHES: usize = 500;
+/// One sync may remove at most this share (percent) of the records an ecosystem holds...
+pub const MAX_REMOVED_SHARE_PERCENT: usize = 10;
+/// ...or this many records, whichever is larger (so that small databases can still lose one).
+pub const MAX_REMOVED_FLOOR: usize = 10;
+/// Ids named in an error message, at most.
+const IDS_SHOWN: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -35,6 +55,13 @@ pub enum SyncError {
     Corrupt { url: String, detail: String },
     #[error("{url}:{line}: {message}")]
     Csv { url: String, line: usize, message: String },
+    #[error("{url}: refusing to sync {ecosystem}: {why}; the database keeps its {held} {ecosystem} records")]
+    Implausible { url: String, ecosystem: Ecosystem, held: usize, why: String },
+    #[error(
+        "{source_name}: {} {ecosystem} record(s) did not arrive intact ({why}): {}; nothing was written, they will be fetched again on the next sync",
+        ids.len(), show_ids(ids)
+    )]
+    Lost { source_name: String, ecosystem: Ecosystem, ids: Vec<String>, why: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -42,8 +69,56 @@ pub enum SyncError {
 /// Where records come from: an HTTP(S) base URL or a local folder with the bucket layout.
 #[derive(Debug, Clone)]
 pub enum Source {
-    Http { base: String, client: reqwest::blocking::Client, retry_base: Duration },
+    Http { base: String, client: reqwest::blocking::Client, patience: Patience, health: Arc<Health> },
     Dir(PathBuf),
+}
+
+/// How long an HTTP source is waited for, and when it is given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Patience {
+    /// Connecting (TCP + TLS).
+    pub connect: Duration,
+    /// No byte for this long (waiting for the headers or within a body) fails the attempt.
+    pub idle: Duration,
+    /// The whole sync, retries included: past it, no new request starts and downloads stop.
+    pub deadline: Duration,
+    /// First wait between attempts (doubled each time).
+    pub retry_base: Duration,
+    /// Failed requests in a row (5xx, timeouts, cut connections) after which the source is
+    /// taken as down and the sync stops.
+    pub max_consecutive_failures: usize,
+}
+
+impl Default for Patience {
+    fn default() -> Patience {
+        Patience {
+            connect: Duration::from_secs(15),
+            idle: Duration::from_secs(30),
+            deadline: Duration::from_mins(30),
+            retry_base: Duration::from_millis(250),
+            max_consecutive_failures: 8,
+        }
+    }
+}
+
+/// What a sync has seen of an HTTP source so far (shared by parallel fetches).
+#[derive(Debug, Default)]
+pub struct Health {
+    started: OnceLock<Instant>,
+    consecutive_failures: AtomicUsize,
+}
+
+impl Health {
+    fn deadline(&self, patience: &Patience) -> Instant {
+        *self.started.get_or_init(Instant::now) + patience.deadline
+    }
+}
+
+/// How a sync treats what the source says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// Accept a listing or zip that removes many records (a source that really shrank).
+    pub allow_shrink: bool,
 }
 
 /// What a conditional fetch returned.
@@ -56,15 +131,37 @@ enum Fetched {
 impl Source {
     /// `http://` / `https://` URLs are mirrors; anything else is a folder.
     pub fn parse(spec: &str) -> Result<Source, SyncError> {
+        Source::parse_with(spec, Patience::default())
+    }
+
+    /// [`Source::parse`] with explicit timeouts.
+    pub fn parse_with(spec: &str, patience: Patience) -> Result<Source, SyncError> {
         if spec.starts_with("http://") || spec.starts_with("https://") {
             Ok(Source::Http {
                 base: spec.trim_end_matches('/').to_owned(),
-                client: http_client().map_err(|message| SyncError::Fetch { url: spec.to_owned(), message })?,
-                retry_base: Duration::from_millis(250),
+                client: http_client(&patience).map_err(|message| SyncError::Fetch { url: spec.to_owned(), message })?,
+                patience,
+                health: Arc::default(),
             })
         } else {
-            // Canonical, so that the same folder named differently is still the same source.
             let dir = PathBuf::from(spec);
+            let not_a_folder = |message: String| SyncError::Fetch { url: spec.to_owned(), message };
+            match fs_err::metadata(&dir) {
+                Ok(meta) if meta.is_dir() => {}
+                Ok(meta) => {
+                    return Err(not_a_folder(format!(
+                        "is {}, not a folder with the OSV bucket layout (or an http(s):// URL)",
+                        file_kind(&meta)
+                    )));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(not_a_folder(
+                        "no such folder (expected a folder with the OSV bucket layout or an http(s):// URL)".into(),
+                    ));
+                }
+                Err(e) => return Err(not_a_folder(e.to_string())),
+            }
+            // Canonical, so that the same folder named differently is still the same source.
             Ok(Source::Dir(fs_err::canonicalize(&dir).unwrap_or(dir)))
         }
     }
@@ -72,8 +169,8 @@ impl Source {
     /// Shorter waits between retries (tests).
     #[must_use]
     pub fn with_retry_base(mut self, wait: Duration) -> Source {
-        if let Source::Http { retry_base, .. } = &mut self {
-            *retry_base = wait;
+        if let Source::Http { patience, .. } = &mut self {
+            patience.retry_base = wait;
         }
         self
     }
@@ -94,13 +191,40 @@ impl Source {
 
     fn fetch(&self, rel: &str, etag: Option<&str>, progress: &dyn Fn(u64, Option<u64>)) -> Result<Fetched, SyncError> {
         match self {
-            Source::Http { client, retry_base, .. } => fetch_http(client, *retry_base, &self.url(rel), etag, progress),
+            Source::Http { client, patience, health, .. } => {
+                fetch_http(client, patience, health, &self.url(rel), etag, progress)
+            }
             Source::Dir(dir) => fetch_file(&dir.join(rel), etag),
         }
     }
 }
 
-fn http_client() -> Result<reqwest::blocking::Client, String> {
+/// What kind of file system object this is, for messages.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else if meta.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
+fn http_client(patience: &Patience) -> Result<reqwest::blocking::Client, String> {
     let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
@@ -111,34 +235,55 @@ fn http_client() -> Result<reqwest::blocking::Client, String> {
     reqwest::blocking::Client::builder()
         .tls_backend_preconfigured(tls)
         .user_agent(concat!("bundleguard/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(15))
-        .timeout(Duration::from_mins(10))
+        .connect_timeout(patience.connect)
+        // The blocking client applies this to the wait for the headers and to every body read:
+        // an idle timeout, not a cap on a long but moving download (the deadline caps that).
+        .timeout(patience.idle)
         .build()
         .map_err(|e| format!("HTTP client setup failed: {e}"))
 }
 
 fn fetch_http(
     client: &reqwest::blocking::Client,
-    retry_base: Duration,
+    patience: &Patience,
+    health: &Health,
     url: &str,
     etag: Option<&str>,
     progress: &dyn Fn(u64, Option<u64>),
 ) -> Result<Fetched, SyncError> {
     const ATTEMPTS: u32 = 4;
+    let deadline = health.deadline(patience);
+    let fail = |message: String| SyncError::Fetch { url: url.to_owned(), message };
     let mut last_error = String::new();
     for attempt in 0..ATTEMPTS {
-        if attempt > 0 {
-            std::thread::sleep(retry_base * 2u32.pow(attempt - 1));
+        let failures = health.consecutive_failures.load(Ordering::SeqCst);
+        if failures >= patience.max_consecutive_failures {
+            let why = if last_error.is_empty() { String::new() } else { format!("; last: {last_error}") };
+            return Err(fail(format!(
+                "giving up on this source: {failures} requests in a row failed (it looks down){why}"
+            )));
         }
-        match fetch_http_once(client, url, etag, progress) {
-            Ok(fetched) => return Ok(fetched),
-            Err(Attempt::Fatal(message)) => {
-                return Err(SyncError::Fetch { url: url.to_owned(), message });
+        if attempt > 0 {
+            let wait = patience.retry_base * 2u32.pow(attempt - 1);
+            std::thread::sleep(wait.min(deadline.saturating_duration_since(Instant::now())));
+        }
+        if Instant::now() >= deadline {
+            let why = if last_error.is_empty() { String::new() } else { format!(" (last error: {last_error})") };
+            return Err(fail(format!("the sync deadline of {} s passed{why}", patience.deadline.as_secs())));
+        }
+        match fetch_http_once(client, url, etag, deadline, progress) {
+            Ok(fetched) => {
+                health.consecutive_failures.store(0, Ordering::SeqCst);
+                return Ok(fetched);
             }
-            Err(Attempt::Retry(message)) => last_error = message,
+            Err(Attempt::Fatal(message)) => return Err(fail(message)),
+            Err(Attempt::Retry(message)) => {
+                health.consecutive_failures.fetch_add(1, Ordering::SeqCst);
+                last_error = message;
+            }
         }
     }
-    Err(SyncError::Fetch { url: url.to_owned(), message: format!("{last_error} (gave up after {ATTEMPTS} attempts)") })
+    Err(fail(format!("{last_error} (gave up after {ATTEMPTS} attempts)")))
 }
 
 enum Attempt {
@@ -150,13 +295,14 @@ fn fetch_http_once(
     client: &reqwest::blocking::Client,
     url: &str,
     etag: Option<&str>,
+    deadline: Instant,
     progress: &dyn Fn(u64, Option<u64>),
 ) -> Result<Fetched, Attempt> {
     let mut request = client.get(url);
     if let Some(tag) = etag {
         request = request.header(reqwest::header::IF_NONE_MATCH, tag);
     }
-    let response = request.send().map_err(|e| Attempt::Retry(format!("request failed: {e}")))?;
+    let response = request.send().map_err(|e| Attempt::Retry(format!("request failed: {}", error_chain(&e))))?;
     let status = response.status();
     if status == reqwest::StatusCode::NOT_MODIFIED {
         return Ok(Fetched::NotModified);
@@ -175,25 +321,44 @@ fn fetch_http_once(
     if expected.is_some_and(|n| n > MAX_DOWNLOAD) {
         return Err(Attempt::Fatal(format!("refusing a download of {} bytes", expected.unwrap_or(0))));
     }
-    let bytes = read_capped(response, expected, progress).map_err(Attempt::Retry)?;
+    let bytes = read_capped(response, expected, deadline, progress).map_err(Attempt::Retry)?;
     if let Some(n) = expected.filter(|&n| n != bytes.len() as u64) {
         return Err(Attempt::Retry(format!("download ended early: {} of {n} bytes", bytes.len())));
     }
     Ok(Fetched::Body { bytes, etag: new_etag })
 }
 
+/// `e` and its sources on one line ("operation timed out" hides below reqwest's own text).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text = format!("{text}: {part}");
+        }
+        source = inner.source();
+    }
+    text
+}
+
 fn read_capped(
     mut reader: impl Read,
     expected: Option<u64>,
+    deadline: Instant,
     progress: &dyn Fn(u64, Option<u64>),
 ) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::with_capacity(usize::try_from(expected.unwrap_or(0).min(MAX_DOWNLOAD)).unwrap_or(0));
     let mut chunk = vec![0u8; 256 * 1024];
     loop {
-        let n =
-            reader.read(&mut chunk).map_err(|e| format!("download interrupted after {} bytes: {e}", bytes.len()))?;
+        let n = reader
+            .read(&mut chunk)
+            .map_err(|e| format!("download interrupted after {} bytes: {}", bytes.len(), error_chain(&e)))?;
         if n == 0 {
             return Ok(bytes);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("the sync deadline passed after {} bytes of this download", bytes.len()));
         }
         bytes.extend_from_slice(&chunk[..n]);
         if bytes.len() as u64 > MAX_DOWNLOAD {
@@ -203,25 +368,37 @@ fn read_capped(
     }
 }
 
-/// A folder source: the "ETag" is the file's size and modification time.
-fn fetch_file(path: &std::path::Path, etag: Option<&str>) -> Result<Fetched, SyncError> {
-    let meta = match fs_err::metadata(path) {
+/// A folder source: the "ETag" is the file's size and modification time. Only regular files
+/// are read: a FIFO or device is refused from its metadata, before anything opens it.
+fn fetch_file(path: &Path, etag: Option<&str>) -> Result<Fetched, SyncError> {
+    let fail = |message: String| SyncError::Fetch { url: path.display().to_string(), message };
+    let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Fetched::NotFound),
-        Err(e) => {
-            return Err(SyncError::Fetch { url: path.display().to_string(), message: e.to_string() });
-        }
+        Err(e) => return Err(fail(e.to_string())),
     };
+    if !meta.is_file() {
+        return Err(fail(format!("is {}, not a regular file: not read", file_kind(&meta))));
+    }
     let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
     let tag = format!("\"{}-{}\"", meta.len(), mtime.as_nanos());
     if etag == Some(tag.as_str()) {
         return Ok(Fetched::NotModified);
     }
     if meta.len() > MAX_DOWNLOAD {
-        return Err(SyncError::Fetch { url: path.display().to_string(), message: "file too large".into() });
+        return Err(fail("file too large".into()));
     }
-    let bytes =
-        fs_err::read(path).map_err(|e| SyncError::Fetch { url: path.display().to_string(), message: e.to_string() })?;
+    let file = fs_err::File::open(path).map_err(|e| fail(e.to_string()))?;
+    // The file may have been swapped since the check: look again at what was opened.
+    let opened = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !opened.is_file() {
+        return Err(fail(format!("is {}, not a regular file: not read", file_kind(&opened))));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(opened.len()).unwrap_or(0));
+    file.take(MAX_DOWNLOAD + 1).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > MAX_DOWNLOAD {
+        return Err(fail("file too large".into()));
+    }
     Ok(Fetched::Body { bytes, etag: Some(tag) })
 }
 
@@ -314,10 +491,22 @@ pub fn sync(
     ecosystems: &[Ecosystem],
     observer: &dyn Observer,
 ) -> Result<SyncReport, SyncError> {
+    sync_with(store, source, ecosystems, SyncOptions::default(), observer)
+}
+
+/// [`sync`] with options. Every ecosystem is planned (downloaded and validated) first; any
+/// error leaves the database as it was.
+pub fn sync_with(
+    store: &mut Store,
+    source: &Source,
+    ecosystems: &[Ecosystem],
+    options: SyncOptions,
+    observer: &dyn Observer,
+) -> Result<SyncReport, SyncError> {
     let mut plans = Vec::new();
     for &eco in ecosystems {
         observer.event(&Event::Checking { ecosystem: eco });
-        plans.push(plan_ecosystem(store, source, eco, observer)?);
+        plans.push(plan_ecosystem(store, source, eco, options, observer)?);
     }
     observer.event(&Event::Writing);
     let mut ingest = store.ingest()?;
@@ -333,8 +522,50 @@ pub fn sync(
         }
         ingest.set_state(plan.ecosystem, &plan.state)?;
     }
-    ingest.commit()?;
+    match ingest.commit() {
+        Err(StoreError::FailedCheck { path, detail }) => {
+            // Rolled back; the file itself is damaged: say so to every later reader.
+            let _ = store.record_check(&CheckReport { problems: vec![detail.clone()] });
+            return Err(StoreError::FailedCheck { path, detail }.into());
+        }
+        other => other?,
+    }
     Ok(SyncReport { source: source.describe(), ecosystems: plans.into_iter().map(Plan::into_report).collect() })
+}
+
+/// Refuses to remove more than `max(MAX_REMOVED_FLOOR, MAX_REMOVED_SHARE_PERCENT % of held)`
+/// records of an ecosystem on the word of one listing or zip (`rel`).
+fn check_removals(
+    source: &Source,
+    eco: Ecosystem,
+    rel: &str,
+    held: usize,
+    removed: &[String],
+) -> Result<(), SyncError> {
+    let allowed = MAX_REMOVED_FLOOR.max(held * MAX_REMOVED_SHARE_PERCENT / 100);
+    if removed.len() <= allowed {
+        return Ok(());
+    }
+    Err(SyncError::Implausible {
+        url: source.url(rel),
+        ecosystem: eco,
+        held,
+        why: format!(
+            "it would remove {} records ({}), more than the {allowed} one sync may remove (a short or cut download?); if the source really shrank, run `bundleguard sync --allow-shrink`",
+            removed.len(),
+            show_ids(removed)
+        ),
+    })
+}
+
+/// `A, B, C and 12 more`.
+fn show_ids(ids: &[String]) -> String {
+    let mut text = ids.iter().take(IDS_SHOWN).map(String::as_str).collect::<Vec<_>>().join(", ");
+    if ids.len() > IDS_SHOWN {
+        use std::fmt::Write as _;
+        let _ = write!(text, " and {} more", ids.len() - IDS_SHOWN);
+    }
+    text
 }
 
 impl Plan {
@@ -350,7 +581,13 @@ impl Plan {
     }
 }
 
-fn plan_ecosystem(store: &Store, source: &Source, eco: Ecosystem, observer: &dyn Observer) -> Result<Plan, SyncError> {
+fn plan_ecosystem(
+    store: &Store,
+    source: &Source,
+    eco: Ecosystem,
+    options: SyncOptions,
+    observer: &dyn Observer,
+) -> Result<Plan, SyncError> {
     let previous = store.sync_state(eco)?.filter(|s| s.source == source.describe());
     let csv_rel = format!("{}/modified_id.csv", eco.as_str());
     let csv_etag = previous.as_ref().and_then(|s| s.csv_etag.as_deref());
@@ -389,6 +626,11 @@ fn plan_ecosystem(store: &Store, source: &Source, eco: Ecosystem, observer: &dyn
             ..Plan::up_to_date(eco, SyncState { malformed, ..state }, known.len())
         });
     }
+    let held = known.len();
+    if !options.allow_shrink {
+        // The listing's word on removals is checked before anything else is downloaded.
+        check_removals(source, eco, &csv_rel, held, &removed)?;
+    }
     if incremental {
         observer.event(&Event::Planned { ecosystem: eco, plan: "incremental" });
         if let Some(plan) = fetch_records(source, eco, &changed, removed, state.clone(), listed.len(), observer)? {
@@ -396,7 +638,24 @@ fn plan_ecosystem(store: &Store, source: &Source, eco: Ecosystem, observer: &dyn
         }
     }
     observer.event(&Event::Planned { ecosystem: eco, plan: "full" });
-    full_plan(source, eco, state, observer)
+    let mut plan = full_plan(source, eco, state, observer)?;
+    let kept: HashSet<&str> = plan.records.iter().map(|(a, _)| a.id.as_str()).collect();
+    let mut gone: Vec<String> = known.into_keys().filter(|id| !kept.contains(id.as_str())).collect();
+    gone.sort();
+    let zip_rel = format!("{}/all.zip", eco.as_str());
+    if plan.records.is_empty() {
+        // Never, not even with --allow-shrink: an ecosystem synced to nothing looks checked.
+        let why = match plan.malformed.len() {
+            0 => "it holds no records".to_owned(),
+            n => format!("all {n} records in it are malformed"),
+        };
+        return Err(SyncError::Implausible { url: source.url(&zip_rel), ecosystem: eco, held, why });
+    }
+    if !options.allow_shrink {
+        check_removals(source, eco, &zip_rel, held, &gone)?;
+    }
+    plan.removed = gone;
+    Ok(plan)
 }
 
 fn not_found(source: &Source, rel: &str) -> SyncError {
@@ -420,7 +679,6 @@ impl Plan {
         }
     }
 }
-
 /// Fetches changed records one by one; `None` when the source has no per-record files.
 fn fetch_records(
     source: &Source,
@@ -449,6 +707,17 @@ fn fetch_records(
             None => return Ok(None),
         }
     }
+    let lost: Vec<String> =
+        bodies.iter().filter(|(id, bytes)| !is_the_record(id, bytes)).map(|(id, _)| id.clone()).collect();
+    if !lost.is_empty() {
+        return Err(SyncError::Lost {
+            source_name: source.describe(),
+            ecosystem: eco,
+            ids: lost,
+            why: "empty, HTML, not JSON, or not the record asked for".into(),
+        });
+    }
+    let bodies: Vec<(String, Vec<u8>)> = bodies.into_iter().map(|(id, bytes)| (format!("{id}.json"), bytes)).collect();
     observer.event(&Event::Parsing { ecosystem: eco, records: bodies.len() });
     let (records, malformed) = parse_bodies(bodies);
     state.malformed = i64::try_from(malformed.len()).unwrap_or(i64::MAX);
@@ -462,6 +731,17 @@ fn fetch_records(
         state,
         total,
     }))
+}
+
+/// Whether a per-record body is the record asked for: a JSON object whose `id` is `id`. One that
+/// is not (an error page, an empty or cut body) is a transport failure, retried next sync; one
+/// that is but breaks the OSV schema is the source's own malformed record, counted and skipped.
+fn is_the_record(id: &str, bytes: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: String,
+    }
+    serde_json::from_slice::<IdOnly>(bytes).is_ok_and(|r| r.id == id)
 }
 
 fn percent_encode_id(id: &str) -> String {
@@ -504,32 +784,56 @@ fn full_plan(
     })
 }
 
-/// Decompresses every `*.json` entry, in parallel. Any unreadable entry (bad CRC, truncated
-/// data) rejects the whole zip: a corrupt download is never half-ingested.
+/// Decompresses every `*.json` entry, in parallel, under [`Limits::advisory_zip`] (checked on
+/// the declared sizes first, then on the bytes actually inflated). Any unreadable entry (bad
+/// CRC, truncated data) rejects the whole zip: a corrupt download is never half-ingested.
 fn read_zip(url: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, SyncError> {
+    read_zip_within(url, bytes, &Limits::advisory_zip())
+}
+
+fn read_zip_within(url: &str, bytes: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>)>, SyncError> {
     let corrupt = |detail: String| SyncError::Corrupt { url: url.to_owned(), detail };
-    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
+    let bomb = |detail: String| SyncError::Corrupt {
+        url: url.to_owned(),
+        detail: format!("refused as a possible zip bomb: {detail}"),
+    };
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| corrupt(e.to_string()))?;
     let count = archive.len();
+    let mut budget = Budget::new(limits, count).map_err(bomb)?;
+    for i in 0..count {
+        let entry = archive.by_index_raw(i).map_err(|e| corrupt(format!("entry {i}: {e}")))?;
+        let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+        budget.admit(&name, entry.size(), entry.compressed_size()).map_err(bomb)?;
+    }
+    let inflated = AtomicUsize::new(0);
+    let max_total = usize::try_from(limits.max_total_bytes).unwrap_or(usize::MAX);
+    let max_record = limits.max_metadata_bytes.min(MAX_RECORD);
     (0..count)
         .into_par_iter()
         .map_init(
             || archive.clone(),
             |archive, i| {
-                let mut file = archive.by_index(i).map_err(|e| corrupt(format!("entry {i}: {e}")))?;
+                let options = zip::read::ZipReadOptions::new().enforce_header_consistency(true);
+                let mut file =
+                    archive.by_index_with_options(i, options).map_err(|e| corrupt(format!("entry {i}: {e}")))?;
                 let name = file.name().map_err(|e| corrupt(format!("entry {i}: {e}")))?.into_owned();
-                if !std::path::Path::new(&name).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"))
-                    || file.is_dir()
-                {
+                if !Path::new(&name).extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json")) || file.is_dir() {
                     return Ok(None);
                 }
-                if file.size() > MAX_RECORD {
+                if file.size() > max_record {
                     return Err(corrupt(format!(
                         "{name}: {} bytes is larger than any OSV record should be",
                         file.size()
                     )));
                 }
                 let mut data = Vec::with_capacity(usize::try_from(file.size()).unwrap_or(0));
-                (&mut file).take(MAX_RECORD + 1).read_to_end(&mut data).map_err(|e| corrupt(format!("{name}: {e}")))?;
+                (&mut file).take(max_record + 1).read_to_end(&mut data).map_err(|e| corrupt(format!("{name}: {e}")))?;
+                if data.len() as u64 > max_record {
+                    return Err(corrupt(format!("{name}: more than {max_record} bytes inflated")));
+                }
+                if inflated.fetch_add(data.len(), Ordering::Relaxed).saturating_add(data.len()) > max_total {
+                    return Err(bomb(format!("more than {max_total} bytes inflated in total")));
+                }
                 Ok(Some((name, data)))
             },
         )
@@ -569,6 +873,13 @@ pub fn parse_modified_csv(url: &str, bytes: &[u8]) -> Result<HashMap<String, Tim
         line: 0,
         message: format!("not UTF-8: {e}"),
     })?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err(SyncError::Csv {
+            url: url.to_owned(),
+            line: text.lines().count(),
+            message: "the last line is cut (no line end): a truncated download".into(),
+        });
+    }
     let mut out = HashMap::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim_end_matches('\r').trim();

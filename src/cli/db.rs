@@ -23,6 +23,10 @@ pub struct StatusArgs {
     /// Warn when an ecosystem's last sync is older than this (e.g. `36h`, `7d`).
     #[arg(long, env = "BUNDLEGUARD_MAX_AGE", default_value = "7d", value_parser = parse_age)]
     max_age: SignedDuration,
+    /// Also run SQLite's full `PRAGMA integrity_check` (reads every page: seconds on a full
+    /// database) and record the result; exit 2 when it fails. Scans refuse a failed database.
+    #[arg(long)]
+    check: bool,
 }
 
 /// Parses `90m`, `36h`, `7d` (or a bare number of hours).
@@ -41,7 +45,17 @@ pub fn parse_age(s: &str) -> Result<SignedDuration, String> {
 
 pub fn run(db: &Path, cmd: &DbCommand) -> anyhow::Result<Outcome> {
     let DbCommand::Status(args) = cmd;
-    let store = Store::open_existing(db)?;
+    let (store, check) = if args.check {
+        let mut store = Store::open_for_check(db)?;
+        let report = store.check(true)?;
+        (store, Some(report))
+    } else {
+        (Store::open_to_inspect(db)?, None)
+    };
+    let failure = match &check {
+        Some(report) => (!report.ok()).then(|| report.problems.join("; ")),
+        None => store.recorded_failure()?,
+    };
     let status = store.status()?;
     let now = Timestamp::now();
     let stale: Vec<String> =
@@ -70,17 +84,31 @@ pub fn run(db: &Path, cmd: &DbCommand) -> anyhow::Result<Outcome> {
             for warning in &stale {
                 writeln!(out, "warning: {warning}")?;
             }
+            match (&failure, &check) {
+                (Some(problems), _) => writeln!(
+                    out,
+                    "integrity: FAILED ({}); scans refuse this database: delete it and run `bundleguard sync`",
+                    super::terminal_safe(problems)
+                )?,
+                (None, Some(_)) => writeln!(out, "integrity: ok (PRAGMA integrity_check)")?,
+                (None, None) => {}
+            }
         }
         Format::Json => {
             let doc = json!({
                 "database": db.display().to_string(),
                 "ecosystems": status.iter().map(status_json).collect::<Vec<_>>(),
                 "warnings": stale,
+                "integrity": match (&failure, &check) {
+                    (Some(problems), _) => json!({"ok": false, "problems": problems}),
+                    (None, Some(_)) => json!({"ok": true, "checked": "integrity_check"}),
+                    (None, None) => json!({"ok": true, "checked": "last sync's quick_check"}),
+                },
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
     }
-    Ok(Outcome::Pass)
+    Ok(if failure.is_some() { Outcome::Incomplete } else { Outcome::Pass })
 }
 
 fn status_json(s: &EcosystemStatus) -> serde_json::Value {

@@ -78,11 +78,28 @@ pub fn main() -> ExitCode {
         Err(err) => {
             #[expect(clippy::print_stderr, reason = "the CLI edge reports errors on stderr")]
             {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", error_chain(&err));
             }
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, each text once: a cause whose text the line already
+/// holds (thiserror messages that embed their source, rusqlite's own chain) is left out.
+pub fn error_chain(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// Output formats of the database commands.
@@ -98,4 +115,24 @@ pub use crate::report::escape as terminal_safe;
 /// Formats a timestamp as RFC 3339 in UTC, seconds precision.
 pub fn rfc3339(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("advisory database db.sqlite: {source}")]
+    struct Wrapped {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn error_chain_prints_each_text_once() {
+        let inner = std::io::Error::other("disk I/O error");
+        let err = anyhow::Error::new(Wrapped { source: inner }).context("sync from x failed");
+        assert_eq!(error_chain(&err), "sync from x failed: advisory database db.sqlite: disk I/O error");
+        let plain = anyhow::anyhow!("a").context("b");
+        assert_eq!(error_chain(&plain), "b: a");
+    }
 }

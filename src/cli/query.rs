@@ -26,7 +26,7 @@ pub struct QueryArgs {
 }
 
 pub fn run(db: &Path, args: &QueryArgs) -> anyhow::Result<Outcome> {
-    let store = Store::open_existing(db)?;
+    let store = Store::open_read_only(db)?;
     if store.sync_state(args.ecosystem)?.is_none() {
         // Unknown is not clean: an ecosystem never synced cannot say "no known advisories".
         anyhow::bail!(

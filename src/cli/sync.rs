@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::json;
@@ -10,7 +11,7 @@ use serde_json::json;
 use super::Outcome;
 use super::progress::SyncProgress;
 use crate::advisory::store::Store;
-use crate::advisory::sync::{self, DEFAULT_SOURCE, Source, SyncReport};
+use crate::advisory::sync::{self, DEFAULT_SOURCE, Patience, Source, SyncOptions, SyncReport};
 use crate::finding::Level;
 use crate::inventory::{self, InventoryChange};
 use crate::package::Ecosystem;
@@ -33,6 +34,19 @@ pub struct SyncArgs {
     /// No progress output on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Accept a listing or zip that removes more than 10% of an ecosystem's records (a source
+    /// that really shrank). A zip with no valid record is refused even so.
+    #[arg(long)]
+    allow_shrink: bool,
+    /// HTTP sources: time allowed to connect (e.g. `15s`).
+    #[arg(long, env = "BUNDLEGUARD_CONNECT_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
+    connect_timeout: Duration,
+    /// HTTP sources: an attempt fails when no byte arrives for this long (e.g. `30s`).
+    #[arg(long, env = "BUNDLEGUARD_IDLE_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    idle_timeout: Duration,
+    /// HTTP sources: the whole sync, retries included, must end within this (e.g. `30m`).
+    #[arg(long, env = "BUNDLEGUARD_SYNC_DEADLINE", default_value = "30m", value_parser = parse_duration)]
+    deadline: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,16 +56,41 @@ enum SyncFormat {
     Markdown,
 }
 
+/// Parses `500ms`, `15s`, `30m`, `2h`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits.parse().map_err(|_| format!("{s:?}: expected a number with ms, s, m or h, such as 30s"))?;
+    let millis = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(format!("{s:?}: unknown or missing unit {unit:?}; use ms, s, m or h")),
+    };
+    if n == 0 {
+        return Err(format!("{s:?}: must be more than zero"));
+    }
+    Ok(Duration::from_millis(n.saturating_mul(millis)))
+}
+
 pub fn parse_ecosystem(s: &str) -> Result<Ecosystem, String> {
     Ecosystem::from_name(s).ok_or_else(|| format!("unknown ecosystem {s:?}: expected npm, PyPI, Go or crates.io"))
 }
 
 pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
     let ecosystems = if args.ecosystems.is_empty() { Ecosystem::ALL.to_vec() } else { dedup(&args.ecosystems) };
-    let source = Source::parse(&args.source)?;
+    let patience = Patience {
+        connect: args.connect_timeout,
+        idle: args.idle_timeout,
+        deadline: args.deadline,
+        ..Patience::default()
+    };
+    let source = Source::parse_with(&args.source, patience)?;
     let mut store = Store::open(db)?;
     let progress = SyncProgress::new(args.quiet);
-    let report = sync::sync(&mut store, &source, &ecosystems, &progress);
+    let options = SyncOptions { allow_shrink: args.allow_shrink };
+    let report = sync::sync_with(&mut store, &source, &ecosystems, options, &progress);
     progress.finish();
     let report =
         report.with_context(|| format!("sync from {} failed; the database was left as it was", source.describe()))?;
