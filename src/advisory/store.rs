@@ -460,7 +460,11 @@ impl Store {
         let report =
             run_check(&self.conn, full).map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
         if !self.is_read_only() {
-            self.record_check(&report)?;
+            let recorded = self.record_check(&report);
+            // A damaged file may refuse the record too; the failure is still reported.
+            if report.ok() {
+                recorded?;
+            }
         }
         Ok(report)
     }
@@ -760,8 +764,20 @@ fn immutable_uri(path: &Path) -> String {
 
 /// `PRAGMA quick_check` (or `integrity_check` when `full`): the problems it lists.
 fn run_check(conn: &Connection, full: bool) -> rusqlite::Result<CheckReport> {
-    let mut stmt = conn.prepare(if full { "PRAGMA integrity_check" } else { "PRAGMA quick_check" })?;
-    let rows: Vec<String> = stmt.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let run = || -> rusqlite::Result<Vec<String>> {
+        let mut stmt = conn.prepare(if full { "PRAGMA integrity_check" } else { "PRAGMA quick_check" })?;
+        stmt.query_map([], |row| row.get(0))?.collect()
+    };
+    let rows = match run() {
+        Ok(rows) => rows,
+        // SQLite stops the check itself on some damage: that is a failed check, not an error.
+        Err(rusqlite::Error::SqliteFailure(e, message))
+            if matches!(e.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) =>
+        {
+            vec![message.unwrap_or_else(|| e.to_string())]
+        }
+        Err(e) => return Err(e),
+    };
     let problems = if rows.len() == 1 && rows[0] == "ok" { Vec::new() } else { rows };
     Ok(CheckReport { problems })
 }

@@ -53,6 +53,10 @@ pub enum SyncError {
     Fetch { url: String, message: String },
     #[error("{url}: corrupt or truncated download, nothing ingested: {detail}")]
     Corrupt { url: String, detail: String },
+    #[error(
+        "{source_name}: giving up on this source: {failures} requests in a row failed (it looks down); last: {last}"
+    )]
+    Down { source_name: String, failures: usize, last: String },
     #[error("{url}:{line}: {message}")]
     Csv { url: String, line: usize, message: String },
     #[error("{url}: refusing to sync {ecosystem}: {why}; the database keeps its {held} {ecosystem} records")]
@@ -258,10 +262,9 @@ fn fetch_http(
     for attempt in 0..ATTEMPTS {
         let failures = health.consecutive_failures.load(Ordering::SeqCst);
         if failures >= patience.max_consecutive_failures {
-            let why = if last_error.is_empty() { String::new() } else { format!("; last: {last_error}") };
-            return Err(fail(format!(
-                "giving up on this source: {failures} requests in a row failed (it looks down){why}"
-            )));
+            let last =
+                if last_error.is_empty() { "another request".to_owned() } else { format!("{url}: {last_error}") };
+            return Err(SyncError::Down { source_name: base_of(url), failures, last });
         }
         if attempt > 0 {
             let wait = patience.retry_base * 2u32.pow(attempt - 1);
@@ -326,6 +329,14 @@ fn fetch_http_once(
         return Err(Attempt::Retry(format!("download ended early: {} of {n} bytes", bytes.len())));
     }
     Ok(Fetched::Body { bytes, etag: new_etag })
+}
+
+/// The source's base URL, from one of its file URLs (`<base>/<Ecosystem>/<file>`).
+fn base_of(url: &str) -> String {
+    let mut parts = url.rsplitn(3, '/');
+    let _file = parts.next();
+    let _eco = parts.next();
+    parts.next().unwrap_or(url).to_owned()
 }
 
 /// `e` and its sources on one line ("operation timed out" hides below reqwest's own text).
@@ -701,11 +712,24 @@ fn fetch_records(
         })
         .collect();
     let mut bodies = Vec::with_capacity(fetched.len());
+    let mut first_error = None;
+    let mut missing = false;
     for item in fetched {
-        match item? {
-            Some(body) => bodies.push(body),
-            None => return Ok(None),
+        match item {
+            Ok(Some(body)) => bodies.push(body),
+            Ok(None) => missing = true,
+            // When the source went down, say that rather than one record's own failure.
+            Err(down @ SyncError::Down { .. }) => return Err(down),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
         }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    if missing {
+        return Ok(None);
     }
     let lost: Vec<String> =
         bodies.iter().filter(|(id, bytes)| !is_the_record(id, bytes)).map(|(id, _)| id.clone()).collect();

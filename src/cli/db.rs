@@ -56,7 +56,16 @@ pub fn run(db: &Path, cmd: &DbCommand) -> anyhow::Result<Outcome> {
         Some(report) => (!report.ok()).then(|| report.problems.join("; ")),
         None => store.recorded_failure()?,
     };
-    let status = store.status()?;
+    let status = match (store.status(), &failure) {
+        (Ok(status), _) => status,
+        (Err(e), Some(problems)) => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "database: {}", db.display())?;
+            writeln!(out, "integrity: FAILED ({}); cannot even list it: {e}", super::terminal_safe(problems))?;
+            return Ok(Outcome::Incomplete);
+        }
+        (Err(e), None) => return Err(e.into()),
+    };
     let now = Timestamp::now();
     let stale: Vec<String> =
         status.iter().filter_map(|s| stale_warning(s.ecosystem, s.synced_at?, now, args.max_age)).collect();

@@ -91,7 +91,10 @@ pub fn error_chain(err: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in err.chain() {
         let text = cause.to_string();
-        if text.is_empty() || line.contains(&text) {
+        // Also left out: a cause that only puts a label before what was said
+        // (`Error code 8: attempt to write a readonly database`).
+        let said = |t: &str| line.contains(t);
+        if text.is_empty() || said(&text) || text.split_once(": ").is_some_and(|(_, rest)| said(rest)) {
             continue;
         }
         if !line.is_empty() {
@@ -127,11 +130,28 @@ mod tests {
         source: std::io::Error,
     }
 
+    #[derive(Debug, thiserror::Error)]
+    #[error("advisory database db.sqlite: {source}")]
+    struct Outer {
+        source: Mid,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("attempt to write a readonly database")]
+    struct Mid {
+        source: std::io::Error,
+    }
+
     #[test]
     fn error_chain_prints_each_text_once() {
         let inner = std::io::Error::other("disk I/O error");
         let err = anyhow::Error::new(Wrapped { source: inner }).context("sync from x failed");
         assert_eq!(error_chain(&err), "sync from x failed: advisory database db.sqlite: disk I/O error");
+        // rusqlite's shape: the message, then the same message labelled with its code.
+        let code = std::io::Error::other("Error code 8: attempt to write a readonly database");
+        let sqlite = Mid { source: code };
+        let err = anyhow::Error::new(Outer { source: sqlite });
+        assert_eq!(error_chain(&err), "advisory database db.sqlite: attempt to write a readonly database");
         let plain = anyhow::anyhow!("a").context("b");
         assert_eq!(error_chain(&plain), "b: a");
     }

@@ -15,3 +15,4 @@ mod scan;
 mod scan_bundles;
 mod server;
 mod sync;
+mod sync_faults;

@@ -1,7 +1,8 @@
 //! A mock OSV bucket on 127.0.0.1, started by each test that needs one: serves a folder with the
 //! bucket layout (`<Ecosystem>/all.zip`, `<Ecosystem>/modified_id.csv`) over HTTP/1.1, answers
 //! `If-None-Match` with 304, serves `<Ecosystem>/<ID>.json` out of `all.zip` as the real bucket
-//! does, and injects faults on request (5xx bursts, cut connections, slow bodies).
+//! does, and injects faults on request (5xx bursts, cut connections, slow bodies, stalls,
+//! replaced bodies such as an HTML error page, bodies cut without a `Content-Length`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -20,6 +21,26 @@ pub enum Fault {
     Cut { suffix: String, after: usize, count: usize },
     /// Send the body in small chunks with a pause between them (to kill a client mid-download).
     Slow { suffix: String, chunk: usize, pause: Duration },
+    /// Answer 200 with this body instead (empty, an HTML page, garbage), `count` times.
+    Body { suffix: String, body: Vec<u8>, count: usize },
+    /// Answer 200 without `Content-Length`, send the first `after` bytes and close: the client
+    /// cannot tell the body was cut. `count` times.
+    Unbounded { suffix: String, after: usize, count: usize },
+    /// Send the headers and the first `after` bytes, then nothing for a minute (every time).
+    Stall { suffix: String, after: usize },
+}
+
+impl Fault {
+    fn suffix(&self) -> &str {
+        match self {
+            Fault::Status { suffix, .. }
+            | Fault::Cut { suffix, .. }
+            | Fault::Slow { suffix, .. }
+            | Fault::Body { suffix, .. }
+            | Fault::Unbounded { suffix, .. }
+            | Fault::Stall { suffix, .. } => suffix,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -114,20 +135,19 @@ fn serve(stream: &TcpStream, root: &Mutex<PathBuf>, state: &Mutex<State>) -> std
 
 fn take_fault(state: &Mutex<State>, path: &str) -> Option<Fault> {
     let mut st = state.lock().unwrap();
-    let i = st.faults.iter().position(|f| match f {
-        Fault::Status { suffix, .. } | Fault::Cut { suffix, .. } | Fault::Slow { suffix, .. } => {
-            path.ends_with(suffix.as_str())
-        }
-    })?;
+    let i = st.faults.iter().position(|f| path.ends_with(f.suffix()))?;
     let fault = st.faults[i].clone();
     match &mut st.faults[i] {
-        Fault::Status { count, .. } | Fault::Cut { count, .. } => {
+        Fault::Status { count, .. }
+        | Fault::Cut { count, .. }
+        | Fault::Body { count, .. }
+        | Fault::Unbounded { count, .. } => {
             *count -= 1;
             if *count == 0 {
                 st.faults.remove(i);
             }
         }
-        Fault::Slow { .. } => {}
+        Fault::Slow { .. } | Fault::Stall { .. } => {}
     }
     Some(fault)
 }
@@ -144,16 +164,25 @@ fn respond(
     let body = load(root, path);
     let status = match (&fault, &body) {
         (Some(Fault::Status { status, .. }), _) => *status,
+        (Some(Fault::Body { .. }), _) | (Some(Fault::Unbounded { .. } | Fault::Stall { .. }), Some(_)) => 200,
         (_, None) => 404,
         (_, Some((_, etag))) if if_none_match == Some(etag) => 304,
         _ => 200,
     };
     state.lock().unwrap().log.push(format!("{status} {path}"));
-    let (bytes, etag) = match (status, body) {
-        (200, Some(found)) => found,
-        (304, Some((_, etag))) => (Vec::new(), etag),
+    let (bytes, etag) = match (status, body, &fault) {
+        (200, _, Some(Fault::Body { body, .. })) => (body.clone(), String::new()),
+        (200, Some(found), _) => found,
+        (304, Some((_, etag)), _) => (Vec::new(), etag),
         _ => (Vec::new(), String::new()),
     };
+    if let Some(Fault::Unbounded { after, .. }) = fault {
+        let head = "HTTP/1.1 200 X\r\nConnection: close\r\n\r\n";
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(&bytes[..after.min(bytes.len())])?;
+        stream.flush()?;
+        return Ok(false);
+    }
     let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", bytes.len());
     if !etag.is_empty() {
         use std::fmt::Write as _;
@@ -165,6 +194,12 @@ fn respond(
         Some(Fault::Cut { after, .. }) => {
             stream.write_all(&bytes[..after.min(bytes.len())])?;
             stream.flush()?;
+            return Ok(false);
+        }
+        Some(Fault::Stall { after, .. }) => {
+            stream.write_all(&bytes[..after.min(bytes.len())])?;
+            stream.flush()?;
+            std::thread::sleep(Duration::from_mins(1));
             return Ok(false);
         }
         Some(Fault::Slow { chunk, pause, .. }) => {

@@ -29,7 +29,7 @@ pub fn status_json(db: &Path) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn counts(status: &Value) -> Vec<(String, u64)> {
+pub fn counts(status: &Value) -> Vec<(String, u64)> {
     status["ecosystems"]
         .as_array()
         .unwrap()
@@ -45,7 +45,7 @@ fn zip_records(root: &Path, eco: &str) -> u64 {
     archive.file_names().filter(|n| n.as_ref().is_ok_and(|n| n.ends_with(".json"))).count() as u64
 }
 
-fn requests(bucket: &MockBucket, needle: &str) -> usize {
+pub fn requests(bucket: &MockBucket, needle: &str) -> usize {
     bucket.log().iter().filter(|l| l.contains(needle)).count()
 }
 
@@ -88,7 +88,7 @@ pub fn rewrite_bucket(root: &Path, eco: &str, edit: impl FnOnce(Vec<(String, Val
 }
 
 /// Every record modified at `time` (a new export where everything changed).
-fn touch_all(records: Vec<(String, Value)>, time: &str) -> Vec<(String, Value)> {
+pub fn touch_all(records: Vec<(String, Value)>, time: &str) -> Vec<(String, Value)> {
     records
         .into_iter()
         .map(|(id, mut v)| {
