@@ -755,7 +755,10 @@ fn immutable_uri(path: &Path) -> String {
     for b in absolute.as_os_str().as_encoded_bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => uri.push(char::from(*b)),
-            _ => uri.push_str(&format!("%{b:02X}")),
+            _ => {
+                use std::fmt::Write as _;
+                let _ = write!(uri, "%{b:02X}");
+            }
         }
     }
     uri.push_str("?immutable=1");

@@ -945,6 +945,66 @@ mod tests {
     }
 
     #[test]
+    fn a_csv_cut_mid_line_is_refused() {
+        let err = parse_modified_csv("u/modified_id.csv", b"2024-10-08T19:19:01Z,A\n2024-10-08T19:19:01Z,GHSA-x")
+            .unwrap_err();
+        assert_eq!(err.to_string(), "u/modified_id.csv:2: the last line is cut (no line end): a truncated download");
+        assert!(parse_modified_csv("u", b"").unwrap().is_empty(), "empty is judged by the removal rule");
+    }
+
+    #[test]
+    fn removals_are_capped_by_share_and_floor() {
+        let source = Source::Dir(PathBuf::from("/b"));
+        let ids = |n: usize| (0..n).map(|i| format!("ID-{i}")).collect::<Vec<_>>();
+        assert!(check_removals(&source, Ecosystem::Go, "Go/modified_id.csv", 50, &ids(10)).is_ok());
+        assert!(check_removals(&source, Ecosystem::Go, "Go/modified_id.csv", 50, &ids(11)).is_err());
+        assert!(check_removals(&source, Ecosystem::Go, "Go/modified_id.csv", 4626, &ids(462)).is_ok());
+        let err = check_removals(&source, Ecosystem::Go, "Go/modified_id.csv", 4626, &ids(463)).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("/b/Go/modified_id.csv: refusing to sync Go: it would remove 463 records (ID-0, "),
+            "{text}"
+        );
+        assert!(text.contains("ID-9 and 453 more), more than the 462 one sync may remove"), "{text}");
+        assert!(text.ends_with("the database keeps its 4626 Go records"), "{text}");
+    }
+
+    #[test]
+    fn a_record_body_must_be_the_record_asked_for() {
+        assert!(is_the_record("GO-1", br#"{"id": "GO-1", "modified": 3}"#));
+        assert!(!is_the_record("GO-1", br#"{"id": "GO-2"}"#));
+        assert!(!is_the_record("GO-1", b"<!DOCTYPE html><html>503</html>"));
+        assert!(!is_the_record("GO-1", b""));
+        assert!(!is_the_record("GO-1", br#"{"id": "GO-1", "summ"#));
+    }
+
+    fn zip_of(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in entries {
+            out.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            out.write_all(bytes).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn advisory_zips_are_read_within_limits() {
+        let record = br#"{"id":"A","modified":"2024-01-01T00:00:00Z"}"#.to_vec();
+        let zip = zip_of(&[("A.json", record.clone()), ("B.json", record.clone()), ("C.json", record)]);
+        assert_eq!(read_zip("u", &zip).unwrap().len(), 3);
+        let few = Limits { max_entries: 2, ..Limits::advisory_zip() };
+        let err = read_zip_within("u/all.zip", &zip, &few).unwrap_err().to_string();
+        assert!(err.ends_with("refused as a possible zip bomb: 3 entries is more than the limit of 2"), "{err}");
+        let small = Limits { max_total_bytes: 100, ..Limits::advisory_zip() };
+        let err = read_zip_within("u/all.zip", &zip, &small).unwrap_err().to_string();
+        assert!(err.contains("more than 100 bytes uncompressed in total"), "{err}");
+        let bomb = zip_of(&[("X.json", vec![b' '; 8 << 20])]);
+        let err = read_zip("u/all.zip", &bomb).unwrap_err().to_string();
+        assert!(err.contains("X.json: compression ratio") && err.contains("above the limit of 200:1"), "{err}");
+    }
+
+    #[test]
     fn ids_are_percent_encoded_for_urls() {
         assert_eq!(percent_encode_id("GHSA-abcd-1234"), "GHSA-abcd-1234");
         assert_eq!(percent_encode_id("a/b c"), "a%2Fb%20c");

@@ -213,10 +213,12 @@ fn a_zip_bomb_all_zip_is_refused() {
 fn rewrite_csv_from_zip(root: &Path) {
     let bytes = std::fs::read(root.join("crates.io/all.zip")).unwrap();
     let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let csv: String = archive
-        .file_names()
-        .map(|n| format!("2026-11-08T00:00:00Z,{}\n", n.unwrap().trim_end_matches(".json")))
-        .collect();
+    let mut csv = String::new();
+    for name in archive.file_names() {
+        csv.push_str("2026-11-08T00:00:00Z,");
+        csv.push_str(name.unwrap().trim_end_matches(".json"));
+        csv.push('\n');
+    }
     std::fs::write(root.join("crates.io/modified_id.csv"), csv).unwrap();
 }
 
