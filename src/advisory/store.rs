@@ -247,6 +247,8 @@ impl Store {
 
     fn writable(conn: Connection, path: &Path) -> Result<Store, StoreError> {
         let mut store = Store { conn, path: path.to_owned() };
+        // Before the first read: a sync may hold the file (racing scans never see "locked").
+        store.sql(store.conn.busy_timeout(std::time::Duration::from_secs(30)))?;
         let identity = store.identity()?;
         if let Identity::Foreign(detail) = identity {
             return Err(StoreError::Foreign { path: path.to_owned(), detail });

@@ -28,6 +28,8 @@ pub enum Fault {
     Unbounded { suffix: String, after: usize, count: usize },
     /// Send the headers and the first `after` bytes, then nothing for a minute (every time).
     Stall { suffix: String, after: usize },
+    /// Read the request, then answer nothing at all for a minute (every time).
+    Silent { suffix: String },
 }
 
 impl Fault {
@@ -38,7 +40,8 @@ impl Fault {
             | Fault::Slow { suffix, .. }
             | Fault::Body { suffix, .. }
             | Fault::Unbounded { suffix, .. }
-            | Fault::Stall { suffix, .. } => suffix,
+            | Fault::Stall { suffix, .. }
+            | Fault::Silent { suffix } => suffix,
         }
     }
 }
@@ -147,7 +150,7 @@ fn take_fault(state: &Mutex<State>, path: &str) -> Option<Fault> {
                 st.faults.remove(i);
             }
         }
-        Fault::Slow { .. } | Fault::Stall { .. } => {}
+        Fault::Slow { .. } | Fault::Stall { .. } | Fault::Silent { .. } => {}
     }
     Some(fault)
 }
@@ -161,6 +164,11 @@ fn respond(
     if_none_match: Option<&String>,
 ) -> std::io::Result<bool> {
     let fault = take_fault(state, path);
+    if let Some(Fault::Silent { .. }) = fault {
+        state.lock().unwrap().log.push(format!("silent {path}"));
+        std::thread::sleep(Duration::from_mins(1));
+        return Ok(false);
+    }
     let body = load(root, path);
     let status = match (&fault, &body) {
         (Some(Fault::Status { status, .. }), _) => *status,

@@ -157,6 +157,15 @@ fn a_stalled_or_crawling_server_is_timed_out() {
     assert!(started.elapsed() < Duration::from_secs(50), "a stall must not hang the sync");
     assert_eq!(status_json(&db)["ecosystems"][2]["advisories"], 0);
 
+    // A server that never answers at all.
+    bucket.add_fault(Fault::Silent { suffix: "npm/modified_id.csv".into() });
+    let stderr = failed_sync(&db, &bucket.url, &["--ecosystem", "npm", "--idle-timeout", "300ms"]);
+    assert!(
+        stderr.contains(&format!("{}/npm/modified_id.csv", bucket.url)) && stderr.contains("timed out"),
+        "{stderr}"
+    );
+    assert_eq!(requests(&bucket, "silent /npm/modified_id.csv"), 4, "{:?}", bucket.log());
+
     // Bytes keep coming, too slowly: the overall deadline ends it.
     bucket.add_fault(Fault::Slow { suffix: "PyPI/all.zip".into(), chunk: 256, pause: Duration::from_millis(50) });
     let stderr = failed_sync(&db, &bucket.url, &["--ecosystem", "PyPI", "--deadline", "1s"]);
