@@ -38,6 +38,19 @@ pub const DEFAULT_SOURCE: &str = "https://osv-vulnerabilities.storage.googleapis
 const MAX_DOWNLOAD: u64 = 2 << 30;
 /// Largest single record accepted from a zip or a per-record fetch.
 const MAX_RECORD: u64 = 32 << 20;
+/// Largest `modified_id.csv` accepted (npm's was 2 MB in Nov 2026).
+const MAX_LISTING: u64 = 256 << 20;
+
+/// The most bytes a file of the bucket may have: a record, a listing or a zip.
+fn cap_for(rel: &str) -> u64 {
+    if rel.ends_with(".zip") {
+        MAX_DOWNLOAD
+    } else if rel.ends_with(".csv") {
+        MAX_LISTING
+    } else {
+        MAX_RECORD
+    }
+}
 /// Above this many changed records (or this share of the folder), the zip is fetched instead.
 const MAX_INDIVIDUAL_FETCHES: usize = 500;
 /// One sync may remove at most this share (percent) of the records an ecosystem holds...
@@ -196,9 +209,9 @@ impl Source {
     fn fetch(&self, rel: &str, etag: Option<&str>, progress: &dyn Fn(u64, Option<u64>)) -> Result<Fetched, SyncError> {
         match self {
             Source::Http { client, patience, health, .. } => {
-                fetch_http(client, patience, health, &self.url(rel), etag, progress)
+                fetch_http(client, patience, health, &self.url(rel), etag, cap_for(rel), progress)
             }
-            Source::Dir(dir) => fetch_file(&dir.join(rel), etag),
+            Source::Dir(dir) => fetch_file(&dir.join(rel), etag, cap_for(rel)),
         }
     }
 }
@@ -253,6 +266,7 @@ fn fetch_http(
     health: &Health,
     url: &str,
     etag: Option<&str>,
+    cap: u64,
     progress: &dyn Fn(u64, Option<u64>),
 ) -> Result<Fetched, SyncError> {
     const ATTEMPTS: u32 = 4;
@@ -274,7 +288,7 @@ fn fetch_http(
             let why = if last_error.is_empty() { String::new() } else { format!(" (last error: {last_error})") };
             return Err(fail(format!("the sync deadline of {} s passed{why}", patience.deadline.as_secs())));
         }
-        match fetch_http_once(client, url, etag, deadline, progress) {
+        match fetch_http_once(client, url, etag, Limit { cap, deadline }, progress) {
             Ok(fetched) => {
                 health.consecutive_failures.store(0, Ordering::SeqCst);
                 return Ok(fetched);
@@ -298,7 +312,7 @@ fn fetch_http_once(
     client: &reqwest::blocking::Client,
     url: &str,
     etag: Option<&str>,
-    deadline: Instant,
+    limit: Limit,
     progress: &dyn Fn(u64, Option<u64>),
 ) -> Result<Fetched, Attempt> {
     let mut request = client.get(url);
@@ -321,10 +335,10 @@ fn fetch_http_once(
     }
     let new_etag = response.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let expected = response.content_length();
-    if expected.is_some_and(|n| n > MAX_DOWNLOAD) {
+    if expected.is_some_and(|n| n > limit.cap) {
         return Err(Attempt::Fatal(format!("refusing a download of {} bytes", expected.unwrap_or(0))));
     }
-    let bytes = read_capped(response, expected, deadline, progress).map_err(Attempt::Retry)?;
+    let bytes = read_capped(response, expected, limit, progress)?;
     if let Some(n) = expected.filter(|&n| n != bytes.len() as u64) {
         return Err(Attempt::Retry(format!("download ended early: {} of {n} bytes", bytes.len())));
     }
@@ -353,27 +367,37 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// What one download may take: bytes and time.
+#[derive(Debug, Clone, Copy)]
+struct Limit {
+    cap: u64,
+    deadline: Instant,
+}
+
 fn read_capped(
     mut reader: impl Read,
     expected: Option<u64>,
-    deadline: Instant,
+    limit: Limit,
     progress: &dyn Fn(u64, Option<u64>),
-) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::with_capacity(usize::try_from(expected.unwrap_or(0).min(MAX_DOWNLOAD)).unwrap_or(0));
+) -> Result<Vec<u8>, Attempt> {
+    let mut bytes = Vec::with_capacity(usize::try_from(expected.unwrap_or(0).min(limit.cap)).unwrap_or(0));
     let mut chunk = vec![0u8; 256 * 1024];
     loop {
-        let n = reader
-            .read(&mut chunk)
-            .map_err(|e| format!("download interrupted after {} bytes: {}", bytes.len(), error_chain(&e)))?;
+        let n = reader.read(&mut chunk).map_err(|e| {
+            Attempt::Retry(format!("download interrupted after {} bytes: {}", bytes.len(), error_chain(&e)))
+        })?;
         if n == 0 {
             return Ok(bytes);
         }
-        if Instant::now() >= deadline {
-            return Err(format!("the sync deadline passed after {} bytes of this download", bytes.len()));
+        if Instant::now() >= limit.deadline {
+            return Err(Attempt::Retry(format!(
+                "the sync deadline passed after {} bytes of this download",
+                bytes.len()
+            )));
         }
         bytes.extend_from_slice(&chunk[..n]);
-        if bytes.len() as u64 > MAX_DOWNLOAD {
-            return Err(format!("download larger than {MAX_DOWNLOAD} bytes"));
+        if bytes.len() as u64 > limit.cap {
+            return Err(Attempt::Fatal(format!("refusing a download of more than {} bytes", limit.cap)));
         }
         progress(bytes.len() as u64, expected);
     }
@@ -381,7 +405,7 @@ fn read_capped(
 
 /// A folder source: the "ETag" is the file's size and modification time. Only regular files
 /// are read: a FIFO or device is refused from its metadata, before anything opens it.
-fn fetch_file(path: &Path, etag: Option<&str>) -> Result<Fetched, SyncError> {
+fn fetch_file(path: &Path, etag: Option<&str>, cap: u64) -> Result<Fetched, SyncError> {
     let fail = |message: String| SyncError::Fetch { url: path.display().to_string(), message };
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
@@ -396,8 +420,8 @@ fn fetch_file(path: &Path, etag: Option<&str>) -> Result<Fetched, SyncError> {
     if etag == Some(tag.as_str()) {
         return Ok(Fetched::NotModified);
     }
-    if meta.len() > MAX_DOWNLOAD {
-        return Err(fail("file too large".into()));
+    if meta.len() > cap {
+        return Err(fail(format!("{} bytes is more than the {cap}-byte limit", meta.len())));
     }
     let file = fs_err::File::open(path).map_err(|e| fail(e.to_string()))?;
     // The file may have been swapped since the check: look again at what was opened.
@@ -406,9 +430,9 @@ fn fetch_file(path: &Path, etag: Option<&str>) -> Result<Fetched, SyncError> {
         return Err(fail(format!("is {}, not a regular file: not read", file_kind(&opened))));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(opened.len()).unwrap_or(0));
-    file.take(MAX_DOWNLOAD + 1).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
-    if bytes.len() as u64 > MAX_DOWNLOAD {
-        return Err(fail("file too large".into()));
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > cap {
+        return Err(fail(format!("more than the {cap}-byte limit")));
     }
     Ok(Fetched::Body { bytes, etag: Some(tag) })
 }
@@ -1002,6 +1026,19 @@ mod tests {
         let bomb = zip_of(&[("X.json", vec![b' '; 8 << 20])]);
         let err = read_zip("u/all.zip", &bomb).unwrap_err().to_string();
         assert!(err.contains("X.json: compression ratio") && err.contains("above the limit of 200:1"), "{err}");
+    }
+
+    #[test]
+    fn downloads_are_capped_by_what_the_file_is() {
+        assert_eq!(cap_for("npm/GHSA-x.json"), MAX_RECORD);
+        assert_eq!(cap_for("npm/modified_id.csv"), MAX_LISTING);
+        assert_eq!(cap_for("npm/all.zip"), MAX_DOWNLOAD);
+        let limit = Limit { cap: 10, deadline: Instant::now() + Duration::from_mins(1) };
+        assert!(matches!(read_capped(&b"0123456789"[..], None, limit, &|_, _| {}), Ok(b) if b.len() == 10));
+        let Err(Attempt::Fatal(message)) = read_capped(&b"0123456789A"[..], None, limit, &|_, _| {}) else {
+            panic!("an oversized body is refused, not retried");
+        };
+        assert_eq!(message, "refusing a download of more than 10 bytes");
     }
 
     #[test]
