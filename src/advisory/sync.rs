@@ -43,9 +43,9 @@ const MAX_LISTING: u64 = 256 << 20;
 
 /// The most bytes a file of the bucket may have: a record, a listing or a zip.
 fn cap_for(rel: &str) -> u64 {
-    if rel.ends_with(".zip") {
+    if rel.ends_with("/all.zip") {
         MAX_DOWNLOAD
-    } else if rel.ends_with(".csv") {
+    } else if rel.ends_with("/modified_id.csv") {
         MAX_LISTING
     } else {
         MAX_RECORD
