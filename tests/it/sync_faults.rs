@@ -340,6 +340,11 @@ fn a_damaged_database_fails_its_check_and_is_refused() {
         stderr.contains("failed its integrity check") && stderr.contains("delete it and run `bundleguard sync`"),
         "{stderr}"
     );
+    let scan = repo_root().join("fixtures/scan/lambda-repo");
+    let out = bundleguard(&db).args(["scan", "--offline", "--no-inventory"]).arg(&scan).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("failed its integrity check"), "{stderr}");
 }
 
 /// Runs the binary as an unprivileged user when the tests run as root (root ignores file
