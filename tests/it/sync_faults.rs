@@ -48,8 +48,10 @@ fn an_empty_short_or_cut_listing_removes_nothing() {
     let csv = std::fs::read(root.join("Go/modified_id.csv")).unwrap();
     let lines: Vec<&[u8]> = csv.split_inclusive(|&b| b == b'\n').collect();
     let tenth_of_lines = lines[..lines.len() / 10].concat();
+    let html = b"<html><body>Please sign in to the Wi-Fi</body></html>\n".to_vec();
     let faults = [
         ("empty", Fault::Body { suffix: "Go/modified_id.csv".into(), body: Vec::new(), count: 1 }),
+        ("HTML", Fault::Body { suffix: "Go/modified_id.csv".into(), body: html.clone(), count: 1 }),
         ("10% of the lines", Fault::Body { suffix: "Go/modified_id.csv".into(), body: tenth_of_lines, count: 1 }),
         (
             "cut mid-line, no Content-Length",
@@ -66,7 +68,8 @@ fn an_empty_short_or_cut_listing_removes_nothing() {
         assert!(stderr.contains(&format!("{}/Go/modified_id.csv", bucket.url)), "{what}: {stderr}");
         let cut = stderr.contains("the last line is cut");
         let refused = stderr.contains("refusing to sync Go: it would remove") && stderr.contains("--allow-shrink");
-        assert!(cut || refused, "{what}: {stderr}");
+        let not_csv = stderr.contains(":1: expected `<modified>,<id>`, found \"<html>");
+        assert!(cut || refused || not_csv, "{what}: {stderr}");
         assert_eq!(status_json(&db)["ecosystems"], before, "{what}");
     }
     // The same listing served whole is fine, and a source that really shrank can be accepted.
@@ -107,6 +110,12 @@ fn an_empty_or_all_malformed_zip_replaces_nothing() {
             assert_eq!(status_json(&db)["ecosystems"], before, "{what} from {source}");
         }
     }
+    // An HTML page where the zip should be.
+    std::fs::write(root.join("crates.io/all.zip"), b"<html><body>502 Bad Gateway</body></html>").unwrap();
+    let stderr = failed_sync(&db, &bucket.url, &["--ecosystem", "crates.io"]);
+    let want = format!("{}/crates.io/all.zip: corrupt or truncated download, nothing ingested", bucket.url);
+    assert!(stderr.contains(&want), "{stderr}");
+    assert_eq!(status_json(&db)["ecosystems"], before);
     // A first sync from an empty zip leaves the ecosystem unsynced (never "synced, 0 records").
     let fresh = tmp.path().join("fresh.sqlite");
     std::fs::write(root.join("crates.io/all.zip"), zip_of(&[])).unwrap();
