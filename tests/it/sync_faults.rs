@@ -401,3 +401,41 @@ fn a_database_in_a_read_only_folder_serves_status_and_query() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("GHSA-xvch-5gv4-984h"));
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// Damage a page no sync reads (the empty inventory's findings table): the sync's own
+/// `quick_check` finds it, rolls back, and marks the file so that readers refuse it.
+#[test]
+fn a_sync_whose_quick_check_fails_rolls_back_and_marks_the_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("bucket");
+    copy_bucket(&repo_root().join("advisories"), &root, &["Go"]);
+    let db = tmp.path().join("db.sqlite");
+    let source = root.display().to_string();
+    sync_json(&db, &source, &["--ecosystem", "Go"]);
+    let before = status_json(&db)["ecosystems"].clone();
+    let (page, root_page): (i64, i64) = {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let page = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        let root = conn
+            .query_row("SELECT rootpage FROM sqlite_master WHERE name = 'inventory_findings'", [], |r| r.get(0))
+            .unwrap();
+        (page, root)
+    };
+    let mut bytes = std::fs::read(&db).unwrap();
+    let (page, root_page) = (usize::try_from(page).unwrap(), usize::try_from(root_page).unwrap());
+    bytes[(root_page - 1) * page..root_page * page].fill(0x5a);
+    std::fs::write(&db, &bytes).unwrap();
+    rewrite_bucket(&root, "Go", |records| touch_all(records, "2026-11-09T00:00:00Z"));
+
+    let stderr = failed_sync(&db, &source, &["--ecosystem", "Go"]);
+    assert!(stderr.contains("the database was left as it was"), "{stderr}");
+    assert!(stderr.contains("failed its integrity check"), "{stderr}");
+    let out = bundleguard(&db).args(["db", "status", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "a failed check is not a clean status");
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["ecosystems"], before, "rolled back");
+    assert_eq!(status["integrity"]["ok"], false);
+    let out = bundleguard(&db).args(["query", "Go", "golang.org/x/text", "0.3.0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("failed its integrity check"));
+}
