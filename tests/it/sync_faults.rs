@@ -373,7 +373,7 @@ fn unprivileged() -> Option<std::process::Command> {
 
 #[cfg(unix)]
 #[test]
-fn a_database_in_a_read_only_folder_serves_status_and_query() {
+fn a_database_in_a_read_only_folder_serves_status_query_and_scans() {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ro");
@@ -383,7 +383,7 @@ fn a_database_in_a_read_only_folder_serves_status_and_query() {
         #[expect(clippy::print_stdout, reason = "the one line that says a test was skipped")]
         {
             println!(
-                "skipped: running as root without setpriv (a_database_in_a_read_only_folder_serves_status_and_query)"
+                "skipped: running as root without setpriv (a_database_in_a_read_only_folder_serves_status_query_and_scans)"
             );
         }
         return;
@@ -399,6 +399,14 @@ fn a_database_in_a_read_only_folder_serves_status_and_query() {
     let out = run(&["query", "npm", "minimist", "1.2.5", "--format", "json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("GHSA-xvch-5gv4-984h"));
+    // A scan matches from the read-only database; only the recording fails, as a warning.
+    let scan = repo_root().join("fixtures/scan/lambda-repo");
+    let out = run(&["scan", "--offline", "--format", "json", scan.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "the policy fails on the demo: {stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["findings"], 39, "{stderr}");
+    assert!(stderr.contains("could not be recorded in the inventory"), "{stderr}");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
