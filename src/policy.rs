@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use crate::bundle::Unit;
+use crate::bundle::{Excludes, Unit};
 use crate::finding::{
     AdvisoryInfo, BundleReport, Finding, Level, NotEvaluated, RiskFinding, ScanResult, Status, Verdict, VulnHit,
 };
@@ -77,6 +77,9 @@ pub struct Policy {
     pub ignores: Vec<Ignore>,
     /// Per finding code: off, info, or a level (`[levels]` in bundleguard.toml).
     pub levels: BTreeMap<Code, Setting>,
+    /// `exclude = [..]`: `.gitignore`-style patterns of paths the walk leaves out (relative to
+    /// each scanned folder).
+    pub exclude: Excludes,
     /// Where the settings came from (for messages).
     pub sources: Vec<PathBuf>,
 }
@@ -89,6 +92,7 @@ impl Default for Policy {
             unknown_severity: Level::High,
             ignores: Vec::new(),
             levels: BTreeMap::new(),
+            exclude: Excludes::default(),
             sources: Vec::new(),
         }
     }
@@ -114,6 +118,8 @@ struct ConfigWire {
     ignore: Vec<IgnoreWire>,
     #[serde(default)]
     levels: BTreeMap<String, String>,
+    #[serde(default)]
+    exclude: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +177,7 @@ impl Policy {
             unknown_severity: level("unknown-severity", wire.unknown_severity, Level::High)?,
             ignores: Vec::new(),
             levels: BTreeMap::new(),
+            exclude: Excludes::new(&wire.exclude).map_err(|e| invalid(path, e.to_string()))?,
             sources: vec![path.to_owned()],
         };
         for (code, value) in wire.levels {

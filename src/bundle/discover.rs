@@ -2,26 +2,35 @@
 //! CloudFormation templates, CDK output (`cdk.out/*.template.json`); without any of them, one
 //! bundle per folder with a lockfile or a manifest. Each bundle then gets its lockfiles (in its
 //! code folder or below, else the nearest ancestor folder that has one, of the runtime's
-//! family) and its artifacts (zips it names, zips found in the tree). Symlinks are not followed.
+//! family) and its artifacts (zips it names, zips found in the tree), then its [`BundleCoverage`].
+//! The folder is walked once ([`walk`](super::walk)), with one skip list and the policy's
+//! excludes, for `scan`, `bundles` and `deps` alike.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::exclude::Excludes;
+use super::walk::{self, Walk};
 use super::yaml::{self, MAX_TEMPLATE_BYTES};
-use super::{Bundle, BundleKind, sam, serverless};
+use super::{Bundle, BundleCoverage, sam, serverless};
 use crate::lockfile::{self, LockfileFormat};
-
-/// Folders never descended into (dependencies, build output, VCS).
-const SKIPPED_DIRS: [&str; 8] =
-    ["node_modules", ".venv", "venv", "vendor", "target", ".git", ".aws-sam", ".serverless"];
 
 /// What discovery found, sorted by source then name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Discovery {
+    /// Every declared function and layer (whatever its [`BundleCoverage`]), and the folder bundles.
     pub bundles: Vec<Bundle>,
-    /// Templates that could not be read or parsed, unreadable folders.
+    /// Templates that could not be read or parsed, unreadable folders, links out of the scanned
+    /// folder, folders named like lockfiles: per-file errors (a scan with any is incomplete).
     pub errors: Vec<DiscoverError>,
+    /// Links to folders (not followed).
+    pub warnings: Vec<DiscoverError>,
+    /// Manifests that declare dependencies with no lockfile for them: their tree cannot be known.
+    pub unlocked_manifests: Vec<PathBuf>,
+    /// Folders and files the policy's `exclude` patterns left out (the outermost of each), so
+    /// that a report can say what the gate did not look at.
+    pub excluded: Vec<PathBuf>,
 }
 
 impl Discovery {
@@ -31,9 +40,52 @@ impl Discovery {
         let set: BTreeSet<&PathBuf> = self.bundles.iter().flat_map(|b| &b.lockfiles).collect();
         set.into_iter().cloned().collect()
     }
+
+    /// Whether there is nothing to scan: no bundle has a lockfile or an artifact (an empty
+    /// folder, or templates whose functions are all of unsupported runtimes). A gate that
+    /// checked nothing must say so: see [`Discovery::nothing_to_scan_message`].
+    pub fn nothing_to_scan(&self) -> bool {
+        self.bundles.iter().all(|b| b.lockfiles.is_empty() && b.artifacts.is_empty())
+    }
+
+    /// "N paths left out by the policy's exclude patterns: a, b, ..." (at most five named), when
+    /// any was.
+    pub fn excluded_message(&self, shown: &dyn Fn(&Path) -> String) -> Option<String> {
+        const NAMED: usize = 5;
+        if self.excluded.is_empty() {
+            return None;
+        }
+        let names: Vec<String> = self.excluded.iter().take(NAMED).map(|p| shown(p)).collect();
+        let more = if self.excluded.len() > NAMED { ", ..." } else { "" };
+        Some(format!(
+            "{} paths left out by the policy's exclude patterns: {}{more}",
+            self.excluded.len(),
+            names.join(", ")
+        ))
+    }
+
+    /// "nothing to scan: ..." (what was found instead), when [`Discovery::nothing_to_scan`].
+    pub fn nothing_to_scan_message(&self) -> Option<String> {
+        if !self.nothing_to_scan() {
+            return None;
+        }
+        let (_, not_read) = self.coverage_counts();
+        Some(if not_read == 0 {
+            "nothing to scan: no template, lockfile or artifact found".to_owned()
+        } else {
+            format!("nothing to scan: no lockfile or artifact found for the {not_read} bundles found")
+        })
+    }
+
+    /// How many bundles have their tree read, and how many do not.
+    pub fn coverage_counts(&self) -> (usize, usize) {
+        let read = self.bundles.iter().filter(|b| b.coverage.is_read()).count();
+        (read, self.bundles.len() - read)
+    }
 }
 
-/// A file discovery could not use; the others are still used.
+/// A file discovery could not use (or, in [`Discovery::warnings`], one it did not follow); the
+/// others are still used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct DiscoverError {
     pub path: PathBuf,
@@ -46,62 +98,111 @@ impl fmt::Display for DiscoverError {
     }
 }
 
-/// What the walk saw: templates, zips.
-#[derive(Default)]
-struct Tree {
-    templates: Vec<PathBuf>,
-    zips: Vec<PathBuf>,
-}
-
 /// Discovers the bundles under `root` (or of `root` itself when it is a file).
 pub fn discover(root: &Path) -> Discovery {
+    discover_with(root, &Excludes::default())
+}
+
+/// [`discover`] with the policy's `exclude` patterns (relative to `root`).
+pub fn discover_with(root: &Path, excludes: &Excludes) -> Discovery {
     let mut discovery = Discovery::default();
-    if root.is_file() {
+    if root.is_file() && template_kind(root).is_some() {
+        discover_template_file(root, excludes, &mut discovery);
+    } else if root.is_file() {
         discover_file(root, &mut discovery);
-        return discovery;
-    }
-    let mut tree = Tree::default();
-    walk(root, &mut tree, &mut discovery.errors);
-    let locks = lockfile::discover(root);
-    for template in &tree.templates {
-        match read_template(template) {
-            Ok(found) => discovery.bundles.extend(found),
-            Err(err) => discovery.errors.push(err),
-        }
-    }
-    if discovery.bundles.is_empty() {
-        discovery.bundles = folder_bundles(root, &locks);
     } else {
-        let template_dirs: Vec<PathBuf> =
-            tree.templates.iter().filter_map(|t| t.parent().map(Path::to_path_buf)).collect();
+        let mut tree = walk::walk(root, excludes);
+        discovery.bundles = bundles_of(root, &mut tree, excludes, &mut discovery.errors);
         for bundle in &mut discovery.bundles {
-            bundle.lockfiles = lockfiles_for(bundle, root, &locks.lockfiles, &template_dirs);
+            bundle.coverage = coverage_of(bundle, root, &tree.folders);
         }
-        // Lockfiles no template function claims are still scanned, as folder bundles: a gate
-        // never skips a tree silently.
-        let claimed: BTreeSet<PathBuf> = discovery.bundles.iter().flat_map(|b| b.lockfiles.iter().cloned()).collect();
-        let rest = lockfile::Discovery {
-            lockfiles: locks.lockfiles.iter().filter(|l| !claimed.contains(*l)).cloned().collect(),
-            ..lockfile::Discovery::default()
-        };
-        for mut bundle in folder_bundles(root, &rest) {
-            bundle.notes.push("not the code of any function or layer in the templates found".into());
-            discovery.bundles.push(bundle);
-        }
+        discovery.errors.extend(tree.errors);
+        discovery.warnings = tree.warnings;
+        discovery.unlocked_manifests = tree.unlocked_manifests;
+        discovery.excluded = tree.excluded;
     }
-    attach_zips(&mut discovery.bundles, &tree.zips);
     discovery.bundles.sort_by(|a, b| (&a.source, &a.name).cmp(&(&b.source, &b.name)));
     discovery
 }
 
-fn discover_file(path: &Path, discovery: &mut Discovery) {
-    if template_kind(path).is_some() {
-        match read_template(path) {
-            Ok(found) => discovery.bundles.extend(found),
-            Err(err) => discovery.errors.push(err),
+/// The bundles of a walked folder: the templates' functions and layers with their lockfiles and
+/// zips, and folder bundles for the lockfiles no template claims (or for all, without templates).
+fn bundles_of(root: &Path, tree: &mut Walk, excludes: &Excludes, errors: &mut Vec<DiscoverError>) -> Vec<Bundle> {
+    let mut bundles = Vec::new();
+    for template in &tree.templates {
+        match read_template(template) {
+            Ok(found) => bundles.extend(found),
+            Err(err) => errors.push(err),
         }
-        return;
     }
+    if bundles.is_empty() {
+        bundles = folder_bundles(root, &tree.lockfiles, &tree.unlocked_manifests);
+    } else {
+        walk_skipped_code_dirs(root, &bundles, excludes, tree);
+        let template_dirs: Vec<PathBuf> =
+            tree.templates.iter().filter_map(|t| t.parent().map(Path::to_path_buf)).collect();
+        for bundle in &mut bundles {
+            bundle.lockfiles = lockfiles_for(bundle, root, &tree.lockfiles, &template_dirs);
+        }
+        // Lockfiles no template function claims are still scanned, as folder bundles: a gate
+        // never skips a tree silently.
+        let claimed: BTreeSet<&PathBuf> = bundles.iter().flat_map(|b| &b.lockfiles).collect();
+        let rest: Vec<PathBuf> = tree.lockfiles.iter().filter(|l| !claimed.contains(l)).cloned().collect();
+        for mut bundle in folder_bundles(root, &rest, &[]) {
+            bundle.notes.push("not the code of any function or layer in the templates found".into());
+            bundles.push(bundle);
+        }
+    }
+    attach_zips(&mut bundles, &tree.zips);
+    bundles
+}
+
+/// Code folders that templates point into but the walk skipped (CDK's `cdk.out/asset.*` copies)
+/// are walked for those functions: skipped as folder bundles, read as template code.
+fn walk_skipped_code_dirs(root: &Path, bundles: &[Bundle], excludes: &Excludes, tree: &mut Walk) {
+    let dirs: BTreeSet<&Path> = bundles
+        .iter()
+        .filter_map(|b| b.code_dir.as_deref())
+        .filter(|d| !tree.folders.contains_key(*d) && d.is_dir() && walk::is_under_skipped(root, d))
+        .collect();
+    for dir in dirs {
+        if tree.folders.contains_key(dir) {
+            continue; // inside a code folder walked just before
+        }
+        tree.merge(walk::walk_code_dir(root, dir, excludes));
+    }
+}
+
+/// A template given as the path: its functions and layers only, with the lockfiles and zips
+/// they name or that their code folders hold (the template's folder is walked as a scanned
+/// folder would be, so `scan template.yaml` and `scan .` agree on them).
+fn discover_template_file(path: &Path, excludes: &Excludes, discovery: &mut Discovery) {
+    // `template.yaml` alone is spelled `./template.yaml`: code paths then start like walked paths.
+    let path = match path.parent() {
+        Some(dir) if dir.as_os_str().is_empty() => Path::new(".").join(path),
+        _ => path.to_owned(),
+    };
+    let root = path.parent().unwrap_or(Path::new("."));
+    match read_template(&path) {
+        Ok(found) => discovery.bundles = found,
+        Err(err) => {
+            discovery.errors.push(err);
+            return;
+        }
+    }
+    let mut tree = walk::walk(root, excludes);
+    walk_skipped_code_dirs(root, &discovery.bundles, excludes, &mut tree);
+    let template_dirs: Vec<PathBuf> = tree.templates.iter().filter_map(|t| t.parent().map(Path::to_path_buf)).collect();
+    for bundle in &mut discovery.bundles {
+        bundle.lockfiles = lockfiles_for(bundle, root, &tree.lockfiles, &template_dirs);
+        bundle.coverage = coverage_of(bundle, root, &tree.folders);
+    }
+    discovery.errors.extend(tree.errors);
+    discovery.warnings = tree.warnings;
+    discovery.excluded = tree.excluded;
+}
+
+fn discover_file(path: &Path, discovery: &mut Discovery) {
     let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let mut bundle = folder_bundle(name, path.parent());
     if lockfile::detect(path).is_some() {
@@ -109,54 +210,35 @@ fn discover_file(path: &Path, discovery: &mut Discovery) {
     } else {
         bundle.artifacts.push(path.to_owned());
     }
+    bundle.coverage = BundleCoverage::Read;
     discovery.bundles.push(bundle);
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TemplateKind {
+pub(super) enum TemplateKind {
     Serverless,
     Sam,
 }
 
-fn template_kind(path: &Path) -> Option<TemplateKind> {
+/// Whether a file is in `cdk.out` or in one of its `assembly-*` folders (CDK stages).
+fn in_cdk_out(path: &Path) -> bool {
+    let parent = path.parent();
+    let named = |dir: Option<&Path>, test: &dyn Fn(&str) -> bool| {
+        dir.and_then(Path::file_name).and_then(|n| n.to_str()).is_some_and(test)
+    };
+    named(parent, &|n| n == "cdk.out")
+        || (named(parent, &|n| n.starts_with(walk::CDK_ASSEMBLY_PREFIX))
+            && named(parent.and_then(Path::parent), &|n| n == "cdk.out"))
+}
+
+pub(super) fn template_kind(path: &Path) -> Option<TemplateKind> {
     let name = path.file_name()?.to_str()?;
     match name {
         "serverless.yml" | "serverless.yaml" | "serverless.json" => Some(TemplateKind::Serverless),
         "template.yaml" | "template.yml" | "template.json" => Some(TemplateKind::Sam),
-        _ if name.ends_with(".template.json")
-            && path.parent().and_then(Path::file_name).is_some_and(|d| d == "cdk.out") =>
-        {
-            Some(TemplateKind::Sam)
-        }
+        _ if name.ends_with(".template.json") && in_cdk_out(path) => Some(TemplateKind::Sam),
         _ => None,
     }
-}
-
-fn walk(root: &Path, tree: &mut Tree, errors: &mut Vec<DiscoverError>) {
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = match fs_err::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(err) => {
-                errors.push(DiscoverError { path: dir.clone(), message: err.to_string() });
-                continue;
-            }
-        };
-        for entry in entries.flatten() {
-            let Ok(kind) = entry.file_type() else { continue };
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if kind.is_dir() && !SKIPPED_DIRS.contains(&name.as_str()) {
-                stack.push(path);
-            } else if kind.is_file() && template_kind(&path).is_some() {
-                tree.templates.push(path);
-            } else if kind.is_file() && name.to_ascii_lowercase().ends_with(".zip") {
-                tree.zips.push(path);
-            }
-        }
-    }
-    tree.templates.sort();
-    tree.zips.sort();
 }
 
 fn read_template(path: &Path) -> Result<Vec<Bundle>, DiscoverError> {
@@ -177,24 +259,13 @@ fn read_template(path: &Path) -> Result<Vec<Bundle>, DiscoverError> {
 }
 
 fn folder_bundle(name: String, dir: Option<&Path>) -> Bundle {
-    Bundle {
-        name,
-        kind: BundleKind::Function,
-        runtime: None,
-        handler: None,
-        source: None,
-        code_dir: dir.map(Path::to_path_buf),
-        lockfiles: Vec::new(),
-        artifacts: Vec::new(),
-        layers: Vec::new(),
-        notes: Vec::new(),
-    }
+    Bundle { code_dir: dir.map(Path::to_path_buf), ..Bundle::named(name) }
 }
 
-/// Without templates: one bundle per folder with lockfiles or unlocked manifests.
-fn folder_bundles(root: &Path, locks: &lockfile::Discovery) -> Vec<Bundle> {
+/// One bundle per folder with lockfiles or unlocked manifests.
+fn folder_bundles(root: &Path, lockfiles: &[PathBuf], unlocked_manifests: &[PathBuf]) -> Vec<Bundle> {
     let mut folders: BTreeSet<&Path> = BTreeSet::new();
-    for path in locks.lockfiles.iter().chain(&locks.unlocked_manifests) {
+    for path in lockfiles.iter().chain(unlocked_manifests) {
         if let Some(dir) = path.parent() {
             folders.insert(dir);
         }
@@ -203,8 +274,8 @@ fn folder_bundles(root: &Path, locks: &lockfile::Discovery) -> Vec<Bundle> {
     for dir in folders {
         let name = folder_name(root, dir);
         let mut bundle = folder_bundle(name, Some(dir));
-        bundle.lockfiles = locks.lockfiles.iter().filter(|l| l.parent() == Some(dir)).cloned().collect();
-        for manifest in locks.unlocked_manifests.iter().filter(|m| m.parent() == Some(dir)) {
+        bundle.lockfiles = lockfiles.iter().filter(|l| l.parent() == Some(dir)).cloned().collect();
+        for manifest in unlocked_manifests.iter().filter(|m| m.parent() == Some(dir)) {
             bundle.notes.push(format!("{}: no lockfile: the tree cannot be known", manifest.display()));
         }
         out.push(bundle);
@@ -286,4 +357,55 @@ fn attach_zips(bundles: &mut Vec<Bundle>, zips: &[PathBuf]) {
         bundle.artifacts.push(zip.clone());
         bundles.push(bundle);
     }
+}
+
+/// Runtime families whose dependency trees bundleguard does not read.
+const UNSUPPORTED_RUNTIMES: [&str; 3] = ["java", "dotnet", "ruby"];
+
+/// Whether a bundle's tree is read, and if not, why. Checked after its lockfiles and artifacts
+/// are attached; `folders` are the walked folders with their file names.
+fn coverage_of(bundle: &Bundle, root: &Path, folders: &BTreeMap<PathBuf, BTreeSet<String>>) -> BundleCoverage {
+    let unsupported = |reason: String| BundleCoverage::Unsupported { reason };
+    let runtime = bundle.runtime.as_deref();
+    if let Some(r) = runtime.filter(|r| UNSUPPORTED_RUNTIMES.iter().any(|u| r.starts_with(u))) {
+        return unsupported(format!("unsupported runtime {r}: dependency tree not read"));
+    }
+    if !bundle.lockfiles.is_empty() || bundle.artifacts.iter().any(|a| a.is_file()) {
+        return BundleCoverage::Read;
+    }
+    if let BundleCoverage::Unsupported { .. } = bundle.coverage {
+        // Set by the template reader (a container image with no lockfile in its build folder).
+        return bundle.coverage.clone();
+    }
+    let Some(r) = runtime else { return BundleCoverage::NoDependencyFiles };
+    let go_like = r.starts_with("go") || r.starts_with("provided");
+    if go_like && has_nearby(bundle, root, folders, "Gopkg.lock") {
+        return unsupported(
+            "only a legacy Gopkg.lock (dep), which bundleguard does not read: dependency tree not read".into(),
+        );
+    }
+    if r.starts_with("provided") {
+        return unsupported(format!(
+            "runtime {r} with no go.mod, Cargo.lock or built binary found: dependency tree not read"
+        ));
+    }
+    if !["nodejs", "python", "go"].iter().any(|k| r.starts_with(k)) {
+        return unsupported(format!("unsupported runtime {r}: dependency tree not read"));
+    }
+    BundleCoverage::NoDependencyFiles
+}
+
+/// Whether a file of this name is in the bundle's code folder or an ancestor within `root`.
+fn has_nearby(bundle: &Bundle, root: &Path, folders: &BTreeMap<PathBuf, BTreeSet<String>>, name: &str) -> bool {
+    let mut at = bundle.code_dir.as_deref();
+    while let Some(dir) = at {
+        if folders.get(dir).is_some_and(|names| names.contains(name)) {
+            return true;
+        }
+        if dir == root || !dir.starts_with(root) {
+            return false;
+        }
+        at = dir.parent();
+    }
+    false
 }

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use super::yaml::Node;
-use super::{Bundle, BundleKind};
+use super::{Bundle, BundleCoverage, BundleKind};
 
 /// The functions and layers of one template. `dir` is the template's folder. A wrong-typed
 /// template, `Resources` or resource is an error (the message names the key).
@@ -63,18 +63,7 @@ pub(crate) fn bundles(template: &Path, dir: &Path, doc: &Node) -> Result<Vec<Bun
 }
 
 fn empty_bundle(name: &str, template: &Path) -> Bundle {
-    Bundle {
-        name: name.to_owned(),
-        kind: BundleKind::Function,
-        runtime: None,
-        handler: None,
-        source: Some(template.to_owned()),
-        code_dir: None,
-        lockfiles: Vec::new(),
-        artifacts: Vec::new(),
-        layers: Vec::new(),
-        notes: Vec::new(),
-    }
+    Bundle { source: Some(template.to_owned()), ..Bundle::named(name) }
 }
 
 fn text_prop(slot: &mut Option<String>, node: Option<&Node>, key: &str, notes: &mut Vec<String>) {
@@ -104,7 +93,7 @@ fn code_location(bundle: &mut Bundle, dir: &Path, node: Option<&Node>, key: &str
 }
 
 fn local_code(bundle: &mut Bundle, dir: &Path, path: &str) {
-    let full = normalize(&dir.join(path));
+    let full = join_lexically(dir, path);
     let archive =
         Path::new(path).extension().is_some_and(|e| e.eq_ignore_ascii_case("zip") || e.eq_ignore_ascii_case("jar"));
     if archive {
@@ -138,6 +127,8 @@ fn image_note(bundle: &mut Bundle, package_type: Option<&Node>, image: Option<&N
     if package_type.and_then(Node::as_str) == Some("Image") {
         let what = image.map_or_else(String::new, |i| format!(" {}", i.describe()));
         bundle.notes.push(format!("container image function{what}: image contents are not scanned"));
+        bundle.coverage =
+            BundleCoverage::Unsupported { reason: "container image: dependency tree not read".to_owned() };
     }
 }
 
@@ -154,11 +145,14 @@ fn layer_runtime(bundle: &mut Bundle, compatible: Option<&Node>, metadata: Optio
     bundle.runtime = runtime.map(str::to_owned);
 }
 
-/// Removes `.` and `name/..` lexically (`sam/../src` -> `src`), without touching the disk.
-fn normalize(path: &Path) -> std::path::PathBuf {
+/// `dir` joined with a template's relative path, resolving the path's own `.` and `name/..`
+/// lexically (`sam` + `../src` -> `src`), without touching the disk. `dir` itself is kept as
+/// written (`./sam`, `/repo/../other`), so that the result still starts with the scanned folder
+/// as the walk spells it: `scan .` and `scan ../repo` find the functions' lockfiles.
+fn join_lexically(dir: &Path, relative: &str) -> std::path::PathBuf {
     use std::path::Component;
-    let mut out = std::path::PathBuf::new();
-    for part in path.components() {
+    let mut out = dir.to_path_buf();
+    for part in Path::new(relative).components() {
         match part {
             Component::CurDir => {}
             Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
@@ -168,4 +162,23 @@ fn normalize(path: &Path) -> std::path::PathBuf {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_paths_keep_the_scanned_folder_as_written() {
+        for (dir, rel, want) in [
+            (".", "hello/", "./hello"),
+            ("./sam", "../src", "./src"),
+            ("sam", "../src/./fn", "src/fn"),
+            ("/w/wt/../shared/x", "src", "/w/wt/../shared/x/src"),
+            ("/w/wt/../shared/x", "../y", "/w/wt/../shared/y"),
+            ("repo", "/abs/code", "/abs/code"),
+        ] {
+            assert_eq!(join_lexically(Path::new(dir), rel), Path::new(want), "{dir} + {rel}");
+        }
+    }
 }

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use super::yaml::Node;
-use super::{Bundle, BundleKind};
+use super::{Bundle, BundleCoverage, BundleKind};
 
 /// The `functions` of a service: a mapping, or a list of mappings merged in order.
 fn function_entries(doc: &Node) -> Result<Vec<&(String, Node)>, String> {
@@ -58,6 +58,8 @@ pub(crate) fn bundles(file: &Path, dir: &Path, doc: &Node) -> Result<Vec<Bundle>
             bundle
                 .notes
                 .push(format!("container image function ({}): image contents are not scanned", image.describe()));
+            bundle.coverage =
+                BundleCoverage::Unsupported { reason: "container image: dependency tree not read".to_owned() };
         }
         package(&mut bundle, dir, function.get("package").or(service_package));
         for layer in function.get("layers").map_or(&[][..], Node::items) {
@@ -77,18 +79,7 @@ pub(crate) fn bundles(file: &Path, dir: &Path, doc: &Node) -> Result<Vec<Bundle>
 }
 
 fn new_bundle(name: &str, kind: BundleKind, file: &Path, dir: &Path) -> Bundle {
-    Bundle {
-        name: name.to_owned(),
-        kind,
-        runtime: None,
-        handler: None,
-        source: Some(file.to_owned()),
-        code_dir: Some(dir.to_owned()),
-        lockfiles: Vec::new(),
-        artifacts: Vec::new(),
-        layers: Vec::new(),
-        notes: Vec::new(),
-    }
+    Bundle { kind, source: Some(file.to_owned()), code_dir: Some(dir.to_owned()), ..Bundle::named(name) }
 }
 
 /// A value with `${...}` variables is kept out and noted.

@@ -1,6 +1,8 @@
 //! `bundleguard bundles PATH [--format table|json]`: list the functions and layers found under
 //! PATH (name, kind, runtime, handler, deprecation status, template, code folder, lockfiles,
-//! artifacts) and, for each artifact, the packages read from it and where in the zip.
+//! artifacts, coverage: whether the dependency tree is read, and if not, why) and, for each
+//! artifact, the packages read from it and where in the zip. The walk is the one `scan` and
+//! `deps` use, with the `exclude` patterns of PATH's `bundleguard.toml`.
 //! Exit code 0, or 2 when PATH cannot be read or an artifact could not be read (after printing
 //! everything else).
 
@@ -39,6 +41,10 @@ struct BundleOut {
     artifacts: Vec<ArtifactOut>,
     layers: Vec<String>,
     notes: Vec<String>,
+    /// `read`, `unsupported` or `no-dependency-files`.
+    coverage: &'static str,
+    /// Why the tree is not read (`null` when it is).
+    coverage_reason: Option<String>,
     findings: Vec<FindingOut>,
 }
 
@@ -70,7 +76,7 @@ struct FindingOut {
 
 pub fn run(args: &BundlesArgs) -> anyhow::Result<Outcome> {
     fs_err::metadata(&args.path).context("bundles: cannot read PATH")?;
-    let discovery = bundle::discover(&args.path);
+    let discovery = bundle::discover_with(&args.path, &policy_excludes(&args.path)?);
     let today = args.today.unwrap_or_else(|| jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date());
     let shown = |p: &Path| display_path(&args.path, p);
     let mut failed = false;
@@ -83,18 +89,36 @@ pub fn run(args: &BundlesArgs) -> anyhow::Result<Outcome> {
             item
         })
         .collect();
+    let (read, not_read) = discovery.coverage_counts();
     let mut stdout = BufWriter::new(std::io::stdout().lock());
     match args.format {
         Format::Json => {
             let errors: Vec<String> = discovery.errors.iter().map(ToString::to_string).collect();
-            let doc = serde_json::json!({ "bundles": out, "errors": errors });
+            let warnings: Vec<String> = discovery.warnings.iter().map(ToString::to_string).collect();
+            let coverage = serde_json::json!({ "read": read, "not_read": not_read });
+            let doc =
+                serde_json::json!({ "bundles": out, "coverage": coverage, "errors": errors, "warnings": warnings });
             serde_json::to_writer_pretty(&mut stdout, &doc)?;
             writeln!(stdout)?;
         }
-        Format::Table => write_table(&mut stdout, &out)?,
+        Format::Table => {
+            write_table(&mut stdout, &out)?;
+            if !out.is_empty() {
+                writeln!(stdout, "{read} with their dependency tree read, {not_read} not read")?;
+            }
+        }
     }
     stdout.flush()?;
     let mut stderr = std::io::stderr().lock();
+    for warning in &discovery.warnings {
+        writeln!(stderr, "warning: {}", terminal_safe(&warning.to_string()))?;
+    }
+    if let Some(message) = discovery.excluded_message(&shown) {
+        writeln!(stderr, "note: {}", terminal_safe(&message))?;
+    }
+    if let Some(message) = discovery.nothing_to_scan_message() {
+        writeln!(stderr, "warning: {}: {}", terminal_safe(&args.path.display().to_string()), message)?;
+    }
     for error in &discovery.errors {
         writeln!(stderr, "error: {}", terminal_safe(&error.to_string()))?;
     }
@@ -121,6 +145,8 @@ fn bundle_out(b: &Bundle, today: jiff::civil::Date, shown: &dyn Fn(&Path) -> Str
         artifacts: b.artifacts.iter().map(|p| artifact_out(p, b.runtime.as_deref(), shown)).collect(),
         layers: b.layers.clone(),
         notes: b.notes.clone(),
+        coverage: b.coverage.as_str(),
+        coverage_reason: b.coverage.reason().map(str::to_owned),
         findings,
     }
 }
@@ -174,6 +200,10 @@ fn write_table(w: &mut dyn Write, bundles: &[BundleOut]) -> std::io::Result<()> 
         writeln!(w, "  handler:  {}", opt(&b.handler))?;
         writeln!(w, "  source:   {}", opt(&b.source))?;
         writeln!(w, "  code:     {}", opt(&b.code_dir))?;
+        match &b.coverage_reason {
+            Some(reason) => writeln!(w, "  coverage: {} ({})", b.coverage, terminal_safe(reason))?,
+            None => writeln!(w, "  coverage: {}", b.coverage)?,
+        }
         for l in &b.lockfiles {
             writeln!(w, "  lockfile: {}", terminal_safe(l))?;
         }
@@ -218,5 +248,13 @@ fn display_path(base: &Path, path: &Path) -> String {
     let base_dir = if base.is_file() { base.parent().unwrap_or(base) } else { base };
     let rel = path.strip_prefix(base_dir).unwrap_or(path);
     let text = rel.to_string_lossy().replace('\\', "/");
-    if text.is_empty() { ".".to_owned() } else { text }
+    let text = text.strip_prefix("./").unwrap_or(&text);
+    if text.is_empty() { ".".to_owned() } else { text.to_owned() }
+}
+
+/// The policy's `exclude` patterns for `bundles` and `deps` (`bundleguard.toml` in PATH, or in
+/// its folder when PATH is a file), so that they walk exactly what `scan` walks.
+pub(super) fn policy_excludes(path: &Path) -> anyhow::Result<bundle::Excludes> {
+    let root = if path.is_dir() { path } else { path.parent().unwrap_or(Path::new(".")) };
+    Ok(crate::policy::Policy::load(None, root)?.exclude)
 }

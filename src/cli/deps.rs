@@ -3,8 +3,10 @@
 //! Lockfiles are parsed in parallel (rayon); output is in path order. A lockfile that fails
 //! is reported on stderr (naming the file and, where known, the line or key) and the others are
 //! still printed. Manifests with no lockfile are reported on stderr ("no lockfile: the tree
-//! cannot be known"). Exit code: 0 when every lockfile parsed, 2 when any failed (after printing
-//! everything else) or PATH cannot be read.
+//! cannot be known"). The lockfiles are those `scan` and `bundles` find (one walk, one skip list,
+//! the `exclude` patterns of PATH's `bundleguard.toml`). Exit code: 0 when every lockfile parsed,
+//! 2 when any failed or a folder could not be walked (after printing everything else), as in
+//! `scan`, or PATH cannot be read.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -14,6 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::Outcome;
+use crate::bundle;
 use crate::graph::{DepGraph, NodeId};
 use crate::lockfile::{self, Lockfile, LockfileError};
 use crate::package::{Package, Scope, Source};
@@ -48,19 +51,37 @@ pub enum ScopeFilter {
 
 pub fn run(args: &DepsArgs) -> anyhow::Result<Outcome> {
     fs_err::metadata(&args.path).context("deps: cannot read PATH")?;
-    let discovery = lockfile::discover(&args.path);
-    let results: Vec<Result<Lockfile, LockfileError>> =
-        discovery.lockfiles.par_iter().map(|path| lockfile::load(path)).collect();
+    // A file is read as a lockfile (whatever its name, which `load` then checks).
+    let (discovery, lockfiles) = if args.path.is_file() {
+        (bundle::Discovery::default(), vec![args.path.clone()])
+    } else {
+        let discovery = bundle::discover_with(&args.path, &super::bundles::policy_excludes(&args.path)?);
+        let lockfiles = discovery.unique_lockfiles();
+        (discovery, lockfiles)
+    };
+    let results: Vec<Result<Lockfile, LockfileError>> = lockfiles.par_iter().map(|path| lockfile::load(path)).collect();
     let shown = |path: &Path| display_path(&args.path, path);
     let mut stderr = std::io::stderr().lock();
-    for error in &discovery.errors {
-        writeln!(stderr, "warning: {error}")?;
+    // Walk errors (an unreadable folder, a link out of PATH) are per-file errors, as in `scan`.
+    let mut errors: Vec<ErrorOut> = discovery
+        .errors
+        .iter()
+        .map(|e| ErrorOut { path: shown(&e.path), location: None, message: clean(&e.message) })
+        .collect();
+    let walk_errors = errors.len();
+    for error in &errors {
+        writeln!(stderr, "error: {}: {}", error.path, error.message)?;
+    }
+    for warning in &discovery.warnings {
+        writeln!(stderr, "warning: {}: {}", shown(&warning.path), clean(&warning.message))?;
+    }
+    if let Some(message) = discovery.excluded_message(&shown) {
+        writeln!(stderr, "note: {}", clean(&message))?;
     }
     for manifest in &discovery.unlocked_manifests {
         writeln!(stderr, "warning: {}: no lockfile: the tree cannot be known", shown(manifest))?;
     }
     let mut parsed = Vec::new();
-    let mut failures = 0usize;
     for result in results {
         match result {
             Ok(mut lock) => {
@@ -71,23 +92,30 @@ pub fn run(args: &DepsArgs) -> anyhow::Result<Outcome> {
                 parsed.push(lock);
             }
             Err(mut err) => {
-                failures += 1;
                 err.path = PathBuf::from(shown(&err.path));
                 writeln!(stderr, "error: {}", clean(&err.to_string()))?;
+                errors.push(ErrorOut {
+                    path: err.path.to_string_lossy().into_owned(),
+                    location: err.location.as_deref().map(clean),
+                    message: clean(&err.message),
+                });
             }
         }
     }
-    if discovery.lockfiles.is_empty() {
+    if lockfiles.is_empty() {
         writeln!(stderr, "no lockfiles found under {}", args.path.display())?;
     }
     let mut out = BufWriter::new(std::io::stdout().lock());
     match args.format {
         Format::Tree => write_trees(&mut out, &parsed, &shown)?,
-        Format::Json => write_json(&mut out, &parsed, &discovery.unlocked_manifests, &shown)?,
+        Format::Json => write_json(&mut out, &parsed, &discovery.unlocked_manifests, &errors, &shown)?,
     }
     out.flush()?;
-    if failures > 0 {
-        anyhow::bail!("{failures} of {} lockfiles could not be parsed", discovery.lockfiles.len());
+    if walk_errors > 0 {
+        anyhow::bail!("{walk_errors} files or folders under {} could not be read", args.path.display());
+    }
+    if errors.len() > walk_errors {
+        anyhow::bail!("{} of {} lockfiles could not be parsed", errors.len() - walk_errors, lockfiles.len());
     }
     Ok(Outcome::Pass)
 }
@@ -210,9 +238,19 @@ fn write_subtree(
 }
 
 #[derive(Serialize)]
-struct JsonOut {
+struct JsonOut<'a> {
     lockfiles: Vec<JsonLockfile>,
     no_lockfile: Vec<String>,
+    /// Files and folders that could not be read or parsed.
+    errors: &'a [ErrorOut],
+}
+
+#[derive(Serialize)]
+struct ErrorOut {
+    path: String,
+    /// `line:col` or a key path, when the parser knows it.
+    location: Option<String>,
+    message: String,
 }
 
 #[derive(Serialize)]
@@ -239,6 +277,7 @@ fn write_json(
     out: &mut dyn Write,
     locks: &[Lockfile],
     unlocked: &[PathBuf],
+    errors: &[ErrorOut],
     shown: &dyn Fn(&Path) -> String,
 ) -> anyhow::Result<()> {
     let doc = JsonOut {
@@ -266,6 +305,7 @@ fn write_json(
             })
             .collect(),
         no_lockfile: unlocked.iter().map(|p| shown(p)).collect(),
+        errors,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)?;

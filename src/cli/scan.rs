@@ -14,6 +14,7 @@ use crate::advisory::sync::DEFAULT_SOURCE;
 use crate::finding::{Level, ScanResult, Verdict};
 use crate::report::{self, RenderOptions, ReportFormat};
 use crate::scan::{self, ScanOptions};
+use crate::vocab::Diagnostic;
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -129,13 +130,32 @@ pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
     let progress = SyncProgress::new(false);
     let result = scan::run(&options, &progress);
     progress.finish();
-    let result = result?;
+    let mut result = result?;
+    under_action_nothing_scanned_is_incomplete(&mut result, &args.paths);
     write_report(args, &result)?;
     Ok(match result.verdict {
         Verdict::Fail => Outcome::Fail,
         Verdict::Incomplete => Outcome::Incomplete,
         Verdict::Pass => Outcome::Pass,
     })
+}
+
+/// Under GitHub Actions (`GITHUB_ACTIONS=true`) a gate that checked nothing (no lockfile or
+/// artifact read: the discovery warned "nothing to scan") is an error, and the scan is
+/// incomplete (exit 2) instead of passing.
+fn under_action_nothing_scanned_is_incomplete(result: &mut ScanResult, paths: &[PathBuf]) {
+    if !result.bundles.is_empty() || std::env::var_os("GITHUB_ACTIONS").is_none_or(|v| v != "true") {
+        return;
+    }
+    let at = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    result.errors.push(Diagnostic::at(
+        "discover/nothing-to-scan",
+        at,
+        "nothing was scanned (no lockfile or artifact read): under GitHub Actions this is an error",
+    ));
+    if result.verdict == Verdict::Pass {
+        result.verdict = Verdict::Incomplete;
+    }
 }
 
 fn write_report(args: &ScanArgs, result: &ScanResult) -> anyhow::Result<()> {

@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 
 use crate::graph::DepGraph;
 
-pub use walk::{Discovery, discover, find};
-
 pub use crate::vocab::LockfileFormat;
 
 /// A lockfile that could not be read or parsed. `location` is `line:col` or a JSON/TOML/YAML
@@ -58,7 +56,6 @@ mod npm;
 mod pnpm;
 mod pnpm_yaml;
 mod python;
-mod walk;
 mod yarn;
 
 /// Lockfiles larger than this are refused (the largest real ones are tens of MB).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::bundle::{self, Artifact, Bundle, BundleKind, TreeSource, Unit, UnitKind};
+use crate::bundle::{self, Artifact, Bundle, BundleCoverage, BundleKind, TreeSource, Unit, UnitKind};
 use crate::lockfile::{self, Lockfile};
 use crate::package::Ecosystem;
 use crate::vocab::Diagnostic;
@@ -33,8 +33,9 @@ impl Extracted {
 /// Finds the Lambda functions and layers under `paths` (templates, else one bundle per folder
 /// with a lockfile; a path may also be a lockfile, a zip or a binary), parses every lockfile once
 /// and reads every artifact, in parallel, and compares each artifact with its function's
-/// lockfile. `artifacts` are files to read as deployment artifacts whatever their name.
-pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf]) -> Extracted {
+/// lockfile. `artifacts` are files to read as deployment artifacts whatever their name;
+/// `excludes` are the policy's `exclude` patterns (relative to each path).
+pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Excludes) -> Extracted {
     let mut out = Extracted::default();
     let mut bundles: Vec<Bundle> = Vec::new();
     for root in paths {
@@ -42,7 +43,16 @@ pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf]) -> Extracted {
             out.errors.push(Diagnostic::at("input/missing", display(root), "no such file or folder"));
             continue;
         }
-        let discovery = bundle::discover(root);
+        let discovery = bundle::discover_with(root, excludes);
+        if let Some(message) = discovery.nothing_to_scan_message() {
+            out.warnings.push(Diagnostic::at("discover/nothing-to-scan", display(root), message));
+        }
+        if let Some(message) = discovery.excluded_message(&display) {
+            out.warnings.push(Diagnostic::at("discover/excluded", display(root), message));
+        }
+        out.warnings.extend(
+            discovery.warnings.iter().map(|w| Diagnostic::at("discover/not-followed", display(&w.path), &w.message)),
+        );
         out.errors
             .extend(discovery.errors.into_iter().map(|e| Diagnostic::at("discover/read", display(&e.path), e.message)));
         bundles.extend(discovery.bundles);
@@ -53,18 +63,7 @@ pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf]) -> Extracted {
             continue;
         }
         let name = file.file_name().map_or_else(|| display(file), |n| n.to_string_lossy().into_owned());
-        bundles.push(Bundle {
-            name,
-            kind: BundleKind::Function,
-            runtime: None,
-            handler: None,
-            source: None,
-            code_dir: None,
-            lockfiles: Vec::new(),
-            artifacts: vec![file.clone()],
-            layers: Vec::new(),
-            notes: Vec::new(),
-        });
+        bundles.push(Bundle { artifacts: vec![file.clone()], coverage: BundleCoverage::Read, ..Bundle::named(name) });
     }
     for b in &mut bundles {
         // A template may name a build output that is not there yet (CI before `sam build`).
@@ -197,12 +196,8 @@ fn units_of(
     let at = b.source.as_deref().or(b.code_dir.as_deref()).map(display).unwrap_or_default();
     let what = format!("{} {}", b.kind.as_str(), b.name);
     out.warnings.extend(b.notes.iter().map(|n| Diagnostic::at("bundle/note", at.clone(), format!("{what}: {n}"))));
-    if b.lockfiles.is_empty() && b.artifacts.is_empty() {
-        out.warnings.push(Diagnostic::at(
-            "bundle/no-tree",
-            at,
-            format!("{what}: no lockfile or artifact found: its dependency tree cannot be known"),
-        ));
+    if let Some(reason) = b.coverage.reason() {
+        out.warnings.push(Diagnostic::at("bundle/no-tree", at, format!("{what}: {reason}")));
     }
 }
 

@@ -69,7 +69,7 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         Some(path) => Baseline::load(path)?,
         None => Baseline::default(),
     };
-    let extracted = extract::collect(&options.paths, &options.artifacts);
+    let extracted = extract::collect(&options.paths, &options.artifacts, &policy.exclude);
     let ecosystems = extracted.ecosystems();
     let request = OpenRequest {
         db: &options.db,

@@ -87,42 +87,6 @@ fn cargo_v1_metadata_parses() {
 }
 
 #[test]
-fn walker_skips_vendored_folders_and_prefers_shrinkwrap() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
-    for rel in [
-        "app/package-lock.json",
-        "app/npm-shrinkwrap.json",
-        "app/node_modules/x/package-lock.json",
-        "py/.venv/lib/requirements.txt",
-        "py/requirements/prod.txt",
-        "py/requirements-dev.txt",
-        "rs/target/Cargo.lock",
-        "go/vendor/x/go.mod",
-        "go/go.mod",
-        ".git/Cargo.lock",
-    ] {
-        let path = root.join(rel);
-        fs_err::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        fs_err::write(&path, "").expect("write");
-    }
-    let found: Vec<String> =
-        lockfile::find(root).iter().map(|p| p.strip_prefix(root).expect("under root").display().to_string()).collect();
-    assert_eq!(found, ["app/npm-shrinkwrap.json", "go/go.mod", "py/requirements/prod.txt", "py/requirements-dev.txt",]);
-}
-
-#[test]
-fn manifests_without_lockfile_are_reported() {
-    let found = lockfile::discover(&common::fixture(""));
-    let unlocked: Vec<String> = found
-        .unlocked_manifests
-        .iter()
-        .map(|p| p.strip_prefix(common::fixture("")).expect("under").display().to_string())
-        .collect();
-    assert_eq!(unlocked, ["cargo/no-lockfile/Cargo.toml", "pypi/no-lockfile-pyproject/pyproject.toml"]);
-}
-
-#[test]
 fn parsers_never_panic_on_truncations() {
     let files = [
         ("pypi/poetry-v1-category/poetry.lock", LockfileFormat::PoetryLock),

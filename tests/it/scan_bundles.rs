@@ -179,3 +179,56 @@ fn lockfiles_outside_template_functions_are_still_scanned() {
         "{warnings:?}"
     );
 }
+
+/// Runs `scan --format json --offline PATH` with or without `GITHUB_ACTIONS=true`.
+fn scan_json_env(db: &Path, path: &Path, github_actions: bool) -> (i32, Value) {
+    let mut cmd = bundleguard(db);
+    cmd.env_remove("GITHUB_ACTIONS");
+    if github_actions {
+        cmd.env("GITHUB_ACTIONS", "true");
+    }
+    let out = cmd.args(["scan", "--format", "json", "--offline", "--no-inventory"]).arg(path).output().unwrap();
+    let doc =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), doc)
+}
+
+#[test]
+fn nothing_to_scan_is_a_warning_and_an_error_under_the_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_fixture_db(dir.path());
+    let empty = dir.path().join("empty");
+    fs_err::create_dir_all(empty.join("docs")).unwrap();
+    fs_err::write(empty.join("docs/README.md"), "no code").unwrap();
+    let (code, doc) = scan_json_env(&db, &empty, false);
+    assert_eq!(code, 0);
+    let warnings = doc["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().ends_with("empty: nothing to scan: no template, lockfile or artifact found")),
+        "{warnings:?}"
+    );
+    let (code, doc) = scan_json_env(&db, &empty, true);
+    assert_eq!(code, 2, "{doc}");
+    assert!(doc["errors"][0]["message"].as_str().unwrap().starts_with("nothing was scanned"), "{doc}");
+}
+
+#[test]
+fn functions_of_unsupported_runtimes_are_named_with_their_coverage() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_fixture_db(dir.path());
+    let (_, doc) = scan_json_env(&db, &repo_root().join("fixtures/templates/sam-unsupported-runtimes"), false);
+    let names: Vec<&str> = doc["bundles"].as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["NodeFunction"]);
+    let warnings: Vec<&str> = doc["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    for want in [
+        "function JavaFunction: unsupported runtime java21: dependency tree not read",
+        "function DotnetFunction: unsupported runtime dotnet8: dependency tree not read",
+        "function RubyFunction: unsupported runtime ruby3.3: dependency tree not read",
+        "function CustomFunction: runtime provided.al2023 with no go.mod, Cargo.lock or built binary found",
+        "function GoDepFunction: only a legacy Gopkg.lock (dep)",
+    ] {
+        assert!(warnings.iter().any(|w| w.contains(want)), "{want}: {warnings:?}");
+    }
+}

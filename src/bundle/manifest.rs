@@ -1,101 +1,29 @@
-//! The walker: finds the lockfiles under a folder (skipping `node_modules`, `.venv`, `vendor`,
-//! `target`, `.git`; symlinks are not followed) and the manifests that declare dependencies but
-//! have no lockfile, whose tree therefore cannot be known.
-//!
-//! A manifest is covered by a lockfile of its family in its own folder or an ancestor folder
-//! (within the walked root), since workspaces keep one lockfile at their top:
+//! Manifests that declare dependencies (`package.json`, `pyproject.toml`, `Pipfile`,
+//! `Cargo.toml`) and whether a lockfile covers them: one of its family in the manifest's folder or
+//! an ancestor folder (within the walked root), since workspaces keep one lockfile at their top:
 //! `package.json` by package-lock / shrinkwrap / yarn / pnpm lockfiles; `pyproject.toml` by
 //! `poetry.lock`, `uv.lock`, `pdm.lock` or a requirements file; `Pipfile` by `Pipfile.lock`
 //! (same folder only); `Cargo.toml` by `Cargo.lock`. A manifest that declares no dependency
-//! needs no lockfile and is not reported. When `npm-shrinkwrap.json` and `package-lock.json`
-//! are both present, npm uses the shrinkwrap: only it is returned.
+//! needs no lockfile and is not reported.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::{LockfileFormat, detect};
-
-/// Folders never descended into.
-const SKIPPED_DIRS: [&str; 5] = ["node_modules", ".venv", "vendor", "target", ".git"];
+use crate::lockfile::{LockfileFormat, detect};
 
 /// Manifests larger than this are taken as declaring dependencies without being read.
 const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
-/// What a walk found. All lists are sorted.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Discovery {
-    pub lockfiles: Vec<PathBuf>,
-    /// Manifests that declare dependencies with no lockfile for them.
-    pub unlocked_manifests: Vec<PathBuf>,
-    /// Folders that could not be read.
-    pub errors: Vec<String>,
+/// Whether a file of this name is a manifest this module knows.
+pub(super) fn is_manifest_name(name: &str) -> bool {
+    Family::of_manifest(name).is_some()
 }
 
-/// The lockfiles under `root` (or `root` itself when it is a file).
-pub fn find(root: &Path) -> Vec<PathBuf> {
-    discover(root).lockfiles
-}
-
-/// Walks `root`: its lockfiles and its manifests without a lockfile.
-pub fn discover(root: &Path) -> Discovery {
-    if root.is_file() {
-        return Discovery { lockfiles: vec![root.to_path_buf()], ..Discovery::default() };
-    }
-    let mut discovery = Discovery::default();
-    let folders = list_folders(root, &mut discovery.errors);
-    for (dir, names) in &folders {
-        let shrinkwrap = names.contains("npm-shrinkwrap.json");
-        for name in names {
-            let path = dir.join(name);
-            let Some(format) = detect(&path) else {
-                continue;
-            };
-            if format == LockfileFormat::NpmPackageLock && shrinkwrap {
-                continue;
-            }
-            discovery.lockfiles.push(path);
-        }
-        for name in names {
-            if let Some(family) = Family::of_manifest(name)
-                && !family.is_covered(dir, root, &folders)
-                && declares_dependencies(&dir.join(name), family)
-            {
-                discovery.unlocked_manifests.push(dir.join(name));
-            }
-        }
-    }
-    discovery.lockfiles.sort();
-    discovery.unlocked_manifests.sort();
-    discovery
-}
-
-/// Every folder under `root` with the names of the regular files in it.
-fn list_folders(root: &Path, errors: &mut Vec<String>) -> BTreeMap<PathBuf, BTreeSet<String>> {
-    let mut folders = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = match fs_err::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(err) => {
-                errors.push(err.to_string());
-                continue;
-            }
-        };
-        let mut names = BTreeSet::new();
-        for entry in entries.flatten() {
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if kind.is_dir() && !SKIPPED_DIRS.contains(&name.as_str()) {
-                stack.push(entry.path());
-            } else if kind.is_file() {
-                names.insert(name);
-            }
-        }
-        folders.insert(dir, names);
-    }
-    folders
+/// Whether `name` in `dir` is a manifest that declares dependencies with no lockfile for them.
+/// `folders` maps each walked folder to the names of the files in it.
+pub(super) fn is_unlocked(dir: &Path, name: &str, root: &Path, folders: &BTreeMap<PathBuf, BTreeSet<String>>) -> bool {
+    Family::of_manifest(name)
+        .is_some_and(|family| !family.is_covered(dir, root, folders) && declares_dependencies(&dir.join(name), family))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,27 +129,5 @@ fn toml_declares(doc: &toml::Value, family: Family) -> bool {
                 || non_empty(&["workspace", "members"])
         }
         Family::Npm => true,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn detection_by_name() {
-        for (path, want) in [
-            ("a/requirements.txt", Some(LockfileFormat::Requirements)),
-            ("a/requirements-dev.txt", Some(LockfileFormat::Requirements)),
-            ("a/dev-requirements.txt", Some(LockfileFormat::Requirements)),
-            ("a/requirements/base.txt", Some(LockfileFormat::Requirements)),
-            ("a/notes.txt", None),
-            ("a/requirements.in", None),
-            ("go.mod", Some(LockfileFormat::GoMod)),
-            ("go.sum", None),
-            ("x/Cargo.lock", Some(LockfileFormat::CargoLock)),
-        ] {
-            assert_eq!(detect(Path::new(path)), want, "{path}");
-        }
     }
 }
