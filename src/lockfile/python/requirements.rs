@@ -384,6 +384,14 @@ impl State<'_> {
             );
             return;
         }
+        if extras_of(text).any(|extra| extra.ends_with(['.', '-', '_'])) {
+            // pep508_rs 0.9 panics on such an extra name too (`r[r. `, found by proptest).
+            self.error(
+                at,
+                format!("invalid requirement {}: an extra name must end with a letter or digit", quoted(text)),
+            );
+            return;
+        }
         let requirement = match Requirement::<pep508_rs::VerbatimUrl>::from_str(text) {
             Ok(r) => r,
             Err(err) => {
@@ -610,6 +618,15 @@ fn version_from_url(target: &str) -> String {
     String::new()
 }
 
+/// The extra names written after a requirement's name (`name[a, b]`), trimmed; a missing `]`
+/// ends them at the end of the text.
+fn extras_of(text: &str) -> impl Iterator<Item = &str> {
+    let text = text.trim_start();
+    let rest = text.get(super::pep508_name(text).len()..).unwrap_or("").trim_start();
+    let inside = rest.strip_prefix('[').map_or("", |r| r.split(']').next().unwrap_or(""));
+    inside.split(',').map(str::trim).filter(|e| !e.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -627,6 +644,9 @@ mod tests {
         assert_eq!(raw_pin("certifi == 2018.08.24 ; x"), Some("2018.08.24"));
         assert_eq!(raw_pin("a==1.*"), None);
         assert_eq!(arbitrary_equality("yolo===1.0"), Some(("yolo", "1.0")));
+        assert_eq!(extras_of("r[r. ").collect::<Vec<_>>(), ["r."]);
+        assert_eq!(extras_of("requests [socks, security] ==2.0").collect::<Vec<_>>(), ["socks", "security"]);
+        assert_eq!(extras_of("requests==2.0").count(), 0);
         assert_eq!(normalize(Path::new("a/./b/../../../c.txt")), Path::new("../c.txt"));
         assert_eq!(scope_of(Path::new("requirements-dev.txt")), Scope::Dev);
         assert_eq!(scope_of(Path::new("requirements/test.txt")), Scope::Dev);
