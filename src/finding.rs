@@ -82,6 +82,8 @@ pub struct BundleReport {
     pub findings: Vec<Finding>,
     /// Risk findings: hygiene, stale, takeover, unused, in check order.
     pub risks: Vec<RiskFinding>,
+    /// Why the tree could not be read (an unsupported runtime, no lockfile); `None` when read.
+    pub coverage: Option<String>,
 }
 
 impl BundleReport {

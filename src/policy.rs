@@ -336,6 +336,7 @@ impl Policy {
             graph: u.graph,
             findings,
             risks,
+            coverage: u.coverage,
         }
     }
 

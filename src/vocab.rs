@@ -299,6 +299,8 @@ impl UnitKind {
 pub enum TreeSource {
     Lockfile(LockfileFormat),
     Artifact,
+    /// A declared function whose tree could not be read (unsupported runtime, no lockfile).
+    NotRead,
 }
 
 impl TreeSource {
@@ -307,6 +309,7 @@ impl TreeSource {
         match self {
             TreeSource::Lockfile(f) => f.as_str(),
             TreeSource::Artifact => "artifact",
+            TreeSource::NotRead => "not-read",
         }
     }
 }

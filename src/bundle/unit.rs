@@ -33,4 +33,7 @@ pub struct Unit {
     /// For an artifact unit: the index (in the same unit list) of the lockfile unit of the same
     /// function it is compared with.
     pub lockfile_twin: Option<usize>,
+    /// Why the function's tree could not be read (`unsupported runtime java21: ...`); `None`
+    /// when it was.
+    pub coverage: Option<String>,
 }

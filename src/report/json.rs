@@ -53,6 +53,8 @@ struct Summary {
     gating: usize,
     ignored: usize,
     not_evaluated: usize,
+    /// Declared functions and layers whose tree could not be read.
+    not_read: usize,
 }
 
 #[derive(Serialize)]
@@ -68,6 +70,8 @@ struct Bundle<'a> {
     packages: Vec<PackageOut<'a>>,
     findings: Vec<FindingOut<'a>>,
     risks: Vec<RiskOut<'a>>,
+    /// `read`, or why the tree could not be read.
+    coverage: &'a str,
 }
 
 /// A hygiene note: `kind` is the code's name (`dev-shipped`), kept from schema 1.
@@ -150,6 +154,7 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
             gating: result.findings().filter(|(_, f)| f.status == Status::Gating).count(),
             ignored: result.findings().filter(|(_, f)| matches!(f.status, Status::Ignored { .. })).count(),
             not_evaluated: result.not_evaluated.len(),
+            not_read: result.bundles.iter().filter(|b| b.coverage.is_some()).count(),
         },
         bundles: result.bundles.iter().map(bundle).collect(),
         errors: result
@@ -200,6 +205,7 @@ fn bundle(b: &BundleReport) -> Bundle<'_> {
         packages: (0..b.graph.len()).map(|id| package(b, id)).collect(),
         findings: b.findings.iter().map(|f| finding(b, f)).collect(),
         risks: b.risks.iter().filter(|r| r.code.kind() != FindingKind::Hygiene).map(|r| risk(b, r)).collect(),
+        coverage: b.coverage.as_deref().unwrap_or("read"),
     }
 }
 

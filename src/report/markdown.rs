@@ -181,6 +181,10 @@ fn header(result: &ScanResult, doc: &mut Doc) {
     if !result.not_evaluated.is_empty() {
         let _ = write!(line, " · {} packages not evaluated", result.not_evaluated.len());
     }
+    let not_read = result.bundles.iter().filter(|b| b.coverage.is_some()).count();
+    if not_read > 0 {
+        let _ = write!(line, " · {not_read} functions not read");
+    }
     doc.push(&format!("## {icon} bundleguard: {word}\n\n{line}\n\n"));
 }
 

@@ -666,6 +666,7 @@ pub(super) mod sample {
             graph,
             findings: Vec::new(),
             risks: Vec::new(),
+            coverage: None,
         }
     }
 

@@ -70,7 +70,9 @@ pub fn render(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) 
                 .unwrap_or_default();
             writeln!(out, "  {level} [{}] {what}{}{}", r.code, escape(&r.message), status_note(&r.status))?;
         }
-        if bundle.findings.is_empty() {
+        if let Some(reason) = &bundle.coverage {
+            writeln!(out, "  not read: {}", escape(reason))?;
+        } else if bundle.findings.is_empty() {
             writeln!(out, "  no known vulnerabilities")?;
         }
         for f in &bundle.findings {
@@ -107,6 +109,14 @@ pub fn render(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) 
     }
     for w in &result.warnings {
         writeln!(out, "warning: {}", escape(&w.to_string()))?;
+    }
+    let not_read = result.bundles.iter().filter(|b| b.coverage.is_some()).count();
+    if not_read > 0 {
+        writeln!(
+            out,
+            "coverage: {not_read} of {} functions and layers could not be read (see above)",
+            result.bundles.len()
+        )?;
     }
     if !result.not_evaluated.is_empty() {
         writeln!(

@@ -175,6 +175,7 @@ fn units_of(
             graph,
             artifact,
             lockfile_twin: None,
+            coverage: None,
         };
     let mut locks: Vec<&Lockfile> = Vec::new();
     for path in &b.lockfiles {
@@ -197,7 +198,14 @@ fn units_of(
     let what = format!("{} {}", b.kind.as_str(), b.name);
     out.warnings.extend(b.notes.iter().map(|n| Diagnostic::at("bundle/note", at.clone(), format!("{what}: {n}"))));
     if let Some(reason) = b.coverage.reason() {
-        out.warnings.push(Diagnostic::at("bundle/no-tree", at, format!("{what}: {reason}")));
+        out.warnings.push(Diagnostic::at("bundle/no-tree", at.clone(), format!("{what}: {reason}")));
+        // Every declared function is a bundle of the report, read or not.
+        let place =
+            b.source.as_deref().or(b.code_dir.as_deref()).map_or_else(|| PathBuf::from(&b.name), Path::to_owned);
+        let mut unread = unit(&place, TreeSource::NotRead, crate::graph::DepGraph::new(), None);
+        unread.kind = if b.kind == BundleKind::Layer { UnitKind::Layer } else { UnitKind::Function };
+        unread.coverage = Some(reason.to_string());
+        out.units.push(unread);
     }
 }
 

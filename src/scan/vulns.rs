@@ -66,7 +66,7 @@ fn not_evaluated(units: &[Unit], missing: &[Ecosystem]) -> Vec<NotEvaluated> {
 
 fn hits(unit: &Unit, matches: &HashMap<PackageQuery, PackageMatches>) -> Vec<VulnHit> {
     let text = match unit.source {
-        TreeSource::Artifact => String::new(),
+        TreeSource::Artifact | TreeSource::NotRead => String::new(),
         TreeSource::Lockfile(_) => fs_err::read_to_string(&unit.file).unwrap_or_default(),
     };
     let reversed = unit.graph.reversed();

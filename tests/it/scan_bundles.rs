@@ -219,8 +219,25 @@ fn functions_of_unsupported_runtimes_are_named_with_their_coverage() {
     let dir = tempfile::tempdir().unwrap();
     let db = synced_fixture_db(dir.path());
     let (_, doc) = scan_json_env(&db, &repo_root().join("fixtures/templates/sam-unsupported-runtimes"), false);
-    let names: Vec<&str> = doc["bundles"].as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["NodeFunction"]);
+    // Every declared function is a bundle of the report, read or not, with its coverage.
+    let mut coverage: Vec<(&str, &str)> = doc["bundles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["name"].as_str().unwrap(), b["coverage"].as_str().unwrap()))
+        .collect();
+    coverage.sort_unstable();
+    let names: Vec<&str> = coverage.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        ["CustomFunction", "DotnetFunction", "GoDepFunction", "JavaFunction", "NodeFunction", "RubyFunction"]
+    );
+    assert!(coverage.contains(&("NodeFunction", "read")), "{coverage:?}");
+    assert!(
+        coverage.contains(&("JavaFunction", "unsupported runtime java21: dependency tree not read")),
+        "{coverage:?}"
+    );
+    assert_eq!(doc["summary"]["not_read"], 5);
     let warnings: Vec<&str> = doc["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
     for want in [
         "function JavaFunction: unsupported runtime java21: dependency tree not read",
