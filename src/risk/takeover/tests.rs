@@ -1,0 +1,517 @@
+//! Unit tests of the takeover check over the facts of real incidents (sources in
+//! fixtures/README.md, section "Incident facts"), their benign neighbours, a stripped-mirror
+//! variant, and synthetic histories for the guards.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::bundle::{TreeSource, UnitKind};
+use crate::graph::DepGraph;
+use crate::lockfile::LockfileFormat;
+use crate::package::{Package, PackageName, Scope, Source};
+use crate::registry::facts::{PackageFacts, VersionFacts};
+use crate::risk::history::FactsMap;
+
+pub(crate) fn t(text: &str) -> Timestamp {
+    text.parse().expect("test time")
+}
+
+/// An npm version as a packument gives it: deprecation known, no yank in npm, facts the
+/// test does not set are unknown.
+pub(crate) fn v(version: &str, published: &str) -> VersionFacts {
+    VersionFacts {
+        version: version.into(),
+        published: Some(t(published)),
+        deprecation_known: true,
+        install_scripts: Some(vec![]),
+        dependencies: Some(vec![]),
+        ..VersionFacts::default()
+    }
+}
+
+pub(crate) trait VersionExt {
+    fn by(self, publisher: &str) -> Self;
+    fn maintainers(self, list: &[&str]) -> Self;
+    fn script(self, name: &str, command: &str) -> Self;
+    fn deps(self, list: &[&str]) -> Self;
+    fn provenance(self, has: bool) -> Self;
+}
+
+impl VersionExt for VersionFacts {
+    fn by(mut self, publisher: &str) -> Self {
+        self.publisher = Some(publisher.into());
+        self
+    }
+    fn maintainers(mut self, list: &[&str]) -> Self {
+        self.maintainers = Some(list.iter().map(|s| (*s).to_owned()).collect());
+        self
+    }
+    fn script(mut self, name: &str, command: &str) -> Self {
+        self.install_scripts.get_or_insert_with(Vec::new).push((name.into(), command.into()));
+        self
+    }
+    fn deps(mut self, list: &[&str]) -> Self {
+        let mut deps: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
+        deps.sort();
+        self.dependencies = Some(deps);
+        self
+    }
+    fn provenance(mut self, has: bool) -> Self {
+        self.provenance = Some(has);
+        self
+    }
+}
+
+pub(crate) fn package(ecosystem: Ecosystem, name: &str, versions: Vec<VersionFacts>) -> PackageFacts {
+    PackageFacts {
+        ecosystem,
+        name: PackageName::new(ecosystem, name),
+        fetched_at: t("2026-01-01T00:00:00Z"),
+        versions,
+        maintainers: None,
+        status: None,
+        latest: None,
+    }
+}
+
+pub(crate) fn facts_map(list: Vec<PackageFacts>) -> FactsMap {
+    list.into_iter().map(|p| ((p.ecosystem, p.name.clone()), p)).collect::<HashMap<_, _>>()
+}
+
+/// A unit whose tree holds the given (ecosystem, name, version, scope) registry packages.
+pub(crate) fn unit(packages: &[(Ecosystem, &str, &str, Scope)]) -> Unit {
+    let mut graph = DepGraph::new();
+    for (ecosystem, name, version, scope) in packages {
+        let node = graph.add_node(Package {
+            ecosystem: *ecosystem,
+            name: PackageName::new(*ecosystem, name),
+            version: (*version).to_owned(),
+            scope: *scope,
+            source: Source::Registry,
+        });
+        graph.add_root(node);
+    }
+    graph.finish();
+    Unit {
+        name: "fn".into(),
+        kind: UnitKind::Function,
+        runtime: None,
+        handler: None,
+        template: None,
+        code_dir: None,
+        path: "fn/package-lock.json".into(),
+        file: "fn/package-lock.json".into(),
+        source: TreeSource::Lockfile(LockfileFormat::NpmPackageLock),
+        graph,
+        artifact: None::<Arc<_>>,
+        lockfile_twin: None,
+    }
+}
+
+fn npm(name: &'static str, version: &'static str) -> (Ecosystem, &'static str, &'static str, Scope) {
+    (Ecosystem::Npm, name, version, Scope::Prod)
+}
+
+fn run(facts: &FactsMap, locked: &[(Ecosystem, &str, &str, Scope)], now: &str) -> (Vec<Signal>, Vec<Coverage>) {
+    check(&unit(locked), facts, &TakeoverConfig::default(), t(now))
+}
+
+/// The codes raised on `name@version`, sorted.
+fn codes(signals: &[Signal], name: &str, version: &str) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = signals
+        .iter()
+        .filter(|s| s.package.as_ref().is_some_and(|p| p.name.as_str() == name && p.version == version))
+        .map(|s| s.code.as_str())
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+fn signal<'a>(signals: &'a [Signal], code: Code, name: &str) -> &'a Signal {
+    signals
+        .iter()
+        .find(|s| s.code == code && s.package.as_ref().is_some_and(|p| p.name.as_str() == name))
+        .unwrap_or_else(|| panic!("no {code} on {name} in {signals:#?}"))
+}
+
+fn evidence<'a>(s: &'a Signal, name: &str) -> &'a str {
+    s.evidence.iter().find(|e| e.name == name).map_or_else(|| panic!("no evidence {name} in {s:#?}"), |e| &e.value)
+}
+
+fn coverage(list: &[Coverage], code: Code) -> &Coverage {
+    list.iter().find(|c| c.code == code).expect("coverage of every code")
+}
+
+// ---- incident facts (fixtures/README.md, "Incident facts") ----
+
+/// The dependencies event-stream 3.3.4 declares.
+const EVENT_STREAM_DEPS: [&str; 7] =
+    ["duplexer", "from", "map-stream", "pause-stream", "split", "stream-combiner", "through"];
+
+fn event_stream() -> PackageFacts {
+    let with_flatmap: Vec<&str> = EVENT_STREAM_DEPS.iter().copied().chain(["flatmap-stream"]).collect();
+    package(
+        Ecosystem::Npm,
+        "event-stream",
+        vec![
+            v("3.3.3", "2016-05-01T00:00:00Z").by("dominictarr").maintainers(&["dominictarr"]).deps(&EVENT_STREAM_DEPS),
+            v("3.3.4", "2016-07-17T07:24:09Z").by("dominictarr").maintainers(&["dominictarr"]).deps(&EVENT_STREAM_DEPS),
+            v("3.3.5", "2018-09-05T00:00:00Z")
+                .by("right9ctrl")
+                .maintainers(&["dominictarr", "right9ctrl"])
+                .deps(&EVENT_STREAM_DEPS),
+            v("3.3.6", "2018-09-09T08:28:59Z")
+                .by("right9ctrl")
+                .maintainers(&["dominictarr", "right9ctrl"])
+                .deps(&with_flatmap),
+            v("4.0.0", "2018-09-16T00:00:00Z")
+                .by("right9ctrl")
+                .maintainers(&["dominictarr", "right9ctrl"])
+                .deps(&EVENT_STREAM_DEPS),
+        ],
+    )
+}
+
+fn flatmap_stream() -> PackageFacts {
+    package(
+        Ecosystem::Npm,
+        "flatmap-stream",
+        vec![
+            v("0.1.0", "2018-09-05T00:00:00Z").by("right9ctrl"),
+            v("0.1.1", "2018-10-05T00:00:00Z").by("hugeglass"),
+        ],
+    )
+}
+
+fn ua_parser_js() -> PackageFacts {
+    let preinstall = "start /B node preinstall.js & node preinstall.js";
+    package(
+        Ecosystem::Npm,
+        "ua-parser-js",
+        vec![
+            v("0.7.27", "2021-03-01T00:00:00Z").by("faisalman"),
+            v("0.7.28", "2021-04-12T00:00:00Z").by("faisalman"),
+            v("0.7.29", "2021-10-22T12:15:00Z").by("faisalman").script("preinstall", preinstall),
+            v("0.8.0", "2021-10-22T12:16:00Z").by("faisalman").script("preinstall", preinstall),
+            v("1.0.0", "2021-10-22T12:17:00Z").by("faisalman").script("preinstall", preinstall),
+        ],
+    )
+}
+
+const COA_PREINSTALL: &str = "start /B node compile.js & node compile.js";
+
+fn coa() -> PackageFacts {
+    package(
+        Ecosystem::Npm,
+        "coa",
+        vec![
+            v("2.0.1", "2018-11-01T00:00:00Z").deps(&["@types/q", "chalk", "q"]),
+            v("2.0.2", "2018-12-10T00:00:00Z").deps(&["@types/q", "chalk", "q"]),
+            v("2.0.3", "2021-11-04T13:00:00Z").deps(&["@types/q", "chalk", "q"]).script("preinstall", COA_PREINSTALL),
+        ],
+    )
+}
+
+fn rc() -> PackageFacts {
+    package(
+        Ecosystem::Npm,
+        "rc",
+        vec![
+            v("1.2.7", "2018-04-01T00:00:00Z").deps(&["deep-extend", "ini", "minimist", "strip-json-comments"]),
+            v("1.2.8", "2018-05-26T00:00:00Z").deps(&["deep-extend", "ini", "minimist", "strip-json-comments"]),
+            v("1.2.9", "2021-11-04T19:00:00Z")
+                .deps(&["deep-extend", "ini", "minimist", "strip-json-comments"])
+                .script("preinstall", COA_PREINSTALL),
+        ],
+    )
+}
+
+fn chalk() -> PackageFacts {
+    package(
+        Ecosystem::Npm,
+        "chalk",
+        vec![v("5.5.0", "2025-08-01T00:00:00Z"), v("5.6.0", "2025-08-20T00:00:00Z"), v("5.6.1", "2025-09-08T13:00:00Z").by("qix")],
+    )
+}
+
+fn debug() -> PackageFacts {
+    package(
+        Ecosystem::Npm,
+        "debug",
+        vec![
+            v("4.4.0", "2024-12-01T00:00:00Z").by("qix").deps(&["ms"]),
+            v("4.4.1", "2025-05-01T00:00:00Z").by("qix").deps(&["ms"]),
+            v("4.4.2", "2025-09-08T13:00:00Z").by("qix").deps(&["ms"]),
+        ],
+    )
+}
+
+// ---- incidents ----
+
+#[test]
+fn event_stream_3_3_6_adds_a_single_version_dependency_after_a_maintainer_change() {
+    let facts = facts_map(vec![event_stream(), flatmap_stream()]);
+    let locked = [npm("event-stream", "3.3.6"), npm("flatmap-stream", "0.1.0")];
+    let (signals, _) = run(&facts, &locked, "2018-09-09T12:00:00Z");
+    assert_eq!(
+        codes(&signals, "event-stream", "3.3.6"),
+        ["takeover/maintainer-change", "takeover/new-dependency", "takeover/too-fresh"]
+    );
+    let dep = signal(&signals, NEW_DEPENDENCY, "event-stream");
+    assert!(dep.message.contains("flatmap-stream"), "{}", dep.message);
+    assert_eq!(evidence(dep, "flatmap-stream.versions_then"), "1");
+    assert_eq!(evidence(dep, "previous_version"), "3.3.5");
+    // Two signals coincide: each is raised one level.
+    assert_eq!(dep.level, Level::Critical);
+    assert_eq!(evidence(dep, "coincides_with"), "takeover/maintainer-change");
+    let change = signal(&signals, MAINTAINER_CHANGE, "event-stream");
+    assert_eq!(change.level, Level::High);
+    assert_eq!(evidence(change, "compared_with"), "3.3.4");
+    assert!(change.message.contains("added right9ctrl"), "{}", change.message);
+    // right9ctrl had published 3.3.5 four days before: not a new publisher on 3.3.6.
+    assert!(!codes(&signals, "event-stream", "3.3.6").contains(&"takeover/new-publisher"));
+}
+
+#[test]
+fn event_stream_3_3_5_is_the_handover() {
+    let facts = facts_map(vec![event_stream()]);
+    let (signals, _) = run(&facts, &[npm("event-stream", "3.3.5")], "2018-11-26T00:00:00Z");
+    assert_eq!(
+        codes(&signals, "event-stream", "3.3.5"),
+        ["takeover/dormant-revival", "takeover/maintainer-change", "takeover/new-publisher"]
+    );
+    let publisher = signal(&signals, NEW_PUBLISHER, "event-stream");
+    assert_eq!(evidence(publisher, "publisher"), "right9ctrl");
+    assert_eq!(evidence(publisher, "previous_publishers"), "dominictarr");
+    assert_eq!(publisher.level, Level::Critical, "three coinciding signals raise medium by two");
+}
+
+#[test]
+fn flatmap_stream_0_1_1_is_published_by_a_new_account() {
+    let facts = facts_map(vec![flatmap_stream()]);
+    let (signals, cov) = run(&facts, &[npm("flatmap-stream", "0.1.1")], "2018-10-05T06:00:00Z");
+    assert_eq!(codes(&signals, "flatmap-stream", "0.1.1"), ["takeover/new-publisher", "takeover/too-fresh"]);
+    assert_eq!(evidence(signal(&signals, NEW_PUBLISHER, "flatmap-stream"), "publisher"), "hugeglass");
+    // No per-version maintainers in the facts: not evaluated, not passed.
+    assert_eq!(coverage(&cov, MAINTAINER_CHANGE).evaluated, 0);
+}
+
+#[test]
+fn ua_parser_js_0_7_29_adds_a_preinstall_script_in_a_burst() {
+    let facts = facts_map(vec![ua_parser_js()]);
+    let (signals, _) = run(&facts, &[npm("ua-parser-js", "0.7.29")], "2021-10-22T13:00:00Z");
+    assert_eq!(
+        codes(&signals, "ua-parser-js", "0.7.29"),
+        ["takeover/burst", "takeover/install-script-added", "takeover/too-fresh"]
+    );
+    let script = signal(&signals, INSTALL_SCRIPT_ADDED, "ua-parser-js");
+    assert_eq!(evidence(script, "preinstall"), "start /B node preinstall.js & node preinstall.js");
+    assert_eq!(evidence(script, "previous_version"), "0.7.28");
+    assert_eq!(script.level, Level::Critical);
+    let burst = signal(&signals, BURST, "ua-parser-js");
+    assert_eq!(evidence(burst, "other_lines"), "0.8.0 (line 0.8), 1.0.0 (line 1)");
+    assert_eq!(burst.level, Level::Medium);
+    // The same account published every version: no new publisher.
+    assert!(!codes(&signals, "ua-parser-js", "0.7.29").contains(&"takeover/new-publisher"));
+}
+
+#[test]
+fn coa_2_0_3_and_rc_1_2_9_revive_with_an_install_script() {
+    let facts = facts_map(vec![coa(), rc()]);
+    let (signals, cov) = run(&facts, &[npm("coa", "2.0.3"), npm("rc", "1.2.9")], "2021-11-04T20:00:00Z");
+    let want = ["takeover/dormant-revival", "takeover/install-script-added", "takeover/too-fresh"];
+    assert_eq!(codes(&signals, "coa", "2.0.3"), want);
+    assert_eq!(codes(&signals, "rc", "1.2.9"), want);
+    let revival = signal(&signals, DORMANT_REVIVAL, "coa");
+    assert_eq!(evidence(revival, "previous_version"), "2.0.2");
+    assert_eq!(evidence(revival, "previous_published"), "2018-12-10T00:00:00Z");
+    assert_eq!(evidence(signal(&signals, INSTALL_SCRIPT_ADDED, "rc"), "preinstall"), COA_PREINSTALL);
+    // The sources do not name the publishing account: not evaluated for both, never passed.
+    let publisher = coverage(&cov, NEW_PUBLISHER);
+    assert_eq!((publisher.evaluated, publisher.total), (0, 2));
+    assert!(publisher.reason.as_deref().unwrap_or_default().contains("stripped"), "{publisher:?}");
+}
+
+#[test]
+fn chalk_5_6_1_and_debug_4_4_2_are_only_too_fresh() {
+    // The payload was in the package source (chalk/chalk#656, debug-js/debug#1005), published
+    // by the maintainer's own (phished) account: the metadata shows only a young version.
+    let facts = facts_map(vec![chalk(), debug()]);
+    let locked = [npm("chalk", "5.6.1"), npm("debug", "4.4.2")];
+    let (signals, cov) = run(&facts, &locked, "2025-09-08T15:00:00Z");
+    assert_eq!(codes(&signals, "chalk", "5.6.1"), ["takeover/too-fresh"]);
+    assert_eq!(codes(&signals, "debug", "4.4.2"), ["takeover/too-fresh"]);
+    let fresh = signal(&signals, TOO_FRESH, "debug");
+    assert_eq!(fresh.level, Level::Medium);
+    assert_eq!(evidence(fresh, "published"), "2025-09-08T13:00:00Z");
+    // Earlier chalk publishers are not in the facts: new-publisher not evaluated for chalk.
+    assert_eq!(coverage(&cov, NEW_PUBLISHER).evaluated, 1);
+    // A day later the cooldown is over and nothing else is raised.
+    let (later, _) = run(&facts, &locked, "2025-09-10T00:00:00Z");
+    assert!(later.is_empty(), "{later:#?}");
+}
+
+#[test]
+fn benign_releases_of_the_same_packages_are_not_flagged() {
+    let facts = facts_map(vec![event_stream(), flatmap_stream(), ua_parser_js(), coa(), rc(), chalk(), debug()]);
+    let cases = [
+        (npm("event-stream", "3.3.4"), "2018-08-01T00:00:00Z"),
+        (npm("ua-parser-js", "0.7.28"), "2021-10-22T13:00:00Z"),
+        (npm("coa", "2.0.2"), "2021-11-04T20:00:00Z"),
+        (npm("rc", "1.2.8"), "2021-11-04T20:00:00Z"),
+        (npm("chalk", "5.6.0"), "2025-09-08T15:00:00Z"),
+        (npm("debug", "4.4.1"), "2025-09-08T15:00:00Z"),
+    ];
+    for (locked, now) in cases {
+        let (signals, _) = run(&facts, &[locked], now);
+        assert!(signals.is_empty(), "{}@{} at {now}: {signals:#?}", locked.1, locked.2);
+    }
+    // Too-fresh is the only signal a benign release gets, while it is young.
+    let (young, _) = run(&facts, &[npm("debug", "4.4.1")], "2025-05-01T12:00:00Z");
+    assert_eq!(codes(&young, "debug", "4.4.1"), ["takeover/too-fresh"]);
+}
+
+#[test]
+fn a_stripped_mirror_yields_not_evaluated_not_clean() {
+    let mut stripped = event_stream();
+    for version in &mut stripped.versions {
+        version.publisher = None;
+        version.maintainers = None;
+    }
+    let facts = facts_map(vec![stripped, flatmap_stream()]);
+    let (signals, cov) = run(&facts, &[npm("event-stream", "3.3.5")], "2018-11-26T00:00:00Z");
+    // Times are present: the dormant revival is still seen; the publisher signals are not.
+    assert_eq!(codes(&signals, "event-stream", "3.3.5"), ["takeover/dormant-revival"]);
+    for code in [NEW_PUBLISHER, MAINTAINER_CHANGE] {
+        let c = coverage(&cov, code);
+        assert_eq!((c.evaluated, c.total), (0, 1), "{c:?}");
+        assert!(c.reason.as_deref().is_some_and(|r| r.contains("stripped by the registry mirror")), "{c:?}");
+    }
+    assert_eq!(coverage(&cov, DORMANT_REVIVAL).evaluated, 1);
+}
+
+#[test]
+fn untrusted_times_leave_only_the_install_script_signals() {
+    let facts = facts_map(vec![ua_parser_js()]);
+    let cfg = TakeoverConfig { untrusted_times: [Ecosystem::Npm].into(), ..TakeoverConfig::default() };
+    let (signals, cov) = check(&unit(&[npm("ua-parser-js", "0.7.29")]), &facts, &cfg, t("2021-10-22T13:00:00Z"));
+    assert_eq!(codes(&signals, "ua-parser-js", "0.7.29"), ["takeover/install-script-added"]);
+    for c in &cov {
+        let time_based = !matches!(c.code, INSTALL_SCRIPT_ADDED | INSTALL_SCRIPT_CHANGED);
+        assert_eq!(c.evaluated, usize::from(!time_based), "{c:?}");
+        if time_based {
+            assert!(c.reason.as_deref().unwrap_or_default().contains("untrusted"), "{c:?}");
+        }
+    }
+}
+
+// ---- guards and edge cases (synthetic histories) ----
+
+#[test]
+fn provenance_downgrade_compares_within_the_line_by_publish_time() {
+    let facts = facts_map(vec![package(
+        Ecosystem::Npm,
+        "lib",
+        vec![
+            v("1.9.0", "2024-01-01T00:00:00Z").by("a").provenance(false),
+            v("2.0.0", "2024-02-01T00:00:00Z").by("a").provenance(true),
+            v("2.1.0", "2024-03-01T00:00:00Z").by("a").provenance(true),
+            // A back-port on the old line, published locally: the 1.x line never had provenance.
+            v("1.9.1", "2024-04-01T00:00:00Z").by("a").provenance(false),
+            v("2.1.1", "2024-05-01T00:00:00Z").by("a").provenance(false),
+        ],
+    )]);
+    let now = "2025-01-01T00:00:00Z";
+    let (backport, _) = run(&facts, &[npm("lib", "1.9.1")], now);
+    assert!(backport.is_empty(), "{backport:#?}");
+    let (downgrade, _) = run(&facts, &[npm("lib", "2.1.1")], now);
+    assert_eq!(codes(&downgrade, "lib", "2.1.1"), ["takeover/provenance-downgrade"]);
+    assert_eq!(evidence(&downgrade[0], "last_with_provenance"), "2.1.0");
+}
+
+#[test]
+fn install_script_changed_quotes_both_commands_truncated() {
+    let long = format!("node {}", "x".repeat(500));
+    let facts = facts_map(vec![package(
+        Ecosystem::Npm,
+        "native",
+        vec![
+            v("1.0.0", "2024-01-01T00:00:00Z").by("a").script("install", "node-gyp rebuild"),
+            v("1.0.1", "2024-02-01T00:00:00Z").by("a").script("install", &long),
+        ],
+    )]);
+    let (signals, _) = run(&facts, &[npm("native", "1.0.1")], "2025-01-01T00:00:00Z");
+    assert_eq!(codes(&signals, "native", "1.0.1"), ["takeover/install-script-changed"]);
+    let s = &signals[0];
+    assert_eq!(evidence(s, "previous_install"), "node-gyp rebuild");
+    assert_eq!(evidence(s, "install").chars().count(), 201, "200 characters and an ellipsis");
+}
+
+#[test]
+fn first_versions_and_missing_facts() {
+    let facts = facts_map(vec![package(
+        Ecosystem::Npm,
+        "fresh",
+        vec![v("1.0.0", "2024-01-01T00:00:00Z").by("a").maintainers(&["a"]).provenance(true).script("postinstall", "node x.js")],
+    )]);
+    let locked = [npm("fresh", "1.0.0"), npm("absent", "1.0.0"), npm("fresh", "9.9.9")];
+    let (signals, cov) = run(&facts, &locked, "2025-01-01T00:00:00Z");
+    assert!(signals.is_empty(), "a first version has no history: {signals:#?}");
+    for c in &cov {
+        assert_eq!((c.evaluated, c.total), (1, 3), "{c:?}");
+        let reason = c.reason.as_deref().unwrap_or_default();
+        assert!(reason.contains("no registry facts for the package (1)"), "{reason}");
+        assert!(reason.contains("does not list the locked version (1)"), "{reason}");
+    }
+}
+
+#[test]
+fn new_dependency_without_its_facts_is_not_evaluated() {
+    let facts = facts_map(vec![event_stream()]);
+    let (signals, cov) = run(&facts, &[npm("event-stream", "3.3.6")], "2019-01-01T00:00:00Z");
+    assert!(!codes(&signals, "event-stream", "3.3.6").contains(&"takeover/new-dependency"));
+    let c = coverage(&cov, NEW_DEPENDENCY);
+    assert_eq!(c.evaluated, 0);
+    assert!(c.reason.as_deref().unwrap_or_default().contains("flatmap-stream"), "{c:?}");
+}
+
+#[test]
+fn pypi_publisher_is_not_evaluated_by_design() {
+    let mut facts = package(Ecosystem::PyPI, "requests", vec![v("2.31.0", "2023-05-22T00:00:00Z")]);
+    for version in &mut facts.versions {
+        version.install_scripts = None;
+    }
+    let facts = facts_map(vec![facts]);
+    let (_, cov) = run(&facts, &[(Ecosystem::PyPI, "requests", "2.31.0", Scope::Prod)], "2025-01-01T00:00:00Z");
+    let reason = |code| coverage(&cov, code).reason.clone().unwrap_or_default();
+    assert!(reason(NEW_PUBLISHER).contains("PyPI gives no per-file uploader (by design)"));
+    assert!(reason(INSTALL_SCRIPT_ADDED).contains("by design"));
+    assert_eq!(coverage(&cov, TOO_FRESH).evaluated, 1);
+}
+
+#[test]
+fn dev_packages_are_reported_and_allowed_packages_skipped() {
+    let facts = facts_map(vec![ua_parser_js(), chalk()]);
+    let locked = [(Ecosystem::Npm, "ua-parser-js", "0.7.29", Scope::Dev), npm("chalk", "5.6.1")];
+    let mut cfg = TakeoverConfig::default();
+    cfg.allow.insert(Ecosystem::Npm, "chalk");
+    let (signals, cov) = check(&unit(&locked), &facts, &cfg, t("2021-10-22T13:00:00Z"));
+    let script = signal(&signals, INSTALL_SCRIPT_ADDED, "ua-parser-js");
+    assert_eq!(script.package.as_ref().map(|p| p.scope), Some(Scope::Dev));
+    assert!(signals.iter().all(|s| s.package.as_ref().is_some_and(|p| p.name.as_str() != "chalk")));
+    assert!(cov.iter().all(|c| c.total == 1), "{cov:?}");
+}
+
+#[test]
+fn code_table_is_well_formed() {
+    for (code, _, doc) in CODES {
+        assert_eq!(code.kind(), crate::vocab::FindingKind::Takeover, "{code}");
+        assert!(!doc.is_empty());
+    }
+    for code in FACT_CODES {
+        assert!(CODES.iter().any(|(c, _, _)| *c == code), "{code}");
+    }
+}
