@@ -102,9 +102,9 @@ impl Labels {
     /// Reads the labels from the record's and its entries' `database_specific` objects.
     fn read(record: Option<&serde_json::Value>, entries: &[Option<&serde_json::Value>]) -> Labels {
         let strings = |v: Option<&serde_json::Value>, key: &str| -> Vec<String> {
-            v.and_then(|v| v.get(key)).and_then(serde_json::Value::as_array).map_or_else(Vec::new, |a| {
-                a.iter().filter_map(serde_json::Value::as_str).map(str::to_owned).collect()
-            })
+            v.and_then(|v| v.get(key))
+                .and_then(serde_json::Value::as_array)
+                .map_or_else(Vec::new, |a| a.iter().filter_map(serde_json::Value::as_str).map(str::to_owned).collect())
         };
         let mut cwe_ids = strings(record, "cwe_ids");
         for entry in entries {

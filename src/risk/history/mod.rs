@@ -7,6 +7,9 @@
 //! `3.3.6` on line `3`), read from the leading numbers of the version (a PEP 440 epoch is part
 //! of the line).
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
@@ -275,9 +278,8 @@ impl Tally {
             .map(|(code, (evaluated, total, reasons))| {
                 let mut reasons: Vec<(String, usize)> = reasons.into_iter().collect();
                 reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                let reason = (!reasons.is_empty()).then(|| {
-                    reasons.iter().map(|(r, n)| format!("{r} ({n})")).collect::<Vec<_>>().join("; ")
-                });
+                let reason = (!reasons.is_empty())
+                    .then(|| reasons.iter().map(|(r, n)| format!("{r} ({n})")).collect::<Vec<_>>().join("; "));
                 Coverage { code, evaluated, total, reason }
             })
             .collect()
@@ -330,8 +332,12 @@ pub fn missing(ecosystem: Ecosystem, fact: Fact) -> String {
         (Fact::Publisher, PyPI) => "PyPI gives no per-file uploader (by design)".into(),
         (Fact::Publisher, Go) => "the Go module proxy records no publisher (by design)".into(),
         (Fact::Publisher, CratesIo) => "crates.io gives the publisher only in its web API (not fetched)".into(),
-        (Fact::Maintainers, PyPI | Go | CratesIo) => format!("{ecosystem} lists no maintainers per version (by design)"),
-        (Fact::InstallScripts, PyPI | Go | CratesIo) => format!("{ecosystem} metadata has no install scripts (by design)"),
+        (Fact::Maintainers, PyPI | Go | CratesIo) => {
+            format!("{ecosystem} lists no maintainers per version (by design)")
+        }
+        (Fact::InstallScripts, PyPI | Go | CratesIo) => {
+            format!("{ecosystem} metadata has no install scripts (by design)")
+        }
         (Fact::Provenance, Go) => "the Go module proxy records no provenance (by design)".into(),
         (Fact::Publisher, Npm) => "publisher (_npmUser) missing: stripped by the registry mirror".into(),
         (Fact::Maintainers, Npm) => "per-version maintainers missing: stripped by the registry mirror".into(),

@@ -124,9 +124,13 @@ fn deprecated(h: &History<'_>) -> Outcome {
     if let Some(ProjectStatus::Deprecated { message }) = &h.package.status {
         let text = message.as_deref().map(|m| truncate(m, MESSAGE_QUOTE_LEN)).unwrap_or_default();
         return Outcome::Flag(
-            Hit::new(format!("the project {} is deprecated{}", h.package.name, if text.is_empty() { String::new() } else { format!(": {text}") }))
-                .with("project_status", "deprecated")
-                .with("message", text),
+            Hit::new(format!(
+                "the project {} is deprecated{}",
+                h.package.name,
+                if text.is_empty() { String::new() } else { format!(": {text}") }
+            ))
+            .with("project_status", "deprecated")
+            .with("message", text),
         );
     }
     if this.deprecation_known || h.package.status.is_some() {

@@ -69,7 +69,8 @@ mod tests {
         let mal = r#"{"id":"MAL-2022-1","modified":"2023-01-07T05:08:16Z","summary":"Malicious code in rustdecimal (crates.io)",
             "affected":[{"package":{"ecosystem":"crates.io","name":"rustdecimal"},"database_specific":{"cwes":[]}}]}"#;
         assert_eq!(code_of(mal), super::super::MALICIOUS);
-        let alias = r#"{"id":"GHSA-7pwq-f4pq-78gm","modified":"2023-01-07T05:08:16Z","aliases":["MAL-2022-1"],"affected":[]}"#;
+        let alias =
+            r#"{"id":"GHSA-7pwq-f4pq-78gm","modified":"2023-01-07T05:08:16Z","aliases":["MAL-2022-1"],"affected":[]}"#;
         assert_eq!(code_of(alias), super::super::MALICIOUS);
         let cwe = r#"{"id":"GHSA-pjwm-rvh2-c87w","modified":"2021-10-22T20:38:14Z","summary":"Embedded malware in ua-parser-js",
             "affected":[{"package":{"ecosystem":"npm","name":"ua-parser-js"},"versions":["0.7.29"]}],

@@ -138,7 +138,9 @@ pub fn check(unit: &Unit, facts: &FactsMap, cfg: &TakeoverConfig, now: Timestamp
                 hits.push((code, hit));
             }
         }
-        out.extend(coincide(hits).into_iter().map(|(code, level, hit)| history::signal(code, level, node, package, hit)));
+        out.extend(
+            coincide(hits).into_iter().map(|(code, level, hit)| history::signal(code, level, node, package, hit)),
+        );
     }
     (out, tally.coverage())
 }

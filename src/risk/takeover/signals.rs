@@ -82,14 +82,18 @@ fn too_fresh(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
 
 fn new_publisher(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     ctx.published()?;
-    let publisher = ctx.h.this.facts.publisher.as_deref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Publisher)))?;
+    let publisher =
+        ctx.h.this.facts.publisher.as_deref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Publisher)))?;
     let (earlier, untimed) = ctx.h.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
     let known: BTreeSet<&str> = earlier.iter().filter_map(|e| e.facts.publisher.as_deref()).collect();
     if known.contains(publisher) {
         return Ok(Outcome::Pass);
     }
     if earlier.iter().any(|e| e.facts.publisher.is_none()) {
-        return Err(not(format!("publisher of an earlier version unknown: {}", missing(ctx.h.ecosystem, Fact::Publisher))));
+        return Err(not(format!(
+            "publisher of an earlier version unknown: {}",
+            missing(ctx.h.ecosystem, Fact::Publisher)
+        )));
     }
     if untimed > 0 {
         return Err(not("publish time of other versions unknown".into()));
@@ -112,7 +116,8 @@ fn new_publisher(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
 
 fn maintainer_change(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     let at = ctx.published()?;
-    let current = ctx.h.this.facts.maintainers.as_ref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Maintainers)))?;
+    let current =
+        ctx.h.this.facts.maintainers.as_ref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Maintainers)))?;
     let (earlier, _) = ctx.h.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
     let cutoff = at - ctx.cfg.maintainer_window;
     let baseline = earlier.iter().rev().find(|e| e.facts.published.is_some_and(|t| t <= cutoff)).or(earlier.first());
@@ -231,12 +236,9 @@ fn install_scripts(ctx: &Ctx<'_>) -> (Outcome, Outcome) {
         Outcome::Pass
     } else {
         let names: Vec<&str> = changed.iter().map(|(n, _, _)| n.as_str()).collect();
-        let mut hit = Hit::new(format!(
-            "{} changes its {} script(s) from {previous_version}",
-            ctx.subject(),
-            names.join(", ")
-        ))
-        .with("previous_version", previous_version);
+        let mut hit =
+            Hit::new(format!("{} changes its {} script(s) from {previous_version}", ctx.subject(), names.join(", ")))
+                .with("previous_version", previous_version);
         for (name, command, old) in changed {
             hit = hit.with(name, truncate(command, SCRIPT_QUOTE_LEN));
             hit = hit.with(&format!("previous_{name}"), truncate(old, SCRIPT_QUOTE_LEN));
@@ -268,7 +270,10 @@ fn provenance_downgrade(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
         ));
     }
     if line.iter().any(|e| e.facts.provenance.is_none()) {
-        return Err(not(format!("provenance of earlier versions of the line unknown: {}", missing(ctx.h.ecosystem, Fact::Provenance))));
+        return Err(not(format!(
+            "provenance of earlier versions of the line unknown: {}",
+            missing(ctx.h.ecosystem, Fact::Provenance)
+        )));
     }
     Ok(Outcome::Pass)
 }

@@ -2,114 +2,11 @@
 //! fixtures/README.md, section "Incident facts"), their benign neighbours, a stripped-mirror
 //! variant, and synthetic histories for the guards.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use jiff::Timestamp;
-
 use super::*;
-use crate::bundle::{TreeSource, UnitKind};
-use crate::graph::DepGraph;
-use crate::lockfile::LockfileFormat;
-use crate::package::{Package, PackageName, Scope, Source};
-use crate::registry::facts::{PackageFacts, VersionFacts};
+use crate::package::Scope;
+use crate::registry::facts::PackageFacts;
 use crate::risk::history::FactsMap;
-
-pub(crate) fn t(text: &str) -> Timestamp {
-    text.parse().expect("test time")
-}
-
-/// An npm version as a packument gives it: deprecation known, no yank in npm, facts the
-/// test does not set are unknown.
-pub(crate) fn v(version: &str, published: &str) -> VersionFacts {
-    VersionFacts {
-        version: version.into(),
-        published: Some(t(published)),
-        deprecation_known: true,
-        install_scripts: Some(vec![]),
-        dependencies: Some(vec![]),
-        ..VersionFacts::default()
-    }
-}
-
-pub(crate) trait VersionExt {
-    fn by(self, publisher: &str) -> Self;
-    fn maintainers(self, list: &[&str]) -> Self;
-    fn script(self, name: &str, command: &str) -> Self;
-    fn deps(self, list: &[&str]) -> Self;
-    fn provenance(self, has: bool) -> Self;
-}
-
-impl VersionExt for VersionFacts {
-    fn by(mut self, publisher: &str) -> Self {
-        self.publisher = Some(publisher.into());
-        self
-    }
-    fn maintainers(mut self, list: &[&str]) -> Self {
-        self.maintainers = Some(list.iter().map(|s| (*s).to_owned()).collect());
-        self
-    }
-    fn script(mut self, name: &str, command: &str) -> Self {
-        self.install_scripts.get_or_insert_with(Vec::new).push((name.into(), command.into()));
-        self
-    }
-    fn deps(mut self, list: &[&str]) -> Self {
-        let mut deps: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
-        deps.sort();
-        self.dependencies = Some(deps);
-        self
-    }
-    fn provenance(mut self, has: bool) -> Self {
-        self.provenance = Some(has);
-        self
-    }
-}
-
-pub(crate) fn package(ecosystem: Ecosystem, name: &str, versions: Vec<VersionFacts>) -> PackageFacts {
-    PackageFacts {
-        ecosystem,
-        name: PackageName::new(ecosystem, name),
-        fetched_at: t("2026-01-01T00:00:00Z"),
-        versions,
-        maintainers: None,
-        status: None,
-        latest: None,
-    }
-}
-
-pub(crate) fn facts_map(list: Vec<PackageFacts>) -> FactsMap {
-    list.into_iter().map(|p| ((p.ecosystem, p.name.clone()), p)).collect::<HashMap<_, _>>()
-}
-
-/// A unit whose tree holds the given (ecosystem, name, version, scope) registry packages.
-pub(crate) fn unit(packages: &[(Ecosystem, &str, &str, Scope)]) -> Unit {
-    let mut graph = DepGraph::new();
-    for (ecosystem, name, version, scope) in packages {
-        let node = graph.add_node(Package {
-            ecosystem: *ecosystem,
-            name: PackageName::new(*ecosystem, name),
-            version: (*version).to_owned(),
-            scope: *scope,
-            source: Source::Registry,
-        });
-        graph.add_root(node);
-    }
-    graph.finish();
-    Unit {
-        name: "fn".into(),
-        kind: UnitKind::Function,
-        runtime: None,
-        handler: None,
-        template: None,
-        code_dir: None,
-        path: "fn/package-lock.json".into(),
-        file: "fn/package-lock.json".into(),
-        source: TreeSource::Lockfile(LockfileFormat::NpmPackageLock),
-        graph,
-        artifact: None::<Arc<_>>,
-        lockfile_twin: None,
-    }
-}
+use crate::risk::history::testing::{VersionExt, facts_map, package, t, unit, v};
 
 fn npm(name: &'static str, version: &'static str) -> (Ecosystem, &'static str, &'static str, Scope) {
     (Ecosystem::Npm, name, version, Scope::Prod)
@@ -179,10 +76,7 @@ fn flatmap_stream() -> PackageFacts {
     package(
         Ecosystem::Npm,
         "flatmap-stream",
-        vec![
-            v("0.1.0", "2018-09-05T00:00:00Z").by("right9ctrl"),
-            v("0.1.1", "2018-10-05T00:00:00Z").by("hugeglass"),
-        ],
+        vec![v("0.1.0", "2018-09-05T00:00:00Z").by("right9ctrl"), v("0.1.1", "2018-10-05T00:00:00Z").by("hugeglass")],
     )
 }
 
@@ -233,7 +127,11 @@ fn chalk() -> PackageFacts {
     package(
         Ecosystem::Npm,
         "chalk",
-        vec![v("5.5.0", "2025-08-01T00:00:00Z"), v("5.6.0", "2025-08-20T00:00:00Z"), v("5.6.1", "2025-09-08T13:00:00Z").by("qix")],
+        vec![
+            v("5.5.0", "2025-08-01T00:00:00Z"),
+            v("5.6.0", "2025-08-20T00:00:00Z"),
+            v("5.6.1", "2025-09-08T13:00:00Z").by("qix"),
+        ],
     )
 }
 
@@ -455,7 +353,13 @@ fn first_versions_and_missing_facts() {
     let facts = facts_map(vec![package(
         Ecosystem::Npm,
         "fresh",
-        vec![v("1.0.0", "2024-01-01T00:00:00Z").by("a").maintainers(&["a"]).provenance(true).script("postinstall", "node x.js")],
+        vec![
+            v("1.0.0", "2024-01-01T00:00:00Z")
+                .by("a")
+                .maintainers(&["a"])
+                .provenance(true)
+                .script("postinstall", "node x.js"),
+        ],
     )]);
     let locked = [npm("fresh", "1.0.0"), npm("absent", "1.0.0"), npm("fresh", "9.9.9")];
     let (signals, cov) = run(&facts, &locked, "2025-01-01T00:00:00Z");
