@@ -303,6 +303,11 @@ fn new_dependency(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
             continue;
         };
         let versions_then = times.iter().filter(|t| **t <= at).count();
+        if versions_then == 0 {
+            // No listed version existed yet: the history is incomplete (unpublished versions).
+            unknown.push(dep.as_str());
+            continue;
+        }
         let brand_new = at.duration_since(first) < ctx.cfg.new_dependency_age;
         if brand_new || (versions_then <= 1 && untimed == 0) {
             flagged.push((dep.as_str(), first, versions_then));

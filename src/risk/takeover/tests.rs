@@ -102,7 +102,7 @@ fn coa() -> PackageFacts {
         Ecosystem::Npm,
         "coa",
         vec![
-            v("2.0.1", "2018-11-01T00:00:00Z").deps(&["@types/q", "chalk", "q"]),
+            v("2.0.1", "2018-11-01T00:00:00Z").deps(&["q"]),
             v("2.0.2", "2018-12-10T00:00:00Z").deps(&["@types/q", "chalk", "q"]),
             v("2.0.3", "2021-11-04T13:00:00Z").deps(&["@types/q", "chalk", "q"]).script("preinstall", COA_PREINSTALL),
         ],
@@ -380,6 +380,29 @@ fn new_dependency_without_its_facts_is_not_evaluated() {
     let c = coverage(&cov, NEW_DEPENDENCY);
     assert_eq!(c.evaluated, 0);
     assert!(c.reason.as_deref().unwrap_or_default().contains("flatmap-stream"), "{c:?}");
+}
+
+#[test]
+fn new_dependency_passes_established_packages_and_doubts_incomplete_histories() {
+    // coa 2.0.2 added @types/q and chalk to 2.0.1's q (npm view coa@2.0.1 / @2.0.2 dependencies).
+    let established = |name: &str, first: &str| {
+        package(Ecosystem::Npm, name, vec![v("1.0.0", first), v("1.1.0", "2017-01-01T00:00:00Z")])
+    };
+    let facts = facts_map(vec![
+        coa(),
+        established("chalk", "2013-08-03T00:00:00Z"),
+        established("@types/q", "2016-05-17T00:00:00Z"),
+    ]);
+    let (signals, cov) = run(&facts, &[npm("coa", "2.0.2")], "2019-06-01T00:00:00Z");
+    assert!(signals.is_empty(), "{signals:#?}");
+    assert_eq!(coverage(&cov, NEW_DEPENDENCY).evaluated, 1);
+    // Facts whose every version is younger than the dependent version: incomplete, not "new".
+    let facts = facts_map(vec![coa(), chalk(), established("@types/q", "2016-05-17T00:00:00Z")]);
+    let (signals, cov) = run(&facts, &[npm("coa", "2.0.2")], "2019-06-01T00:00:00Z");
+    assert!(signals.is_empty(), "{signals:#?}");
+    let c = coverage(&cov, NEW_DEPENDENCY);
+    assert_eq!(c.evaluated, 0);
+    assert!(c.reason.as_deref().unwrap_or_default().contains("chalk"), "{c:?}");
 }
 
 #[test]
