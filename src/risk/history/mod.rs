@@ -175,10 +175,12 @@ impl<'a> History<'a> {
     }
 
     /// The version this one follows by version order: the nearest lower version on the same
-    /// release line, else (first of its line) the nearest lower version overall; `None` for the
-    /// lowest version, or when this version does not parse. Pre-releases of other versions are
-    /// skipped unless this one is a pre-release.
-    pub fn predecessor(&self) -> Option<Entry<'a>> {
+    /// release line, else (first of its line) the nearest lower version overall, skipping those
+    /// published after `settled_by` when it is given (so the first version of a new line is not
+    /// compared with a sibling released in the same burst); `None` for the lowest version, or
+    /// when this version does not parse. Pre-releases of other versions are skipped unless this
+    /// one is a pre-release.
+    pub fn predecessor(&self, settled_by: Option<Timestamp>) -> Option<Entry<'a>> {
         let this = self.version(&self.this)?;
         let lower: Vec<(Entry<'a>, &Version)> = self
             .entries
@@ -186,10 +188,12 @@ impl<'a> History<'a> {
             .filter_map(|e| self.version(e).map(|v| (*e, v)))
             .filter(|(_, v)| *v < this && (this.is_prerelease() || !v.is_prerelease()))
             .collect();
-        let best = |same_line: bool| {
-            lower.iter().filter(|(e, _)| !same_line || self.same_line(e)).max_by(|a, b| a.1.cmp(b.1)).map(|(e, _)| *e)
+        let same_line = lower.iter().filter(|(e, _)| self.same_line(e)).max_by(|a, b| a.1.cmp(b.1));
+        let settled = |e: &Entry<'_>| match (settled_by, e.facts.published) {
+            (Some(limit), Some(at)) => at <= limit,
+            _ => true,
         };
-        best(true).or_else(|| best(false))
+        same_line.or_else(|| lower.iter().filter(|(e, _)| settled(e)).max_by(|a, b| a.1.cmp(b.1))).map(|(e, _)| *e)
     }
 
     /// The newest stable version the registry lists (its own `latest` tag when given and listed).
@@ -206,6 +210,40 @@ impl<'a> History<'a> {
             .max_by(|a, b| a.1.cmp(b.1))
             .map(|(e, _)| *e)
     }
+}
+
+/// Whether a package's publish times look like a mirror's ingest times rather than the
+/// registry's: releases running backwards in time within their release line (at least 2, and at
+/// least a fifth of the consecutive pairs), or a long history (10 or more releases on 3 or more
+/// lines) published within one day. Returns the reason, for the "not evaluated" counts.
+pub fn rewritten_times(facts: &PackageFacts) -> Option<String> {
+    let mut timed: Vec<(Line, Version, Timestamp)> = facts
+        .versions
+        .iter()
+        .filter_map(|v| {
+            let parsed = Version::parse(facts.ecosystem, &v.version).ok().filter(|p| !p.is_prerelease())?;
+            Some((line_of(facts.ecosystem, &v.version)?, parsed, v.published?))
+        })
+        .collect();
+    timed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let pairs: Vec<_> = timed.windows(2).filter(|w| w[0].0 == w[1].0).collect();
+    let backwards = pairs.iter().filter(|w| w[1].2 < w[0].2).count();
+    if backwards >= 2 && backwards * 5 >= pairs.len() {
+        return Some(format!(
+            "publish times look rewritten by a mirror: {backwards} of {} consecutive releases run backwards within their line",
+            pairs.len()
+        ));
+    }
+    let lines: BTreeSet<Line> = timed.iter().map(|t| t.0).collect();
+    let (first, last) = (timed.iter().map(|t| t.2).min()?, timed.iter().map(|t| t.2).max()?);
+    if timed.len() >= 10 && lines.len() >= 3 && last.duration_since(first) <= jiff::SignedDuration::from_hours(24) {
+        return Some(format!(
+            "publish times look rewritten by a mirror: all {} releases on {} lines published within one day",
+            timed.len(),
+            lines.len()
+        ));
+    }
+    None
 }
 
 /// What one signal concluded for one package version.

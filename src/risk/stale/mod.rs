@@ -12,8 +12,9 @@
 //!
 //! Unknown is not clean: a package whose inputs are missing counts as not evaluated in the
 //! [`Coverage`] of that code, with the reason. When the policy marks an ecosystem's registry
-//! times as untrusted, the time-based parts (no release for N years, libyears) are not
-//! evaluated there. Allowed packages (`allow`) are skipped and not counted.
+//! times as untrusted, or a package's times look rewritten by a mirror
+//! ([`history::rewritten_times`]), the time-based parts (no release for N years, libyears) are
+//! not evaluated there. Allowed packages (`allow`) are skipped and not counted.
 
 #[cfg(test)]
 mod tests;
@@ -87,12 +88,16 @@ pub fn check(unit: &Unit, facts: &FactsMap, cfg: &StaleConfig, now: Timestamp) -
             tally.none_evaluated("the registry does not list the locked version");
             continue;
         };
-        let trusted = !cfg.untrusted_times.contains(&h.ecosystem);
+        let untrusted = if cfg.untrusted_times.contains(&h.ecosystem) {
+            Some(history::untrusted_times(h.ecosystem))
+        } else {
+            history::rewritten_times(package_facts)
+        };
         let outcomes = [
             (DEPRECATED, deprecated(&h)),
             (YANKED, yanked(&h)),
-            (UNMAINTAINED, unmaintained(&h, cfg, now, trusted)),
-            (OUTDATED, outdated(&h, cfg, trusted)),
+            (UNMAINTAINED, unmaintained(&h, cfg, now, untrusted.as_deref())),
+            (OUTDATED, outdated(&h, cfg, untrusted.as_deref())),
         ];
         for (code, outcome) in outcomes {
             tally.record(code, &outcome);
@@ -163,7 +168,7 @@ fn yanked(h: &History<'_>) -> Outcome {
     })
 }
 
-fn unmaintained(h: &History<'_>, cfg: &StaleConfig, now: Timestamp, trusted: bool) -> Outcome {
+fn unmaintained(h: &History<'_>, cfg: &StaleConfig, now: Timestamp, untrusted: Option<&str>) -> Outcome {
     match &h.package.status {
         Some(ProjectStatus::Archived) => {
             return Outcome::Flag(
@@ -178,8 +183,8 @@ fn unmaintained(h: &History<'_>, cfg: &StaleConfig, now: Timestamp, trusted: boo
         }
         _ => {}
     }
-    if !trusted {
-        return Outcome::NotEvaluated(history::untrusted_times(h.ecosystem));
+    if let Some(reason) = untrusted {
+        return Outcome::NotEvaluated(reason.to_owned());
     }
     let all = std::iter::once(&h.this).chain(h.others().iter());
     let Some(last) = all.filter_map(|e| e.facts.published.map(|t| (t, e))).max_by_key(|(t, _)| *t) else {
@@ -203,7 +208,7 @@ fn unmaintained(h: &History<'_>, cfg: &StaleConfig, now: Timestamp, trusted: boo
     )
 }
 
-fn outdated(h: &History<'_>, cfg: &StaleConfig, trusted: bool) -> Outcome {
+fn outdated(h: &History<'_>, cfg: &StaleConfig, untrusted: Option<&str>) -> Outcome {
     let (Some(newest), Some(this_version)) = (h.newest(), h.version(&h.this)) else {
         return Outcome::NotEvaluated("no comparable newest version".into());
     };
@@ -219,8 +224,8 @@ fn outdated(h: &History<'_>, cfg: &StaleConfig, trusted: bool) -> Outcome {
         .filter_map(|e| e.line)
         .filter(|l| Some(*l) != h.this.line)
         .collect();
-    let libyears = match (trusted, h.this.facts.published, newest.facts.published) {
-        (true, Some(a), Some(b)) => Some(b.duration_since(a)),
+    let libyears = match (untrusted, h.this.facts.published, newest.facts.published) {
+        (None, Some(a), Some(b)) => Some(b.duration_since(a)),
         _ => None,
     };
     let too_many_lines = lines_behind.len() >= cfg.max_lines_behind;
@@ -228,8 +233,9 @@ fn outdated(h: &History<'_>, cfg: &StaleConfig, trusted: bool) -> Outcome {
     if !too_many_lines && !too_old {
         return match libyears {
             Some(_) => Outcome::Pass,
-            None if trusted => Outcome::NotEvaluated("publish time of the locked or newest version unknown".into()),
-            None => Outcome::NotEvaluated(history::untrusted_times(h.ecosystem)),
+            None => Outcome::NotEvaluated(
+                untrusted.map_or_else(|| "publish time of the locked or newest version unknown".into(), str::to_owned),
+            ),
         };
     }
     let years = libyears.map(|d| d.as_secs_f64() / (365.25 * 86_400.0));

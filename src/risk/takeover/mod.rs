@@ -23,8 +23,12 @@
 //! **Unknown is not clean.** A signal whose inputs are `None` for a package counts the package as
 //! not evaluated in its [`Coverage`], with the reason (facts a registry never gives, such as the
 //! PyPI uploader, are "by design"). When the policy marks an ecosystem's registry times as
-//! untrusted (`untrusted_times`), every time-based signal is not evaluated there: all but the
-//! install-script signals. A package's first version has no history: the signals that need
+//! untrusted (`untrusted_times`), or a package's times look rewritten by a mirror
+//! ([`history::rewritten_times`]: releases running backwards within a line, a long history
+//! inside one day), every time-based signal is not evaluated there: all but the install-script
+//! signals. The first version of a new release line is compared, for install scripts and added
+//! dependencies, with the nearest lower version published at least `burst_window` before it, so
+//! versions of one burst do not hide each other. A package's first version has no history: the signals that need
 //! one pass. Allowed packages (`allow`) are skipped and not counted.
 
 pub mod malicious;
@@ -129,7 +133,12 @@ pub fn check(unit: &Unit, facts: &FactsMap, cfg: &TakeoverConfig, now: Timestamp
             tally.none_evaluated("the registry does not list the locked version");
             continue;
         };
-        let ctx = signals::Ctx { h: &h, cfg, now, facts, times_trusted: !cfg.untrusted_times.contains(&h.ecosystem) };
+        let untrusted = if cfg.untrusted_times.contains(&h.ecosystem) {
+            Some(history::untrusted_times(h.ecosystem))
+        } else {
+            history::rewritten_times(package_facts)
+        };
+        let ctx = signals::Ctx { h: &h, cfg, now, facts, untrusted };
         let outcomes = signals::evaluate(&ctx);
         let mut hits = Vec::new();
         for (code, outcome) in outcomes {

@@ -11,9 +11,7 @@ use super::{
     NEW_PUBLISHER, PROVENANCE_DOWNGRADE, TOO_FRESH, TakeoverConfig,
 };
 use crate::package::PackageName;
-use crate::risk::history::{
-    Fact, FactsMap, History, Hit, Outcome, fmt_days, fmt_time, missing, truncate, untrusted_times,
-};
+use crate::risk::history::{Fact, FactsMap, History, Hit, Outcome, fmt_days, fmt_time, missing, truncate};
 use crate::vocab::Code;
 
 /// How much of an install script's command a signal quotes.
@@ -27,7 +25,8 @@ pub(super) struct Ctx<'a> {
     pub cfg: &'a TakeoverConfig,
     pub now: Timestamp,
     pub facts: &'a FactsMap,
-    pub times_trusted: bool,
+    /// Why this package's publish times cannot be used (policy or detected rewrite), if so.
+    pub untrusted: Option<String>,
 }
 
 impl Ctx<'_> {
@@ -37,9 +36,16 @@ impl Ctx<'_> {
     }
 
     /// This version's publish time, when known and trusted.
+    /// The predecessor (see [`History::predecessor`]), settled a burst window before this
+    /// version when its publish time is known and trusted.
+    fn predecessor(&self) -> Option<crate::risk::history::Entry<'_>> {
+        let settled = self.published().ok().map(|at| at - self.cfg.burst_window);
+        self.h.predecessor(settled)
+    }
+
     fn published(&self) -> Result<Timestamp, Outcome> {
-        if !self.times_trusted {
-            return Err(Outcome::NotEvaluated(untrusted_times(self.h.ecosystem)));
+        if let Some(reason) = &self.untrusted {
+            return Err(Outcome::NotEvaluated(reason.clone()));
         }
         self.h.this.facts.published.ok_or_else(|| Outcome::NotEvaluated(missing(self.h.ecosystem, Fact::Published)))
     }
@@ -194,7 +200,7 @@ fn install_scripts(ctx: &Ctx<'_>) -> (Outcome, Outcome) {
     if ctx.h.version(&ctx.h.this).is_none() {
         return both(not("the locked version does not parse".into()));
     }
-    let Some(previous) = ctx.h.predecessor() else {
+    let Some(previous) = ctx.predecessor() else {
         return both(Outcome::Pass); // the first version
     };
     let Some(before) = &previous.facts.install_scripts else {
@@ -285,7 +291,7 @@ fn new_dependency(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     if ctx.h.version(&ctx.h.this).is_none() {
         return Err(not("the locked version does not parse".into()));
     }
-    let Some(previous) = ctx.h.predecessor() else {
+    let Some(previous) = ctx.predecessor() else {
         return Ok(Outcome::Pass);
     };
     let before = previous.facts.dependencies.as_ref().ok_or_else(|| not(missing(eco, Fact::Dependencies)))?;

@@ -306,6 +306,60 @@ fn untrusted_times_leave_only_the_install_script_signals() {
     }
 }
 
+/// event-stream's `time` as the npm mirror reachable from the development machine served it on
+/// 2026-12-06 (`npm view event-stream time --json`): ingest times, not publish times.
+const MIRROR_EVENT_STREAM_TIMES: [(&str, &str); 12] = [
+    ("3.0.0", "2026-02-13T12:30:15Z"),
+    ("3.0.2", "2024-12-12T22:46:49Z"),
+    ("3.0.4", "2025-10-03T23:28:52Z"),
+    ("3.0.7", "2025-10-02T00:13:08Z"),
+    ("3.0.8", "2025-10-04T12:30:18Z"),
+    ("3.1.0", "2024-12-13T02:37:12Z"),
+    ("3.3.0", "2024-12-13T08:16:58Z"),
+    ("3.3.1", "2024-12-13T02:21:23Z"),
+    ("3.3.2", "2024-12-04T22:45:46Z"),
+    ("3.3.3", "2024-12-13T09:39:24Z"),
+    ("3.3.4", "2024-11-22T23:13:18Z"),
+    ("3.3.5", "2024-12-02T18:34:58Z"),
+];
+
+#[test]
+fn times_rewritten_by_a_mirror_are_not_used() {
+    let versions = MIRROR_EVENT_STREAM_TIMES.iter().map(|(ver, at)| v(ver, at).by("dominictarr")).collect();
+    let mirrored = package(Ecosystem::Npm, "event-stream", versions);
+    let reason = crate::risk::history::rewritten_times(&mirrored).expect("detected");
+    assert!(reason.contains("run backwards within their line"), "{reason}");
+    let facts = facts_map(vec![mirrored]);
+    let (signals, cov) = run(&facts, &[npm("event-stream", "3.3.5")], "2024-12-02T20:00:00Z");
+    assert!(signals.is_empty(), "no too-fresh, no revival from ingest times: {signals:#?}");
+    assert_eq!(coverage(&cov, TOO_FRESH).evaluated, 0);
+    assert!(coverage(&cov, BURST).reason.as_deref().unwrap_or_default().contains("rewritten by a mirror"));
+    assert_eq!(coverage(&cov, INSTALL_SCRIPT_ADDED).evaluated, 1, "not time-based");
+
+    // A long history ingested within one day.
+    let day: Vec<_> =
+        (0..12).map(|i| v(&format!("{}.{}.0", i / 4, i % 4), &format!("2026-01-01T{i:02}:00:00Z"))).collect();
+    let ingested = package(Ecosystem::Npm, "lib", day);
+    assert!(crate::risk::history::rewritten_times(&ingested).is_some_and(|r| r.contains("within one day")));
+    // The incident histories are real publish times.
+    for p in [event_stream(), flatmap_stream(), ua_parser_js(), coa(), rc(), chalk(), debug()] {
+        assert_eq!(crate::risk::history::rewritten_times(&p), None, "{}", p.name);
+    }
+}
+
+#[test]
+fn a_burst_on_new_lines_is_compared_with_the_release_before_the_burst() {
+    // ua-parser-js 0.8.0 and 1.0.0 are the first of their lines; 0.7.29, one minute older, has
+    // the same script: the comparison is with 0.7.28.
+    let facts = facts_map(vec![ua_parser_js()]);
+    for version in ["0.8.0", "1.0.0"] {
+        let (signals, _) = run(&facts, &[npm("ua-parser-js", version)], "2021-10-22T13:00:00Z");
+        let script = signal(&signals, INSTALL_SCRIPT_ADDED, "ua-parser-js");
+        assert_eq!(evidence(script, "previous_version"), "0.7.28", "{version}");
+        assert!(codes(&signals, "ua-parser-js", version).contains(&"takeover/burst"));
+    }
+}
+
 // ---- guards and edge cases (synthetic histories) ----
 
 #[test]
