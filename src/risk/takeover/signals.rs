@@ -209,49 +209,61 @@ fn install_scripts(ctx: &Ctx<'_>) -> (Outcome, Outcome) {
             missing(ctx.h.ecosystem, Fact::InstallScripts)
         )));
     };
-    let lifecycle = |list: &[(String, String)]| -> Vec<(String, String)> {
-        list.iter().filter(|(n, _)| INSTALL_SCRIPTS.contains(&n.as_str())).cloned().collect()
+    let (added, changed) = diff_scripts(scripts, before);
+    let previous_version = previous.facts.version.as_str();
+    (added_hit(ctx, previous_version, &added), changed_hit(ctx, previous_version, &changed))
+}
+
+/// A lifecycle script as (name, command).
+type Script<'s> = (&'s str, &'s str);
+
+/// The install-time scripts added to, and changed from, `before`.
+fn diff_scripts<'s>(
+    now: &'s [(String, String)],
+    before: &'s [(String, String)],
+) -> (Vec<Script<'s>>, Vec<(Script<'s>, &'s str)>) {
+    let lifecycle = |list: &'s [(String, String)]| {
+        list.iter().filter(|(n, _)| INSTALL_SCRIPTS.contains(&n.as_str())).map(|(n, c)| (n.as_str(), c.as_str()))
     };
-    let (now, before) = (lifecycle(scripts), lifecycle(before));
     let mut added = Vec::new();
     let mut changed = Vec::new();
-    for (name, command) in &now {
-        match before.iter().find(|(n, _)| n == name) {
+    for (name, command) in lifecycle(now) {
+        match lifecycle(before).find(|(n, _)| *n == name) {
             None => added.push((name, command)),
-            Some((_, old)) if old != command => changed.push((name, command, old)),
+            Some((_, old)) if old != command => changed.push(((name, command), old)),
             Some(_) => {}
         }
     }
-    let previous_version = previous.facts.version.clone();
-    let added = if added.is_empty() {
-        Outcome::Pass
-    } else {
-        let names: Vec<&str> = added.iter().map(|(n, _)| n.as_str()).collect();
-        let mut hit = Hit::new(format!(
-            "{} runs {} at install, which {previous_version} did not",
-            ctx.subject(),
-            names.join(", ")
-        ))
-        .with("previous_version", previous_version.clone());
-        for (name, command) in added {
-            hit = hit.with(name, truncate(command, SCRIPT_QUOTE_LEN));
-        }
-        Outcome::Flag(hit)
-    };
-    let changed = if changed.is_empty() {
-        Outcome::Pass
-    } else {
-        let names: Vec<&str> = changed.iter().map(|(n, _, _)| n.as_str()).collect();
-        let mut hit =
-            Hit::new(format!("{} changes its {} script(s) from {previous_version}", ctx.subject(), names.join(", ")))
-                .with("previous_version", previous_version);
-        for (name, command, old) in changed {
-            hit = hit.with(name, truncate(command, SCRIPT_QUOTE_LEN));
-            hit = hit.with(&format!("previous_{name}"), truncate(old, SCRIPT_QUOTE_LEN));
-        }
-        Outcome::Flag(hit)
-    };
     (added, changed)
+}
+
+fn added_hit(ctx: &Ctx<'_>, previous_version: &str, added: &[Script<'_>]) -> Outcome {
+    if added.is_empty() {
+        return Outcome::Pass;
+    }
+    let names: Vec<&str> = added.iter().map(|(n, _)| *n).collect();
+    let mut hit =
+        Hit::new(format!("{} runs {} at install, which {previous_version} did not", ctx.subject(), names.join(", ")))
+            .with("previous_version", previous_version);
+    for (name, command) in added {
+        hit = hit.with(name, truncate(command, SCRIPT_QUOTE_LEN));
+    }
+    Outcome::Flag(hit)
+}
+
+fn changed_hit(ctx: &Ctx<'_>, previous_version: &str, changed: &[(Script<'_>, &str)]) -> Outcome {
+    if changed.is_empty() {
+        return Outcome::Pass;
+    }
+    let names: Vec<&str> = changed.iter().map(|((n, _), _)| *n).collect();
+    let mut hit =
+        Hit::new(format!("{} changes its {} script(s) from {previous_version}", ctx.subject(), names.join(", ")))
+            .with("previous_version", previous_version);
+    for ((name, command), old) in changed {
+        hit = hit.with(name, truncate(command, SCRIPT_QUOTE_LEN));
+        hit = hit.with(&format!("previous_{name}"), truncate(old, SCRIPT_QUOTE_LEN));
+    }
+    Outcome::Flag(hit)
 }
 
 fn provenance_downgrade(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
@@ -298,25 +310,10 @@ fn new_dependency(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     let mut flagged = Vec::new();
     let mut unknown = Vec::new();
     for dep in deps.iter().filter(|d| !before.contains(d)) {
-        let Some(dep_facts) = ctx.facts.get(&(eco, PackageName::new(eco, dep))) else {
-            unknown.push(dep.as_str());
-            continue;
-        };
-        let times: Vec<Timestamp> = dep_facts.versions.iter().filter_map(|v| v.published).collect();
-        let untimed = dep_facts.versions.len() - times.len();
-        let Some(first) = times.iter().min().copied() else {
-            unknown.push(dep.as_str());
-            continue;
-        };
-        let versions_then = times.iter().filter(|t| **t <= at).count();
-        if versions_then == 0 {
-            // No listed version existed yet: the history is incomplete (unpublished versions).
-            unknown.push(dep.as_str());
-            continue;
-        }
-        let brand_new = at.duration_since(first) < ctx.cfg.new_dependency_age;
-        if brand_new || (versions_then <= 1 && untimed == 0) {
-            flagged.push((dep.as_str(), first, versions_then));
+        match dependency_age(ctx, dep, at) {
+            DependencyAge::New { first, versions_then } => flagged.push((dep.as_str(), first, versions_then)),
+            DependencyAge::Established => {}
+            DependencyAge::Unknown => unknown.push(dep.as_str()),
         }
     }
     if flagged.is_empty() {
@@ -340,6 +337,43 @@ fn new_dependency(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
         hit = hit.with(&format!("{name}.versions_then"), count.to_string());
     }
     Ok(Outcome::Flag(hit))
+}
+
+/// What the facts say of an added dependency when the dependent version was published.
+enum DependencyAge {
+    /// First published less than `new_dependency_age` before, or with a single version then.
+    New {
+        first: Timestamp,
+        versions_then: usize,
+    },
+    Established,
+    /// No facts, no usable times, or a history that starts after the dependent version
+    /// (unpublished versions): not evaluated.
+    Unknown,
+}
+
+fn dependency_age(ctx: &Ctx<'_>, dep: &str, at: Timestamp) -> DependencyAge {
+    let eco = ctx.h.ecosystem;
+    let Some(dep_facts) = ctx.facts.get(&(eco, PackageName::new(eco, dep))) else {
+        return DependencyAge::Unknown;
+    };
+    if crate::risk::history::rewritten_times(dep_facts).is_some() {
+        return DependencyAge::Unknown;
+    }
+    let times: Vec<Timestamp> = dep_facts.versions.iter().filter_map(|v| v.published).collect();
+    let untimed = dep_facts.versions.len() - times.len();
+    let versions_then = times.iter().filter(|t| **t <= at).count();
+    let Some(first) = times.iter().min().copied() else {
+        return DependencyAge::Unknown;
+    };
+    if versions_then == 0 {
+        return DependencyAge::Unknown;
+    }
+    if at.duration_since(first) < ctx.cfg.new_dependency_age || (versions_then <= 1 && untimed == 0) {
+        DependencyAge::New { first, versions_then }
+    } else {
+        DependencyAge::Established
+    }
 }
 
 fn burst(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
