@@ -39,7 +39,7 @@ impl Ctx<'_> {
     /// The predecessor (see [`History::predecessor`]), settled a burst window before this
     /// version when its publish time is known and trusted.
     fn predecessor(&self) -> Option<crate::risk::history::Entry<'_>> {
-        let settled = self.published().ok().map(|at| at - self.cfg.burst_window);
+        let settled = self.published().ok().map(|at| before(at, self.cfg.burst_window));
         self.h.predecessor(settled)
     }
 
@@ -125,7 +125,7 @@ fn maintainer_change(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     let current =
         ctx.h.this.facts.maintainers.as_ref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Maintainers)))?;
     let (earlier, _) = ctx.h.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
-    let cutoff = at - ctx.cfg.maintainer_window;
+    let cutoff = before(at, ctx.cfg.maintainer_window);
     let baseline = earlier.iter().rev().find(|e| e.facts.published.is_some_and(|t| t <= cutoff)).or(earlier.first());
     let Some(baseline) = baseline else {
         return Ok(Outcome::Pass); // the first version
@@ -403,6 +403,11 @@ fn burst(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
         .with("release_line", line.to_string())
         .with("other_lines", list.join(", ")),
     ))
+}
+
+/// `at - span`, saturating at the earliest time (registry times are untrusted input).
+fn before(at: Timestamp, span: jiff::SignedDuration) -> Timestamp {
+    at.saturating_sub(span).unwrap_or(Timestamp::MIN)
 }
 
 fn not(reason: String) -> Outcome {

@@ -496,3 +496,113 @@ fn code_table_is_well_formed() {
         assert!(CODES.iter().any(|(c, _, _)| *c == code), "{code}");
     }
 }
+
+// ---- untrusted input: arbitrary facts never panic, coverage stays consistent ----
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::registry::facts::VersionFacts;
+    use crate::risk::stale::{self, StaleConfig};
+
+    fn time() -> impl Strategy<Value = Option<Timestamp>> {
+        let min = Timestamp::MIN.as_second();
+        let max = Timestamp::MAX.as_second();
+        prop_oneof![
+            Just(None),
+            Just(Some(Timestamp::MIN)),
+            Just(Some(Timestamp::MAX)),
+            (1_500_000_000i64..1_800_000_000).prop_map(|s| Timestamp::from_second(s).ok()),
+            (min..=max).prop_map(|s| Timestamp::from_second(s).ok()),
+        ]
+    }
+
+    fn version_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (0u8..3, 0u8..3, 0u8..3).prop_map(|(a, b, c)| format!("{a}.{b}.{c}")),
+            Just("1.0.0-rc.1".to_owned()),
+            Just("v99999999999999999999.0".to_owned()),
+            Just(String::new()),
+            "[0-9a-z.!+-]{0,12}",
+        ]
+    }
+
+    fn list(items: &'static [&'static str]) -> impl Strategy<Value = Option<Vec<String>>> {
+        proptest::option::of(proptest::sample::subsequence(items, 0..=items.len()))
+            .prop_map(|l| l.map(|l| l.into_iter().map(str::to_owned).collect()))
+    }
+
+    prop_compose! {
+        fn version_facts()(
+            version in version_text(),
+            published in time(),
+            publisher in proptest::option::of(proptest::sample::select(vec!["a", "b", "c"])),
+            provenance in proptest::option::of(any::<bool>()),
+            script in proptest::option::of(proptest::option::of(("(pre|post)?install", ".{0,300}"))),
+            deprecated in proptest::option::of(".{0,10}"),
+            yanked in proptest::option::of(".{0,10}"),
+            flags in any::<(bool, bool)>(),
+            dependencies in list(&["p0", "p1", "p2"]),
+            maintainers in list(&["a", "b", "c"]),
+        ) -> VersionFacts {
+            VersionFacts {
+                version,
+                published,
+                publisher: publisher.map(str::to_owned),
+                provenance,
+                install_scripts: script.map(|s| s.into_iter().collect()),
+                deprecated,
+                deprecation_known: flags.0,
+                yanked,
+                yank_known: flags.1,
+                dependencies,
+                maintainers,
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn checks_never_panic_and_count_every_package(
+            histories in proptest::collection::vec(proptest::collection::vec(version_facts(), 0..8), 3),
+            locked in proptest::collection::vec((0usize..3, version_text()), 0..6),
+            now in time(),
+            untrusted in any::<bool>(),
+        ) {
+            let facts = facts_map(
+                histories
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, versions)| package(Ecosystem::Npm, &format!("p{i}"), versions))
+                    .collect(),
+            );
+            let names = ["p0", "p1", "p2"];
+            let packages: Vec<_> =
+                locked.iter().map(|(i, version)| (Ecosystem::Npm, names[*i], version.as_str(), Scope::Prod)).collect();
+            let u = unit(&packages);
+            let unique: std::collections::BTreeSet<_> = locked.iter().collect();
+            let now = now.unwrap_or(Timestamp::UNIX_EPOCH);
+            let mut cfg = TakeoverConfig::default();
+            let mut stale_cfg = StaleConfig::default();
+            if untrusted {
+                cfg.untrusted_times.insert(Ecosystem::Npm);
+                stale_cfg.untrusted_times.insert(Ecosystem::Npm);
+            }
+            let (signals, cov) = check(&u, &facts, &cfg, now);
+            prop_assert_eq!((signals.clone(), cov.clone()), check(&u, &facts, &cfg, now), "deterministic");
+            prop_assert_eq!(cov.len(), FACT_CODES.len());
+            let (stale_signals, stale_cov) = stale::check(&u, &facts, &stale_cfg, now);
+            for c in cov.iter().chain(&stale_cov) {
+                prop_assert_eq!(c.total, unique.len(), "{:?}", c);
+                prop_assert!(c.evaluated <= c.total);
+                prop_assert_eq!(c.reason.is_some(), c.evaluated < c.total, "{:?}", c);
+            }
+            for s in signals.iter().chain(&stale_signals) {
+                prop_assert!(s.node.is_some_and(|n| n < u.graph.len()));
+            }
+        }
+    }
+}
