@@ -213,29 +213,33 @@ impl<'a> History<'a> {
 }
 
 /// Whether a package's publish times look like a mirror's ingest times rather than the
-/// registry's: releases running backwards in time within their release line (at least 2, and at
-/// least a fifth of the consecutive pairs), or a long history (10 or more releases on 3 or more
-/// lines) published within one day. Returns the reason, for the "not evaluated" counts.
+/// registry's: times running backwards between consecutive stable versions of one
+/// `major.minor` (patch back-ports go to older minors, so they do not count; steps under an hour
+/// are clock noise) at least twice and in at least a quarter of the pairs, or a long history
+/// (10 or more releases on 3 or more release lines) published within one day. Returns the
+/// reason, for the "not evaluated" counts.
 pub fn rewritten_times(facts: &PackageFacts) -> Option<String> {
-    let mut timed: Vec<(Line, Version, Timestamp)> = facts
+    let slack = jiff::SignedDuration::from_hours(1);
+    let mut timed: Vec<(Line, u64, Version, Timestamp)> = facts
         .versions
         .iter()
         .filter_map(|v| {
             let parsed = Version::parse(facts.ecosystem, &v.version).ok().filter(|p| !p.is_prerelease())?;
-            Some((line_of(facts.ecosystem, &v.version)?, parsed, v.published?))
+            let minor = minor_of(&v.version)?;
+            Some((line_of(facts.ecosystem, &v.version)?, minor, parsed, v.published?))
         })
         .collect();
-    timed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let pairs: Vec<_> = timed.windows(2).filter(|w| w[0].0 == w[1].0).collect();
-    let backwards = pairs.iter().filter(|w| w[1].2 < w[0].2).count();
-    if backwards >= 2 && backwards * 5 >= pairs.len() {
+    timed.sort_by(|a, b| a.2.cmp(&b.2));
+    let pairs: Vec<_> = timed.windows(2).filter(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1)).collect();
+    let backwards = pairs.iter().filter(|w| w[0].3.duration_since(w[1].3) > slack).count();
+    if backwards >= 2 && backwards * 4 >= pairs.len() {
         return Some(format!(
-            "publish times look rewritten by a mirror: {backwards} of {} consecutive releases run backwards within their line",
+            "publish times look rewritten by a mirror: {backwards} of {} consecutive releases run backwards within their minor line",
             pairs.len()
         ));
     }
     let lines: BTreeSet<Line> = timed.iter().map(|t| t.0).collect();
-    let (first, last) = (timed.iter().map(|t| t.2).min()?, timed.iter().map(|t| t.2).max()?);
+    let (first, last) = (timed.iter().map(|t| t.3).min()?, timed.iter().map(|t| t.3).max()?);
     if timed.len() >= 10 && lines.len() >= 3 && last.duration_since(first) <= jiff::SignedDuration::from_hours(24) {
         return Some(format!(
             "publish times look rewritten by a mirror: all {} releases on {} lines published within one day",
@@ -244,6 +248,15 @@ pub fn rewritten_times(facts: &PackageFacts) -> Option<String> {
         ));
     }
     None
+}
+
+/// The minor number of a raw version (`0` when absent).
+fn minor_of(raw: &str) -> Option<u64> {
+    let rest = raw.trim().trim_start_matches(['v', 'V', '=']);
+    let rest = rest.split_once('!').map_or(rest, |(_, tail)| tail);
+    let mut parts = rest.split(['.', '-', '+']);
+    parts.next().and_then(leading_number)?;
+    Some(parts.next().and_then(leading_number).unwrap_or(0))
 }
 
 /// What one signal concluded for one package version.
@@ -416,6 +429,30 @@ mod tests {
         assert_eq!(l("latest"), None);
         assert_eq!(line_of(Ecosystem::PyPI, "1!2.0.post1").map(|l| l.to_string()).as_deref(), Some("1!2"));
         assert_eq!(line_of(Ecosystem::PyPI, "2024.1").map(|l| l.to_string()).as_deref(), Some("2024"));
+    }
+
+    #[test]
+    fn back_ports_to_older_minors_are_not_rewritten_times() {
+        use testing::{package, v};
+        let lts = package(
+            Ecosystem::Npm,
+            "lts",
+            vec![
+                v("1.2.0", "2024-01-01T00:00:00Z"),
+                v("1.3.0", "2024-02-01T00:00:00Z"),
+                v("1.3.1", "2024-03-01T00:00:00Z"),
+                v("1.2.1", "2024-03-02T00:00:00Z"),
+                v("1.2.2", "2024-04-01T00:00:00Z"),
+                v("1.3.2", "2024-04-01T00:30:00Z"),
+                v("2.0.0", "2024-05-01T00:00:00Z"),
+                v("1.3.3", "2024-05-02T00:00:00Z"),
+            ],
+        );
+        assert_eq!(rewritten_times(&lts), None);
+        let mut swapped = lts.clone();
+        swapped.versions[1].published = Some(testing::t("2024-06-01T00:00:00Z"));
+        swapped.versions[3].published = Some(testing::t("2023-06-01T00:00:00Z"));
+        assert!(rewritten_times(&swapped).is_some());
     }
 
     #[test]
