@@ -362,10 +362,19 @@ pub fn fmt_time(t: Timestamp) -> String {
     t.round(jiff::Unit::Second).map_or_else(|_| t.to_string(), |r| r.to_string())
 }
 
-/// A duration in days as evidence (`412.5 days`).
+/// A duration for people: `1 day`, `412.5 days`, `3 hours`, `45 minutes`.
 pub fn fmt_days(d: jiff::SignedDuration) -> String {
-    let days = d.as_secs_f64() / 86_400.0;
-    if days >= 1.0 { format!("{days:.1} days") } else { format!("{:.1} hours", d.as_secs_f64() / 3600.0) }
+    let secs = d.as_secs_f64();
+    let (value, unit) = if secs.abs() >= 86_400.0 {
+        (secs / 86_400.0, "day")
+    } else if secs.abs() >= 3_600.0 {
+        (secs / 3_600.0, "hour")
+    } else {
+        (secs / 60.0, "minute")
+    };
+    let text = format!("{value:.1}");
+    let text = text.strip_suffix(".0").unwrap_or(&text);
+    if text == "1" { format!("1 {unit}") } else { format!("{text} {unit}s") }
 }
 
 /// Untrusted text (install scripts, deprecation messages) cut to `max` characters, with `…`.
@@ -460,6 +469,16 @@ mod tests {
         assert_eq!(raise(Level::Low, 1), Level::Medium);
         assert_eq!(raise(Level::High, 5), Level::Critical);
         assert_eq!(raise(Level::Medium, 0), Level::Medium);
+    }
+
+    #[test]
+    fn durations_read_well() {
+        let h = jiff::SignedDuration::from_hours;
+        assert_eq!(fmt_days(h(24)), "1 day");
+        assert_eq!(fmt_days(h(365 * 24)), "365 days");
+        assert_eq!(fmt_days(h(36)), "1.5 days");
+        assert_eq!(fmt_days(h(1)), "1 hour");
+        assert_eq!(fmt_days(jiff::SignedDuration::from_mins(45)), "45 minutes");
     }
 
     #[test]
