@@ -16,7 +16,8 @@ use crate::advisory::osv::{Advisory, Labels};
 use crate::risk::stale;
 use crate::vocab::{Code, Level};
 
-pub const VULNERABILITY_ADVISORY: Code = Code::new("vulnerability/advisory");
+/// The same code as [`crate::risk::VULNERABILITY`].
+pub const VULNERABILITY_ADVISORY: Code = crate::risk::VULNERABILITY;
 pub const VULNERABILITY_UNSOUND: Code = Code::new("vulnerability/unsound");
 pub const VULNERABILITY_NOTICE: Code = Code::new("vulnerability/notice");
 

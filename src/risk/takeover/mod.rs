@@ -55,7 +55,8 @@ pub const INSTALL_SCRIPT_CHANGED: Code = Code::new("takeover/install-script-chan
 pub const PROVENANCE_DOWNGRADE: Code = Code::new("takeover/provenance-downgrade");
 pub const NEW_DEPENDENCY: Code = Code::new("takeover/new-dependency");
 pub const BURST: Code = Code::new("takeover/burst");
-pub const MALICIOUS: Code = Code::new("takeover/malicious");
+/// The same code as [`crate::risk::MALICIOUS`] (advisory-backed), listed here with the family.
+pub const MALICIOUS: Code = crate::risk::MALICIOUS;
 
 /// Every code of this check with its default level and a one-line doc.
 pub const CODES: &[(Code, Level, &str)] = &[
