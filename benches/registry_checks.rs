@@ -4,7 +4,6 @@
 //! runs them. Target: under 1 s on the 2-core development machine. Data is generated
 //! deterministically in memory.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -14,6 +13,7 @@ use bundleguard::lockfile::LockfileFormat;
 use bundleguard::package::{Ecosystem, Package, PackageName, Scope, Source};
 use bundleguard::policy::{Assessed, AssessedUnit};
 use bundleguard::registry::facts::{PackageFacts, VersionFacts};
+use bundleguard::risk::history::FactsMap;
 use bundleguard::scan::assess::{RegistryChecks, assess_registry};
 use jiff::Timestamp;
 
@@ -35,8 +35,8 @@ impl Rng {
     }
 }
 
-fn facts(rng: &mut Rng) -> (HashMap<(Ecosystem, PackageName), PackageFacts>, Vec<Vec<String>>) {
-    let mut map = HashMap::new();
+fn facts(rng: &mut Rng) -> (FactsMap, Vec<Vec<String>>) {
+    let mut map = FactsMap::new();
     let mut versions_of = Vec::new();
     for i in 0..PACKAGES {
         let count = 20 + rng.below(280);
