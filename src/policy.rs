@@ -445,17 +445,21 @@ struct Subject<'a> {
 
 /// Every finding code a policy may set, as `kind/name`.
 fn all_codes() -> Vec<&'static str> {
-    let mut codes: Vec<&'static str> = crate::risk::hygiene::CODES.iter().map(|(c, _, _)| c.as_str()).collect();
+    let mut codes: Vec<&'static str> = check_codes().map(Code::as_str).collect();
     codes.extend(crate::risk::ADVISORY_CODES.iter().map(|c| c.as_str()));
+    codes.sort_unstable();
+    codes.dedup();
     codes
 }
 
+/// The codes the risk checks declare (hygiene, stale, takeover).
+fn check_codes() -> impl Iterator<Item = Code> {
+    use crate::risk::{hygiene, stale, takeover};
+    hygiene::CODES.iter().chain(stale::CODES).chain(takeover::CODES).map(|(c, _, _)| *c)
+}
+
 fn known_code(text: &str) -> Option<Code> {
-    crate::risk::hygiene::CODES
-        .iter()
-        .map(|(c, _, _)| *c)
-        .chain(crate::risk::ADVISORY_CODES.iter().copied())
-        .find(|c| c.as_str() == text)
+    check_codes().chain(crate::risk::ADVISORY_CODES.iter().copied()).find(|c| c.as_str() == text)
 }
 
 impl Ignore {

@@ -85,6 +85,40 @@ pub struct Advisory {
     pub summary: String,
     pub severity: Severity,
     pub affected: Vec<Affected>,
+    /// What the record says of its own nature, for [`crate::risk::takeover::malicious::advisory_code`].
+    pub labels: Labels,
+}
+
+/// The classification fields of a record: GHSA `database_specific.cwe_ids` (CWE-506 marks
+/// embedded malware) and RustSec `affected[].database_specific.informational` (`unmaintained`,
+/// `unsound`, `notice`: warnings in cargo-audit, not vulnerabilities).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Labels {
+    pub cwe_ids: Vec<String>,
+    pub informational: Option<String>,
+}
+
+impl Labels {
+    /// Reads the labels from the record's and its entries' `database_specific` objects.
+    fn read(record: Option<&serde_json::Value>, entries: &[Option<&serde_json::Value>]) -> Labels {
+        let strings = |v: Option<&serde_json::Value>, key: &str| -> Vec<String> {
+            v.and_then(|v| v.get(key))
+                .and_then(serde_json::Value::as_array)
+                .map_or_else(Vec::new, |a| a.iter().filter_map(serde_json::Value::as_str).map(str::to_owned).collect())
+        };
+        let mut cwe_ids = strings(record, "cwe_ids");
+        for entry in entries {
+            cwe_ids.extend(strings(*entry, "cwe_ids"));
+        }
+        cwe_ids.sort();
+        cwe_ids.dedup();
+        let informational = entries
+            .iter()
+            .filter_map(|e| e.and_then(|v| v.get("informational")).and_then(serde_json::Value::as_str))
+            .map(|s| s.trim().to_ascii_lowercase())
+            .find(|s| !s.is_empty());
+        Labels { cwe_ids, informational }
+    }
 }
 
 /// One `affected[]` entry. `ecosystem` is `None` for ecosystems bundleguard does not scan
@@ -191,7 +225,12 @@ pub fn parse_record(bytes: &[u8]) -> Result<Advisory, OsvError> {
     let withdrawn = parse_time("withdrawn", wire.withdrawn.as_deref())?;
     let mut severity = severity_from_vectors(wire.severity.as_deref().unwrap_or_default());
     let mut affected = Vec::new();
-    for (i, a) in wire.affected.unwrap_or_default().into_iter().enumerate() {
+    let wire_affected = wire.affected.unwrap_or_default();
+    let labels = Labels::read(
+        wire.database_specific.as_ref(),
+        &wire_affected.iter().map(|a| a.database_specific.as_ref()).collect::<Vec<_>>(),
+    );
+    for (i, a) in wire_affected.into_iter().enumerate() {
         if severity.level.is_none() {
             severity = severity_from_vectors(a.severity.as_deref().unwrap_or_default());
         }
@@ -212,6 +251,7 @@ pub fn parse_record(bytes: &[u8]) -> Result<Advisory, OsvError> {
         summary: wire.summary.or(wire.details.map(|d| first_line(&d))).unwrap_or_default(),
         severity,
         affected,
+        labels,
     })
 }
 
@@ -367,6 +407,21 @@ mod tests {
             let got = parse_record(input).unwrap_err().to_string();
             assert!(got.starts_with(want), "{got:?} should start with {want:?}");
         }
+    }
+
+    #[test]
+    fn keeps_the_classification_labels() {
+        let ghsa = br#"{"id":"GHSA-pjwm-rvh2-c87w","modified":"2024-01-02T03:04:05Z",
+            "affected":[{"package":{"ecosystem":"npm","name":"ua-parser-js"}}],
+            "database_specific":{"cwe_ids":["CWE-506"],"severity":"CRITICAL"}}"#;
+        assert_eq!(parse_record(ghsa).unwrap().labels.cwe_ids, vec!["CWE-506".to_owned()]);
+        let rustsec = br#"{"id":"RUSTSEC-2016-0004","modified":"2020-10-02T01:29:11Z",
+            "affected":[{"package":{"ecosystem":"crates.io","name":"libusb"},
+            "database_specific":{"categories":[],"cvss":null,"informational":"unmaintained"}}]}"#;
+        assert_eq!(parse_record(rustsec).unwrap().labels.informational.as_deref(), Some("unmaintained"));
+        let plain = br#"{"id":"RUSTSEC-2018-0004","modified":"2020-10-02T01:29:11Z",
+            "affected":[{"package":{"ecosystem":"crates.io","name":"x"},"database_specific":{"informational":null}}]}"#;
+        assert_eq!(parse_record(plain).unwrap().labels, Labels::default());
     }
 
     #[test]

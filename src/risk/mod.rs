@@ -3,7 +3,10 @@
 //! passed in, and returns [`Signal`]s; checks never call each other and never do I/O. The policy
 //! turns signals into judged findings (level per code, `off`, allow-lists).
 
+pub mod history;
 pub mod hygiene;
+pub mod stale;
+pub mod takeover;
 
 use crate::graph::NodeId;
 use crate::package::Package;

@@ -1,0 +1,502 @@
+//! The registry history of one locked package version, as the `stale` and `takeover` checks read
+//! it: which version of [`PackageFacts`] the lockfile pins, the versions published before it, its
+//! release line, and the bookkeeping both checks share (per-signal outcomes, "not evaluated"
+//! reasons tallied into [`Coverage`], per-package allow-lists). Pure: no I/O, no clock.
+//!
+//! A *release line* is a major version, or a minor for `0.x` (`0.7.29` is on line `0.7`,
+//! `3.3.6` on line `3`), read from the leading numbers of the version (a PEP 440 epoch is part
+//! of the line).
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::Timestamp;
+
+use super::{Coverage, Evidence, Signal};
+use crate::bundle::Unit;
+use crate::graph::NodeId;
+use crate::package::{Ecosystem, Package, PackageName, Source};
+use crate::registry::facts::{PackageFacts, VersionFacts};
+use crate::version::Version;
+use crate::vocab::{Code, Level};
+
+/// The facts map every check of registry metadata takes, keyed as the registry clients key it.
+pub type FactsMap = HashMap<(Ecosystem, PackageName), PackageFacts>;
+
+/// Packages a check skips (the policy's per-package allow-list), by ecosystem and normalized name.
+/// Allowed packages are left out of the signals and out of the coverage counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowList(BTreeSet<(Ecosystem, PackageName)>);
+
+impl AllowList {
+    pub fn new() -> AllowList {
+        AllowList::default()
+    }
+
+    /// Allows `name` (normalized for `ecosystem` here).
+    pub fn insert(&mut self, ecosystem: Ecosystem, name: &str) {
+        self.0.insert((ecosystem, PackageName::new(ecosystem, name)));
+    }
+
+    pub fn contains(&self, package: &Package) -> bool {
+        self.0.contains(&(package.ecosystem, package.name.clone()))
+    }
+}
+
+/// The registry packages of a unit, one entry per (ecosystem, name, version), first node kept,
+/// in a stable order. Dev packages are included (the package's scope tells the policy).
+pub fn registry_packages(unit: &Unit) -> Vec<(NodeId, &Package)> {
+    let mut seen = BTreeSet::new();
+    let mut out: Vec<(NodeId, &Package)> = Vec::new();
+    for (node, package) in unit.graph.nodes().iter().enumerate() {
+        if package.source == Source::Registry
+            && seen.insert((package.ecosystem, &package.name, package.version.as_str()))
+        {
+            out.push((node, package));
+        }
+    }
+    out.sort_by(|a, b| (&a.1.name, &a.1.version, a.0).cmp(&(&b.1.name, &b.1.version, b.0)));
+    out
+}
+
+/// A release line: `(epoch, major, minor)` with the minor only for `0.x`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Line {
+    pub epoch: u64,
+    pub major: u64,
+    pub minor: Option<u64>,
+}
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.epoch > 0 {
+            write!(f, "{}!", self.epoch)?;
+        }
+        match self.minor {
+            Some(minor) => write!(f, "{}.{minor}", self.major),
+            None => write!(f, "{}", self.major),
+        }
+    }
+}
+
+/// The release line of a raw version (`v1.2.3`, `0.7.29`, `1!2.0.post1`), `None` when it does
+/// not start with a number.
+pub fn line_of(ecosystem: Ecosystem, raw: &str) -> Option<Line> {
+    let mut rest = raw.trim().trim_start_matches(['v', 'V', '=']);
+    let mut epoch = 0;
+    if ecosystem == Ecosystem::PyPI
+        && let Some((e, tail)) = rest.split_once('!')
+    {
+        epoch = e.parse().ok()?;
+        rest = tail;
+    }
+    let mut numbers = rest.split(['.', '-', '+']).map(leading_number);
+    let major = numbers.next().flatten()?;
+    let minor = numbers.next().flatten().unwrap_or(0);
+    Some(Line { epoch, major, minor: (major == 0).then_some(minor) })
+}
+
+fn leading_number(part: &str) -> Option<u64> {
+    let end = part.find(|c: char| !c.is_ascii_digit()).unwrap_or(part.len());
+    part[..end].parse().ok()
+}
+
+/// One version of a package with what the checks compare it by.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub facts: &'a VersionFacts,
+    /// Index into [`History::parsed`]: the parsed version, when it parses.
+    parsed: usize,
+    pub line: Option<Line>,
+}
+
+/// The history of the locked version of one package.
+#[derive(Debug)]
+pub struct History<'a> {
+    pub ecosystem: Ecosystem,
+    pub package: &'a PackageFacts,
+    pub this: Entry<'a>,
+    entries: Vec<Entry<'a>>,
+    parsed: Vec<Option<Version>>,
+}
+
+impl<'a> History<'a> {
+    /// The history of `raw_version` in `facts`; `None` when the registry does not list that
+    /// version (compared as parsed versions, so `1.0` finds `1.0.0` on PyPI).
+    pub fn find(facts: &'a PackageFacts, raw_version: &str) -> Option<History<'a>> {
+        let ecosystem = facts.ecosystem;
+        let wanted = Version::parse(ecosystem, raw_version).ok();
+        let mut parsed = Vec::with_capacity(facts.versions.len());
+        let mut entries = Vec::with_capacity(facts.versions.len());
+        let mut this = None;
+        for v in &facts.versions {
+            let p = Version::parse(ecosystem, &v.version).ok();
+            let same = match (&wanted, &p) {
+                (Some(a), Some(b)) => a == b,
+                _ => v.version.trim() == raw_version.trim(),
+            };
+            let entry = Entry { facts: v, parsed: parsed.len(), line: line_of(ecosystem, &v.version) };
+            parsed.push(p);
+            if same && this.is_none() {
+                this = Some(entry);
+            } else {
+                entries.push(entry);
+            }
+        }
+        Some(History { ecosystem, package: facts, this: this?, entries, parsed })
+    }
+
+    pub fn version(&self, entry: &Entry<'_>) -> Option<&Version> {
+        self.parsed[entry.parsed].as_ref()
+    }
+
+    /// Every other version the registry lists, in no particular order.
+    pub fn others(&self) -> &[Entry<'a>] {
+        &self.entries
+    }
+
+    /// The versions published strictly before this one, oldest first. `None` when this
+    /// version's publish time is unknown. Versions without a publish time are counted in the
+    /// second value (they may or may not be earlier).
+    pub fn published_before(&self) -> Option<(Vec<Entry<'a>>, usize)> {
+        let at = self.this.facts.published?;
+        let mut earlier: Vec<Entry<'a>> =
+            self.entries.iter().copied().filter(|e| e.facts.published.is_some_and(|t| t < at)).collect();
+        earlier.sort_by_key(|e| (e.facts.published, e.facts.version.clone()));
+        let untimed = self.entries.iter().filter(|e| e.facts.published.is_none()).count();
+        Some((earlier, untimed))
+    }
+
+    /// Whether `entry` is on this version's release line.
+    pub fn same_line(&self, entry: &Entry<'_>) -> bool {
+        self.this.line.is_some() && entry.line == self.this.line
+    }
+
+    /// The version this one follows by version order: the nearest lower version on the same
+    /// release line, else (first of its line) the nearest lower version overall, skipping those
+    /// published after `settled_by` when it is given (so the first version of a new line is not
+    /// compared with a sibling released in the same burst); `None` for the lowest version, or
+    /// when this version does not parse. Pre-releases of other versions are skipped unless this
+    /// one is a pre-release.
+    pub fn predecessor(&self, settled_by: Option<Timestamp>) -> Option<Entry<'a>> {
+        let this = self.version(&self.this)?;
+        let lower: Vec<(Entry<'a>, &Version)> = self
+            .entries
+            .iter()
+            .filter_map(|e| self.version(e).map(|v| (*e, v)))
+            .filter(|(_, v)| *v < this && (this.is_prerelease() || !v.is_prerelease()))
+            .collect();
+        let same_line = lower.iter().filter(|(e, _)| self.same_line(e)).max_by(|a, b| a.1.cmp(b.1));
+        let settled = |e: &Entry<'_>| match (settled_by, e.facts.published) {
+            (Some(limit), Some(at)) => at <= limit,
+            _ => true,
+        };
+        same_line.or_else(|| lower.iter().filter(|(e, _)| settled(e)).max_by(|a, b| a.1.cmp(b.1))).map(|(e, _)| *e)
+    }
+
+    /// The newest stable version the registry lists (its own `latest` tag when given and listed).
+    pub fn newest(&self) -> Option<Entry<'a>> {
+        let all = || std::iter::once(&self.this).chain(self.entries.iter());
+        if let Some(latest) = &self.package.latest
+            && let Some(e) = all().find(|e| e.facts.version.trim() == latest.trim())
+        {
+            return Some(*e);
+        }
+        all()
+            .filter_map(|e| self.version(e).map(|v| (e, v)))
+            .filter(|(_, v)| !v.is_prerelease())
+            .max_by(|a, b| a.1.cmp(b.1))
+            .map(|(e, _)| *e)
+    }
+}
+
+/// Whether a package's publish times look like a mirror's ingest times rather than the
+/// registry's: times running backwards between consecutive stable versions of one
+/// `major.minor` (patch back-ports go to older minors, so they do not count; steps under an hour
+/// are clock noise) at least twice and in at least a quarter of the pairs, or a long history
+/// (10 or more releases on 3 or more release lines) published within one day. Returns the
+/// reason, for the "not evaluated" counts.
+pub fn rewritten_times(facts: &PackageFacts) -> Option<String> {
+    let slack = jiff::SignedDuration::from_hours(1);
+    let mut timed: Vec<(Line, u64, Version, Timestamp)> = facts
+        .versions
+        .iter()
+        .filter_map(|v| {
+            let parsed = Version::parse(facts.ecosystem, &v.version).ok().filter(|p| !p.is_prerelease())?;
+            let minor = minor_of(&v.version)?;
+            Some((line_of(facts.ecosystem, &v.version)?, minor, parsed, v.published?))
+        })
+        .collect();
+    timed.sort_by(|a, b| a.2.cmp(&b.2));
+    let pairs: Vec<_> = timed.windows(2).filter(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1)).collect();
+    let backwards = pairs.iter().filter(|w| w[0].3.duration_since(w[1].3) > slack).count();
+    if backwards >= 2 && backwards * 4 >= pairs.len() {
+        return Some(format!(
+            "publish times look rewritten by a mirror: {backwards} of {} consecutive releases run backwards within their minor line",
+            pairs.len()
+        ));
+    }
+    let lines: BTreeSet<Line> = timed.iter().map(|t| t.0).collect();
+    let (first, last) = (timed.iter().map(|t| t.3).min()?, timed.iter().map(|t| t.3).max()?);
+    if timed.len() >= 10 && lines.len() >= 3 && last.duration_since(first) <= jiff::SignedDuration::from_hours(24) {
+        return Some(format!(
+            "publish times look rewritten by a mirror: all {} releases on {} lines published within one day",
+            timed.len(),
+            lines.len()
+        ));
+    }
+    None
+}
+
+/// The minor number of a raw version (`0` when absent).
+fn minor_of(raw: &str) -> Option<u64> {
+    let rest = raw.trim().trim_start_matches(['v', 'V', '=']);
+    let rest = rest.split_once('!').map_or(rest, |(_, tail)| tail);
+    let mut parts = rest.split(['.', '-', '+']);
+    parts.next().and_then(leading_number)?;
+    Some(parts.next().and_then(leading_number).unwrap_or(0))
+}
+
+/// What one signal concluded for one package version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Evaluated, nothing to report.
+    Pass,
+    /// Evaluated and raised.
+    Flag(Hit),
+    /// An input is unknown: the package counts as not evaluated, with why.
+    NotEvaluated(String),
+}
+
+/// A raised signal before it is attached to its package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Hit {
+    pub fn new(message: impl Into<String>) -> Hit {
+        Hit { message: message.into(), evidence: Vec::new() }
+    }
+
+    #[must_use]
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Hit {
+        self.evidence.push(Evidence::new(name, value));
+        self
+    }
+}
+
+/// Per-code counts of evaluated packages and the reasons of the others.
+#[derive(Debug, Clone)]
+pub struct Tally {
+    codes: Vec<Code>,
+    counts: BTreeMap<Code, (usize, usize, BTreeMap<String, usize>)>,
+}
+
+impl Tally {
+    pub fn new(codes: impl IntoIterator<Item = Code>) -> Tally {
+        let codes: Vec<Code> = codes.into_iter().collect();
+        let counts = codes.iter().map(|c| (*c, (0, 0, BTreeMap::new()))).collect();
+        Tally { codes, counts }
+    }
+
+    pub fn record(&mut self, code: Code, outcome: &Outcome) {
+        let entry = self.counts.entry(code).or_insert_with(|| (0, 0, BTreeMap::new()));
+        entry.1 += 1;
+        match outcome {
+            Outcome::NotEvaluated(reason) => *entry.2.entry(reason.clone()).or_default() += 1,
+            Outcome::Pass | Outcome::Flag(_) => entry.0 += 1,
+        }
+    }
+
+    /// Records the package as not evaluated for every code.
+    pub fn none_evaluated(&mut self, reason: &str) {
+        for code in self.codes.clone() {
+            self.record(code, &Outcome::NotEvaluated(reason.to_owned()));
+        }
+    }
+
+    /// One [`Coverage`] per code, in the order the codes were given; the reason lists each
+    /// distinct reason with its count, most frequent first.
+    pub fn coverage(self) -> Vec<Coverage> {
+        let mut counts = self.counts;
+        self.codes
+            .iter()
+            .filter_map(|code| counts.remove(code).map(|c| (*code, c)))
+            .map(|(code, (evaluated, total, reasons))| {
+                let mut reasons: Vec<(String, usize)> = reasons.into_iter().collect();
+                reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                let reason = (!reasons.is_empty())
+                    .then(|| reasons.iter().map(|(r, n)| format!("{r} ({n})")).collect::<Vec<_>>().join("; "));
+                Coverage { code, evaluated, total, reason }
+            })
+            .collect()
+    }
+}
+
+/// Builds the signal of one hit on one package.
+pub fn signal(code: Code, level: Level, node: NodeId, package: &Package, hit: Hit) -> Signal {
+    Signal {
+        code,
+        package: Some(package.clone()),
+        node: Some(node),
+        location: None,
+        message: hit.message,
+        evidence: hit.evidence,
+        level,
+    }
+}
+
+/// `level` raised by `steps`, at most critical.
+pub fn raise(level: Level, steps: usize) -> Level {
+    const ORDER: [Level; 4] = [Level::Low, Level::Medium, Level::High, Level::Critical];
+    let at = ORDER.iter().position(|l| *l == level).unwrap_or(0);
+    ORDER[(at + steps).min(ORDER.len() - 1)]
+}
+
+/// A time as evidence: RFC 3339, whole seconds, UTC.
+pub fn fmt_time(t: Timestamp) -> String {
+    t.round(jiff::Unit::Second).map_or_else(|_| t.to_string(), |r| r.to_string())
+}
+
+/// A duration for people: `1 day`, `412.5 days`, `3 hours`, `45 minutes`.
+pub fn fmt_days(d: jiff::SignedDuration) -> String {
+    let secs = d.as_secs_f64();
+    let (value, unit) = if secs.abs() >= 86_400.0 {
+        (secs / 86_400.0, "day")
+    } else if secs.abs() >= 3_600.0 {
+        (secs / 3_600.0, "hour")
+    } else {
+        (secs / 60.0, "minute")
+    };
+    let text = format!("{value:.1}");
+    let text = text.strip_suffix(".0").unwrap_or(&text);
+    if text == "1" { format!("1 {unit}") } else { format!("{text} {unit}s") }
+}
+
+/// Untrusted text (install scripts, deprecation messages) cut to `max` characters, with `…`.
+pub fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// Why a fact is missing, by ecosystem: what a registry never gives is "by design".
+pub fn missing(ecosystem: Ecosystem, fact: Fact) -> String {
+    use Ecosystem::{CratesIo, Go, Npm, PyPI};
+    match (fact, ecosystem) {
+        (Fact::Publisher, PyPI) => "PyPI gives no per-file uploader (by design)".into(),
+        (Fact::Publisher, Go) => "the Go module proxy records no publisher (by design)".into(),
+        (Fact::Publisher, CratesIo) => "crates.io gives the publisher only in its web API (not fetched)".into(),
+        (Fact::Maintainers, PyPI | Go | CratesIo) => {
+            format!("{ecosystem} lists no maintainers per version (by design)")
+        }
+        (Fact::InstallScripts, PyPI | Go | CratesIo) => {
+            format!("{ecosystem} metadata has no install scripts (by design)")
+        }
+        (Fact::Provenance, Go) => "the Go module proxy records no provenance (by design)".into(),
+        (Fact::Publisher, Npm) => "publisher (_npmUser) missing: stripped by the registry mirror".into(),
+        (Fact::Maintainers, Npm) => "per-version maintainers missing: stripped by the registry mirror".into(),
+        (Fact::InstallScripts, Npm) => "scripts missing from the version metadata".into(),
+        (Fact::Provenance, _) => "provenance unknown".into(),
+        (Fact::Published, _) => "publish time unknown".into(),
+        (Fact::Dependencies, _) => "dependency list unknown".into(),
+    }
+}
+
+/// The facts [`missing`] explains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fact {
+    Publisher,
+    Maintainers,
+    InstallScripts,
+    Provenance,
+    Published,
+    Dependencies,
+}
+
+/// The reason given when the policy marks an ecosystem's registry times as untrusted.
+pub fn untrusted_times(ecosystem: Ecosystem) -> String {
+    format!("publish times of the {ecosystem} registry marked untrusted by the policy")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_lines() {
+        let l = |raw| line_of(Ecosystem::Npm, raw).map(|l| l.to_string());
+        assert_eq!(l("0.7.29").as_deref(), Some("0.7"));
+        assert_eq!(l("3.3.6").as_deref(), Some("3"));
+        assert_eq!(l("v1.22.0-rc.1").as_deref(), Some("1"));
+        assert_eq!(l("0.0.3").as_deref(), Some("0.0"));
+        assert_eq!(l("latest"), None);
+        assert_eq!(line_of(Ecosystem::PyPI, "1!2.0.post1").map(|l| l.to_string()).as_deref(), Some("1!2"));
+        assert_eq!(line_of(Ecosystem::PyPI, "2024.1").map(|l| l.to_string()).as_deref(), Some("2024"));
+    }
+
+    #[test]
+    fn back_ports_to_older_minors_are_not_rewritten_times() {
+        use testing::{package, v};
+        let lts = package(
+            Ecosystem::Npm,
+            "lts",
+            vec![
+                v("1.2.0", "2024-01-01T00:00:00Z"),
+                v("1.3.0", "2024-02-01T00:00:00Z"),
+                v("1.3.1", "2024-03-01T00:00:00Z"),
+                v("1.2.1", "2024-03-02T00:00:00Z"),
+                v("1.2.2", "2024-04-01T00:00:00Z"),
+                v("1.3.2", "2024-04-01T00:30:00Z"),
+                v("2.0.0", "2024-05-01T00:00:00Z"),
+                v("1.3.3", "2024-05-02T00:00:00Z"),
+            ],
+        );
+        assert_eq!(rewritten_times(&lts), None);
+        let mut swapped = lts.clone();
+        swapped.versions[1].published = Some(testing::t("2024-06-01T00:00:00Z"));
+        swapped.versions[3].published = Some(testing::t("2023-06-01T00:00:00Z"));
+        assert!(rewritten_times(&swapped).is_some());
+    }
+
+    #[test]
+    fn raise_stops_at_critical() {
+        assert_eq!(raise(Level::Low, 1), Level::Medium);
+        assert_eq!(raise(Level::High, 5), Level::Critical);
+        assert_eq!(raise(Level::Medium, 0), Level::Medium);
+    }
+
+    #[test]
+    fn durations_read_well() {
+        let h = jiff::SignedDuration::from_hours;
+        assert_eq!(fmt_days(h(24)), "1 day");
+        assert_eq!(fmt_days(h(365 * 24)), "365 days");
+        assert_eq!(fmt_days(h(36)), "1.5 days");
+        assert_eq!(fmt_days(h(1)), "1 hour");
+        assert_eq!(fmt_days(jiff::SignedDuration::from_mins(45)), "45 minutes");
+    }
+
+    #[test]
+    fn truncates_on_characters() {
+        assert_eq!(truncate("héllo", 2), "hé…");
+        assert_eq!(truncate("ok", 2), "ok");
+    }
+
+    #[test]
+    fn tally_counts_unknown_as_not_evaluated() {
+        let a = Code::new("takeover/a");
+        let mut t = Tally::new([a]);
+        t.record(a, &Outcome::Pass);
+        t.record(a, &Outcome::NotEvaluated("x".into()));
+        t.record(a, &Outcome::NotEvaluated("x".into()));
+        t.record(a, &Outcome::NotEvaluated("y".into()));
+        let c = t.coverage();
+        assert_eq!((c[0].evaluated, c[0].total), (1, 4));
+        assert_eq!(c[0].reason.as_deref(), Some("x (2); y (1)"));
+    }
+}
