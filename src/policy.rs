@@ -293,16 +293,15 @@ impl Policy {
         let mut findings: Vec<Finding> = a
             .hits
             .into_iter()
-            .map(|h| {
-                let severity =
-                    effective_severity(h.advisory.severity, h.advisory.is_malicious(), self.unknown_severity);
+            .filter_map(|h| {
+                let (severity, setting) = self.advisory_severity(&h)?;
                 let subject = Subject {
                     named: &|id| h.advisory.is_named(id),
                     package: Some(&h.package),
                     in_baseline: baseline.contains(&path, &h.package, &h.advisory),
                 };
-                let status = self.status_of(&path, &subject, Setting::Level(severity), today, state);
-                Finding {
+                let status = self.status_of(&path, &subject, setting, today, state);
+                Some(Finding {
                     code: h.code,
                     node: h.node,
                     package: h.package,
@@ -312,7 +311,7 @@ impl Policy {
                     upgrade: h.upgrade,
                     line: h.line,
                     status,
-                }
+                })
             })
             .collect();
         findings.sort_by(|a, b| {
@@ -337,6 +336,33 @@ impl Policy {
             findings,
             risks,
             coverage: u.coverage,
+        }
+    }
+
+    /// The severity of an advisory-backed finding and what the policy does with its code (`None`:
+    /// off). Vulnerabilities and malicious records keep the advisory's severity (the documented
+    /// rule when it has none); informational records (RustSec unmaintained, unsound, notice) take
+    /// their code's level, low by default.
+    fn advisory_severity(&self, h: &VulnHit) -> Option<(Level, Setting)> {
+        let malicious = h.code == crate::risk::MALICIOUS;
+        if h.code == crate::risk::VULNERABILITY || malicious {
+            let severity =
+                effective_severity(h.advisory.severity, malicious || h.advisory.is_malicious(), self.unknown_severity);
+            return match self.levels.get(&h.code) {
+                Some(Setting::Off) => None,
+                Some(Setting::Info) => Some((severity, Setting::Info)),
+                Some(Setting::Level(l)) => Some((*l, Setting::Level(*l))),
+                None => Some((severity, Setting::Level(severity))),
+            };
+        }
+        let default = crate::risk::takeover::malicious::ADVISORY_CODES
+            .iter()
+            .find(|(c, _, _)| *c == h.code)
+            .map_or(Level::Low, |(_, l, _)| *l);
+        match self.setting(h.code, default) {
+            Setting::Off => None,
+            Setting::Info => Some((default, Setting::Info)),
+            Setting::Level(l) => Some((l, Setting::Level(l))),
         }
     }
 

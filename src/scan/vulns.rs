@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::extract::Extracted;
+use crate::advisory::osv::{Labels, parse_record};
 use crate::advisory::store::{Store, StoreError};
 use crate::bundle::{TreeSource, Unit};
 use crate::finding::{AdvisoryInfo, NotEvaluated, VulnHit};
@@ -16,8 +17,10 @@ use crate::graph::{NodeId, Reversed};
 use crate::matcher::{self, PackageMatches, PackageQuery, Vulnerability};
 use crate::package::{Ecosystem, Package, Source};
 use crate::policy::{Assessed, AssessedUnit};
-use crate::risk::{MALICIOUS, VULNERABILITY};
+use crate::risk::VULNERABILITY;
+use crate::risk::takeover::malicious::classify;
 use crate::vocab::AdvisoryId;
+use crate::vocab::Code;
 
 /// Most dependency paths reported per finding.
 pub const MAX_PATHS: usize = 5;
@@ -32,12 +35,13 @@ pub fn match_units(extracted: Extracted, store: &Store, missing: &[Ecosystem]) -
         .filter(|p| p.source == Source::Registry)
         .map(PackageQuery::of);
     let matches = matcher::match_unique(store, queries)?;
+    let codes = advisory_codes(store, &matches)?;
     let not_evaluated = not_evaluated(&extracted.units, missing);
     let units = extracted
         .units
         .into_par_iter()
         .map(|unit| {
-            let hits = hits(&unit, &matches);
+            let hits = hits(&unit, &matches, &codes);
             AssessedUnit { unit, hits, signals: Vec::new() }
         })
         .collect();
@@ -64,7 +68,32 @@ fn not_evaluated(units: &[Unit], missing: &[Ecosystem]) -> Vec<NotEvaluated> {
     out
 }
 
-fn hits(unit: &Unit, matches: &HashMap<PackageQuery, PackageMatches>) -> Vec<VulnHit> {
+/// The code of every matched vulnerability, from the labels of its records (MAL- ids and
+/// CWE-506 are `takeover/malicious`; RustSec informational records are `stale/unmaintained`,
+/// `vulnerability/unsound` or `vulnerability/notice`): each record is read once.
+fn advisory_codes(
+    store: &Store,
+    matches: &HashMap<PackageQuery, PackageMatches>,
+) -> Result<HashMap<String, Code>, StoreError> {
+    let mut out = HashMap::new();
+    for v in matches.values().flat_map(|m| &m.vulnerabilities) {
+        if out.contains_key(&v.id) {
+            continue;
+        }
+        let mut labels = Labels::default();
+        for id in std::iter::once(&v.id).chain(&v.aliases) {
+            let Some(raw) = store.raw(id)? else { continue };
+            if let Ok(record) = parse_record(raw.as_bytes()) {
+                labels.cwe_ids.extend(record.labels.cwe_ids);
+                labels.informational = labels.informational.or(record.labels.informational);
+            }
+        }
+        out.insert(v.id.clone(), classify(&v.id, &v.aliases, &labels));
+    }
+    Ok(out)
+}
+
+fn hits(unit: &Unit, matches: &HashMap<PackageQuery, PackageMatches>, codes: &HashMap<String, Code>) -> Vec<VulnHit> {
     let text = match unit.source {
         TreeSource::Artifact | TreeSource::NotRead => String::new(),
         TreeSource::Lockfile(_) => fs_err::read_to_string(&unit.file).unwrap_or_default(),
@@ -77,13 +106,14 @@ fn hits(unit: &Unit, matches: &HashMap<PackageQuery, PackageMatches>) -> Vec<Vul
         }
         let Some(found) = matches.get(&PackageQuery::of(p)) else { continue };
         for v in &found.vulnerabilities {
-            out.push(hit(unit, &reversed, node, v, &text));
+            let code = codes.get(&v.id).copied().unwrap_or(VULNERABILITY);
+            out.push(hit(unit, &reversed, node, v, code, &text));
         }
     }
     out
 }
 
-fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, lockfile_text: &str) -> VulnHit {
+fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: Code, lockfile_text: &str) -> VulnHit {
     let label = |id: NodeId| {
         let p = unit.graph.node(id);
         format!("{}@{}", p.name, p.version)
@@ -104,7 +134,6 @@ fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, lockfi
         summary: v.summary.clone(),
         notes: v.notes.clone(),
     };
-    let code = if advisory.is_malicious() { MALICIOUS } else { VULNERABILITY };
     VulnHit { code, node, package, advisory, paths, upgrade, line }
 }
 
