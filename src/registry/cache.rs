@@ -50,8 +50,8 @@ fn status_columns(status: Option<&ProjectStatus>) -> (Option<&'static str>, Opti
     }
 }
 
-fn status_from(status: Option<String>, message: Option<String>) -> Option<ProjectStatus> {
-    match status.as_deref()? {
+fn status_from(status: Option<&str>, message: Option<String>) -> Option<ProjectStatus> {
+    match status? {
         "active" => Some(ProjectStatus::Active),
         "archived" => Some(ProjectStatus::Archived),
         "quarantined" => Some(ProjectStatus::Quarantined),
@@ -89,7 +89,7 @@ pub fn load_many(
                             fetched_at,
                             versions: Vec::new(),
                             maintainers: from_json(r.get(9)?),
-                            status: status_from(r.get(7)?, r.get(8)?),
+                            status: status_from(r.get::<_, Option<String>>(7)?.as_deref(), r.get(8)?),
                             latest: r.get(6)?,
                         })
                     });

@@ -174,7 +174,7 @@ pub fn resolve(
 
 fn apply_override(config: &mut RegistryConfig, o: &RegistriesOverride, diagnostics: &mut Vec<Diagnostic>) {
     if let Some(npm) = &o.npm {
-        config.npm = npm.trim_end_matches('/').to_owned();
+        npm.trim_end_matches('/').clone_into(&mut config.npm);
         config.npm_scopes.clear();
     }
     if let Some(pypi) = &o.pypi {
@@ -225,7 +225,7 @@ fn resolve_npm(
         }
     }
     if let Some(url) = env("NPM_CONFIG_REGISTRY").or_else(|| env("npm_config_registry")).filter(|u| !u.is_empty()) {
-        config.npm = url.trim_end_matches('/').to_owned();
+        url.trim_end_matches('/').clone_into(&mut config.npm);
     }
 }
 
@@ -256,7 +256,7 @@ pub fn apply_npmrc(
             }
         };
         if key == "registry" {
-            config.npm = value.trim_end_matches('/').to_owned();
+            value.trim_end_matches('/').clone_into(&mut config.npm);
         } else if let Some(scope) = key.strip_suffix(":registry").filter(|s| s.starts_with('@')) {
             config.npm_scopes.insert(scope.to_owned(), value.trim_end_matches('/').to_owned());
         } else if let Some((prefix, setting)) = key.rsplit_once(':').filter(|(p, _)| p.starts_with("//")) {
@@ -293,7 +293,7 @@ fn resolve_pypi(
     env: &dyn Fn(&str) -> Option<String>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let from_env = ["PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL"].into_iter().find_map(|v| env(v));
+    let from_env = ["PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL"].into_iter().find_map(env);
     let index = from_env.filter(|v| !v.trim().is_empty()).or_else(|| {
         let mut files: Vec<PathBuf> = env("PIP_CONFIG_FILE").map(PathBuf::from).into_iter().collect();
         if let Some(h) = home {

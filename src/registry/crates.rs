@@ -9,10 +9,9 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 
 use super::facts::{PackageFacts, VersionFacts};
-use super::{RegistryError, parse_time};
+use super::{Presence, RegistryError, parse_time};
 use crate::package::{Ecosystem, PackageName};
 
 #[derive(Deserialize)]
@@ -67,15 +66,12 @@ struct ApiVersionWire<'a> {
     #[serde(borrow, default)]
     published_by: Option<UserWire<'a>>,
     /// Present (possibly `null`) on APIs that know trusted publishing.
-    #[serde(default, deserialize_with = "present")]
-    trustpub_data: Option<Option<IgnoredAny>>,
+    #[serde(default, deserialize_with = "super::presence")]
+    trustpub_data: Option<Presence>,
     #[serde(borrow, default)]
     yank_message: Option<Cow<'a, str>>,
 }
 
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<IgnoredAny>>, D::Error> {
-    Option::<IgnoredAny>::deserialize(d).map(Some)
-}
 
 #[derive(Deserialize)]
 struct UserWire<'a> {
@@ -159,7 +155,7 @@ pub fn merge_api_versions(url: &str, facts: &mut PackageFacts, bytes: &[u8]) -> 
     for (i, api) in wire.versions.iter().enumerate() {
         let Some(v) = by_version.get(api.num.as_ref()).map(|&j| &mut facts.versions[j]) else { continue };
         v.publisher = api.published_by.as_ref().map(|u| u.login.clone().into_owned());
-        v.provenance = api.trustpub_data.as_ref().map(Option::is_some);
+        v.provenance = api.trustpub_data.map(|p| p == Presence::Value);
         if v.published.is_none()
             && let Some(t) = &api.created_at
         {

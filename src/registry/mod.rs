@@ -50,6 +50,20 @@ impl RegistryError {
     }
 }
 
+/// A JSON key whose presence matters (PEP 740 `provenance`, crates.io `trustpub_data`): read as
+/// `Option<Presence>` with [`presence`], absent is `None`, `null` is `Some(Null)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Presence {
+    Null,
+    Value,
+}
+
+fn presence<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Presence>, D::Error> {
+    use serde::Deserialize as _;
+    let value = Option::<serde::de::IgnoredAny>::deserialize(d)?;
+    Ok(Some(if value.is_some() { Presence::Value } else { Presence::Null }))
+}
+
 /// An RFC 3339 time as registries write it (`2021-10-22T12:15:44.123Z`, `+00:00` offsets).
 fn parse_time(text: &str) -> Result<Timestamp, String> {
     text.trim().parse::<Timestamp>().map_err(|e| format!("expected an RFC 3339 time, found {text:?}: {e}"))
@@ -136,15 +150,12 @@ pub fn facts_for(
             to_fetch.push(i);
             continue;
         }
-        match entry {
-            Some(e) => {
-                meta.stats.cached += 1;
-                keep(&mut meta, e, config, &mut notes);
-            }
-            None => {
-                meta.stats.not_evaluated += 1;
-                notes.add("registry/not-cached", *eco, format!("{eco} {name}: no cached metadata and the network is not used"));
-            }
+        if let Some(e) = entry {
+            meta.stats.cached += 1;
+            keep(&mut meta, e, config, &mut notes);
+        } else {
+            meta.stats.not_evaluated += 1;
+            notes.add("registry/not-cached", *eco, format!("{eco} {name}: no cached metadata and the network is not used"));
         }
     }
     if !to_fetch.is_empty() {
@@ -181,17 +192,16 @@ pub fn facts_for(
                     meta.stats.not_evaluated += 1;
                     notes.add("registry/not-evaluated", *eco, format!("{eco} {name}: {reason}"));
                 }
-                Err(error) => match previous.filter(|e| e.facts.is_some()) {
-                    Some(e) => {
+                Err(error) => {
+                    if let Some(e) = previous.filter(|e| e.facts.is_some()) {
                         meta.stats.stale += 1;
                         notes.add("registry/stale", *eco, format!("{error}; using metadata cached at {}", e.fetched_at));
                         keep(&mut meta, e, config, &mut notes);
-                    }
-                    None => {
+                    } else {
                         meta.stats.not_evaluated += 1;
                         notes.add("registry/fetch", *eco, error.to_string());
                     }
-                },
+                }
             }
         }
         cache::write(store, &writes)?;

@@ -33,6 +33,7 @@ struct PackumentWire<'a> {
 }
 
 #[derive(Deserialize)]
+#[expect(clippy::zero_sized_map_values, reason = "only the keys of the dependency objects are read")]
 struct VersionWire<'a> {
     #[serde(borrow, default, rename = "_npmUser")]
     npm_user: Option<NpmUserWire<'a>>,

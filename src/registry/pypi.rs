@@ -10,10 +10,9 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 
 use super::facts::{PackageFacts, ProjectStatus, VersionFacts};
-use super::{RegistryError, parse_time};
+use super::{Presence, RegistryError, parse_time};
 use crate::package::{Ecosystem, PackageName};
 
 /// The media type of the Simple API in JSON (PEP 691).
@@ -87,14 +86,10 @@ struct SimpleFileWire<'a> {
     #[serde(borrow, default)]
     yanked: Option<Yanked<'a>>,
     /// PEP 740: the provenance URL, `null` when the file has none; absent on older indexes.
-    #[serde(default, deserialize_with = "present")]
-    provenance: Option<Option<IgnoredAny>>,
+    #[serde(default, deserialize_with = "super::presence")]
+    provenance: Option<Presence>,
 }
 
-/// Keeps "present but `null`" (`Some(None)`) apart from "absent" (`None`, via `default`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<IgnoredAny>>, D::Error> {
-    Option::<IgnoredAny>::deserialize(d).map(Some)
-}
 
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -220,7 +215,7 @@ pub fn parse_simple(
         }
         if let Some(provenance) = &file.provenance {
             release.provenance_known = true;
-            release.with_provenance += usize::from(provenance.is_some());
+            release.with_provenance += usize::from(*provenance == Presence::Value);
         }
     }
     let versions = releases.into_iter().map(|(v, r)| r.into_facts(v, true)).collect();
