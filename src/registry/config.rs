@@ -308,7 +308,8 @@ fn resolve_pypi(
         // pypi.org/simple, Artifactory .../api/pypi/<repo>/simple, Nexus .../repository/<repo>/simple
         // all serve the JSON API at the parent; devpi's +simple does too. A 404 there falls back to
         // the Simple API.
-        config.pypi_json = simple.strip_suffix("/simple").or_else(|| simple.strip_suffix("/+simple")).map(str::to_owned);
+        config.pypi_json =
+            simple.strip_suffix("/simple").or_else(|| simple.strip_suffix("/+simple")).map(str::to_owned);
         config.pypi_simple = simple;
     }
 }

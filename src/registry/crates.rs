@@ -72,7 +72,6 @@ struct ApiVersionWire<'a> {
     yank_message: Option<Cow<'a, str>>,
 }
 
-
 #[derive(Deserialize)]
 struct UserWire<'a> {
     #[serde(borrow)]
@@ -106,8 +105,8 @@ pub fn parse_index(
     let text = std::str::from_utf8(bytes).map_err(|e| RegistryError::key(url, "", format!("not UTF-8: {e}")))?;
     let mut versions = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let wire: IndexLineWire<'_> =
-            serde_json::from_str(line).map_err(|e| RegistryError::key(url, format!("line {}", i + 1), e.to_string()))?;
+        let wire: IndexLineWire<'_> = serde_json::from_str(line)
+            .map_err(|e| RegistryError::key(url, format!("line {}", i + 1), e.to_string()))?;
         let published = match &wire.pubtime {
             Some(t) => Some(parse_time(t).map_err(|m| RegistryError::key(url, format!("line {}: pubtime", i + 1), m))?),
             None => None,
@@ -159,7 +158,8 @@ pub fn merge_api_versions(url: &str, facts: &mut PackageFacts, bytes: &[u8]) -> 
         if v.published.is_none()
             && let Some(t) = &api.created_at
         {
-            v.published = Some(parse_time(t).map_err(|m| RegistryError::key(url, format!("versions[{i}].created_at"), m))?);
+            v.published =
+                Some(parse_time(t).map_err(|m| RegistryError::key(url, format!("versions[{i}].created_at"), m))?);
         }
         if v.yanked.is_some()
             && let Some(message) = api.yank_message.as_deref().filter(|m| !m.is_empty())

@@ -50,7 +50,12 @@ pub struct Validators<'a> {
 
 /// A response worth keeping.
 pub enum Answer {
-    Body { bytes: Vec<u8>, etag: Option<String>, last_modified: Option<String>, content_type: Option<String> },
+    Body {
+        bytes: Vec<u8>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        content_type: Option<String>,
+    },
     NotModified,
     /// 404 or 410.
     Gone,
@@ -118,9 +123,12 @@ impl Http {
             request = request.header(IF_MODIFIED_SINCE, date);
         }
         // reqwest's error text can include the URL; show it without credentials.
-        let response = request.send().map_err(|e| Attempt::Retry(format!("request failed: {}", redact(&e.to_string()))))?;
+        let response =
+            request.send().map_err(|e| Attempt::Retry(format!("request failed: {}", redact(&e.to_string()))))?;
         let status = response.status();
-        let header = |name| response.headers().get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_owned);
+        let header = |name| {
+            response.headers().get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_owned)
+        };
         match status {
             StatusCode::NOT_MODIFIED => return Ok(Answer::NotModified),
             StatusCode::NOT_FOUND | StatusCode::GONE => return Ok(Answer::Gone),
@@ -228,7 +236,12 @@ fn entry(http: &Http, eco: Ecosystem, name: &PackageName, url: &str, now: Timest
     }
 }
 
-fn fetch_npm(http: &Http, name: &PackageName, cached: Option<&CacheEntry>, now: Timestamp) -> Result<Outcome, RegistryError> {
+fn fetch_npm(
+    http: &Http,
+    name: &PackageName,
+    cached: Option<&CacheEntry>,
+    now: Timestamp,
+) -> Result<Outcome, RegistryError> {
     let url = format!("{}/{}", http.config.npm_registry(name.as_str()), npm::path_segment(name.as_str()));
     let base = entry(http, Ecosystem::Npm, name, &url, now);
     match http.get(&url, Some("application/json"), validators_for(cached, &url))? {
@@ -241,7 +254,12 @@ fn fetch_npm(http: &Http, name: &PackageName, cached: Option<&CacheEntry>, now: 
     }
 }
 
-fn fetch_pypi(http: &Http, name: &PackageName, cached: Option<&CacheEntry>, now: Timestamp) -> Result<Outcome, RegistryError> {
+fn fetch_pypi(
+    http: &Http,
+    name: &PackageName,
+    cached: Option<&CacheEntry>,
+    now: Timestamp,
+) -> Result<Outcome, RegistryError> {
     if let Some(json) = &http.config.pypi_json {
         let url = format!("{json}/pypi/{name}/json");
         let base = entry(http, Ecosystem::PyPI, name, &url, now);
@@ -259,7 +277,7 @@ fn fetch_pypi(http: &Http, name: &PackageName, cached: Option<&CacheEntry>, now:
     match http.get(&url, Some(pypi::SIMPLE_JSON), validators_for(cached, &url))? {
         Answer::NotModified => Ok(Outcome::NotModified),
         Answer::Gone => Ok(Outcome::NotFound(base)),
-        Answer::Body { content_type, .. } if !content_type.as_deref().is_some_and(|c| c.contains("json")) => {
+        Answer::Body { content_type, .. } if content_type.as_deref().is_some_and(|c| c.contains("html")) => {
             Ok(Outcome::NotEvaluated(format!(
                 "{} serves only the HTML Simple API; PEP 691 JSON is needed for metadata",
                 redact(&url)
@@ -284,7 +302,12 @@ fn crates_api(http: &Http, index: &str) -> Result<Option<String>, RegistryError>
     Ok(http.crates_api.get_or_init(|| api).clone())
 }
 
-fn fetch_crates(http: &Http, name: &PackageName, cached: Option<&CacheEntry>, now: Timestamp) -> Result<Outcome, RegistryError> {
+fn fetch_crates(
+    http: &Http,
+    name: &PackageName,
+    cached: Option<&CacheEntry>,
+    now: Timestamp,
+) -> Result<Outcome, RegistryError> {
     let Some(index) = &http.config.crates else {
         return Ok(Outcome::NotEvaluated("crates-io is replaced by a source that is not a sparse index".into()));
     };
@@ -311,7 +334,12 @@ fn fetch_crates(http: &Http, name: &PackageName, cached: Option<&CacheEntry>, no
     Ok(Outcome::Fresh(CacheEntry { etag, last_modified, facts: Some(facts), ..base }))
 }
 
-fn fetch_go(http: &Http, name: &PackageName, cached: Option<&CacheEntry>, now: Timestamp) -> Result<Outcome, RegistryError> {
+fn fetch_go(
+    http: &Http,
+    name: &PackageName,
+    cached: Option<&CacheEntry>,
+    now: Timestamp,
+) -> Result<Outcome, RegistryError> {
     if golang::matches_private(&http.config.go_private, name.as_str()) {
         return Ok(Outcome::NotEvaluated(format!(
             "{name} matches GOPRIVATE/GONOPROXY: fetched directly from version control, which bundleguard never does"
@@ -322,16 +350,14 @@ fn fetch_go(http: &Http, name: &PackageName, cached: Option<&CacheEntry>, now: T
         let (proxy, any_error) = match entry_spec {
             ProxyEntry::Url { url, any_error } => (url, *any_error),
             ProxyEntry::Direct => {
-                return Ok(Outcome::NotEvaluated(
-                    "GOPROXY reached `direct`: version control is never fetched".into(),
-                ));
+                return Ok(Outcome::NotEvaluated("GOPROXY reached `direct`: version control is never fetched".into()));
             }
             ProxyEntry::Off => return Ok(Outcome::NotEvaluated("GOPROXY=off forbids module downloads".into())),
         };
         match fetch_go_from(http, proxy, &module, name, cached, now) {
             Ok(Some(outcome)) => return Ok(outcome),
-            Ok(None) => {}                   // 404/410: the next proxy
-            Err(_) if any_error => {}        // `|`: any error falls through
+            Ok(None) => {}            // 404/410: the next proxy
+            Err(_) if any_error => {} // `|`: any error falls through
             Err(e) => return Err(e),
         }
     }
@@ -362,7 +388,8 @@ fn fetch_go_from(
     };
     let mut versions = Vec::with_capacity(listed.len());
     for (i, version) in listed.iter().enumerate() {
-        let time = match known.and_then(|k| k.versions.iter().find(|v| &v.version == version)).and_then(|v| v.published) {
+        let time = match known.and_then(|k| k.versions.iter().find(|v| &v.version == version)).and_then(|v| v.published)
+        {
             Some(t) => Some(t),
             None if i < MAX_GO_INFOS => go_info_time(http, proxy, module, version)?,
             None => None,
@@ -376,10 +403,12 @@ fn fetch_go_from(
     }
     let newest = latest.as_ref().map(|(v, _)| v.clone()).or_else(|| listed.first().cloned());
     let status = match &newest {
-        Some(v) => match http.get(&format!("{proxy}/{module}/@v/{}.mod", golang::escape(v)), None, Validators::default())? {
-            Answer::Body { bytes, .. } => Some(golang::parse_mod(&bytes)),
-            _ => None,
-        },
+        Some(v) => {
+            match http.get(&format!("{proxy}/{module}/@v/{}.mod", golang::escape(v)), None, Validators::default())? {
+                Answer::Body { bytes, .. } => Some(golang::parse_mod(&bytes)),
+                _ => None,
+            }
+        }
         None => None,
     };
     let facts = golang::facts(name, versions, newest, status.as_ref(), now);

@@ -18,7 +18,10 @@ use crate::package::{Ecosystem, PackageName};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProxyEntry {
     /// A proxy URL; `any_error`: reached with `|` (fall through on any error), not `,`.
-    Url { url: String, any_error: bool },
+    Url {
+        url: String,
+        any_error: bool,
+    },
     Direct,
     Off,
 }

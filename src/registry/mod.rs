@@ -134,7 +134,8 @@ pub fn facts_for(
     unique.dedup();
     let now = crate::clock::now();
     let cached = cache::load_many(store, &unique)?;
-    let mut meta = Metadata { stats: FetchStats { requested: unique.len(), ..FetchStats::default() }, ..Metadata::default() };
+    let mut meta =
+        Metadata { stats: FetchStats { requested: unique.len(), ..FetchStats::default() }, ..Metadata::default() };
     let mut notes = Notes::default();
     let mut to_fetch = Vec::new();
     for (i, ((eco, name), entry)) in unique.iter().zip(&cached).enumerate() {
@@ -155,7 +156,11 @@ pub fn facts_for(
             keep(&mut meta, e, config, &mut notes);
         } else {
             meta.stats.not_evaluated += 1;
-            notes.add("registry/not-cached", *eco, format!("{eco} {name}: no cached metadata and the network is not used"));
+            notes.add(
+                "registry/not-cached",
+                *eco,
+                format!("{eco} {name}: no cached metadata and the network is not used"),
+            );
         }
     }
     if !to_fetch.is_empty() {
@@ -195,7 +200,11 @@ pub fn facts_for(
                 Err(error) => {
                     if let Some(e) = previous.filter(|e| e.facts.is_some()) {
                         meta.stats.stale += 1;
-                        notes.add("registry/stale", *eco, format!("{error}; using metadata cached at {}", e.fetched_at));
+                        notes.add(
+                            "registry/stale",
+                            *eco,
+                            format!("{error}; using metadata cached at {}", e.fetched_at),
+                        );
                         keep(&mut meta, e, config, &mut notes);
                     } else {
                         meta.stats.not_evaluated += 1;

@@ -148,7 +148,8 @@ pub fn parse_packument(
     let status = if stripped {
         None
     } else if all_deprecated {
-        let message = latest.as_deref().and_then(|l| versions.iter().find(|v| v.version == l)).and_then(|v| v.deprecated.clone());
+        let message =
+            latest.as_deref().and_then(|l| versions.iter().find(|v| v.version == l)).and_then(|v| v.deprecated.clone());
         Some(ProjectStatus::Deprecated { message })
     } else {
         Some(ProjectStatus::Active)

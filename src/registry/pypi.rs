@@ -90,7 +90,6 @@ struct SimpleFileWire<'a> {
     provenance: Option<Presence>,
 }
 
-
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Yanked<'a> {
@@ -120,7 +119,8 @@ impl Release {
             version,
             published: self.first_upload,
             publisher: None,
-            provenance: (simple && self.provenance_known && self.files > 0).then_some(self.with_provenance == self.files),
+            provenance: (simple && self.provenance_known && self.files > 0)
+                .then_some(self.with_provenance == self.files),
             install_scripts: None,
             deprecated: None,
             deprecation_known: false,
@@ -254,10 +254,7 @@ mod tests {
     fn versions_come_out_of_file_names() {
         assert_eq!(version_of_file("requests", "requests-2.31.0-py3-none-any.whl").as_deref(), Some("2.31.0"));
         assert_eq!(version_of_file("requests", "requests-2.31.0.tar.gz").as_deref(), Some("2.31.0"));
-        assert_eq!(
-            version_of_file("python-dateutil", "python-dateutil-2.8.2.tar.gz").as_deref(),
-            Some("2.8.2")
-        );
+        assert_eq!(version_of_file("python-dateutil", "python-dateutil-2.8.2.tar.gz").as_deref(), Some("2.8.2"));
         assert_eq!(version_of_file("requests", "requests.exe"), None);
     }
 }

@@ -51,7 +51,10 @@ fn backwards(facts: &PackageFacts) -> Option<String> {
         }
     }
     (steps >= 2 && steps * 4 >= pairs).then(|| {
-        format!("times run backwards in {steps} of {pairs} steps within release lines (e.g. {})", example.unwrap_or_default())
+        format!(
+            "times run backwards in {steps} of {pairs} steps within release lines (e.g. {})",
+            example.unwrap_or_default()
+        )
     })
 }
 
@@ -76,7 +79,11 @@ mod tests {
             fetched_at: Timestamp::UNIX_EPOCH,
             versions: versions
                 .iter()
-                .map(|(v, t)| VersionFacts { version: (*v).into(), published: t.parse().ok(), ..VersionFacts::default() })
+                .map(|(v, t)| VersionFacts {
+                    version: (*v).into(),
+                    published: t.parse().ok(),
+                    ..VersionFacts::default()
+                })
                 .collect(),
             maintainers: None,
             status: None,
