@@ -412,6 +412,29 @@ mod tests {
     }
 
     #[test]
+    fn npmrc_scopes_tokens_and_the_environment() {
+        let tmp = std::env::temp_dir().join(format!("bundleguard-npmrc-{}", std::process::id()));
+        fs_err::create_dir_all(&tmp).unwrap();
+        fs_err::write(tmp.join(".npmrc"), "; comment\nregistry=https://project.example/\n@corp:registry=https://corp.example/npm/\n//corp.example/npm/:_authToken=${TOKEN}\n").unwrap();
+        let env = |k: &str| match k {
+            "TOKEN" => Some("t0k".to_owned()),
+            "NPM_CONFIG_REGISTRY" => Some("https://env.example".to_owned()),
+            _ => None,
+        };
+        let (config, diagnostics) = resolve(&tmp, &env, None);
+        fs_err::remove_dir_all(&tmp).unwrap();
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(config.npm, "https://env.example");
+        assert_eq!(config.npm_registry("@corp/lib"), "https://corp.example/npm");
+        assert_eq!(config.npm_registry("@other/lib"), "https://env.example");
+        let auth = |url: &str| config.authorization(url).map(|s| s.expose().to_owned());
+        assert_eq!(auth("https://corp.example/npm/@corp%2flib").as_deref(), Some("Bearer t0k"));
+        assert_eq!(auth("https://corp.example/other/x"), None);
+        assert_eq!(auth("https://corp.example.evil/npm/x"), None);
+        assert_eq!(auth("https://env.example/lodash"), None);
+    }
+
+    #[test]
     fn pip_conf_global_index() {
         assert_eq!(
             pip_conf_index("[global]\ntimeout = 5\nindex-url = https://m.example/simple\n").as_deref(),

@@ -88,7 +88,8 @@ pub struct FetchStats {
     pub fetched: usize,
     /// Revalidated with a 304.
     pub not_modified: usize,
-    /// The registry has no such package.
+    /// The registry has no such package (now, or when the cached answer was fetched); these
+    /// are also counted in `fetched` or `cached`.
     pub not_found: usize,
     /// No facts: fetch failed with nothing cached, not in the cache offline, or not fetched by
     /// design (GOPRIVATE...).
@@ -153,6 +154,10 @@ pub fn facts_for(
         }
         if let Some(e) = entry {
             meta.stats.cached += 1;
+            if e.facts.is_none() {
+                meta.stats.not_found += 1;
+                notes.add("registry/not-found", *eco, format!("{eco} {name}: the registry has no such package"));
+            }
             keep(&mut meta, e, config, &mut notes);
         } else {
             meta.stats.not_evaluated += 1;
