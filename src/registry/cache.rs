@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
 use super::facts::{PackageFacts, ProjectStatus, VersionFacts};
-use crate::advisory::store::{Store, StoreError};
+use crate::advisory::store::{Store, StoreError, from_ns, ns};
 use crate::package::{Ecosystem, PackageName};
 
 /// What the cache holds for one package.
@@ -22,14 +22,6 @@ pub struct CacheEntry {
     pub last_modified: Option<String>,
     /// `None`: the registry said it has no such package.
     pub facts: Option<PackageFacts>,
-}
-
-fn ns(t: Timestamp) -> i64 {
-    i64::try_from(t.as_nanosecond()).unwrap_or(i64::MAX)
-}
-
-fn from_ns(v: i64) -> Timestamp {
-    Timestamp::from_nanosecond(i128::from(v)).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn to_json<T: serde::Serialize>(value: Option<&T>) -> Option<String> {
