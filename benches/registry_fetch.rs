@@ -110,19 +110,19 @@ fn main() {
     let mut packages: Vec<(Ecosystem, PackageName)> = locked.iter().map(|(e, n, _)| (*e, n.clone())).collect();
     packages.dedup();
 
-    let served = work.path().join("served");
+    let documents = work.path().join("served");
     for (eco, name, version) in &locked {
         let (path, body) = match eco {
-            Ecosystem::Npm => (served.join("npm").join(name.as_str()), npm_packument(name.as_str(), version)),
+            Ecosystem::Npm => (documents.join("npm").join(name.as_str()), npm_packument(name.as_str(), version)),
             Ecosystem::PyPI => {
-                (served.join("pypi/pypi").join(name.as_str()).join("json"), pypi_json(name.as_str(), version))
+                (documents.join("pypi/pypi").join(name.as_str()).join("json"), pypi_json(name.as_str(), version))
             }
             _ => continue,
         };
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(path, body).expect("write");
     }
-    let server = server::MockBucket::start(served);
+    let server = server::MockBucket::start(documents);
     let config = RegistryConfig::single_mirror(&server.url);
     let mut store = Store::open(&work.path().join("db.sqlite")).expect("database");
     let online = FetchOptions::new(FetchMode::Online { ttl: Duration::from_hours(24) });
@@ -138,11 +138,11 @@ fn main() {
     let (first, t_first) = timed(|| facts_for(&mut store, &config, &packages, &online).expect("first fetch"));
     let db_size = std::fs::metadata(work.path().join("db.sqlite")).map_or(0, |m| m.len());
     println!(
-        "first fetch (8 parallel requests, empty cache): {:>8.0} ms  fetched {}, not evaluated {}, database {:.1} MB",
+        "first fetch (8 parallel requests, empty cache): {:>8.0} ms  fetched {}, not evaluated {}, database {:.1} MiB",
         t_first.as_secs_f64() * 1e3,
         first.stats.fetched,
         first.stats.not_evaluated,
-        db_size as f64 / 1e6
+        f64::from(u32::try_from(db_size >> 10).unwrap_or(u32::MAX)) / 1024.0
     );
     server.clear_log();
     let (warm, t_warm) = timed(|| facts_for(&mut store, &config, &packages, &online).expect("warm run"));
