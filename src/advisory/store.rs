@@ -797,7 +797,7 @@ fn run_check(conn: &Connection, full: bool) -> rusqlite::Result<CheckReport> {
 /// fetch time and the HTTP validators of the document they came from. Never holds credentials.
 const MIGRATION_4: &str = "
 BEGIN;
-CREATE TABLE registry_packages (
+CREATE TABLE IF NOT EXISTS registry_packages (
     ecosystem TEXT NOT NULL,
     name TEXT NOT NULL,                 -- normalized package name
     registry TEXT NOT NULL,             -- the configured registry (credentials removed)
@@ -812,7 +812,7 @@ CREATE TABLE registry_packages (
     maintainers TEXT,                   -- JSON array, NULL: unknown
     PRIMARY KEY (ecosystem, name)
 ) WITHOUT ROWID;
-CREATE TABLE registry_versions (
+CREATE TABLE IF NOT EXISTS registry_versions (
     ecosystem TEXT NOT NULL,
     name TEXT NOT NULL,
     version TEXT NOT NULL,
