@@ -5,8 +5,10 @@
 pub mod advisory;
 pub mod bundle;
 pub mod cli;
+pub mod clock;
 pub mod finding;
 pub mod graph;
+pub mod http;
 pub mod inventory;
 pub mod lockfile;
 pub mod matcher;

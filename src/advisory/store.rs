@@ -20,7 +20,7 @@ use super::osv::{Advisory, Affected, Level, Severity, SeveritySource};
 use crate::package::{Ecosystem, PackageName};
 
 /// Bumped whenever the schema changes; `migrate` brings older files forward.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `PRAGMA application_id` of a bundleguard database: the ASCII bytes "BGDB". Files made before
 /// it was set (schema 1 and 2) get it on their next write.
@@ -296,7 +296,8 @@ impl Store {
         &self.path
     }
 
-    /// The connection, for the inventory tables this file also holds (`inventory::sqlite`).
+    /// The connection, for the tables other modules keep in this file: the inventory
+    /// (`inventory::sqlite`) and the registry metadata cache (`registry::cache`, migration 4).
     pub(crate) fn connection(&mut self) -> &mut Connection {
         &mut self.conn
     }
@@ -304,6 +305,11 @@ impl Store {
     /// The connection, read-only use.
     pub(crate) fn connection_ref(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Wraps a SQLite error with this database's path.
+    pub(crate) fn error(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite { path: self.path.clone(), source }
     }
 
     fn sql<T>(&self, r: rusqlite::Result<T>) -> Result<T, StoreError> {
@@ -325,7 +331,7 @@ impl Store {
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: self.path.clone(), found: version });
         }
-        for (target, migration) in [(1, MIGRATION_1), (2, MIGRATION_2), (3, MIGRATION_3)] {
+        for (target, migration) in [(1, MIGRATION_1), (2, MIGRATION_2), (3, MIGRATION_3), (4, MIGRATION_4)] {
             if version < target {
                 let r = self.conn.execute_batch(migration);
                 self.sql(r)?;
@@ -786,3 +792,43 @@ fn run_check(conn: &Connection, full: bool) -> rusqlite::Result<CheckReport> {
     let problems = if rows.len() == 1 && rows[0] == "ok" { Vec::new() } else { rows };
     Ok(CheckReport { problems })
 }
+
+/// Version 4: the registry metadata cache (`registry::cache`): compact per-version facts, with the
+/// fetch time and the HTTP validators of the document they came from. Never holds credentials.
+const MIGRATION_4: &str = "
+BEGIN;
+CREATE TABLE IF NOT EXISTS registry_packages (
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL,                 -- normalized package name
+    registry TEXT NOT NULL,             -- the configured registry (credentials removed)
+    url TEXT NOT NULL,                  -- the document the validators belong to (credentials removed)
+    fetched_at INTEGER NOT NULL,        -- nanoseconds since the Unix epoch
+    etag TEXT,
+    last_modified TEXT,
+    found INTEGER NOT NULL,             -- 0: the registry does not have the package
+    latest TEXT,
+    status TEXT,                        -- active | archived | deprecated | quarantined | NULL (unknown)
+    status_message TEXT,
+    maintainers TEXT,                   -- JSON array, NULL: unknown
+    PRIMARY KEY (ecosystem, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS registry_versions (
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    published INTEGER,
+    publisher TEXT,
+    provenance INTEGER,
+    install_scripts TEXT,               -- JSON [[name, command]], NULL: unknown
+    deprecated TEXT,
+    deprecation_known INTEGER NOT NULL,
+    yanked TEXT,
+    yank_known INTEGER NOT NULL,
+    dependencies TEXT,                  -- JSON array, NULL: unknown
+    maintainers TEXT,                   -- JSON array, NULL: unknown
+    PRIMARY KEY (ecosystem, name, version),
+    FOREIGN KEY (ecosystem, name) REFERENCES registry_packages (ecosystem, name) ON DELETE CASCADE
+) WITHOUT ROWID;
+PRAGMA user_version = 4;
+COMMIT;
+";

@@ -242,22 +242,7 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
 }
 
 fn http_client(patience: &Patience) -> Result<reqwest::blocking::Client, String> {
-    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::blocking::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .user_agent(concat!("bundleguard/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(patience.connect)
-        // The blocking client applies this to the wait for the headers and to every body read:
-        // an idle timeout, not a cap on a long but moving download (the deadline caps that).
-        .timeout(patience.idle)
-        .build()
-        .map_err(|e| format!("HTTP client setup failed: {e}"))
+    crate::http::client(patience.connect, patience.idle)
 }
 
 fn fetch_http(

@@ -11,6 +11,7 @@ mod lockfiles_gate;
 mod lockfiles_hostile;
 mod lockfiles_npm;
 mod query;
+mod registry;
 mod scan;
 mod scan_bundles;
 mod server;

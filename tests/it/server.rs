@@ -2,7 +2,11 @@
 //! bucket layout (`<Ecosystem>/all.zip`, `<Ecosystem>/modified_id.csv`) over HTTP/1.1, answers
 //! `If-None-Match` with 304, serves `<Ecosystem>/<ID>.json` out of `all.zip` as the real bucket
 //! does, and injects faults on request (5xx bursts, cut connections, slow bodies, stalls,
-//! replaced bodies such as an HTML error page, bodies cut without a `Content-Length`).
+//! replaced bodies such as an HTML error page, bodies cut without a `Content-Length`, 429 with
+//! `Retry-After`). It also serves the registry fixtures (`fixtures/registry/<eco>/<scenario>/`,
+//! laid out as the registry's URL paths): a folder answers with its `index.json` or `index.html`
+//! (Simple API pages end in `/`), `{{BASE_URL}}` in a body becomes the server's own URL (crates.io
+//! `config.json`), and the headers that matter to the registry clients are recorded.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -30,6 +34,17 @@ pub enum Fault {
     Stall { suffix: String, after: usize },
     /// Read the request, then answer nothing at all for a minute (every time).
     Silent { suffix: String },
+    /// Answer `429 Too Many Requests` with `Retry-After: seconds`, `count` times.
+    RetryAfter { suffix: String, seconds: u64, count: usize },
+}
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub path: String,
+    pub authorization: Option<String>,
+    pub accept: Option<String>,
+    pub if_none_match: Option<String>,
 }
 
 impl Fault {
@@ -41,7 +56,8 @@ impl Fault {
             | Fault::Body { suffix, .. }
             | Fault::Unbounded { suffix, .. }
             | Fault::Stall { suffix, .. }
-            | Fault::Silent { suffix } => suffix,
+            | Fault::Silent { suffix }
+            | Fault::RetryAfter { suffix, .. } => suffix,
         }
     }
 }
@@ -50,6 +66,7 @@ impl Fault {
 struct State {
     faults: Vec<Fault>,
     log: Vec<String>,
+    seen: Vec<Seen>,
 }
 
 pub struct MockBucket {
@@ -97,7 +114,14 @@ impl MockBucket {
     }
 
     pub fn clear_log(&self) {
-        self.state.lock().unwrap().log.clear();
+        let mut state = self.state.lock().unwrap();
+        state.log.clear();
+        state.seen.clear();
+    }
+
+    /// Every request so far, with its registry-relevant headers.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.lock().unwrap().seen.clone()
     }
 }
 
@@ -129,7 +153,14 @@ fn serve(stream: &TcpStream, root: &Mutex<PathBuf>, state: &Mutex<State>) -> std
             }
         }
         let root = root.lock().unwrap().clone();
-        let keep_going = respond(stream, &root, state, &path, headers.get("if-none-match"))?;
+        state.lock().unwrap().seen.push(Seen {
+            path: path.clone(),
+            authorization: headers.get("authorization").cloned(),
+            accept: headers.get("accept").cloned(),
+            if_none_match: headers.get("if-none-match").cloned(),
+        });
+        let base = format!("http://{}", stream.local_addr()?);
+        let keep_going = respond(stream, &root, &base, state, &path, headers.get("if-none-match"))?;
         if !keep_going {
             return Ok(());
         }
@@ -144,7 +175,8 @@ fn take_fault(state: &Mutex<State>, path: &str) -> Option<Fault> {
         Fault::Status { count, .. }
         | Fault::Cut { count, .. }
         | Fault::Body { count, .. }
-        | Fault::Unbounded { count, .. } => {
+        | Fault::Unbounded { count, .. }
+        | Fault::RetryAfter { count, .. } => {
             *count -= 1;
             if *count == 0 {
                 st.faults.remove(i);
@@ -159,6 +191,7 @@ fn take_fault(state: &Mutex<State>, path: &str) -> Option<Fault> {
 fn respond(
     mut stream: &TcpStream,
     root: &std::path::Path,
+    base: &str,
     state: &Mutex<State>,
     path: &str,
     if_none_match: Option<&String>,
@@ -169,9 +202,12 @@ fn respond(
         std::thread::sleep(Duration::from_mins(1));
         return Ok(false);
     }
-    let body = load(root, path);
+    let body = load(root, path).map(|(bytes, etag, html)| (with_base(bytes, base), etag, html));
+    let html = body.as_ref().is_some_and(|b| b.2);
+    let body = body.map(|(bytes, etag, _)| (bytes, etag));
     let status = match (&fault, &body) {
         (Some(Fault::Status { status, .. }), _) => *status,
+        (Some(Fault::RetryAfter { .. }), _) => 429,
         (Some(Fault::Body { .. }), _) | (Some(Fault::Unbounded { .. } | Fault::Stall { .. }), Some(_)) => 200,
         (_, None) => 404,
         (_, Some((_, etag))) if if_none_match == Some(etag) => 304,
@@ -195,6 +231,13 @@ fn respond(
     if !etag.is_empty() {
         use std::fmt::Write as _;
         let _ = write!(head, "ETag: {etag}\r\n");
+    }
+    if let Some(Fault::RetryAfter { seconds, .. }) = &fault {
+        use std::fmt::Write as _;
+        let _ = write!(head, "Retry-After: {seconds}\r\n");
+    }
+    if html {
+        head.push_str("Content-Type: text/html\r\n");
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes())?;
@@ -223,13 +266,27 @@ fn respond(
     Ok(true)
 }
 
-/// The bytes and ETag of a path: a file under root, or `<Eco>/<ID>.json` out of `<Eco>/all.zip`.
-fn load(root: &std::path::Path, path: &str) -> Option<(Vec<u8>, String)> {
+/// `{{BASE_URL}}` in a body becomes the server's URL.
+fn with_base(bytes: Vec<u8>, base: &str) -> Vec<u8> {
+    const MARK: &[u8] = b"{{BASE_URL}}";
+    if !bytes.windows(MARK.len()).any(|w| w == MARK) {
+        return bytes;
+    }
+    String::from_utf8_lossy(&bytes).replace("{{BASE_URL}}", base).into_bytes()
+}
+
+/// The bytes, ETag and "is HTML" of a path: a file under root, a folder's `index.json` /
+/// `index.html`, or `<Eco>/<ID>.json` out of `<Eco>/all.zip`.
+fn load(root: &std::path::Path, path: &str) -> Option<(Vec<u8>, String, bool)> {
     let rel = percent_decode(path.trim_start_matches('/'));
     if rel.contains("..") {
         return None;
     }
-    let file = root.join(&rel);
+    let mut file = root.join(&rel);
+    if file.is_dir() {
+        file = ["index.json", "index.html"].iter().map(|i| file.join(i)).find(|f| f.is_file())?;
+    }
+    let html = file.extension().is_some_and(|e| e == "html");
     let bytes = if file.is_file() {
         std::fs::read(&file).ok()?
     } else {
@@ -245,7 +302,7 @@ fn load(root: &std::path::Path, path: &str) -> Option<(Vec<u8>, String)> {
         out
     };
     let etag = format!("\"{:x}\"", fnv1a(&bytes));
-    Some((bytes, etag))
+    Some((bytes, etag, html))
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {

@@ -1,0 +1,120 @@
+//! Publish times a mirror has rewritten with its own ingest times. Such times can't be proven
+//! wrong one by one; two patterns show them: every version of a long history inside a short
+//! window, and times running backwards within a release line (`1.2.3` published before `1.2.2`).
+//! Facts whose times look rewritten are used without them (unknown, not clean).
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::facts::PackageFacts;
+use crate::version::Version;
+
+/// A history at least this long that fits inside [`WINDOW`] looks ingested, not published.
+const LONG_HISTORY: usize = 10;
+const WINDOW: SignedDuration = SignedDuration::from_hours(24);
+/// Backwards steps smaller than this are clock noise, not rewriting.
+const SLACK: SignedDuration = SignedDuration::from_hours(1);
+
+/// Why the publish times of these facts look rewritten, if they do.
+pub fn untrusted(facts: &PackageFacts) -> Option<String> {
+    let times: Vec<Timestamp> = facts.versions.iter().filter_map(|v| v.published).collect();
+    if times.len() >= LONG_HISTORY {
+        let (first, last) = (times.iter().min()?, times.iter().max()?);
+        if last.duration_since(*first) <= WINDOW {
+            return Some(format!("all {} versions published within {}", times.len(), last.duration_since(*first)));
+        }
+    }
+    backwards(facts)
+}
+
+/// Times that run backwards between consecutive stable versions of one `major.minor` line
+/// (patch back-ports go to older minors, so they don't count): at least two such steps, and at
+/// least a quarter of the comparable pairs.
+fn backwards(facts: &PackageFacts) -> Option<String> {
+    let mut dated: Vec<(Version, (u64, u64), Timestamp, &str)> = facts
+        .versions
+        .iter()
+        .filter_map(|v| {
+            let parsed = Version::parse(facts.ecosystem, &v.version).ok().filter(|p| !p.is_prerelease())?;
+            Some((parsed, line(&v.version)?, v.published?, v.version.as_str()))
+        })
+        .collect();
+    dated.sort_by(|a, b| a.0.cmp(&b.0));
+    let (mut pairs, mut steps, mut example) = (0usize, 0usize, None);
+    for w in dated.windows(2) {
+        if w[0].1 != w[1].1 {
+            continue;
+        }
+        pairs += 1;
+        if w[0].2.duration_since(w[1].2) > SLACK {
+            steps += 1;
+            example.get_or_insert_with(|| format!("{} published after {}", w[0].3, w[1].3));
+        }
+    }
+    (steps >= 2 && steps * 4 >= pairs).then(|| {
+        format!(
+            "times run backwards in {steps} of {pairs} steps within release lines (e.g. {})",
+            example.unwrap_or_default()
+        )
+    })
+}
+
+/// `(major, minor)` of a version string (`v` prefix allowed).
+fn line(version: &str) -> Option<(u64, u64)> {
+    let mut parts = version.trim_start_matches('v').split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    Some((major, minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::{Ecosystem, PackageName};
+    use crate::registry::facts::VersionFacts;
+
+    fn facts(versions: &[(&str, &str)]) -> PackageFacts {
+        PackageFacts {
+            ecosystem: Ecosystem::Npm,
+            name: PackageName::new(Ecosystem::Npm, "x"),
+            fetched_at: Timestamp::UNIX_EPOCH,
+            versions: versions
+                .iter()
+                .map(|(v, t)| VersionFacts {
+                    version: (*v).into(),
+                    published: t.parse().ok(),
+                    ..VersionFacts::default()
+                })
+                .collect(),
+            maintainers: None,
+            status: None,
+            latest: None,
+        }
+    }
+
+    #[test]
+    fn a_long_history_in_one_day_is_untrusted() {
+        let v: Vec<(String, String)> =
+            (0..12).map(|i| (format!("1.0.{i}"), format!("2024-12-04T0{}:00:00Z", i % 10))).collect();
+        let v: Vec<(&str, &str)> = v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        assert!(untrusted(&facts(&v)).unwrap().starts_with("all 12 versions published within"));
+    }
+
+    #[test]
+    fn backports_to_older_lines_are_not_backwards() {
+        let f = facts(&[
+            ("1.0.0", "2020-01-01T00:00:00Z"),
+            ("1.1.0", "2020-06-01T00:00:00Z"),
+            ("1.0.1", "2020-07-01T00:00:00Z"),
+            ("1.1.1", "2020-08-01T00:00:00Z"),
+            ("1.0.2", "2021-01-01T00:00:00Z"),
+        ]);
+        assert_eq!(untrusted(&f), None);
+        let shuffled = facts(&[
+            ("1.0.0", "2024-01-01T00:00:00Z"),
+            ("1.0.1", "2023-01-01T00:00:00Z"),
+            ("1.0.2", "2024-06-01T00:00:00Z"),
+            ("1.0.3", "2022-01-01T00:00:00Z"),
+        ]);
+        assert!(untrusted(&shuffled).unwrap().contains("2 of 3 steps"), "{:?}", untrusted(&shuffled));
+    }
+}
