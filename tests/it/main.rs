@@ -16,3 +16,4 @@ mod scan_bundles;
 mod server;
 mod sync;
 mod sync_faults;
+mod unused;

@@ -401,6 +401,15 @@ fn declared_signals(
             level: Level::Low,
         });
     }
+    let peers = manifests.declared.iter().filter(|d| d.role == manifest::Role::Peer);
+    for d in peers {
+        let used = usage.runtime.keys().chain(usage.types.keys()).any(|k| declares(ecosystem, d, k, code));
+        if !used {
+            let reason = "a peerDependency: the host project provides it".to_owned();
+            out.exempt.push(Exempt { name: d.name.clone(), reason });
+        }
+    }
+    out.exempt.sort();
     out.coverage.push(Coverage { code: DECLARED, evaluated, total: prod.len(), reason: None });
 }
 

@@ -165,7 +165,9 @@ fn python_target(spec: &str, from: &str, files: &[SourceFile], index: &BTreeMap<
 /// (`c` may be a name defined in `a/b.py`). `""` is the package itself (`dir/__init__.py`).
 fn resolve_python(dir: &str, dotted: &str, index: &BTreeMap<&str, usize>) -> Option<usize> {
     let parts: Vec<&str> = dotted.split('.').filter(|p| !p.is_empty()).collect();
-    for n in (0..=parts.len()).rev() {
+    // `n = 0` is the package itself, only for a bare relative import (`from . import x`)
+    let least = usize::from(!parts.is_empty());
+    for n in (least..=parts.len()).rev() {
         let rel = parts.get(..n).unwrap_or_default().join("/");
         let base = match (dir.is_empty(), rel.is_empty()) {
             (true, _) => rel,
