@@ -177,3 +177,64 @@ fn shipped_in_the_real_corpus_zips() {
     let python = shipped_of(&shared.join("corpus/bundles/python-lambda-old-deps.zip"));
     insta::assert_debug_snapshot!("shipped_corpus_zips", (node, python));
 }
+
+mod never_panic {
+    use bundleguard::risk::unused::{Language, scan_imports};
+    use proptest::prelude::*;
+
+    const LANGUAGES: [Language; 4] = [Language::JavaScript, Language::Python, Language::Go, Language::Rust];
+
+    /// Bytes biased towards the characters the lexers branch on.
+    fn source() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "import ",
+            "from ",
+            "require(",
+            "export ",
+            "use ",
+            "extern crate ",
+            "::",
+            "(",
+            ")",
+            "{",
+            "}",
+            "`",
+            "${",
+            "'",
+            "\"",
+            "\"\"\"",
+            "/",
+            "//",
+            "/*",
+            "*/",
+            "\\",
+            "\n",
+            "#",
+            "r#\"",
+            "a",
+            ".",
+            ";",
+            ":",
+            "é",
+            "\r",
+            "x::y",
+            "[",
+        ]);
+        prop_oneof![
+            prop::collection::vec(pieces, 0..200).prop_map(|v| v.concat()),
+            prop::collection::vec(any::<u8>(), 0..400).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn scanners_never_panic_and_lines_stay_in_the_file(src in source()) {
+            let lines = u32::try_from(src.matches('\n').count() + 1).unwrap_or(u32::MAX);
+            for language in LANGUAGES {
+                let imports = scan_imports(language, &src).unwrap_or_default();
+                prop_assert!(imports.iter().all(|i| i.line >= 1 && i.line <= lines), "{language:?}: {imports:?}");
+            }
+        }
+    }
+}

@@ -449,7 +449,10 @@ fn undeclared_signals(
         } else {
             "does not declare it"
         };
-        let manifest = manifests.found.first().map_or("the function's manifest", String::as_str);
+        let prod_manifest =
+            manifests.declared.iter().find(|d| d.role == manifest::Role::Prod).map(|d| d.manifest.as_str());
+        let manifest =
+            prod_manifest.or(manifests.found.first().map(String::as_str)).unwrap_or("the function's manifest");
         out.signals.push(Signal {
             code: UNDECLARED_IMPORT,
             package: package_of(unit, ecosystem, &name).map(|(p, _)| p),
