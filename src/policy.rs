@@ -439,6 +439,7 @@ struct Subject<'a> {
 fn all_codes() -> Vec<&'static str> {
     let mut codes: Vec<&'static str> = crate::risk::hygiene::CODES.iter().map(|(c, _, _)| c.as_str()).collect();
     codes.extend(crate::risk::ADVISORY_CODES.iter().map(|c| c.as_str()));
+    codes.extend(crate::risk::unused::CODES.iter().map(|(c, _, _)| c.as_str()));
     codes
 }
 
@@ -447,6 +448,7 @@ fn known_code(text: &str) -> Option<Code> {
         .iter()
         .map(|(c, _, _)| *c)
         .chain(crate::risk::ADVISORY_CODES.iter().copied())
+        .chain(crate::risk::unused::CODES.iter().map(|(c, _, _)| *c))
         .find(|c| c.as_str() == text)
 }
 
