@@ -145,6 +145,10 @@ enum EntryRole {
     NestedZip,
 }
 
+#[expect(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "file names are matched exactly as the tools that write them spell them"
+)]
 fn role_of(name: &str) -> Option<EntryRole> {
     let segments: Vec<&str> = name.split('/').collect();
     let file = *segments.last()?;
@@ -331,6 +335,7 @@ const MAX_CODE_FILE_BYTES: u64 = 4 * 1024 * 1024;
 const MAX_CODE_TOTAL_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(serde::Deserialize)]
+#[expect(clippy::zero_sized_map_values, reason = "only the keys of the dependency maps are read")]
 struct PackageJsonWire<'a> {
     #[serde(borrow)]
     name: Option<std::borrow::Cow<'a, str>>,
@@ -380,6 +385,7 @@ impl<'a> Collector<'a> {
         });
     }
 
+    #[expect(clippy::zero_sized_map_values, reason = "only the keys of the dependency maps are read")]
     fn npm_manifest(&mut self, location: &str, bytes: &[u8]) {
         let wire: PackageJsonWire<'_> = match serde_json::from_slice(bytes) {
             Ok(wire) => wire,
@@ -519,6 +525,10 @@ impl<'a> Collector<'a> {
         }
     }
 
+    #[expect(
+        clippy::case_sensitive_file_extension_comparisons,
+        reason = "file names are matched exactly as the tools that write them spell them"
+    )]
     fn finish(mut self, path: &Path) -> Artifact {
         let lockfile = self.parse_lock();
         if let Some((_, lock)) = &lockfile {
@@ -602,6 +612,10 @@ impl<'a> Collector<'a> {
     }
 
     /// `Requires-Dist` edges by normalized name; bytes and top-level modules from `RECORD`.
+    #[expect(
+        clippy::case_sensitive_file_extension_comparisons,
+        reason = "file names are matched exactly as the tools that write them spell them"
+    )]
     fn python_edges_and_bytes(&mut self) -> BTreeMap<String, BTreeSet<String>> {
         let by_name: BTreeMap<String, NodeId> = self
             .entries

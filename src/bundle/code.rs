@@ -83,6 +83,10 @@ const SKIP_DIRS: &[&str] = &[
 const SOURCE_EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "jsx", "ts", "tsx", "mts", "cts", "py", "go", "rs"];
 
 /// Whether a file name is a manifest or a config file that may name packages.
+#[expect(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "file names are matched exactly as the tools that write them spell them"
+)]
 pub fn is_manifest(name: &str) -> bool {
     matches!(
         name,
@@ -106,6 +110,10 @@ pub fn is_manifest(name: &str) -> bool {
 }
 
 /// Whether a file is a test (not shipped code).
+#[expect(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "file names are matched exactly as the tools that write them spell them"
+)]
 pub fn is_test_file(name: &str) -> bool {
     let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
     stem.ends_with(".test")
@@ -186,7 +194,7 @@ fn read_bounded(
     total: &mut u64,
 ) -> Option<String> {
     let shown = code_path(&code.root, rel);
-    let size = fs_err::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let size = fs_err::metadata(path).map_or(0, |m| m.len());
     if size > limits.max_file_bytes {
         let message = format!("{size} bytes, more than the {}-byte limit: imports not scanned", limits.max_file_bytes);
         code.diagnostics.push(Diagnostic::at("code/too-large", shown, message));
@@ -227,6 +235,10 @@ fn vendored_dist(code: &mut FunctionCode, dir: &Path, name: &str) {
 }
 
 /// The top-level modules a wheel's `RECORD` installs (`yaml/__init__.py,...` -> `yaml`).
+#[expect(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "file names are matched exactly as the tools that write them spell them"
+)]
 pub fn record_top_levels(record: &str) -> Vec<String> {
     let mut out: Vec<String> = record
         .lines()
@@ -272,9 +284,9 @@ pub fn from_artifact(artifact: &super::Artifact) -> FunctionCode {
         let name = path.rsplit('/').next().unwrap_or(path);
         let file = SourceFile { path: path.clone(), text: text.clone() };
         if is_manifest(name) {
-            code.manifests.push(file)
+            code.manifests.push(file);
         } else if !is_test_file(name) {
-            code.files.push(file)
+            code.files.push(file);
         }
     }
     code.python_dists = artifact.python_modules.clone();

@@ -334,9 +334,10 @@ impl<'a> Lexer<'a> {
     fn literal_after_from(&mut self) {
         let save = (self.i, self.line);
         self.skip_ws();
-        match self.peek(0) {
-            Some(q @ (b'"' | b'\'')) => self.literal(q, false),
-            _ => (self.i, self.line) = save,
+        if let Some(q @ (b'"' | b'\'')) = self.peek(0) {
+            self.literal(q, false);
+        } else {
+            (self.i, self.line) = save;
         }
     }
 

@@ -51,6 +51,10 @@ pub struct Manifests {
 }
 
 /// Reads the declarations of `ecosystem` from the manifests.
+#[expect(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "file names are matched exactly as the tools that write them spell them"
+)]
 pub fn read(ecosystem: Ecosystem, files: &[SourceFile]) -> Manifests {
     let mut out = Manifests::default();
     for f in files {

@@ -1,13 +1,13 @@
 //! Unused packages (issue 11): what a function declares or ships but its code never imports.
 //!
-//! - [`scan_imports`]: lexical import scanners for JavaScript/TypeScript, Python, Go and Rust
+//! - [`scan_imports`] runs the lexical import scanners for JavaScript/TypeScript, Python, Go and Rust
 //!   (pure over `&str`, never executing code, bounded by [`MAX_SOURCE_BYTES`]).
-//! - [`check`]: `unused/declared` (a direct production dependency no reachable file imports)
+//! - [`check`] gives `unused/declared` (a direct production dependency no reachable file imports)
 //!   and `hygiene/undeclared-import` (imported, not declared), over the function's code read by
 //!   `bundle::code` and its unit.
-//! - [`shipped`]: `unused/shipped` (in a deployment zip, packages no chain of dependencies from
+//! - [`shipped`] gives `unused/shipped` (in a deployment zip, packages no chain of dependencies from
 //!   the imported direct dependencies reaches), with the bytes each adds.
-//! - [`reached`]: the packages of a unit reachable from its imported direct dependencies, for
+//! - [`reached`] gives the packages of a unit reachable from its imported direct dependencies, for
 //!   marking vulnerability findings in code the function never reaches.
 //!
 //! Known exceptions are not findings but listed in [`Analysis::exempt`]: `@types/*`, packages
@@ -289,12 +289,11 @@ static PYTHON_IMPORT_NAMES: LazyLock<BTreeMap<String, Vec<String>>> = LazyLock::
 /// Whether the declared dependency `d` is what the import key names.
 fn declares(ecosystem: Ecosystem, d: &manifest::Declared, key: &str, code: &FunctionCode) -> bool {
     match ecosystem {
-        Ecosystem::Npm => d.code_name == key,
+        Ecosystem::Npm | Ecosystem::CratesIo => d.code_name == key,
         Ecosystem::PyPI => python_import_names(&d.name, &code.python_dists).iter().any(|n| python_module_in(key, n)),
         Ecosystem::Go => {
             key == d.code_name || key.strip_prefix(d.code_name.as_str()).is_some_and(|r| r.starts_with('/'))
         }
-        Ecosystem::CratesIo => d.code_name == key,
     }
 }
 

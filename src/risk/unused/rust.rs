@@ -61,7 +61,7 @@ pub fn scan(src: &str) -> Vec<Import> {
                 let next_is_path = b.get(i) == Some(&b':') && b.get(i + 1) == Some(&b':');
                 let names_crate = (prev == "crate" || prev == "use" || prev == "::use" || next_is_path && prev != "::")
                     && !NOT_CRATES.contains(&word)
-                    && !(prev == "::" && !next_is_path);
+                    && (prev != "::" || next_is_path);
                 if names_crate && !out.iter().any(|o| o.spec == word) {
                     out.push(Import { spec: word.to_owned(), line, type_only: false });
                 }
