@@ -1,6 +1,6 @@
 //! Benchmark: the stale and takeover checks over a 500-function monorepo's trees (about 4,400
 //! unique npm packages, each with 20 to 300 versions of registry facts, 150 packages per
-//! function, popular packages shared by many functions), as `scan::assess::assess_registry`
+//! function, popular packages shared by many functions), as `scan::assess::assess`
 //! runs them. Target: under 1 s on the 2-core development machine. Data is generated
 //! deterministically in memory.
 
@@ -14,7 +14,8 @@ use bundleguard::package::{Ecosystem, Package, PackageName, Scope, Source};
 use bundleguard::policy::{Assessed, AssessedUnit};
 use bundleguard::registry::facts::{PackageFacts, VersionFacts};
 use bundleguard::risk::history::FactsMap;
-use bundleguard::scan::assess::{RegistryChecks, assess_registry};
+use bundleguard::risk::unused::UnusedConfig;
+use bundleguard::scan::assess::{Inputs, RegistryChecks, assess};
 use jiff::Timestamp;
 
 const PACKAGES: usize = 4_400;
@@ -108,6 +109,7 @@ fn units(rng: &mut Rng, versions_of: &[Vec<String>]) -> Vec<AssessedUnit> {
                 graph,
                 artifact: None,
                 lockfile_twin: None,
+                coverage: None,
             };
             AssessedUnit { unit, hits: Vec::new(), signals: Vec::new() }
         })
@@ -123,7 +125,14 @@ fn main() {
     for _ in 0..3 {
         let assessed = Assessed { units: units(&mut Rng(7), &versions_of), ..Assessed::default() };
         let start = Instant::now();
-        let out = assess_registry(assessed, &facts, &RegistryChecks::default(), now);
+        let inputs = Inputs {
+            today: now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+            now,
+            facts: &facts,
+            registry: &RegistryChecks::default(),
+            unused: &UnusedConfig::default(),
+        };
+        let out = assess(assessed, &inputs);
         best = best.min(start.elapsed().as_secs_f64());
         signals = out.units.iter().map(|u| u.signals.len()).sum();
     }

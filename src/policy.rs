@@ -80,6 +80,8 @@ pub struct Policy {
     /// `exclude = [..]`: `.gitignore`-style patterns of paths the walk leaves out (relative to
     /// each scanned folder).
     pub exclude: Excludes,
+    /// The `[registries]` table: registry endpoints and registries whose times are untrusted.
+    pub registries: Option<crate::registry::config::RegistriesOverride>,
     /// Where the settings came from (for messages).
     pub sources: Vec<PathBuf>,
 }
@@ -93,6 +95,7 @@ impl Default for Policy {
             ignores: Vec::new(),
             levels: BTreeMap::new(),
             exclude: Excludes::default(),
+            registries: None,
             sources: Vec::new(),
         }
     }
@@ -120,6 +123,7 @@ struct ConfigWire {
     levels: BTreeMap<String, String>,
     #[serde(default)]
     exclude: Vec<String>,
+    registries: Option<crate::registry::config::RegistriesOverride>,
 }
 
 #[derive(Deserialize)]
@@ -178,6 +182,7 @@ impl Policy {
             ignores: Vec::new(),
             levels: BTreeMap::new(),
             exclude: Excludes::new(&wire.exclude).map_err(|e| invalid(path, e.to_string()))?,
+            registries: wire.registries,
             sources: vec![path.to_owned()],
         };
         for (code, value) in wire.levels {
@@ -478,10 +483,16 @@ fn all_codes() -> Vec<&'static str> {
     codes
 }
 
-/// The codes the risk checks declare (hygiene, stale, takeover).
+/// The codes the checks declare (hygiene, stale, takeover, unused, advisory-backed).
 fn check_codes() -> impl Iterator<Item = Code> {
-    use crate::risk::{hygiene, stale, takeover};
-    hygiene::CODES.iter().chain(stale::CODES).chain(takeover::CODES).map(|(c, _, _)| *c)
+    use crate::risk::{hygiene, stale, takeover, unused};
+    hygiene::CODES
+        .iter()
+        .chain(stale::CODES)
+        .chain(takeover::CODES)
+        .chain(unused::CODES)
+        .chain(takeover::malicious::ADVISORY_CODES)
+        .map(|(c, _, _)| *c)
 }
 
 fn known_code(text: &str) -> Option<Code> {

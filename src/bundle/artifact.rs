@@ -5,6 +5,14 @@
 //! `.dep-v0` data, and zips nested one level deep. An npm lockfile in the zip (`package-lock.json`
 //! or `node_modules/.package-lock.json`) tells which packages are dev-only.
 //!
+//! Dependency edges between the packages of a zip: each `node_modules/**/package.json`'s
+//! `dependencies`, `optionalDependencies` and `peerDependencies` resolved by Node's lookup rules
+//! (the nearest `node_modules/<name>` up the tree), and Python `Requires-Dist` (without an
+//! `extra ==` marker) by normalized name. Each package also knows the bytes its files take
+//! (uncompressed): its folder without nested `node_modules`, or the files its `RECORD` lists.
+//! The function's own code in the zip (`.js`/`.mjs`/`.cjs`/`.py` outside packages, plus root
+//! manifests) is kept in memory for the unused-package check.
+//!
 //! Safety: entry count, total uncompressed size and per-entry compression ratio are capped
 //! before anything is decompressed ([`Limits`]); reads are bounded; names with `..` or absolute
 //! paths are reported and skipped; symlinks are never followed; local and central headers must
@@ -45,6 +53,8 @@ pub struct ArtifactPackage {
     pub location: String,
     /// The lockfile in the zip marks it dev-only.
     pub dev: bool,
+    /// Uncompressed bytes of the package's files in the zip, when they can be told apart.
+    pub bytes: Option<u64>,
 }
 
 /// What the reader could not read safely in an artifact.
@@ -75,6 +85,10 @@ pub struct Artifact {
     pub notes: Vec<String>,
     /// The lockfile found inside the zip, by its path in the zip, and its tree.
     pub lockfile: Option<(String, DepGraph)>,
+    /// The function's own source files and root manifests in the zip: (path, text).
+    pub code: Vec<(String, String)>,
+    /// Python distributions in the zip: normalized name -> top-level modules (from `RECORD`).
+    pub python_modules: BTreeMap<String, Vec<String>>,
 }
 
 impl Artifact {
@@ -124,10 +138,17 @@ enum EntryRole {
     ProjectManifest,
     NpmLock(LockfileFormat),
     PythonMetadata,
+    PythonRecord,
+    /// The function's own source or a root manifest (`index.js`, `app.py`, `requirements.txt`).
+    Code,
     Binary,
     NestedZip,
 }
 
+#[expect(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "file names are matched exactly as the tools that write them spell them"
+)]
 fn role_of(name: &str) -> Option<EntryRole> {
     let segments: Vec<&str> = name.split('/').collect();
     let file = *segments.last()?;
@@ -144,13 +165,25 @@ fn role_of(name: &str) -> Option<EntryRole> {
         }
         "METADATA" if parent.is_some_and(|p| p.ends_with(".dist-info")) => Some(EntryRole::PythonMetadata),
         "PKG-INFO" if parent.is_some_and(|p| p.ends_with(".egg-info")) => Some(EntryRole::PythonMetadata),
+        "RECORD" if parent.is_some_and(|p| p.ends_with(".dist-info")) => Some(EntryRole::PythonRecord),
         _ if file.to_ascii_lowercase().ends_with(".zip") => Some(EntryRole::NestedZip),
-        _ if in_node_modules || segments.iter().any(|s| s.ends_with("-packages")) => None,
+        _ if in_node_modules || segments.iter().any(|s| s.ends_with("-packages") || s.ends_with("-info")) => None,
+        _ if is_code_file(file) && !segments.contains(&"__pycache__") => Some(EntryRole::Code),
+        _ if segments.len() == 1
+            && (file.starts_with("requirements") && file.ends_with(".txt") || file == "pyproject.toml") =>
+        {
+            Some(EntryRole::Code)
+        }
         "bootstrap" => Some(EntryRole::Binary),
         _ if parent.is_some_and(|p| p == "bin" || p == "extensions") && segments.len() == 2 => Some(EntryRole::Binary),
         _ if segments.len() == 1 && !file.contains('.') => Some(EntryRole::Binary),
         _ => None,
     }
+}
+
+fn is_code_file(file: &str) -> bool {
+    let ext = file.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+    matches!(ext, "js" | "mjs" | "cjs" | "py") && !file.ends_with(".min.js")
 }
 
 /// `.../node_modules/<name>/package.json` or `.../node_modules/@scope/<name>/package.json`.
@@ -193,6 +226,9 @@ fn read_zip<R: Read + Seek>(
         let entry = archive.by_index_data(index).map_err(|e| corrupt(&e))?;
         let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
         budget.admit(&name, entry.size(), entry.compressed_size()).map_err(bomb)?;
+        if !entry.is_dir() {
+            acc.sizes.insert(format!("{prefix}{name}"), entry.size());
+        }
         if let Some(why) = unsafe_name(&name) {
             acc.unsafe_entry(&format!("{prefix}{name}"), why);
         } else if entry.is_symlink() {
@@ -232,6 +268,7 @@ fn read_entry<R: Read + Seek>(
     let location = format!("{prefix}{name}");
     let cap = match role {
         EntryRole::Binary | EntryRole::NestedZip => limits.max_binary_bytes,
+        EntryRole::Code => MAX_CODE_FILE_BYTES,
         _ => limits.max_metadata_bytes,
     };
     if size > cap {
@@ -260,6 +297,8 @@ fn read_entry<R: Read + Seek>(
         }
         EntryRole::NpmLock(format) => acc.locks.push((location, format, bytes)),
         EntryRole::PythonMetadata => acc.python_metadata(&location, &bytes),
+        EntryRole::PythonRecord => acc.records.push((location, String::from_utf8_lossy(&bytes).into_owned())),
+        EntryRole::Code => acc.code_file(location, &bytes),
         EntryRole::Binary => acc.binary(&location, &bytes),
         EntryRole::NestedZip => {
             let inner_prefix = format!("{location}!/");
@@ -279,14 +318,35 @@ struct Collector<'a> {
     /// `package.json` files outside `node_modules`, by location: siblings for lockfiles.
     project_manifests: BTreeMap<String, Vec<u8>>,
     locks: Vec<(String, LockfileFormat, Vec<u8>)>,
+    /// Uncompressed size of every file entry, by location.
+    sizes: BTreeMap<String, u64>,
+    /// npm packages' declared dependency names, by node.
+    npm_deps: Vec<(NodeId, Vec<String>)>,
+    /// Python distributions' `Requires-Dist` names (normalized), by node.
+    py_requires: Vec<(NodeId, Vec<String>)>,
+    /// `*.dist-info/RECORD` texts by location.
+    records: Vec<(String, String)>,
+    code: Vec<(String, String)>,
+    code_bytes: u64,
 }
 
+/// Largest function source file kept, and the total kept, in bytes.
+const MAX_CODE_FILE_BYTES: u64 = 4 * 1024 * 1024;
+const MAX_CODE_TOTAL_BYTES: u64 = 64 * 1024 * 1024;
+
 #[derive(serde::Deserialize)]
+#[expect(clippy::zero_sized_map_values, reason = "only the keys of the dependency maps are read")]
 struct PackageJsonWire<'a> {
     #[serde(borrow)]
     name: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow)]
     version: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    dependencies: Option<BTreeMap<String, serde::de::IgnoredAny>>,
+    #[serde(default, rename = "optionalDependencies")]
+    optional: Option<BTreeMap<String, serde::de::IgnoredAny>>,
+    #[serde(default, rename = "peerDependencies")]
+    peer: Option<BTreeMap<String, serde::de::IgnoredAny>>,
 }
 
 impl<'a> Collector<'a> {
@@ -299,6 +359,12 @@ impl<'a> Collector<'a> {
             notes: Vec::new(),
             project_manifests: BTreeMap::new(),
             locks: Vec::new(),
+            sizes: BTreeMap::new(),
+            npm_deps: Vec::new(),
+            py_requires: Vec::new(),
+            records: Vec::new(),
+            code: Vec::new(),
+            code_bytes: 0,
         }
     }
 
@@ -307,7 +373,7 @@ impl<'a> Collector<'a> {
         if root {
             self.graph.add_root(node);
         }
-        self.entries.push(ArtifactPackage { node, location: location.to_owned(), dev: false });
+        self.entries.push(ArtifactPackage { node, location: location.to_owned(), dev: false, bytes: None });
         node
     }
 
@@ -319,6 +385,7 @@ impl<'a> Collector<'a> {
         });
     }
 
+    #[expect(clippy::zero_sized_map_values, reason = "only the keys of the dependency maps are read")]
     fn npm_manifest(&mut self, location: &str, bytes: &[u8]) {
         let wire: PackageJsonWire<'_> = match serde_json::from_slice(bytes) {
             Ok(wire) => wire,
@@ -328,13 +395,16 @@ impl<'a> Collector<'a> {
             return self.notes.push(format!("{location}: no name or version"));
         };
         let top_level = location.matches("node_modules/").count() == 1;
-        self.add(npm_package(&name, &version), location, top_level);
+        let node = self.add(npm_package(&name, &version), location, top_level);
+        let deps = [wire.dependencies, wire.optional, wire.peer].into_iter().flatten().flat_map(BTreeMap::into_keys);
+        self.npm_deps.push((node, deps.collect()));
     }
 
     fn python_metadata(&mut self, location: &str, bytes: &[u8]) {
         let text = String::from_utf8_lossy(bytes);
         let mut name = None;
         let mut version = None;
+        let mut requires = Vec::new();
         for line in text.lines() {
             if line.trim().is_empty() {
                 break;
@@ -343,6 +413,8 @@ impl<'a> Collector<'a> {
                 name = name.or(Some(v.trim().to_owned()));
             } else if let Some(v) = line.strip_prefix("Version:") {
                 version = version.or(Some(v.trim().to_owned()));
+            } else if let Some(v) = line.strip_prefix("Requires-Dist:") {
+                requires.extend(required_dist(v));
             }
         }
         let (Some(name), Some(version)) = (name, version) else {
@@ -355,7 +427,18 @@ impl<'a> Collector<'a> {
             scope: Scope::Prod,
             source: Source::Registry,
         };
-        self.add(package, location, true);
+        let node = self.add(package, location, true);
+        self.py_requires.push((node, requires));
+    }
+
+    fn code_file(&mut self, location: String, bytes: &[u8]) {
+        self.code_bytes += bytes.len() as u64;
+        if self.code_bytes > MAX_CODE_TOTAL_BYTES {
+            return self
+                .notes
+                .push(format!("{location}: over {MAX_CODE_TOTAL_BYTES} bytes of code in the zip: not kept"));
+        }
+        self.code.push((location, String::from_utf8_lossy(bytes).into_owned()));
     }
 
     fn binary(&mut self, location: &str, bytes: &[u8]) {
@@ -442,11 +525,29 @@ impl<'a> Collector<'a> {
         }
     }
 
+    #[expect(
+        clippy::case_sensitive_file_extension_comparisons,
+        reason = "file names are matched exactly as the tools that write them spell them"
+    )]
     fn finish(mut self, path: &Path) -> Artifact {
         let lockfile = self.parse_lock();
         if let Some((_, lock)) = &lockfile {
             mark_dev(&mut self.entries, &self.graph, lock);
         }
+        self.npm_edges_and_bytes();
+        let python_modules = self.python_edges_and_bytes();
+        let package_files: BTreeSet<&str> = python_modules.values().flatten().map(String::as_str).collect();
+        let root_manifests = self.project_manifests.iter().filter(|(loc, _)| !loc.contains('/'));
+        self.code.extend(root_manifests.map(|(loc, bytes)| (loc.clone(), String::from_utf8_lossy(bytes).into_owned())));
+        let code = std::mem::take(&mut self.code)
+            .into_iter()
+            .filter(|(loc, _)| {
+                !package_files.contains(loc.split(['/', '.']).next().unwrap_or_default())
+                    || !loc.contains('/') && loc.ends_with(".txt")
+            })
+            .collect();
+        let python_modules =
+            python_modules.into_iter().map(|(dist, files)| (dist, files.into_iter().collect())).collect();
         self.graph.finish();
         self.issues.sort();
         Artifact {
@@ -456,7 +557,104 @@ impl<'a> Collector<'a> {
             issues: self.issues,
             notes: self.notes,
             lockfile,
+            code,
+            python_modules,
         }
+    }
+
+    /// Node's lookup: `dir/node_modules/<dep>`, then the same in each folder up the tree.
+    fn npm_edges_and_bytes(&mut self) {
+        let by_location: BTreeMap<&str, NodeId> = self
+            .entries
+            .iter()
+            .filter(|e| self.graph.node(e.node).ecosystem == Ecosystem::Npm)
+            .map(|e| (e.location.as_str(), e.node))
+            .collect();
+        let mut edges = Vec::new();
+        let mut bytes = BTreeMap::new();
+        for (node, deps) in &self.npm_deps {
+            let Some(entry) = self.entries.iter().find(|e| e.node == *node) else { continue };
+            let dir = entry.location.strip_suffix("/package.json").unwrap_or(&entry.location);
+            for dep in deps {
+                let mut at = Some(dir);
+                while let Some(base) = at {
+                    let key = if base.is_empty() {
+                        format!("node_modules/{dep}/package.json")
+                    } else {
+                        format!("{base}/node_modules/{dep}/package.json")
+                    };
+                    if let Some(&child) = by_location.get(key.as_str()) {
+                        edges.push((*node, child));
+                        break;
+                    }
+                    at = (!base.is_empty()).then(|| base.rsplit_once('/').map_or("", |(up, _)| up));
+                }
+            }
+            let inside = format!("{dir}/");
+            let nested = format!("{dir}/node_modules/");
+            let size = self
+                .sizes
+                .range(inside.clone()..)
+                .take_while(|(k, _)| k.starts_with(&inside))
+                .filter(|(k, _)| !k.starts_with(&nested))
+                .map(|(_, s)| s)
+                .sum::<u64>();
+            bytes.insert(*node, size);
+        }
+        for (parent, child) in edges {
+            self.graph.add_edge(parent, child);
+        }
+        for entry in &mut self.entries {
+            if let Some(&b) = bytes.get(&entry.node) {
+                entry.bytes = Some(b);
+            }
+        }
+    }
+
+    /// `Requires-Dist` edges by normalized name; bytes and top-level modules from `RECORD`.
+    #[expect(
+        clippy::case_sensitive_file_extension_comparisons,
+        reason = "file names are matched exactly as the tools that write them spell them"
+    )]
+    fn python_edges_and_bytes(&mut self) -> BTreeMap<String, BTreeSet<String>> {
+        let by_name: BTreeMap<String, NodeId> = self
+            .entries
+            .iter()
+            .filter(|e| self.graph.node(e.node).ecosystem == Ecosystem::PyPI)
+            .map(|e| (self.graph.node(e.node).name.as_str().to_owned(), e.node))
+            .collect();
+        for (node, requires) in std::mem::take(&mut self.py_requires) {
+            for child in requires.iter().filter_map(|r| by_name.get(r)) {
+                self.graph.add_edge(node, *child);
+            }
+        }
+        let mut modules: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (location, record) in &self.records {
+            let info_dir = location.strip_suffix("/RECORD").unwrap_or(location);
+            let base = info_dir.rsplit_once('/').map_or("", |(b, _)| b);
+            let Some(entry) = self.entries.iter_mut().find(|e| e.location.starts_with(&format!("{info_dir}/"))) else {
+                continue;
+            };
+            let name = self.graph.node(entry.node).name.as_str().to_owned();
+            let mut size = 0u64;
+            for path in
+                record.lines().filter_map(|l| l.split(',').next()).filter(|p| !p.is_empty() && !p.contains(".."))
+            {
+                let at = if base.is_empty() { path.to_owned() } else { format!("{base}/{path}") };
+                size += self.sizes.get(&at).copied().unwrap_or(0);
+                let first = path.split('/').next().unwrap_or(path);
+                let module = first.strip_suffix(".py").unwrap_or(first);
+                if !first.ends_with("-info")
+                    && !first.ends_with(".data")
+                    && module != "__pycache__"
+                    && (path.contains('/') || first.ends_with(".py"))
+                {
+                    modules.entry(name.clone()).or_default().insert(module.to_owned());
+                }
+            }
+            entry.bytes = Some(size);
+        }
+        modules
     }
 
     /// The first npm lockfile in the zip (a real `package-lock.json` before npm's hidden one).
@@ -480,6 +678,18 @@ impl<'a> Collector<'a> {
             }
         }
     }
+}
+
+/// The normalized distribution a `Requires-Dist` value names, unless only an extra needs it.
+fn required_dist(value: &str) -> Option<String> {
+    let (spec, marker) = value.split_once(';').unwrap_or((value, ""));
+    if marker.contains("extra") {
+        return None;
+    }
+    let spec = spec.trim();
+    let end = spec.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))).unwrap_or(spec.len());
+    let name = spec.get(..end).filter(|n| !n.is_empty())?;
+    Some(PackageName::new(Ecosystem::PyPI, name).as_str().to_owned())
 }
 
 fn npm_package(name: &str, version: &str) -> Package {
@@ -541,7 +751,9 @@ mod tests {
         assert_eq!(role_of("foo.egg-info/PKG-INFO"), Some(EntryRole::PythonMetadata));
         assert_eq!(role_of("bootstrap"), Some(EntryRole::Binary));
         assert_eq!(role_of("bin/tool"), Some(EntryRole::Binary));
-        assert_eq!(role_of("index.js"), None);
+        assert_eq!(role_of("index.js"), Some(EntryRole::Code), "the function's own code, for the unused check");
+        assert_eq!(role_of("yaml-6.0.dist-info/RECORD"), Some(EntryRole::PythonRecord));
+        assert_eq!(role_of("node_modules/x/index.js"), None);
         assert_eq!(role_of("node_modules/x/bin/cli"), None);
         assert_eq!(role_of("layer.zip"), Some(EntryRole::NestedZip));
     }

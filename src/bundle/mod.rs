@@ -14,12 +14,15 @@
 //!   `node_modules`, Python `dist-info` / `egg-info`, Go and cargo-auditable binaries, layer
 //!   layouts), read in memory with [`Limits`]; [`read_artifact_bytes`] is the pure form.
 //! - [`Unit`]: one tree of one function, what the later stages (match, assess) work on.
+//! - [`code::read_function_code`] -> [`code::FunctionCode`]: a function's own source files and
+//!   manifests, read into memory for the unused-package check.
 //! - [`runtime_status`]: AWS's runtime deprecation table (`data/lambda-runtimes.toml`).
 
 use std::path::PathBuf;
 
 mod artifact;
 mod auditable;
+pub mod code;
 mod discover;
 mod exclude;
 mod gobuildinfo;

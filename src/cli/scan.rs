@@ -17,6 +17,7 @@ use crate::scan::{self, ScanOptions};
 use crate::vocab::Diagnostic;
 
 #[derive(Debug, clap::Args)]
+#[expect(clippy::struct_excessive_bools, reason = "clap flags: each bool is one switch of the command line")]
 pub struct ScanArgs {
     /// Folders (repositories, services), lockfiles, templates, deployment zips or binaries.
     #[arg(required_unless_present = "artifacts")]
@@ -55,6 +56,9 @@ pub struct ScanArgs {
     /// which bundles new advisories hit).
     #[arg(long)]
     no_inventory: bool,
+    /// Do not fetch registry metadata (stale and takeover checks use only what is cached).
+    #[arg(long, env = "BUNDLEGUARD_NO_METADATA", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
+    no_metadata: bool,
     /// Warn when the database's last sync is older than this (e.g. `36h`, `7d`).
     #[arg(long, env = "BUNDLEGUARD_MAX_AGE", default_value = "7d", value_parser = parse_age)]
     max_age: SignedDuration,
@@ -125,6 +129,8 @@ pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
         include_dev: args.include_dev,
         baseline: args.baseline.clone(),
         record: !args.no_inventory,
+        no_metadata: args.no_metadata,
+        metadata_ttl: std::time::Duration::from_hours(24),
         now: Timestamp::now(),
     };
     let progress = SyncProgress::new(false);

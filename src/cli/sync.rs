@@ -14,7 +14,7 @@ use crate::advisory::store::Store;
 use crate::advisory::sync::{self, DEFAULT_SOURCE, Patience, Source, SyncOptions, SyncReport};
 use crate::finding::Level;
 use crate::inventory::{self, InventoryChange};
-use crate::package::Ecosystem;
+use crate::package::{Ecosystem, PackageName};
 use crate::report::escape_markdown;
 
 #[derive(Debug, clap::Args)]
@@ -47,6 +47,10 @@ pub struct SyncArgs {
     /// HTTP sources: the whole sync, retries included, must end within this (e.g. `30m`).
     #[arg(long, env = "BUNDLEGUARD_SYNC_DEADLINE", default_value = "30m", value_parser = parse_duration)]
     deadline: Duration,
+    /// Also refresh the registry metadata (stale and takeover checks) of every package of the
+    /// inventory, so that later scans can run offline.
+    #[arg(long)]
+    metadata: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -96,6 +100,9 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
         report.with_context(|| format!("sync from {} failed; the database was left as it was", source.describe()))?;
     let advisories = Store::open_existing(db)?;
     let changes = inventory::recheck(&mut store, &advisories, Level::High)?;
+    if args.metadata {
+        refresh_metadata(&mut store, args.quiet)?;
+    }
     let threshold: Level = args.fail_on.into();
     let mut out = std::io::stdout().lock();
     match args.format {
@@ -112,6 +119,33 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
     }
     let alert = changes.iter().flat_map(|c| &c.new).any(|n| n.severity >= threshold);
     Ok(if alert { Outcome::Fail } else { Outcome::Pass })
+}
+
+/// `sync --metadata`: revalidates the cached registry facts of every recorded package.
+fn refresh_metadata(store: &mut Store, quiet: bool) -> anyhow::Result<()> {
+    use crate::inventory::Inventory as _;
+    let mut packages = Vec::new();
+    for b in store.bundles()? {
+        packages.extend(store.packages(&b.key)?.into_iter().map(|(e, n, _)| (e, PackageName::new(e, &n))));
+    }
+    packages.sort();
+    packages.dedup();
+    let (cfg, diagnostics) = crate::registry::config::resolve(Path::new("."), &|k| std::env::var(k).ok(), None);
+    let options = crate::registry::FetchOptions::new(crate::registry::FetchMode::CacheOnly);
+    let fetched = crate::registry::sync_metadata(store, &cfg, &packages, &options)?;
+    if !quiet {
+        let mut err = std::io::stderr().lock();
+        let s = &fetched.stats;
+        writeln!(
+            err,
+            "metadata: {} packages: {} fetched, {} unchanged, {} from cache",
+            s.requested, s.fetched, s.not_modified, s.cached
+        )?;
+        for d in diagnostics.iter().chain(&fetched.diagnostics) {
+            writeln!(err, "warning: {}", super::terminal_safe(&d.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 fn dedup(ecosystems: &[Ecosystem]) -> Vec<Ecosystem> {

@@ -12,6 +12,8 @@ use crate::graph::NodeId;
 use crate::package::Package;
 use crate::vocab::{Code, Level};
 
+pub mod unused;
+
 /// What a check saw in one unit, before the policy judged it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Signal {

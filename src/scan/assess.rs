@@ -4,25 +4,57 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 
+use crate::bundle::code::{self, CodeLimits};
+use crate::bundle::{Unit, UnitKind};
 use crate::policy::Assessed;
 use crate::risk::history::FactsMap;
 use crate::risk::stale::{self, StaleConfig};
 use crate::risk::takeover::{self, TakeoverConfig};
-use crate::risk::{Coverage, hygiene};
+use crate::risk::unused::{self, UnusedConfig};
+use crate::risk::{Coverage, Signal, hygiene};
 
-/// Runs the risk checks on every unit.
-pub fn assess(mut assessed: Assessed, today: Date) -> Assessed {
-    let signals: Vec<_> = assessed
+/// What the checks are given besides the units: the clock, the registry facts of the scanned
+/// packages (empty when metadata was not fetched: every registry signal is then not evaluated)
+/// and each family's thresholds and allow-lists.
+pub struct Inputs<'a> {
+    pub today: Date,
+    pub now: Timestamp,
+    pub facts: &'a FactsMap,
+    pub registry: &'a RegistryChecks,
+    pub unused: &'a UnusedConfig,
+}
+
+/// Runs every risk check family on every unit: hygiene, unused, stale, takeover. Coverage is
+/// summed per code over units.
+pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
+    let results: Vec<(Vec<Signal>, Vec<Coverage>)> = assessed
         .units
         .iter()
         .map(|a| {
             let twin = a.unit.lockfile_twin.map(|i| &assessed.units[i].unit.graph);
-            hygiene::check(&a.unit, twin, today)
+            let mut signals = hygiene::check(&a.unit, twin, inputs.today);
+            let (unused_signals, mut coverage) = unused_of(&a.unit, inputs.unused);
+            signals.extend(unused_signals);
+            let (stale_signals, stale_coverage) =
+                stale::check(&a.unit, inputs.facts, &inputs.registry.stale, inputs.now);
+            let (takeover_signals, takeover_coverage) =
+                takeover::check(&a.unit, inputs.facts, &inputs.registry.takeover, inputs.now);
+            signals.extend(stale_signals);
+            signals.extend(takeover_signals);
+            coverage.extend(stale_coverage);
+            coverage.extend(takeover_coverage);
+            (signals, coverage)
         })
         .collect();
-    for (a, s) in assessed.units.iter_mut().zip(signals) {
-        a.signals.extend(s);
+    let mut totals: Vec<Coverage> = Vec::new();
+    for (a, (signals, coverage)) in assessed.units.iter_mut().zip(results) {
+        a.signals.extend(signals);
+        for c in coverage {
+            add_coverage(&mut totals, c);
+        }
     }
+    totals.sort();
+    assessed.coverage.extend(totals);
     assessed
 }
 
@@ -31,25 +63,6 @@ pub fn assess(mut assessed: Assessed, today: Date) -> Assessed {
 pub struct RegistryChecks {
     pub stale: StaleConfig,
     pub takeover: TakeoverConfig,
-}
-
-/// Runs the checks that judge registry metadata (`stale`, `takeover`) on every unit, adding
-/// their signals, and their coverage summed over units (a package in two units counts twice).
-/// `facts` holds the registry facts of the scanned packages; a package missing from it counts as
-/// not evaluated for every code.
-pub fn assess_registry(mut assessed: Assessed, facts: &FactsMap, checks: &RegistryChecks, now: Timestamp) -> Assessed {
-    let mut coverage: Vec<Coverage> = Vec::new();
-    for a in &mut assessed.units {
-        let (stale_signals, stale_coverage) = stale::check(&a.unit, facts, &checks.stale, now);
-        let (takeover_signals, takeover_coverage) = takeover::check(&a.unit, facts, &checks.takeover, now);
-        a.signals.extend(stale_signals);
-        a.signals.extend(takeover_signals);
-        for c in stale_coverage.into_iter().chain(takeover_coverage) {
-            add_coverage(&mut coverage, c);
-        }
-    }
-    assessed.coverage.extend(coverage);
-    assessed
 }
 
 /// Adds one unit's coverage of a code to the running totals (reasons kept once each).
@@ -65,6 +78,30 @@ fn add_coverage(totals: &mut Vec<Coverage>, c: Coverage) {
         (Some(a), Some(b)) => Some(format!("{a}; {b}")),
         (a, b) => a.or(b),
     };
+}
+
+/// The unused-package check: `unused/declared` and `hygiene/undeclared-import` from a
+/// function's code folder; `unused/shipped` from the code a zip holds.
+fn unused_of(unit: &Unit, cfg: &UnusedConfig) -> (Vec<Signal>, Vec<Coverage>) {
+    if let Some(artifact) = unit.artifact.as_deref() {
+        let code = code::from_artifact(artifact);
+        let analysis = unused::analyze(unit, &code, cfg);
+        return unused::shipped(unit, &analysis, cfg);
+    }
+    match unit.code_dir.as_deref() {
+        Some(dir) if unit.kind == UnitKind::Function => {
+            let extra: Vec<_> = unit
+                .file
+                .parent()
+                .filter(|p| !p.starts_with(dir))
+                .map(std::path::Path::to_path_buf)
+                .into_iter()
+                .collect();
+            let code = code::read_function_code(dir, &extra, &CodeLimits::default());
+            unused::check(unit, &code, cfg)
+        }
+        _ => (Vec::new(), Vec::new()),
+    }
 }
 
 #[cfg(test)]
@@ -87,7 +124,15 @@ mod tests {
         let locked = [(Ecosystem::Npm, "lib", "1.0.1", Scope::Prod), (Ecosystem::Npm, "other", "2.0.0", Scope::Prod)];
         let units = (0..2).map(|_| AssessedUnit { unit: unit(&locked), hits: Vec::new(), signals: Vec::new() });
         let assessed = Assessed { units: units.collect(), ..Assessed::default() };
-        let out = assess_registry(assessed, &facts, &RegistryChecks::default(), t("2024-06-01T12:00:00Z"));
+        let now = t("2024-06-01T12:00:00Z");
+        let inputs = Inputs {
+            today: now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+            now,
+            facts: &facts,
+            registry: &RegistryChecks::default(),
+            unused: &UnusedConfig::default(),
+        };
+        let out = assess(assessed, &inputs);
         for a in &out.units {
             let codes: Vec<&str> = a.signals.iter().map(|s| s.code.as_str()).collect();
             assert_eq!(codes, ["takeover/too-fresh", "takeover/install-script-added"]);

@@ -24,6 +24,7 @@ pub use extract::{Extracted, collect};
 
 /// Everything a scan needs to know, already validated by the caller.
 #[derive(Debug, Clone)]
+#[expect(clippy::struct_excessive_bools, reason = "independent switches of one scan, mirrored from the command line")]
 pub struct ScanOptions {
     /// Folders, lockfiles, templates, zips or binaries.
     pub paths: Vec<PathBuf>,
@@ -46,6 +47,10 @@ pub struct ScanOptions {
     pub baseline: Option<PathBuf>,
     /// Record the scanned bundles in the inventory.
     pub record: bool,
+    /// Use only cached registry metadata (also implied by `offline`).
+    pub no_metadata: bool,
+    /// Cached registry metadata older than this is fetched again.
+    pub metadata_ttl: std::time::Duration,
     /// The clock (`BUNDLEGUARD_NOW` pins it for reproducible reports).
     pub now: Timestamp,
 }
@@ -58,6 +63,8 @@ pub enum ScanError {
     Open(#[from] OpenError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
 }
 
 /// Runs the whole pipeline. Files that cannot be read become errors in the result (the scan goes
@@ -81,8 +88,18 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
     };
     let mut opened = open::for_scan(&request, observer)?;
     let matched = vulns::match_units(extracted, &opened.store, &opened.missing)?;
-    let assessed = assess::assess(matched, today);
-    let mut result = policy.judge(assessed, opened.warnings, &baseline, today);
+    let mut warnings = opened.warnings;
+    let facts = metadata(options, &policy, &mut opened.store, &matched, &mut warnings)?;
+    let registry = registry_checks(&policy);
+    let inputs = assess::Inputs {
+        today,
+        now: options.now,
+        facts: &facts,
+        registry: &registry,
+        unused: &crate::risk::unused::UnusedConfig::default(),
+    };
+    let assessed = assess::assess(matched, &inputs);
+    let mut result = policy.judge(assessed, warnings, &baseline, today);
     if options.record
         && let Err(e) = crate::inventory::record(&mut opened.store, &result)
     {
@@ -92,6 +109,56 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         ));
     }
     Ok(result)
+}
+
+/// The registry facts of every scanned registry package: from the cache where fresh, else from
+/// the registries the user's configuration names (cache only when offline or `no_metadata`).
+/// Per-package failures are warnings; those packages are not evaluated by the registry checks.
+fn metadata(
+    options: &ScanOptions,
+    policy: &Policy,
+    store: &mut crate::advisory::store::Store,
+    matched: &crate::policy::Assessed,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<crate::risk::history::FactsMap, ScanError> {
+    use crate::registry::{FetchMode, FetchOptions, config};
+    let mut packages: Vec<_> = matched
+        .units
+        .iter()
+        .flat_map(|a| a.unit.graph.nodes())
+        .filter(|p| p.source == crate::package::Source::Registry)
+        .map(|p| (p.ecosystem, p.name.clone()))
+        .collect();
+    packages.sort();
+    packages.dedup();
+    if packages.is_empty() {
+        return Ok(crate::risk::history::FactsMap::new());
+    }
+    let root = options.paths.first().map_or_else(|| PathBuf::from("."), |p| policy_root(p));
+    let (cfg, diagnostics) = config::resolve(&root, &|k| std::env::var(k).ok(), policy.registries.as_ref());
+    warnings.extend(diagnostics);
+    let mode = if options.offline || options.no_metadata {
+        FetchMode::CacheOnly
+    } else {
+        FetchMode::Online { ttl: options.metadata_ttl }
+    };
+    let fetched = crate::registry::facts_for(store, &cfg, &packages, &FetchOptions::new(mode))?;
+    warnings.extend(fetched.diagnostics);
+    Ok(fetched.facts)
+}
+
+/// The stale and takeover thresholds, with the registries the policy says rewrite times.
+fn registry_checks(policy: &Policy) -> assess::RegistryChecks {
+    let mut checks = assess::RegistryChecks::default();
+    let untrusted: std::collections::BTreeSet<crate::package::Ecosystem> = policy
+        .registries
+        .iter()
+        .flat_map(|r| &r.untrusted_times)
+        .filter_map(|e| crate::package::Ecosystem::from_name(e))
+        .collect();
+    checks.stale.untrusted_times.clone_from(&untrusted);
+    checks.takeover.untrusted_times = untrusted;
+    checks
 }
 
 fn load_policy(options: &ScanOptions) -> Result<Policy, PolicyError> {

@@ -17,4 +17,5 @@ mod scan_bundles;
 mod server;
 mod sync;
 mod sync_faults;
+mod unused;
 mod walk;

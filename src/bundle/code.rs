@@ -1,0 +1,294 @@
+//! The function's own code, read into memory for the unused-package check: its source files
+//! (JavaScript/TypeScript, Python, Go, Rust), the manifests and config files that declare or name
+//! packages, and the `*.dist-info/top_level.txt` of Python distributions vendored in its folder.
+//! Bounded (file count, file size, total bytes); nothing is executed. The check itself
+//! (`risk::unused`) is pure over what this returns.
+//!
+//! What counts as the function's code: every source file under its code folder, except
+//! dependency and build folders (`node_modules`, `.venv`, `site-packages`, `target`, `dist`,
+//! `.aws-sam`, `cdk.out`, ...) and tests (`test/`, `tests/`, `__tests__/`, `*.test.*`,
+//! `*.spec.*`, `test_*.py`, `*_test.py`, `conftest.py`, `*_test.go`): tests live in the folder but
+//! are not shipped code, and they import dev dependencies, which would hide unused production
+//! ones.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::vocab::Diagnostic;
+
+/// Limits on what is read.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeLimits {
+    pub max_files: usize,
+    pub max_file_bytes: u64,
+    pub max_total_bytes: u64,
+}
+
+impl Default for CodeLimits {
+    fn default() -> CodeLimits {
+        CodeLimits { max_files: 20_000, max_file_bytes: 4 * 1024 * 1024, max_total_bytes: 256 * 1024 * 1024 }
+    }
+}
+
+/// One file, by its `/`-separated path relative to the function's root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// What the unused check reads of one function.
+#[derive(Debug, Clone, Default)]
+pub struct FunctionCode {
+    /// The folder paths are relative to (display form).
+    pub root: String,
+    /// Source files by extension (`.js .mjs .cjs .jsx .ts .tsx .mts .cts .py .go .rs`).
+    pub files: Vec<SourceFile>,
+    /// Manifests and config files: `package.json`, `requirements*.txt`, `pyproject.toml`,
+    /// `Pipfile`, `go.mod`, `Cargo.toml`, `serverless.yml`, `template.yaml`, babel / eslint /
+    /// esbuild / webpack / jest / tsconfig configs.
+    pub manifests: Vec<SourceFile>,
+    /// Python distributions vendored in the folder: normalized name -> top-level import names.
+    pub python_dists: BTreeMap<String, Vec<String>>,
+    /// Files skipped (too large, not UTF-8, over the limits) and folders not readable.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+const SKIP_DIRS: &[&str] = &[
+    "node_modules",
+    ".git",
+    ".venv",
+    "venv",
+    ".tox",
+    "__pycache__",
+    "site-packages",
+    "target",
+    "dist",
+    "build",
+    ".aws-sam",
+    "cdk.out",
+    ".serverless",
+    ".esbuild",
+    ".next",
+    "coverage",
+    "vendor",
+    "test",
+    "tests",
+    "__tests__",
+    "__mocks__",
+    ".idea",
+    ".vscode",
+];
+
+const SOURCE_EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "jsx", "ts", "tsx", "mts", "cts", "py", "go", "rs"];
+
+/// Whether a file name is a manifest or a config file that may name packages.
+#[expect(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "file names are matched exactly as the tools that write them spell them"
+)]
+pub fn is_manifest(name: &str) -> bool {
+    matches!(
+        name,
+        "package.json"
+            | "pyproject.toml"
+            | "Pipfile"
+            | "setup.cfg"
+            | "go.mod"
+            | "Cargo.toml"
+            | "serverless.yml"
+            | "serverless.yaml"
+            | "template.yaml"
+            | "template.yml"
+            | ".babelrc"
+            | ".eslintrc"
+            | "tsconfig.json"
+    ) || (name.starts_with("requirements") && name.ends_with(".txt"))
+        || ["babel.config.", ".babelrc.", ".eslintrc.", "eslint.config.", "esbuild.", "webpack.config.", "jest.config."]
+            .iter()
+            .any(|p| name.starts_with(p))
+}
+
+/// Whether a file is a test (not shipped code).
+#[expect(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "file names are matched exactly as the tools that write them spell them"
+)]
+pub fn is_test_file(name: &str) -> bool {
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    stem.ends_with(".test")
+        || stem.ends_with(".spec")
+        || stem.ends_with("_test")
+        || (name.ends_with(".py") && (name.starts_with("test_") || name == "conftest.py"))
+}
+
+/// Reads the code of the function whose code folder is `root`, plus the manifests of `extra_dirs`
+/// (the lockfile's folder when it is not inside `root`).
+pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimits) -> FunctionCode {
+    let mut code = FunctionCode { root: root.to_string_lossy().replace('\\', "/"), ..FunctionCode::default() };
+    let mut total = 0u64;
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        let entries = match fs_err::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) => {
+                code.diagnostics.push(Diagnostic::at("code/read", code_path(&code.root, &rel), e.to_string()));
+                continue;
+            }
+        };
+        let mut names: Vec<(String, PathBuf, bool)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let kind = e.file_type().ok()?;
+                (!kind.is_symlink()).then(|| (e.file_name().to_string_lossy().into_owned(), e.path(), kind.is_dir()))
+            })
+            .collect();
+        names.sort();
+        for (name, path, is_dir) in names {
+            let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            if is_dir {
+                if name.ends_with(".dist-info") {
+                    vendored_dist(&mut code, &path, &name);
+                } else if !SKIP_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
+                    stack.push((path, child));
+                }
+                continue;
+            }
+            let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+            let wanted_source = SOURCE_EXTENSIONS.contains(&ext) && !is_test_file(&name) && !name.ends_with(".d.ts");
+            let wanted_manifest = is_manifest(&name);
+            if !wanted_source && !wanted_manifest {
+                continue;
+            }
+            if code.files.len() + code.manifests.len() >= limits.max_files {
+                let message = format!("more than {} files: the rest of the folder is not read", limits.max_files);
+                code.diagnostics.push(Diagnostic::at("code/limit", code.root.clone(), message));
+                return finish(code);
+            }
+            let Some(text) = read_bounded(&mut code, &path, &child, limits, &mut total) else { continue };
+            let file = SourceFile { path: child, text };
+            if wanted_source { code.files.push(file) } else { code.manifests.push(file) }
+        }
+    }
+    for dir in extra_dirs {
+        extra_manifests(&mut code, dir, limits, &mut total);
+    }
+    finish(code)
+}
+
+fn finish(mut code: FunctionCode) -> FunctionCode {
+    code.files.sort_by(|a, b| a.path.cmp(&b.path));
+    code.manifests.sort_by(|a, b| a.path.cmp(&b.path));
+    code
+}
+
+fn code_path(root: &str, rel: &str) -> String {
+    if rel.is_empty() { root.to_owned() } else { format!("{root}/{rel}") }
+}
+
+fn read_bounded(
+    code: &mut FunctionCode,
+    path: &Path,
+    rel: &str,
+    limits: &CodeLimits,
+    total: &mut u64,
+) -> Option<String> {
+    let shown = code_path(&code.root, rel);
+    let size = fs_err::metadata(path).map_or(0, |m| m.len());
+    if size > limits.max_file_bytes {
+        let message = format!("{size} bytes, more than the {}-byte limit: imports not scanned", limits.max_file_bytes);
+        code.diagnostics.push(Diagnostic::at("code/too-large", shown, message));
+        return None;
+    }
+    if *total + size > limits.max_total_bytes {
+        let message = format!("the function's code is over {} bytes: not scanned", limits.max_total_bytes);
+        code.diagnostics.push(Diagnostic::at("code/limit", shown, message));
+        return None;
+    }
+    *total += size;
+    match fs_err::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(e) => Some(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        },
+        Err(e) => {
+            code.diagnostics.push(Diagnostic::at("code/read", shown, e.to_string()));
+            None
+        }
+    }
+}
+
+/// `<name>-<version>.dist-info/top_level.txt` (or the first path segments of its `RECORD`).
+fn vendored_dist(code: &mut FunctionCode, dir: &Path, name: &str) {
+    let dist = name.trim_end_matches(".dist-info");
+    let dist = dist.split_once('-').map_or(dist, |(n, _)| n);
+    let dist = crate::package::PackageName::new(crate::package::Ecosystem::PyPI, dist).as_str().to_owned();
+    let mut modules: Vec<String> = match fs_err::read_to_string(dir.join("top_level.txt")) {
+        Ok(text) => text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+        Err(_) => fs_err::read_to_string(dir.join("RECORD")).map(|text| record_top_levels(&text)).unwrap_or_default(),
+    };
+    modules.sort();
+    modules.dedup();
+    if !modules.is_empty() {
+        code.python_dists.insert(dist, modules);
+    }
+}
+
+/// The top-level modules a wheel's `RECORD` installs (`yaml/__init__.py,...` -> `yaml`).
+#[expect(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "file names are matched exactly as the tools that write them spell them"
+)]
+pub fn record_top_levels(record: &str) -> Vec<String> {
+    let mut out: Vec<String> = record
+        .lines()
+        .filter_map(|l| l.split(',').next())
+        .filter_map(|p| {
+            let first = p.split('/').next()?;
+            let is_module = !first.ends_with(".dist-info") && !first.ends_with(".data") && !first.contains("..");
+            let name = first.strip_suffix(".py").unwrap_or(first);
+            (is_module && (p.contains('/') || first.ends_with(".py")) && !name.starts_with("__"))
+                .then(|| name.to_owned())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn extra_manifests(code: &mut FunctionCode, dir: &Path, limits: &CodeLimits, total: &mut u64) {
+    let Ok(entries) = fs_err::read_dir(dir) else { return };
+    let mut names: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .filter(|(n, _)| is_manifest(n))
+        .collect();
+    names.sort();
+    for (name, path) in names {
+        let shown = path.to_string_lossy().replace('\\', "/");
+        if code.manifests.iter().any(|m| m.path == name) {
+            continue;
+        }
+        if let Some(text) = read_bounded(code, &path, &shown, limits, total) {
+            code.manifests.push(SourceFile { path: name, text });
+        }
+    }
+}
+
+/// The function's code as a deployment zip holds it: its source files and root manifests, and
+/// the top-level modules of the Python distributions it ships.
+pub fn from_artifact(artifact: &super::Artifact) -> FunctionCode {
+    let mut code = FunctionCode { root: artifact.path.to_string_lossy().replace('\\', "/"), ..FunctionCode::default() };
+    for (path, text) in &artifact.code {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let file = SourceFile { path: path.clone(), text: text.clone() };
+        if is_manifest(name) {
+            code.manifests.push(file);
+        } else if !is_test_file(name) {
+            code.files.push(file);
+        }
+    }
+    code.python_dists = artifact.python_modules.clone();
+    finish(code)
+}

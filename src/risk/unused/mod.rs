@@ -1,0 +1,564 @@
+//! Unused packages (issue 11): what a function declares or ships but its code never imports.
+//!
+//! - [`scan_imports`] runs the lexical import scanners for JavaScript/TypeScript, Python, Go and Rust
+//!   (pure over `&str`, never executing code, bounded by [`MAX_SOURCE_BYTES`]).
+//! - [`check`] gives `unused/declared` (a direct production dependency no reachable file imports)
+//!   and `hygiene/undeclared-import` (imported, not declared), over the function's code read by
+//!   `bundle::code` and its unit.
+//! - [`shipped`] gives `unused/shipped` (in a deployment zip, packages no chain of dependencies from
+//!   the imported direct dependencies reaches), with the bytes each adds.
+//! - [`reached`] gives the packages of a unit reachable from its imported direct dependencies, for
+//!   marking vulnerability findings in code the function never reaches.
+//!
+//! Known exceptions are not findings but listed in [`Analysis::exempt`]: `@types/*`, packages
+//! named in config files (serverless `plugins:`, babel / eslint / esbuild / jest configs), CLIs
+//! called from package.json scripts, `peerDependencies`, SDKs the Lambda runtime provides, and
+//! the per-package allow-list of [`UnusedConfig`].
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::LazyLock;
+
+use crate::bundle::Unit;
+use crate::bundle::code::FunctionCode;
+use crate::graph::NodeId;
+use crate::package::{Ecosystem, PackageName};
+use crate::risk::{Coverage, Evidence, Signal};
+use crate::vocab::{Code, Diagnostic, Level};
+
+pub mod go;
+pub mod js;
+pub mod manifest;
+pub mod python;
+pub mod resolve;
+pub mod rust;
+mod shipped;
+
+pub use shipped::shipped;
+
+pub const DECLARED: Code = Code::new("unused/declared");
+pub const SHIPPED: Code = Code::new("unused/shipped");
+pub const UNDECLARED_IMPORT: Code = Code::new("hygiene/undeclared-import");
+
+pub const CODES: &[(Code, Level, &str)] = &[
+    (
+        DECLARED,
+        Level::Low,
+        "a direct production dependency of the function's manifest that no file of the function imports",
+    ),
+    (
+        SHIPPED,
+        Level::Low,
+        "a package in the deployment zip that no chain of dependencies from the function's imports reaches",
+    ),
+    (
+        UNDECLARED_IMPORT,
+        Level::Low,
+        "the function imports a package its manifest does not declare: it works only because something else pulled it in",
+    ),
+];
+
+/// Files larger than this are not scanned (a diagnostic says so).
+pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
+
+/// One import found in a source file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Import {
+    /// What is imported, as written: a module specifier (`./x`, `@scope/pkg/sub`), a Python
+    /// dotted module with its leading dots, a Go import path, a Rust crate name.
+    pub spec: String,
+    pub line: u32,
+    /// TypeScript `import type` / `export type`: erased at build time, never loaded.
+    pub type_only: bool,
+}
+
+/// The source languages the scanners read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Language {
+    JavaScript,
+    Python,
+    Go,
+    Rust,
+}
+
+impl Language {
+    /// The language of a file, by extension.
+    pub fn of_path(path: &str) -> Option<Language> {
+        let ext = path.rsplit_once('.').map(|(_, e)| e)?;
+        match ext {
+            "js" | "mjs" | "cjs" | "jsx" | "ts" | "tsx" | "mts" | "cts" => Some(Language::JavaScript),
+            "py" => Some(Language::Python),
+            "go" => Some(Language::Go),
+            "rs" => Some(Language::Rust),
+            _ => None,
+        }
+    }
+
+    pub fn of_ecosystem(ecosystem: Ecosystem) -> Language {
+        match ecosystem {
+            Ecosystem::Npm => Language::JavaScript,
+            Ecosystem::PyPI => Language::Python,
+            Ecosystem::Go => Language::Go,
+            Ecosystem::CratesIo => Language::Rust,
+        }
+    }
+}
+
+/// The imports of one source file. A file over [`MAX_SOURCE_BYTES`] yields `None`.
+pub fn scan_imports(language: Language, src: &str) -> Option<Vec<Import>> {
+    if src.len() > MAX_SOURCE_BYTES {
+        return None;
+    }
+    Some(match language {
+        Language::JavaScript => js::scan(src),
+        Language::Python => python::scan(src),
+        Language::Go => go::scan(src),
+        Language::Rust => rust::scan(src),
+    })
+}
+
+/// Per-function settings from the policy file.
+#[derive(Debug, Clone, Default)]
+pub struct UnusedConfig {
+    /// Packages never reported as unused or undeclared (names as the registry spells them).
+    pub allow: BTreeSet<String>,
+}
+
+/// A declared dependency that is not imported but is not a finding, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Exempt {
+    pub name: String,
+    pub reason: String,
+}
+
+/// Everything the check learned about one function.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub signals: Vec<Signal>,
+    pub coverage: Vec<Coverage>,
+    pub exempt: Vec<Exempt>,
+    /// The packages the reachable code imports (registry names), type-only imports excluded.
+    pub imported: BTreeSet<String>,
+    /// Files scanned (the reachable ones) and whether the entry came from the handler.
+    pub files_scanned: usize,
+    pub entry_known: bool,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The check: `unused/declared` and `hygiene/undeclared-import` signals, and coverage.
+pub fn check(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig) -> (Vec<Signal>, Vec<Coverage>) {
+    let a = analyze(unit, code, cfg);
+    (a.signals, a.coverage)
+}
+
+/// The ecosystem of a unit: that of most of its packages (ties: the first in [`Ecosystem::ALL`]).
+pub fn unit_ecosystem(unit: &Unit) -> Option<Ecosystem> {
+    let mut counts: BTreeMap<Ecosystem, usize> = BTreeMap::new();
+    for p in unit.graph.nodes() {
+        *counts.entry(p.ecosystem).or_default() += 1;
+    }
+    Ecosystem::ALL
+        .into_iter()
+        .filter(|e| counts.contains_key(e))
+        .max_by_key(|e| (counts.get(e).copied(), std::cmp::Reverse(*e)))
+}
+
+/// [`check`] with what it learned on the way (exemptions, imported packages, diagnostics).
+pub fn analyze(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig) -> Analysis {
+    let mut out = Analysis::default();
+    let Some(ecosystem) = unit_ecosystem(unit).or_else(|| ecosystem_from_manifests(code)) else {
+        out.coverage.push(not_evaluated(DECLARED, "the function's ecosystem is unknown (no packages, no manifest)"));
+        return out;
+    };
+    let language = Language::of_ecosystem(ecosystem);
+    let manifests = manifest::read(ecosystem, &code.manifests);
+    out.diagnostics.extend(manifests.diagnostics.iter().cloned());
+    let usage = Usage::collect(language, unit.handler.as_deref(), code, &mut out);
+    let Some(usage) = usage else {
+        return out;
+    };
+    out.imported =
+        usage.runtime.keys().filter_map(|k| registry_name(ecosystem, k, &manifests.declared, code)).collect();
+    let prod: Vec<&manifest::Declared> = manifests.declared.iter().filter(|d| d.role == manifest::Role::Prod).collect();
+    if manifests.found.is_empty() {
+        out.coverage.push(not_evaluated(DECLARED, "no manifest (package.json, requirements.txt, pyproject.toml, Pipfile, go.mod, Cargo.toml) found at the function's root"));
+    } else {
+        declared_signals(ecosystem, unit, code, cfg, &manifests, &prod, &usage, &mut out);
+    }
+    if matches!(language, Language::JavaScript | Language::Python) {
+        undeclared_signals(ecosystem, unit, code, cfg, &manifests, &usage, &mut out);
+    }
+    out.signals.sort();
+    out
+}
+
+fn not_evaluated(code: Code, reason: &str) -> Coverage {
+    Coverage { code, evaluated: 0, total: 1, reason: Some(reason.to_owned()) }
+}
+
+fn ecosystem_from_manifests(code: &FunctionCode) -> Option<Ecosystem> {
+    code.manifests.iter().filter(|m| !m.path.contains('/')).find_map(|m| match m.path.as_str() {
+        "package.json" => Some(Ecosystem::Npm),
+        "pyproject.toml" | "Pipfile" => Some(Ecosystem::PyPI),
+        p if p.starts_with("requirements") => Some(Ecosystem::PyPI),
+        "go.mod" => Some(Ecosystem::Go),
+        "Cargo.toml" => Some(Ecosystem::CratesIo),
+        _ => None,
+    })
+}
+
+/// The package imports of the function's reachable code: package key -> first (file, line).
+struct Usage {
+    /// Runtime imports (type-only excluded).
+    runtime: BTreeMap<String, (String, u32)>,
+    /// Type-only imports (TypeScript), which make a package used but not loaded.
+    types: BTreeMap<String, (String, u32)>,
+}
+
+impl Usage {
+    fn collect(language: Language, handler: Option<&str>, code: &FunctionCode, out: &mut Analysis) -> Option<Usage> {
+        let files: Vec<_> =
+            code.files.iter().filter(|f| Language::of_path(&f.path) == Some(language)).cloned().collect();
+        if files.is_empty() {
+            out.coverage.push(not_evaluated(
+                DECLARED,
+                "no source file of the function's language was found in its code folder",
+            ));
+            return None;
+        }
+        let mut imports = Vec::with_capacity(files.len());
+        for f in &files {
+            imports.push(scan_imports(language, &f.text).unwrap_or_else(|| {
+                let message = format!("more than {MAX_SOURCE_BYTES} bytes: imports not scanned");
+                out.diagnostics.push(Diagnostic::at("unused/too-large", format!("{}/{}", code.root, f.path), message));
+                Vec::new()
+            }));
+        }
+        let entries = handler.map(|h| resolve::entry_files(language, h, &files)).unwrap_or_default();
+        out.entry_known = !entries.is_empty();
+        let reach: BTreeSet<usize> = if entries.is_empty() {
+            (0..files.len()).collect()
+        } else {
+            resolve::reachable(language, &entries, &files, &imports)
+        };
+        out.files_scanned = reach.len();
+        let index: BTreeMap<&str, usize> = files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
+        let mut usage = Usage { runtime: BTreeMap::new(), types: BTreeMap::new() };
+        for &i in &reach {
+            let (Some(file), Some(list)) = (files.get(i), imports.get(i)) else { continue };
+            for imp in list {
+                if let resolve::Target::Package(key) = resolve::target(language, imp, &file.path, &files, &index) {
+                    let map = if imp.type_only { &mut usage.types } else { &mut usage.runtime };
+                    map.entry(key).or_insert_with(|| (file.path.clone(), imp.line));
+                }
+            }
+        }
+        Some(usage)
+    }
+}
+
+/// Python: the import names of a distribution (vendored `top_level.txt`, the table, or the
+/// name itself with `-` as `_`).
+pub fn python_import_names(dist: &str, vendored: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    let normalized = PackageName::new(Ecosystem::PyPI, dist).as_str().to_owned();
+    if let Some(v) = vendored.get(&normalized) {
+        return v.clone();
+    }
+    if let Some(v) = PYTHON_IMPORT_NAMES.get(normalized.as_str()) {
+        return v.clone();
+    }
+    vec![normalized.replace('-', "_")]
+}
+
+/// Whether the dotted module `spec` is `name` or inside it (`google.protobuf.x` in `google.protobuf`).
+fn python_module_in(spec: &str, name: &str) -> bool {
+    let (spec, name) = (spec.to_ascii_lowercase(), name.to_ascii_lowercase());
+    spec == name || spec.strip_prefix(&name).is_some_and(|r| r.starts_with('.'))
+}
+
+#[derive(serde::Deserialize)]
+struct ImportNamesWire {
+    distributions: BTreeMap<String, Vec<String>>,
+}
+
+static PYTHON_IMPORT_NAMES: LazyLock<BTreeMap<String, Vec<String>>> = LazyLock::new(|| {
+    toml::from_str::<ImportNamesWire>(include_str!("../../../data/python-import-names.toml"))
+        .map(|w| w.distributions)
+        .unwrap_or_default()
+});
+
+/// Whether the declared dependency `d` is what the import key names.
+fn declares(ecosystem: Ecosystem, d: &manifest::Declared, key: &str, code: &FunctionCode) -> bool {
+    match ecosystem {
+        Ecosystem::Npm | Ecosystem::CratesIo => d.code_name == key,
+        Ecosystem::PyPI => python_import_names(&d.name, &code.python_dists).iter().any(|n| python_module_in(key, n)),
+        Ecosystem::Go => {
+            key == d.code_name || key.strip_prefix(d.code_name.as_str()).is_some_and(|r| r.starts_with('/'))
+        }
+    }
+}
+
+/// SDKs the runtime provides (`aws-sdk` v2 up to nodejs16, `@aws-sdk/*` from nodejs18, boto3 /
+/// botocore on python): declared-but-unused and undeclared imports of them are expected.
+fn runtime_provided(ecosystem: Ecosystem, name: &str, runtime: Option<&str>) -> bool {
+    let runtime = runtime.unwrap_or_default();
+    match ecosystem {
+        Ecosystem::Npm => name == "aws-sdk" || name.starts_with("@aws-sdk/"),
+        Ecosystem::PyPI => {
+            (runtime.is_empty() || runtime.starts_with("python"))
+                && matches!(name, "boto3" | "botocore" | "s3transfer" | "jmespath")
+        }
+        _ => false,
+    }
+}
+
+/// Why a declared, not imported dependency is not a finding, if it is not.
+fn exemption(
+    ecosystem: Ecosystem,
+    d: &manifest::Declared,
+    m: &manifest::Manifests,
+    unit: &Unit,
+    cfg: &UnusedConfig,
+) -> Option<String> {
+    let name = d.name.as_str();
+    if cfg.allow.contains(name) {
+        return Some("allowed by the policy file".to_owned());
+    }
+    if ecosystem == Ecosystem::Npm && name.starts_with("@types/") {
+        return Some("type declarations (`@types/*`) are used by the compiler, not imported".to_owned());
+    }
+    if runtime_provided(ecosystem, name, unit.runtime.as_deref()) {
+        return Some("an SDK the Lambda runtime provides".to_owned());
+    }
+    if ecosystem == Ecosystem::Npm && m.script_words.contains(name) {
+        return Some("called from package.json scripts".to_owned());
+    }
+    if let Some(file) = named_in_config(ecosystem, name, &m.config_texts) {
+        return Some(format!("named in {file}"));
+    }
+    None
+}
+
+/// The config file that names the package (serverless `plugins:`, babel presets, eslint
+/// plugins, esbuild / jest / webpack configs), also by the short names babel and eslint accept.
+fn named_in_config<'a>(ecosystem: Ecosystem, name: &str, configs: &'a [(String, String)]) -> Option<&'a str> {
+    if ecosystem != Ecosystem::Npm {
+        return None;
+    }
+    let mut forms = vec![name.to_owned()];
+    for prefix in
+        ["babel-preset-", "babel-plugin-", "eslint-plugin-", "eslint-config-", "@babel/preset-", "@babel/plugin-"]
+    {
+        if let Some(short) = name.strip_prefix(prefix) {
+            forms.push(short.to_owned());
+        }
+    }
+    configs.iter().find_map(|(file, text)| {
+        let named = forms.iter().any(|f| {
+            text.contains(&format!("\"{f}\""))
+                || text.contains(&format!("'{f}'"))
+                || text.lines().any(|l| l.trim().trim_start_matches("- ").trim() == f)
+        });
+        named.then_some(file.as_str())
+    })
+}
+
+#[expect(clippy::too_many_arguments, reason = "one call site, the parts of one analysis")]
+fn declared_signals(
+    ecosystem: Ecosystem,
+    unit: &Unit,
+    code: &FunctionCode,
+    cfg: &UnusedConfig,
+    manifests: &manifest::Manifests,
+    prod: &[&manifest::Declared],
+    usage: &Usage,
+    out: &mut Analysis,
+) {
+    let mut evaluated = 0;
+    for d in prod {
+        evaluated += 1;
+        let used = usage.runtime.keys().chain(usage.types.keys()).any(|k| declares(ecosystem, d, k, code));
+        if used {
+            continue;
+        }
+        if let Some(reason) = exemption(ecosystem, d, manifests, unit, cfg) {
+            out.exempt.push(Exempt { name: d.name.clone(), reason });
+            continue;
+        }
+        let scope =
+            if out.entry_known { "no file reachable from the handler" } else { "no file of the function's folder" };
+        let location = d.line.map_or_else(|| d.manifest.clone(), |l| format!("{}:{l}", d.manifest));
+        out.signals.push(Signal {
+            code: DECLARED,
+            package: package_of(unit, ecosystem, &d.name).map(|(p, _)| p),
+            node: package_of(unit, ecosystem, &d.name).map(|(_, n)| n),
+            location: Some(location),
+            message: format!("{} is a production dependency in {} but {scope} imports it", d.name, d.manifest),
+            evidence: vec![
+                Evidence::new("files_scanned", out.files_scanned.to_string()),
+                Evidence::new("entry", if out.entry_known { "handler" } else { "whole folder" }),
+            ],
+            level: Level::Low,
+        });
+    }
+    let peers = manifests.declared.iter().filter(|d| d.role == manifest::Role::Peer);
+    for d in peers {
+        let used = usage.runtime.keys().chain(usage.types.keys()).any(|k| declares(ecosystem, d, k, code));
+        if !used {
+            let reason = "a peerDependency: the host project provides it".to_owned();
+            out.exempt.push(Exempt { name: d.name.clone(), reason });
+        }
+    }
+    out.exempt.sort();
+    out.coverage.push(Coverage { code: DECLARED, evaluated, total: prod.len(), reason: None });
+}
+
+/// The unit's node for a package name (the first, a root preferred).
+fn package_of(unit: &Unit, ecosystem: Ecosystem, name: &str) -> Option<(crate::package::Package, NodeId)> {
+    let wanted = PackageName::new(ecosystem, name);
+    let mut nodes = unit.graph.nodes().iter().enumerate().filter(|(_, p)| p.ecosystem == ecosystem && p.name == wanted);
+    let all: Vec<_> = nodes.by_ref().collect();
+    all.iter().find(|(i, _)| unit.graph.is_root(*i)).or(all.first()).map(|(i, p)| ((*p).clone(), *i))
+}
+
+fn undeclared_signals(
+    ecosystem: Ecosystem,
+    unit: &Unit,
+    code: &FunctionCode,
+    cfg: &UnusedConfig,
+    manifests: &manifest::Manifests,
+    usage: &Usage,
+    out: &mut Analysis,
+) {
+    let mut evaluated = 0;
+    for (key, (file, line)) in &usage.runtime {
+        evaluated += 1;
+        let name = match ecosystem {
+            Ecosystem::PyPI => python_dist_of(key, &manifests.declared, code),
+            _ => key.clone(),
+        };
+        let declared_as = manifests.declared.iter().find(|d| declares(ecosystem, d, key, code)).map(|d| d.role);
+        if matches!(declared_as, Some(manifest::Role::Prod | manifest::Role::Peer))
+            || runtime_provided(ecosystem, &name, unit.runtime.as_deref())
+            || cfg.allow.contains(&name)
+        {
+            continue;
+        }
+        let how = if declared_as == Some(manifest::Role::Dev) {
+            "declares it only as a development dependency"
+        } else {
+            "does not declare it"
+        };
+        let prod_manifest =
+            manifests.declared.iter().find(|d| d.role == manifest::Role::Prod).map(|d| d.manifest.as_str());
+        let manifest =
+            prod_manifest.or(manifests.found.first().map(String::as_str)).unwrap_or("the function's manifest");
+        out.signals.push(Signal {
+            code: UNDECLARED_IMPORT,
+            package: package_of(unit, ecosystem, &name).map(|(p, _)| p),
+            node: package_of(unit, ecosystem, &name).map(|(_, n)| n),
+            location: Some(format!("{file}:{line}")),
+            message: format!(
+                "{file} imports {key} but {manifest} {how}: it works only while something else installs it"
+            ),
+            evidence: vec![Evidence::new("import", key.clone())],
+            level: Level::Low,
+        });
+    }
+    out.coverage.push(Coverage { code: UNDECLARED_IMPORT, evaluated, total: usage.runtime.len(), reason: None });
+}
+
+/// The registry name of the package an import key names (`None` for a Rust path root that is
+/// no dependency: a module or a type).
+fn registry_name(
+    ecosystem: Ecosystem,
+    key: &str,
+    declared: &[manifest::Declared],
+    code: &FunctionCode,
+) -> Option<String> {
+    match ecosystem {
+        Ecosystem::Npm => Some(key.to_owned()),
+        Ecosystem::PyPI => Some(python_dist_of(key, declared, code)),
+        Ecosystem::Go => {
+            let modules = declared.iter().map(|d| d.code_name.as_str());
+            Some(go::providing_module(key, modules).unwrap_or(key).to_owned())
+        }
+        Ecosystem::CratesIo => declared.iter().find(|d| d.code_name == key).map(|d| d.name.clone()),
+    }
+}
+
+/// The distribution a Python import comes from: a declared one that provides it, the table
+/// read backwards, or the top-level name itself.
+fn python_dist_of(key: &str, declared: &[manifest::Declared], code: &FunctionCode) -> String {
+    if let Some(d) = declared
+        .iter()
+        .find(|d| python_import_names(&d.name, &code.python_dists).iter().any(|n| python_module_in(key, n)))
+    {
+        return d.name.clone();
+    }
+    let all = code.python_dists.iter().chain(PYTHON_IMPORT_NAMES.iter());
+    if let Some((dist, _)) = all.into_iter().find(|(_, names)| names.iter().any(|n| python_module_in(key, n))) {
+        return dist.clone();
+    }
+    let top = key.split('.').next().unwrap_or(key);
+    PackageName::new(Ecosystem::PyPI, top).as_str().to_owned()
+}
+
+/// The nodes of `unit` reachable from the direct dependencies its code imports: `imported`
+/// holds registry names (as [`Analysis::imported`] gives them). Roots are the unit's roots and
+/// their children (a lockfile's root is often the project itself).
+pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> HashSet<NodeId> {
+    let g = &unit.graph;
+    let wanted: BTreeSet<PackageName> =
+        imported.iter().flat_map(|n| Ecosystem::ALL.map(|e| PackageName::new(e, n))).collect();
+    let mut stack: Vec<NodeId> =
+        (0..g.len()).filter(|&i| wanted.contains(&g.node(i).name) && is_direct(g, i)).collect();
+    let mut seen: HashSet<NodeId> = HashSet::new();
+    while let Some(i) = stack.pop() {
+        if seen.insert(i) {
+            stack.extend(g.children(i).iter().copied().filter(|c| !seen.contains(c)));
+        }
+    }
+    seen
+}
+
+/// A root, or a child of a root that is the project itself (a workspace or path package).
+fn is_direct(g: &crate::graph::DepGraph, i: NodeId) -> bool {
+    g.is_root(i)
+        || g.roots()
+            .iter()
+            .any(|&r| !matches!(g.node(r).source, crate::package::Source::Registry) && g.children(r).contains(&i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_well_formed() {
+        for (code, _, doc) in CODES {
+            assert!(matches!(code.kind(), crate::vocab::FindingKind::Unused | crate::vocab::FindingKind::Hygiene));
+            assert!(code.as_str().starts_with(code.kind().as_str()), "{code}");
+            assert!(!doc.is_empty());
+        }
+    }
+
+    #[test]
+    fn python_names_from_table_and_default() {
+        let none = BTreeMap::new();
+        assert_eq!(python_import_names("PyYAML", &none), ["yaml"]);
+        assert_eq!(python_import_names("beautifulsoup4", &none), ["bs4"]);
+        assert_eq!(python_import_names("aws-xray-sdk", &none), ["aws_xray_sdk"]);
+        assert_eq!(python_import_names("some.thing", &none), ["some_thing"]);
+        assert!(python_module_in("google.protobuf.json_format", "google.protobuf"));
+        assert!(!python_module_in("google.cloud", "google.protobuf"));
+        let vendored = BTreeMap::from([("pyyaml".to_owned(), vec!["_yaml".to_owned(), "yaml".to_owned()])]);
+        assert_eq!(python_import_names("PyYAML", &vendored), ["_yaml", "yaml"]);
+        assert!(!PYTHON_IMPORT_NAMES.is_empty(), "data/python-import-names.toml parses");
+    }
+
+    #[test]
+    fn scanners_refuse_oversized_files() {
+        let big = "a".repeat(MAX_SOURCE_BYTES + 1);
+        assert!(scan_imports(Language::JavaScript, &big).is_none());
+    }
+}

@@ -1,0 +1,259 @@
+//! Python import scanner: a small tokenizer over logical lines (Python reference, §2.1 line
+//! structure and §7.11 the import statement) that finds `import a.b as c` and
+//! `from x import y` anywhere a statement starts (inside functions, `try`, after `;` or a `:`),
+//! skipping comments and every kind of string literal. Relative imports keep their dots.
+
+use super::Import;
+
+/// One token of a logical line, as far as imports care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok<'a> {
+    Name(&'a str),
+    Dot,
+    Comma,
+    Star,
+    Open,
+    Close,
+    /// `;` or a `:` at bracket depth 0: another statement may start after it.
+    StatementEnd,
+    Other,
+}
+
+/// The imports of one Python file, in source order. `from M import a, b` yields `M`, `M.a` and
+/// `M.b` (a name may be a submodule; the resolver tries it and the package mapping only needs
+/// the first segment); relative modules start with their dots (`.`, `..pkg.mod`).
+pub fn scan(src: &str) -> Vec<Import> {
+    let mut out = Vec::new();
+    let mut toks: Vec<(Tok<'_>, u32)> = Vec::new();
+    let b = src.as_bytes();
+    let (mut i, mut line, mut depth) = (0usize, 1u32, 0u32);
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\n' => {
+                line += 1;
+                i += 1;
+                if depth == 0 {
+                    statements(&toks, &mut out);
+                    toks.clear();
+                }
+            }
+            b'\\' if b.get(i + 1) == Some(&b'\n') => {
+                i += 2;
+                line += 1;
+            }
+            b'#' => {
+                while b.get(i).is_some_and(|&c| c != b'\n') {
+                    i += 1;
+                }
+            }
+            b'\'' | b'"' => {
+                (i, line) = skip_string(b, i, line);
+                toks.push((Tok::Other, line));
+            }
+            b'.' => {
+                toks.push((Tok::Dot, line));
+                i += 1;
+            }
+            b',' => {
+                toks.push((Tok::Comma, line));
+                i += 1;
+            }
+            b'*' => {
+                toks.push((Tok::Star, line));
+                i += 1;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                toks.push((Tok::Open, line));
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                toks.push((Tok::Close, line));
+                i += 1;
+            }
+            b';' | b':' if depth == 0 => {
+                toks.push((Tok::StatementEnd, line));
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                let start = i;
+                while b.get(i).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80) {
+                    i += 1;
+                }
+                // a string prefix (r"", b'', f"", rb"", ...) belongs to the string
+                if matches!(b.get(i), Some(b'\'' | b'"')) && i - start <= 2 {
+                    (i, line) = skip_string(b, i, line);
+                    toks.push((Tok::Other, line));
+                } else {
+                    toks.push((Tok::Name(src.get(start..i).unwrap_or_default()), line));
+                }
+            }
+            b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
+            _ => {
+                toks.push((Tok::Other, line));
+                i += 1;
+            }
+        }
+    }
+    statements(&toks, &mut out);
+    out
+}
+
+/// Skips the string starting at `b[i]` (a quote); returns the index after it and the line.
+fn skip_string(b: &[u8], mut i: usize, mut line: u32) -> (usize, u32) {
+    let q = b.get(i).copied().unwrap_or(b'"');
+    let triple = b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q);
+    i += if triple { 3 } else { 1 };
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\\' => {
+                if b.get(i + 1) == Some(&b'\n') {
+                    line += 1;
+                }
+                i += 2;
+            }
+            b'\n' if !triple => return (i, line), // unterminated: ends at the line
+            b'\n' => {
+                line += 1;
+                i += 1;
+            }
+            c if c == q && (!triple || (b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q))) => {
+                return (i + if triple { 3 } else { 1 }, line);
+            }
+            _ => i += 1,
+        }
+    }
+    (i, line)
+}
+
+/// Finds the import statements of one logical line.
+fn statements(toks: &[(Tok<'_>, u32)], out: &mut Vec<Import>) {
+    let mut at_start = true;
+    for (k, (tok, line)) in toks.iter().enumerate() {
+        if at_start {
+            match tok {
+                Tok::Name("import") => import_names(toks.get(k + 1..).unwrap_or_default(), *line, out),
+                Tok::Name("from") => from_import(toks.get(k + 1..).unwrap_or_default(), *line, out),
+                _ => {}
+            }
+        }
+        at_start = matches!(tok, Tok::StatementEnd);
+    }
+}
+
+/// A dotted name at the front of `toks` (with leading dots when `relative`), and the rest.
+fn dotted<'t, 'a>(mut toks: &'t [(Tok<'a>, u32)], relative: bool) -> (String, &'t [(Tok<'a>, u32)]) {
+    let mut name = String::new();
+    if relative {
+        while let Some(((Tok::Dot, _), rest)) = toks.split_first() {
+            name.push('.');
+            toks = rest;
+        }
+    }
+    let mut want_name = true;
+    while let Some(((tok, _), rest)) = toks.split_first() {
+        match tok {
+            Tok::Name(n) if want_name && (*n != "import" || name.is_empty() && !relative) => {
+                name.push_str(n);
+                want_name = false;
+            }
+            Tok::Dot if !want_name => {
+                name.push('.');
+                want_name = true;
+            }
+            _ => break,
+        }
+        toks = rest;
+    }
+    (name, toks)
+}
+
+/// `import a.b as c, d`
+fn import_names(mut toks: &[(Tok<'_>, u32)], line: u32, out: &mut Vec<Import>) {
+    loop {
+        let (name, rest) = dotted(toks, false);
+        if name.is_empty() || name.ends_with('.') {
+            return;
+        }
+        out.push(Import { spec: name, line, type_only: false });
+        toks = rest;
+        if let Some(((Tok::Name("as"), _), rest)) = toks.split_first() {
+            toks = rest.get(1..).unwrap_or_default();
+        }
+        match toks.split_first() {
+            Some(((Tok::Comma, _), rest)) => toks = rest,
+            _ => return,
+        }
+    }
+}
+
+/// `from .x import (a as b, c)`
+fn from_import(toks: &[(Tok<'_>, u32)], line: u32, out: &mut Vec<Import>) {
+    let (module, rest) = dotted(toks, true);
+    let Some(((Tok::Name("import"), _), mut rest)) = rest.split_first() else { return };
+    if module.is_empty() {
+        return;
+    }
+    out.push(Import { spec: module.clone(), line, type_only: false });
+    if let Some(((Tok::Open, _), inner)) = rest.split_first() {
+        rest = inner;
+    }
+    let sep = if module.ends_with('.') { "" } else { "." };
+    while let Some(((tok, _), tail)) = rest.split_first() {
+        match tok {
+            Tok::Name("as") => rest = tail.get(1..).unwrap_or_default(),
+            Tok::Name(n) => {
+                out.push(Import { spec: format!("{module}{sep}{n}"), line, type_only: false });
+                rest = tail;
+            }
+            Tok::Comma => rest = tail,
+            _ => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn specs(src: &str) -> Vec<(String, u32)> {
+        scan(src).into_iter().map(|i| (i.spec, i.line)).collect()
+    }
+
+    #[test]
+    fn finds_imports_in_all_statement_positions() {
+        let src = "import os, a.b as c\nfrom x.y import (z,\n   w as v)\ndef f():\n    import inner\ntry: import fast\nexcept ImportError: pass\nx = 1; import semi\nfrom . import sib\nfrom ..pkg.mod import thing\nfrom .. import up\nfrom m import *\n";
+        let got = specs(src);
+        let want = [
+            ("os", 1),
+            ("a.b", 1),
+            ("x.y", 2),
+            ("x.y.z", 2),
+            ("x.y.w", 2),
+            ("inner", 5),
+            ("fast", 6),
+            ("semi", 8),
+            (".", 9),
+            (".sib", 9),
+            ("..pkg.mod", 10),
+            ("..pkg.mod.thing", 10),
+            ("..", 11),
+            ("..up", 11),
+            ("m", 12),
+        ];
+        let want: Vec<_> = want.iter().map(|(s, l)| ((*s).to_owned(), *l)).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn skips_strings_comments_and_non_statements() {
+        let src = "# import a\ns = 'import b'\nd = \"\"\"\nimport c\n\"\"\"\nraise E from err\nyield from gen\nf = rb'import d'\nx = f\"{'import e'}\"\nimport real\n";
+        assert_eq!(specs(src), [("real".to_owned(), 10)]);
+    }
+
+    #[test]
+    fn backslash_continuation_keeps_one_statement() {
+        assert_eq!(specs("from a import \\\n  b\n"), [("a".to_owned(), 1), ("a.b".to_owned(), 1)]);
+    }
+}

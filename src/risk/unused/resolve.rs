@@ -1,0 +1,264 @@
+//! Which of a function's files are its code (the entry from the handler, then every file its
+//! relative imports reach), and what each import names: a file of the function, a builtin, or a
+//! package. Pure over the in-memory files.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::LazyLock;
+
+use super::{Import, Language};
+use crate::bundle::code::SourceFile;
+
+/// What one import names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    /// A file of the function (by index in the file list), or an unresolved relative import.
+    Local(Option<usize>),
+    /// Node builtins, the Python standard library, Go's standard library, Rust's `std`.
+    Builtin,
+    /// A package: npm name (`@scope/name`), Python top-level module path (`google.protobuf.x`),
+    /// Go import path, Rust crate name as written in code.
+    Package(String),
+}
+
+static NODE_BUILTINS: LazyLock<BTreeSet<&'static str>> =
+    LazyLock::new(|| data_lines(include_str!("../../../data/node-builtins.txt")));
+static PYTHON_STDLIB: LazyLock<BTreeSet<&'static str>> =
+    LazyLock::new(|| data_lines(include_str!("../../../data/python-stdlib.txt")));
+
+fn data_lines(text: &'static str) -> BTreeSet<&'static str> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+}
+
+const JS_EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "jsx", "ts", "tsx", "mts", "cts"];
+
+/// The files a handler names (`src/app.handler` -> `src/app.{js,ts,...}`; Python
+/// `pkg.mod.handler` -> `pkg/mod.py`), if one of them is among `files`.
+pub fn entry_files(language: Language, handler: &str, files: &[SourceFile]) -> Vec<usize> {
+    let base = handler.rsplit_once('.').map_or(handler, |(b, _)| b).trim_start_matches("./");
+    let index = file_index(files);
+    let candidates: Vec<String> = match language {
+        Language::JavaScript => JS_EXTENSIONS.iter().map(|e| format!("{base}.{e}")).collect(),
+        Language::Python => {
+            let dotted = if base.contains('/') { base.to_owned() } else { base.replace('.', "/") };
+            vec![format!("{dotted}.py"), format!("{dotted}/__init__.py")]
+        }
+        Language::Go | Language::Rust => Vec::new(),
+    };
+    candidates.iter().filter_map(|c| index.get(c.as_str()).copied()).take(1).collect()
+}
+
+fn file_index(files: &[SourceFile]) -> BTreeMap<&str, usize> {
+    files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect()
+}
+
+/// Joins a relative path onto a folder, resolving `.` and `..`; `None` above the root.
+fn join(dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn dir_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// Classifies one import of the file `from` (index in `files`).
+pub fn target(
+    language: Language,
+    import: &Import,
+    from: &str,
+    files: &[SourceFile],
+    index: &BTreeMap<&str, usize>,
+) -> Target {
+    let spec = import.spec.as_str();
+    match language {
+        Language::JavaScript => js_target(spec, from, index),
+        Language::Python => python_target(spec, from, files, index),
+        Language::Go => {
+            if super::go::is_std(spec) {
+                Target::Builtin
+            } else {
+                Target::Package(spec.to_owned())
+            }
+        }
+        Language::Rust => Target::Package(spec.to_owned()),
+    }
+}
+
+fn js_target(spec: &str, from: &str, index: &BTreeMap<&str, usize>) -> Target {
+    if spec.starts_with('.') || spec.starts_with('/') {
+        return Target::Local(join(dir_of(from), spec).and_then(|p| resolve_js(&p, index)));
+    }
+    // subpath imports (`#x`) and the usual path aliases (`@/x`, `~/x`) are the project's own files
+    if spec.starts_with('#') || spec.starts_with("@/") || spec.starts_with('~') {
+        return Target::Local(None);
+    }
+    if spec.starts_with("node:") || spec.starts_with("bun:") {
+        return Target::Builtin;
+    }
+    let mut segs = spec.split('/');
+    let first = segs.next().unwrap_or_default();
+    let name = if first.starts_with('@') {
+        segs.next().map_or_else(|| first.to_owned(), |s| format!("{first}/{s}"))
+    } else {
+        first.to_owned()
+    };
+    if NODE_BUILTINS.contains(spec) || NODE_BUILTINS.contains(first) {
+        return Target::Builtin;
+    }
+    Target::Package(name)
+}
+
+/// `./x` -> `x`, `x.js`, `x.ts`, ..., `x/index.js`, ...; a `.js` written for a `.ts` file too.
+fn resolve_js(path: &str, index: &BTreeMap<&str, usize>) -> Option<usize> {
+    if let Some(&i) = index.get(path) {
+        return Some(i);
+    }
+    let stem = ["js", "mjs", "cjs", "jsx"].iter().find_map(|e| path.strip_suffix(&format!(".{e}"))).unwrap_or(path);
+    JS_EXTENSIONS
+        .iter()
+        .map(|e| format!("{stem}.{e}"))
+        .chain(JS_EXTENSIONS.iter().map(|e| format!("{path}/index.{e}")))
+        .find_map(|c| index.get(c.as_str()).copied())
+}
+
+fn python_target(spec: &str, from: &str, files: &[SourceFile], index: &BTreeMap<&str, usize>) -> Target {
+    let dots = spec.len() - spec.trim_start_matches('.').len();
+    if dots > 0 {
+        let mut dir = dir_of(from).to_owned();
+        for _ in 1..dots {
+            dir = dir_of(&dir).to_owned();
+        }
+        return Target::Local(resolve_python(&dir, spec.trim_start_matches('.'), index));
+    }
+    let top = spec.split('.').next().unwrap_or_default();
+    if PYTHON_STDLIB.contains(top) {
+        return Target::Builtin;
+    }
+    // the code root and the importing file's folder are on sys.path (Lambda puts the code root there)
+    for dir in ["", dir_of(from)] {
+        if let Some(i) = resolve_python(dir, spec, index) {
+            return Target::Local(Some(i));
+        }
+        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let is_local_top = files.iter().any(|f| {
+            f.path
+                .strip_prefix(&prefix)
+                .is_some_and(|rest| rest == format!("{top}.py") || rest.starts_with(&format!("{top}/")))
+        });
+        if is_local_top {
+            return Target::Local(None);
+        }
+    }
+    Target::Package(spec.to_owned())
+}
+
+/// `a.b.c` under `dir`: `a/b/c.py`, `a/b/c/__init__.py`, else the longest existing prefix
+/// (`c` may be a name defined in `a/b.py`). `""` is the package itself (`dir/__init__.py`).
+fn resolve_python(dir: &str, dotted: &str, index: &BTreeMap<&str, usize>) -> Option<usize> {
+    let parts: Vec<&str> = dotted.split('.').filter(|p| !p.is_empty()).collect();
+    // `n = 0` is the package itself, only for a bare relative import (`from . import x`)
+    let least = usize::from(!parts.is_empty());
+    for n in (least..=parts.len()).rev() {
+        let rel = parts.get(..n).unwrap_or_default().join("/");
+        let base = match (dir.is_empty(), rel.is_empty()) {
+            (true, _) => rel,
+            (false, true) => dir.to_owned(),
+            (false, false) => format!("{dir}/{rel}"),
+        };
+        let init = if base.is_empty() { "__init__.py".to_owned() } else { format!("{base}/__init__.py") };
+        if let Some(&i) = index.get(format!("{base}.py").as_str()).or_else(|| index.get(init.as_str())) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The files reachable from `entries` by relative (local) imports; `imports[i]` are the
+/// imports of `files[i]`. Every `__init__.py` above a reached Python file runs too.
+pub fn reachable(
+    language: Language,
+    entries: &[usize],
+    files: &[SourceFile],
+    imports: &[Vec<Import>],
+) -> BTreeSet<usize> {
+    let index = file_index(files);
+    let mut seen: BTreeSet<usize> = BTreeSet::new();
+    let mut queue: VecDeque<usize> = entries.iter().copied().collect();
+    while let Some(i) = queue.pop_front() {
+        if !seen.insert(i) {
+            continue;
+        }
+        let Some(file) = files.get(i) else { continue };
+        let mut next: Vec<usize> = imports
+            .get(i)
+            .into_iter()
+            .flatten()
+            .filter_map(|imp| match target(language, imp, &file.path, files, &index) {
+                Target::Local(Some(j)) => Some(j),
+                _ => None,
+            })
+            .collect();
+        if language == Language::Python {
+            let mut dir = dir_of(&file.path);
+            while !dir.is_empty() {
+                next.extend(index.get(format!("{dir}/__init__.py").as_str()));
+                dir = dir_of(dir);
+            }
+        }
+        queue.extend(next.into_iter().filter(|j| !seen.contains(j)));
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(paths: &[&str]) -> Vec<SourceFile> {
+        paths.iter().map(|p| SourceFile { path: (*p).to_owned(), text: String::new() }).collect()
+    }
+
+    fn imp(spec: &str) -> Import {
+        Import { spec: spec.to_owned(), line: 1, type_only: false }
+    }
+
+    #[test]
+    fn js_targets() {
+        let fs = files(&["src/app.ts", "src/lib/index.js", "src/util.ts"]);
+        let index = file_index(&fs);
+        let t = |s: &str| target(Language::JavaScript, &imp(s), "src/app.ts", &fs, &index);
+        assert_eq!(t("./lib"), Target::Local(Some(1)));
+        assert_eq!(t("./util.js"), Target::Local(Some(2)));
+        assert_eq!(t("../nope"), Target::Local(None));
+        assert_eq!(t("fs/promises"), Target::Builtin);
+        assert_eq!(t("node:test"), Target::Builtin);
+        assert_eq!(t("@aws-sdk/client-s3/dist"), Target::Package("@aws-sdk/client-s3".to_owned()));
+        assert_eq!(t("lodash/get"), Target::Package("lodash".to_owned()));
+        assert_eq!(entry_files(Language::JavaScript, "src/app.handler", &fs), [0]);
+    }
+
+    #[test]
+    fn python_targets_and_reach() {
+        let fs = files(&["app.py", "pkg/__init__.py", "pkg/mod.py", "pkg/sub/x.py", "other.py"]);
+        let index = file_index(&fs);
+        let t = |s: &str, from: &str| target(Language::Python, &imp(s), from, &fs, &index);
+        assert_eq!(t("pkg.mod", "app.py"), Target::Local(Some(2)));
+        assert_eq!(t("pkg.mod.name", "app.py"), Target::Local(Some(2)));
+        assert_eq!(t(".mod", "pkg/sub/x.py"), Target::Local(None));
+        assert_eq!(t("..mod", "pkg/sub/x.py"), Target::Local(Some(2)));
+        assert_eq!(t("os.path", "app.py"), Target::Builtin);
+        assert_eq!(t("yaml", "app.py"), Target::Package("yaml".to_owned()));
+        let imports = vec![vec![imp("pkg.sub.x")], vec![], vec![], vec![], vec![]];
+        let entries = entry_files(Language::Python, "app.lambda_handler", &fs);
+        assert_eq!(reachable(Language::Python, &entries, &fs, &imports), BTreeSet::from([0, 1, 3]));
+    }
+}
