@@ -61,7 +61,11 @@ pub fn run(db: &Path, cmd: &DbCommand) -> anyhow::Result<Outcome> {
         (Err(e), Some(problems)) => {
             let mut out = std::io::stdout().lock();
             writeln!(out, "database: {}", db.display())?;
-            writeln!(out, "integrity: FAILED ({}); cannot even list it: {e}", crate::report::escape::terminal(problems))?;
+            writeln!(
+                out,
+                "integrity: FAILED ({}); cannot even list it: {e}",
+                crate::report::escape::terminal(problems)
+            )?;
             return Ok(Outcome::Incomplete);
         }
         (Err(e), None) => return Err(e.into()),

@@ -3,8 +3,9 @@
 //! reporter and every CLI line applies the same rules.
 //!
 //! - [`terminal`]: one line, control characters shown as Rust escapes (`\u{1b}`), invisible
-//!   characters shown the same way, no GitHub workflow command (`::error::`, `##[error]`) at the
-//!   start of a line even after the runner trims the indentation, capped at [`MAX_CHARS`].
+//!   characters shown the same way, no GitHub workflow command (`::error::` at the start of a
+//!   line even after the runner trims the indentation, the legacy `##[error]` anywhere), capped
+//!   at [`MAX_CHARS`].
 //! - [`markdown`] and [`markdown_code`]: GitHub Flavored Markdown (<https://github.github.com/gfm/>)
 //!   that renders the text and nothing else: no HTML, links, autolinks (GFM's extended autolinks
 //!   and GitHub's later pass over text nodes), mentions, emphasis, math or table breaks; one line;
@@ -55,22 +56,28 @@ fn push_escaped(out: &mut String, c: char) {
 
 /// Untrusted text for a terminal (the table report and every CLI line): control characters as
 /// Rust escapes (`\n`, `\u{1b}`), invisible characters as `\u{202e}`, at most [`MAX_CHARS`]
-/// characters, and a `::` or `##[` workflow command at its start (after any blanks, which a
-/// GitHub runner trims) broken as `\u{3a}:` / `\u{23}#[`.
+/// characters, a `::` workflow command at its start (after any blanks, which a GitHub runner
+/// trims) broken as `\u{3a}:`, and the legacy `##[` prefix broken as `\u{23}#[` anywhere.
 pub fn terminal(text: &str) -> String {
     let text = cap(text, MAX_CHARS);
     let body = text.trim_start();
     let mut out = String::with_capacity(text.len());
     push_terminal(&mut out, &text[..text.len() - body.len()]);
-    let body = if body.starts_with("::") || body.starts_with("##[") {
-        let first = body.chars().next().unwrap_or(':');
-        push_escaped(&mut out, first);
-        &body[first.len_utf8()..]
-    } else {
-        body
+    let body = match body.strip_prefix(':') {
+        Some(rest) if rest.starts_with(':') => {
+            push_escaped(&mut out, ':');
+            rest
+        }
+        _ => body,
     };
     push_terminal(&mut out, body);
-    out
+    no_legacy_command(out)
+}
+
+/// The runner honours the legacy `##[command]` prefix anywhere in a line: its first `#` becomes
+/// `\u{23}`.
+fn no_legacy_command(text: String) -> String {
+    if text.contains("##[") { text.replace("##[", "\\u{23}#[") } else { text }
 }
 
 fn push_terminal(out: &mut String, text: &str) {
@@ -128,8 +135,9 @@ fn ends_with_www(out: &str) -> bool {
 
 /// Untrusted text as a Markdown code span (package names, versions, paths: shown exactly, never
 /// a link, mention or HTML): control characters dropped (whitespace ones as spaces), invisible
-/// characters as `\u{202e}`, `|` escaped for tables, the fence one backtick longer than any run
-/// inside, at most [`MAX_CHARS`] characters. Empty text gives an empty string.
+/// characters as `\u{202e}`, `|` escaped for tables, `##[` as `\u{23}#[` (a code span is still a
+/// line of a log when the report is printed), the fence one backtick longer than any run inside,
+/// at most [`MAX_CHARS`] characters. Empty text gives an empty string.
 pub fn markdown_code(text: &str) -> String {
     let text = cap(text, MAX_CHARS);
     let mut clean = String::with_capacity(text.len());
@@ -146,6 +154,7 @@ pub fn markdown_code(text: &str) -> String {
             clean.push(c);
         }
     }
+    let clean = no_legacy_command(clean);
     let text = clean.trim();
     if text.is_empty() {
         return String::new();
@@ -176,7 +185,9 @@ pub fn one_line(text: &str) -> String {
 }
 
 /// Writes `value` as pretty JSON (two-space indents, as `serde_json::to_writer_pretty`) with
-/// every invisible character escaped as `\uXXXX`: the same data, no raw bidi control in the file.
+/// every invisible character escaped as `\uXXXX`, and the `#` that starts a legacy `##[` workflow
+/// command as `\u0023`: the same data, no raw bidi control or command in the file (which may be
+/// printed to a CI log).
 pub fn to_json_writer<T: Serialize + ?Sized>(out: &mut dyn io::Write, value: &T) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(out, VisibleJson(serde_json::ser::PrettyFormatter::new()));
     value.serialize(&mut ser).map_err(io::Error::other)
@@ -196,7 +207,7 @@ impl serde_json::ser::Formatter for VisibleJson<'_> {
     fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
-            if is_invisible(c) {
+            if is_invisible(c) || (c == '#' && fragment[i..].starts_with("##[")) {
                 writer.write_all(&fragment.as_bytes()[start..i])?;
                 write!(writer, "\\u{:04x}", u32::from(c))?;
                 start = i + c.len_utf8();
@@ -258,7 +269,8 @@ mod tests {
             "`::warning file=x::y`",
             "   ::warning file=x::y",
         ),
-        ("##[error]x", "\\u{23}#[error]x", "\\#\\#\\[error\\]x", "`##[error]x`", "##[error]x"),
+        ("##[error]x", "\\u{23}#[error]x", "\\#\\#\\[error\\]x", "`\\u{23}#[error]x`", "##[error]x"),
+        ("a ###[group]b", "a #\\u{23}#[group]b", "a \\#\\#\\#\\[group\\]b", "`a #\\u{23}#[group]b`", "a ###[group]b"),
         ("a\n::error::b\r\n", "a\\n::error::b\\r\\n", "a \\:\\:error\\:\\:b  ", "`a ::error::b`", "a ::error::b  "),
         ("\u{1b}[31mred\u{7}", "\\u{1b}[31mred\\u{7}", "\\[31mred", "`[31mred`", "[31mred"),
         (
@@ -324,7 +336,9 @@ mod tests {
         for (input, ..) in TABLE {
             let term = terminal(input);
             let trimmed = term.trim_start();
-            assert!(!trimmed.starts_with("::") && !trimmed.starts_with("##["), "{input:?} -> {term:?}");
+            assert!(!trimmed.starts_with("::") && !term.contains("##["), "{input:?} -> {term:?}");
+            assert!(!markdown_code(input).contains("##["), "{input:?}");
+            assert!(!String::from_utf8(to_json_vec(input).expect("json")).expect("utf-8").contains("##["));
         }
     }
 
@@ -341,7 +355,7 @@ mod tests {
     }
 
     #[test]
-    fn json_is_pretty_and_escapes_only_invisible_characters() {
+    fn json_is_pretty_and_escapes_only_invisible_characters_and_commands() {
         let value = serde_json::json!({"a": ["x\u{202e}y", "é\n"], "b": {}});
         let text = String::from_utf8(to_json_vec(&value).expect("json")).expect("utf-8");
         let plain = serde_json::to_string_pretty(&serde_json::json!({"a": ["x\\u202ey", "é\n"], "b": {}}))

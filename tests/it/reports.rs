@@ -57,12 +57,13 @@ fn scan_every_format(db: &Path, dir: &Path, extra: &[&str]) -> (i32, String, Str
 }
 
 /// No raw control (other than newlines) or invisible character, no workflow command at the
-/// start of any line even once the runner trims the indentation.
+/// start of any line even once the runner trims the indentation, no legacy `##[` anywhere.
 fn assert_inert(name: &str, text: &str) {
     for c in text.chars() {
         assert!(!is_invisible(c) && (c == '\n' || !c.is_control()), "{name}: raw {c:?}");
     }
     assert!(!text.contains("\n::") && !text.starts_with("::"), "{name}");
+    assert!(!text.contains("##["), "{name}: the runner honours the legacy prefix anywhere in a line");
     for line in text.lines() {
         let line = line.trim_start();
         assert!(!line.starts_with("::") && !line.starts_with("##["), "{name}: {line}");
@@ -86,7 +87,7 @@ fn a_hostile_advisory_is_inert_in_every_format() {
     assert_inert("stderr", &stderr);
     assert!(table.lines().all(|l| l.chars().count() < 1_100), "a 200 KB summary is capped in the table");
     assert!(table.contains("           <script>x</script> https://evil.example/x www.evil.example @admin"), "{table}");
-    assert!(table.contains("\\u{202e}gnp.exe\\u{200b}\\n::error file=x,line=1::pwned\\r\\n##[error]"), "{table}");
+    assert!(table.contains("\\u{202e}gnp.exe\\u{200b}\\n::error file=x,line=1::pwned\\r\\n\\u{23}#[error]"), "{table}");
     assert!(table.contains("\\u{feff}\\u{2066}iso\\u{2069}"), "{table}");
     assert!(table.contains("\\u{1b}[2J"), "{table}");
 
@@ -99,6 +100,7 @@ fn a_hostile_advisory_is_inert_in_every_format() {
     let summary = finding["summary"].as_str().unwrap();
     assert!(summary.contains("\u{202e}gnp.exe") && summary.len() > 200_000, "the JSON keeps the exact text");
     assert!(file("json").contains("\\u202egnp.exe"), "written as an escape");
+    assert!(summary.contains("\r\n##[error]") && file("json").contains("\\r\\n\\u0023#[error]"));
 
     let md = file("markdown");
     assert!(!md.contains("<script") && !md.contains("<img"), "{md}");
