@@ -100,6 +100,11 @@ pub fn render(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) 
         }
         writeln!(out)?;
     }
+    footer(result, options, out)
+}
+
+/// Errors, warnings, what could not be read or evaluated, and the verdict line.
+fn footer(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     for e in &result.errors {
         writeln!(out, "error: {}", escape::terminal(&e.to_string()))?;
     }
