@@ -108,6 +108,7 @@ fn units(rng: &mut Rng, versions_of: &[Vec<String>]) -> Vec<AssessedUnit> {
                 graph,
                 artifact: None,
                 lockfile_twin: None,
+                coverage: None,
             };
             AssessedUnit { unit, hits: Vec::new(), signals: Vec::new() }
         })

@@ -106,5 +106,6 @@ pub fn unit(packages: &[(Ecosystem, &str, &str, Scope)]) -> Unit {
         graph,
         artifact: None::<Arc<_>>,
         lockfile_twin: None,
+        coverage: None,
     }
 }
