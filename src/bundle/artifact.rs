@@ -240,7 +240,7 @@ fn read_zip<R: Read + Seek>(
         }
     }
     if symlinks > 0 {
-        acc.notes.push(format!("{}{symlinks} symlink(s) not followed", display_prefix(path, prefix)));
+        acc.notes.push(format!("{}{symlinks} symlink(s) not followed", nested_zip_label(prefix)));
     }
     for (index, name, role, size) in wanted {
         read_entry(path, &mut archive, index, &name, role, size, prefix, depth, acc)?;
@@ -248,8 +248,13 @@ fn read_zip<R: Read + Seek>(
     Ok(())
 }
 
-fn display_prefix(path: &Path, prefix: &str) -> String {
-    if prefix.is_empty() { format!("{}: ", path.display()) } else { format!("{prefix}: ") }
+/// `inner.zip: ` for a zip inside the artifact; nothing for the artifact itself, whose path the
+/// pipeline puts before every note.
+fn nested_zip_label(prefix: &str) -> String {
+    match prefix.strip_suffix("!/") {
+        Some(inner) if !inner.is_empty() => format!("{inner}: "),
+        _ => String::new(),
+    }
 }
 
 #[expect(clippy::too_many_arguments, reason = "one call site; bundling them in a struct hides nothing")]
@@ -756,6 +761,26 @@ mod tests {
         assert_eq!(role_of("node_modules/x/index.js"), None);
         assert_eq!(role_of("node_modules/x/bin/cli"), None);
         assert_eq!(role_of("layer.zip"), Some(EntryRole::NestedZip));
+    }
+
+    fn zip_with_symlink(nested: Option<&[u8]>) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        writer.add_symlink("node_modules/.bin/tool", "../tool/cli.js", options).expect("symlink");
+        if let Some(inner) = nested {
+            writer.start_file("layer.zip", options).expect("entry");
+            writer.write_all(inner).expect("write");
+        }
+        writer.finish().expect("finish").into_inner()
+    }
+
+    #[test]
+    fn symlink_notes_do_not_repeat_the_artifact_path() {
+        let inner = zip_with_symlink(None);
+        let outer = zip_with_symlink(Some(&inner));
+        let artifact = read_artifact_bytes(Path::new("dist/fn.zip"), &outer, &Limits::default()).expect("read");
+        assert_eq!(artifact.notes, ["1 symlink(s) not followed", "layer.zip: 1 symlink(s) not followed"]);
     }
 
     #[test]

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{Format, Outcome, terminal_safe};
+use super::{Format, Outcome};
 use crate::bundle::{self, Artifact, Bundle, Limits};
+use crate::report::escape;
 use crate::risk::{Signal, hygiene};
 
 #[derive(Debug, clap::Args)]
@@ -111,16 +112,16 @@ pub fn run(args: &BundlesArgs) -> anyhow::Result<Outcome> {
     stdout.flush()?;
     let mut stderr = std::io::stderr().lock();
     for warning in &discovery.warnings {
-        writeln!(stderr, "warning: {}", terminal_safe(&warning.to_string()))?;
+        writeln!(stderr, "warning: {}", escape::terminal(&warning.to_string()))?;
     }
     if let Some(message) = discovery.excluded_message(&shown) {
-        writeln!(stderr, "note: {}", terminal_safe(&message))?;
+        writeln!(stderr, "note: {}", escape::terminal(&message))?;
     }
     if let Some(message) = discovery.nothing_to_scan_message() {
-        writeln!(stderr, "warning: {}: {}", terminal_safe(&args.path.display().to_string()), message)?;
+        writeln!(stderr, "warning: {}: {}", escape::terminal(&args.path.display().to_string()), message)?;
     }
     for error in &discovery.errors {
-        writeln!(stderr, "error: {}", terminal_safe(&error.to_string()))?;
+        writeln!(stderr, "error: {}", escape::terminal(&error.to_string()))?;
     }
     if failed || !discovery.errors.is_empty() {
         anyhow::bail!("some templates or artifacts could not be read");
@@ -193,28 +194,28 @@ fn write_table(w: &mut dyn Write, bundles: &[BundleOut]) -> std::io::Result<()> 
     if bundles.is_empty() {
         writeln!(w, "no functions, layers or dependency folders found")?;
     }
-    let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "-".to_owned(), terminal_safe);
+    let opt = |v: &Option<String>| v.as_deref().map_or_else(|| "-".to_owned(), escape::terminal);
     for b in bundles {
-        writeln!(w, "{} ({})", terminal_safe(&b.name), b.kind)?;
+        writeln!(w, "{} ({})", escape::terminal(&b.name), b.kind)?;
         writeln!(w, "  runtime:  {} [{}]", opt(&b.runtime), opt(&b.runtime_status))?;
         writeln!(w, "  handler:  {}", opt(&b.handler))?;
         writeln!(w, "  source:   {}", opt(&b.source))?;
         writeln!(w, "  code:     {}", opt(&b.code_dir))?;
         match &b.coverage_reason {
-            Some(reason) => writeln!(w, "  coverage: {} ({})", b.coverage, terminal_safe(reason))?,
+            Some(reason) => writeln!(w, "  coverage: {} ({})", b.coverage, escape::terminal(reason))?,
             None => writeln!(w, "  coverage: {}", b.coverage)?,
         }
         for l in &b.lockfiles {
-            writeln!(w, "  lockfile: {}", terminal_safe(l))?;
+            writeln!(w, "  lockfile: {}", escape::terminal(l))?;
         }
         for l in &b.layers {
-            writeln!(w, "  layer:    {}", terminal_safe(l))?;
+            writeln!(w, "  layer:    {}", escape::terminal(l))?;
         }
         for n in &b.notes {
-            writeln!(w, "  note:     {}", terminal_safe(n))?;
+            writeln!(w, "  note:     {}", escape::terminal(n))?;
         }
         for f in &b.findings {
-            writeln!(w, "  finding:  [{}] {}", f.kind, terminal_safe(&f.message))?;
+            writeln!(w, "  finding:  [{}] {}", f.kind, escape::terminal(&f.message))?;
         }
         for a in &b.artifacts {
             write_artifact(w, a)?;
@@ -224,21 +225,21 @@ fn write_table(w: &mut dyn Write, bundles: &[BundleOut]) -> std::io::Result<()> 
 }
 
 fn write_artifact(w: &mut dyn Write, a: &ArtifactOut) -> std::io::Result<()> {
-    writeln!(w, "  artifact: {}", terminal_safe(&a.path))?;
+    writeln!(w, "  artifact: {}", escape::terminal(&a.path))?;
     if let Some(e) = &a.error {
-        writeln!(w, "    error: {}", terminal_safe(e))?;
+        writeln!(w, "    error: {}", escape::terminal(e))?;
     }
     for p in &a.packages {
         let dev = if p.dev { " (dev)" } else { "" };
         let line = format!("{} {} {}{dev}  at {}", p.ecosystem, p.name, p.version, p.location);
-        writeln!(w, "    {}", terminal_safe(&line))?;
+        writeln!(w, "    {}", escape::terminal(&line))?;
     }
     for f in &a.findings {
         let at = f.location.as_deref().map_or_else(String::new, |l| format!(" at {l}"));
-        writeln!(w, "    finding: [{}] {}{}", f.kind, terminal_safe(&f.message), terminal_safe(&at))?;
+        writeln!(w, "    finding: [{}] {}{}", f.kind, escape::terminal(&f.message), escape::terminal(&at))?;
     }
     for n in &a.notes {
-        writeln!(w, "    note: {}", terminal_safe(n))?;
+        writeln!(w, "    note: {}", escape::terminal(n))?;
     }
     Ok(())
 }

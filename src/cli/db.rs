@@ -61,7 +61,11 @@ pub fn run(db: &Path, cmd: &DbCommand) -> anyhow::Result<Outcome> {
         (Err(e), Some(problems)) => {
             let mut out = std::io::stdout().lock();
             writeln!(out, "database: {}", db.display())?;
-            writeln!(out, "integrity: FAILED ({}); cannot even list it: {e}", super::terminal_safe(problems))?;
+            writeln!(
+                out,
+                "integrity: FAILED ({}); cannot even list it: {e}",
+                crate::report::escape::terminal(problems)
+            )?;
             return Ok(Outcome::Incomplete);
         }
         (Err(e), None) => return Err(e.into()),
@@ -87,7 +91,7 @@ pub fn run(db: &Path, cmd: &DbCommand) -> anyhow::Result<Outcome> {
                     s.withdrawn,
                     s.newest_modified.map_or_else(|| "-".into(), rfc3339),
                     s.synced_at.map_or_else(|| "never".into(), rfc3339),
-                    super::terminal_safe(s.source.as_deref().unwrap_or("-")),
+                    crate::report::escape::terminal(s.source.as_deref().unwrap_or("-")),
                 )?;
             }
             for warning in &stale {
@@ -97,7 +101,7 @@ pub fn run(db: &Path, cmd: &DbCommand) -> anyhow::Result<Outcome> {
                 (Some(problems), _) => writeln!(
                     out,
                     "integrity: FAILED ({}); scans refuse this database: delete it and run `bundleguard sync`",
-                    super::terminal_safe(problems)
+                    crate::report::escape::terminal(problems)
                 )?,
                 (None, Some(_)) => writeln!(out, "integrity: ok (PRAGMA integrity_check)")?,
                 (None, None) => {}

@@ -20,6 +20,7 @@ use crate::bundle;
 use crate::graph::{DepGraph, NodeId};
 use crate::lockfile::{self, Lockfile, LockfileError};
 use crate::package::{Package, Scope, Source};
+use crate::report::escape;
 
 #[derive(Debug, clap::Args)]
 pub struct DepsArgs {
@@ -66,17 +67,17 @@ pub fn run(args: &DepsArgs) -> anyhow::Result<Outcome> {
     let mut errors: Vec<ErrorOut> = discovery
         .errors
         .iter()
-        .map(|e| ErrorOut { path: shown(&e.path), location: None, message: clean(&e.message) })
+        .map(|e| ErrorOut { path: shown(&e.path), location: None, message: escape::terminal(&e.message) })
         .collect();
     let walk_errors = errors.len();
     for error in &errors {
         writeln!(stderr, "error: {}: {}", error.path, error.message)?;
     }
     for warning in &discovery.warnings {
-        writeln!(stderr, "warning: {}: {}", shown(&warning.path), clean(&warning.message))?;
+        writeln!(stderr, "warning: {}: {}", shown(&warning.path), escape::terminal(&warning.message))?;
     }
     if let Some(message) = discovery.excluded_message(&shown) {
-        writeln!(stderr, "note: {}", clean(&message))?;
+        writeln!(stderr, "note: {}", escape::terminal(&message))?;
     }
     for manifest in &discovery.unlocked_manifests {
         writeln!(stderr, "warning: {}: no lockfile: the tree cannot be known", shown(manifest))?;
@@ -86,18 +87,18 @@ pub fn run(args: &DepsArgs) -> anyhow::Result<Outcome> {
         match result {
             Ok(mut lock) => {
                 for warning in &lock.warnings {
-                    writeln!(stderr, "warning: {}: {}", shown(&lock.path), clean(warning))?;
+                    writeln!(stderr, "warning: {}: {}", shown(&lock.path), escape::terminal(warning))?;
                 }
                 lock.graph = filter_scope(&lock.graph, args.scope);
                 parsed.push(lock);
             }
             Err(mut err) => {
                 err.path = PathBuf::from(shown(&err.path));
-                writeln!(stderr, "error: {}", clean(&err.to_string()))?;
+                writeln!(stderr, "error: {}", escape::terminal(&err.to_string()))?;
                 errors.push(ErrorOut {
                     path: err.path.to_string_lossy().into_owned(),
-                    location: err.location.as_deref().map(clean),
-                    message: clean(&err.message),
+                    location: err.location.as_deref().map(escape::terminal),
+                    message: escape::terminal(&err.message),
                 });
             }
         }
@@ -126,17 +127,7 @@ fn display_path(root: &Path, path: &Path) -> String {
         Ok(rel) if !rel.as_os_str().is_empty() => rel,
         _ => path,
     };
-    clean(&relative.to_string_lossy().replace('\\', "/"))
-}
-
-/// Escapes control characters so lockfile text cannot drive the terminal.
-fn clean(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() && c != '\n' { c.escape_default().collect() } else { vec![c] };
-            escaped
-        })
-        .collect()
+    escape::terminal(&relative.to_string_lossy().replace('\\', "/"))
 }
 
 /// The graph without dev-only packages (and their edges) when `--scope prod`.
@@ -188,7 +179,7 @@ fn source_text(source: &Source) -> String {
 fn package_line(package: &Package) -> String {
     let source = source_text(&package.source);
     let source = if source.is_empty() { source } else { format!(" ({source})") };
-    clean(&format!("{} {}{}{}", package.name, package.version, scope_marker(package.scope), source))
+    escape::terminal(&format!("{} {}{}{}", package.name, package.version, scope_marker(package.scope), source))
 }
 
 fn write_trees(out: &mut dyn Write, locks: &[Lockfile], shown: &dyn Fn(&Path) -> String) -> std::io::Result<()> {

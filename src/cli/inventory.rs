@@ -6,9 +6,10 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{Format, Outcome, rfc3339, terminal_safe};
+use super::{Format, Outcome, rfc3339};
 use crate::advisory::store::Store;
 use crate::inventory::Inventory as _;
+use crate::report::escape;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum InventoryCommand {
@@ -49,10 +50,10 @@ pub fn run(db: &Path, cmd: &InventoryCommand) -> anyhow::Result<Outcome> {
                         writeln!(
                             out,
                             "{:<24} {:>5} packages  scanned {}  {}",
-                            terminal_safe(&b.name),
+                            escape::terminal(&b.name),
                             b.packages,
                             rfc3339(b.scanned_at),
-                            terminal_safe(&b.path)
+                            escape::terminal(&b.path)
                         )?;
                     }
                 }

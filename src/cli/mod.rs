@@ -78,7 +78,7 @@ pub fn main() -> ExitCode {
         Err(err) => {
             #[expect(clippy::print_stderr, reason = "the CLI edge reports errors on stderr")]
             {
-                eprintln!("error: {}", error_chain(&err));
+                eprintln!("error: {}", crate::report::escape::terminal(&error_chain(&err)));
             }
             ExitCode::from(2)
         }
@@ -111,9 +111,6 @@ pub enum Format {
     Table,
     Json,
 }
-
-/// Makes text from advisories and package names safe for a terminal.
-pub use crate::report::escape as terminal_safe;
 
 /// Formats a timestamp as RFC 3339 in UTC, seconds precision.
 pub fn rfc3339(t: jiff::Timestamp) -> String {

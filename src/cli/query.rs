@@ -6,11 +6,12 @@ use std::path::Path;
 use serde_json::json;
 
 use super::sync::parse_ecosystem;
-use super::{Format, Outcome, terminal_safe};
+use super::{Format, Outcome};
 use crate::advisory::osv::Level;
 use crate::advisory::store::Store;
 use crate::matcher::{self, PackageQuery, Vulnerability};
 use crate::package::{Ecosystem, PackageName};
+use crate::report::escape;
 
 #[derive(Debug, clap::Args)]
 pub struct QueryArgs {
@@ -50,10 +51,10 @@ pub fn run(db: &Path, args: &QueryArgs) -> anyhow::Result<Outcome> {
         Format::Table => {
             let label = format!("{} {}@{}", query.ecosystem, query.name, query.version);
             if let Some(warning) = &result.version_warning {
-                writeln!(out, "warning: {}", terminal_safe(warning))?;
+                writeln!(out, "warning: {}", escape::terminal(warning))?;
             }
             if result.vulnerabilities.is_empty() {
-                writeln!(out, "{}: no known advisories", terminal_safe(&label))?;
+                writeln!(out, "{}: no known advisories", escape::terminal(&label))?;
             }
             for v in &result.vulnerabilities {
                 write_vulnerability(&mut out, v)?;
@@ -66,14 +67,14 @@ pub fn run(db: &Path, args: &QueryArgs) -> anyhow::Result<Outcome> {
 fn write_vulnerability(out: &mut dyn Write, v: &Vulnerability) -> std::io::Result<()> {
     let severity = v.severity.level.map_or("unknown", |l| l.as_str());
     let score = v.severity.score.map(|s| format!(" {s:.1}")).unwrap_or_default();
-    writeln!(out, "{} [{severity}{score}] {}", terminal_safe(&v.id), terminal_safe(&v.summary))?;
+    writeln!(out, "{} [{severity}{score}] {}", escape::terminal(&v.id), escape::terminal(&v.summary))?;
     if !v.aliases.is_empty() {
-        writeln!(out, "    aliases: {}", terminal_safe(&v.aliases.join(", ")))?;
+        writeln!(out, "    aliases: {}", escape::terminal(&v.aliases.join(", ")))?;
     }
     let fixed = if v.fixed.is_empty() { "no fixed version known".to_owned() } else { v.fixed.join(", ") };
-    writeln!(out, "    fixed in: {}", terminal_safe(&fixed))?;
+    writeln!(out, "    fixed in: {}", escape::terminal(&fixed))?;
     for note in &v.notes {
-        writeln!(out, "    note: {}", terminal_safe(note))?;
+        writeln!(out, "    note: {}", escape::terminal(note))?;
     }
     Ok(())
 }

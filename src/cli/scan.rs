@@ -188,10 +188,10 @@ fn write_report(args: &ScanArgs, result: &ScanResult) -> anyhow::Result<()> {
     if args.format != FormatArg::Table {
         let mut err = std::io::stderr().lock();
         for e in &result.errors {
-            writeln!(err, "error: {}", report::escape(&e.to_string()))?;
+            writeln!(err, "error: {}", report::escape::terminal(&e.to_string()))?;
         }
         for w in &result.warnings {
-            writeln!(err, "warning: {}", report::escape(&w.to_string()))?;
+            writeln!(err, "warning: {}", report::escape::terminal(&w.to_string()))?;
         }
     }
     Ok(())

@@ -15,7 +15,7 @@ use crate::advisory::sync::{self, DEFAULT_SOURCE, Patience, Source, SyncOptions,
 use crate::finding::Level;
 use crate::inventory::{self, InventoryChange};
 use crate::package::{Ecosystem, PackageName};
-use crate::report::escape_markdown;
+use crate::report::escape;
 
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
@@ -142,7 +142,7 @@ fn refresh_metadata(store: &mut Store, quiet: bool) -> anyhow::Result<()> {
             s.requested, s.fetched, s.not_modified, s.cached
         )?;
         for d in diagnostics.iter().chain(&fetched.diagnostics) {
-            writeln!(err, "warning: {}", super::terminal_safe(&d.to_string()))?;
+            writeln!(err, "warning: {}", escape::terminal(&d.to_string()))?;
         }
     }
     Ok(())
@@ -156,7 +156,7 @@ fn dedup(ecosystems: &[Ecosystem]) -> Vec<Ecosystem> {
 }
 
 fn write_table(out: &mut dyn Write, report: &SyncReport) -> std::io::Result<()> {
-    writeln!(out, "synced from {}", super::terminal_safe(&report.source))?;
+    writeln!(out, "synced from {}", escape::terminal(&report.source))?;
     for eco in &report.ecosystems {
         writeln!(
             out,
@@ -169,7 +169,7 @@ fn write_table(out: &mut dyn Write, report: &SyncReport) -> std::io::Result<()> 
             eco.malformed.len()
         )?;
         for bad in &eco.malformed {
-            writeln!(out, "    skipped {}: {}", super::terminal_safe(&bad.file), super::terminal_safe(&bad.error))?;
+            writeln!(out, "    skipped {}: {}", escape::terminal(&bad.file), escape::terminal(&bad.error))?;
         }
     }
     Ok(())
@@ -194,26 +194,26 @@ fn write_changes_table(out: &mut dyn Write, changes: &[InventoryChange]) -> std:
         return writeln!(out, "no recorded bundle is newly affected");
     }
     for c in changes {
-        writeln!(out, "{} ({})", super::terminal_safe(&c.name), super::terminal_safe(&c.path))?;
+        writeln!(out, "{} ({})", escape::terminal(&c.name), escape::terminal(&c.path))?;
         for n in &c.new {
             let p = &n.package;
             writeln!(
                 out,
                 "  new  {:<8} {} {}@{}: {}",
                 n.severity.as_str(),
-                super::terminal_safe(&p.advisory_id),
-                super::terminal_safe(&p.name),
-                super::terminal_safe(&p.version),
-                super::terminal_safe(&n.summary)
+                escape::terminal(&p.advisory_id),
+                escape::terminal(&p.name),
+                escape::terminal(&p.version),
+                escape::terminal(&n.summary)
             )?;
         }
         for g in &c.gone {
             writeln!(
                 out,
                 "  gone          {} {}@{} (withdrawn or removed)",
-                super::terminal_safe(&g.advisory_id),
-                super::terminal_safe(&g.name),
-                super::terminal_safe(&g.version)
+                escape::terminal(&g.advisory_id),
+                escape::terminal(&g.name),
+                escape::terminal(&g.version)
             )?;
         }
     }
@@ -259,22 +259,22 @@ fn write_changes_markdown(
             writeln!(
                 out,
                 "| {} | new | {} | {} | {}@{} | {} |",
-                escape_markdown(&c.name),
+                escape::markdown(&c.name),
                 n.severity.as_str(),
-                escape_markdown(&p.advisory_id),
-                escape_markdown(&p.name),
-                escape_markdown(&p.version),
-                escape_markdown(&n.fixed.join(", "))
+                escape::markdown(&p.advisory_id),
+                escape::markdown(&p.name),
+                escape::markdown(&p.version),
+                escape::markdown(&n.fixed.join(", "))
             )?;
         }
         for g in &c.gone {
             writeln!(
                 out,
                 "| {} | gone | | {} | {}@{} | |",
-                escape_markdown(&c.name),
-                escape_markdown(&g.advisory_id),
-                escape_markdown(&g.name),
-                escape_markdown(&g.version)
+                escape::markdown(&c.name),
+                escape::markdown(&g.advisory_id),
+                escape::markdown(&g.name),
+                escape::markdown(&g.version)
             )?;
         }
     }

@@ -14,6 +14,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::escape;
 use super::markdown::osv_url;
 use super::sarif::INFORMATION_URI;
 use crate::finding::{BundleReport, Finding, Level, ScanResult, Status};
@@ -204,7 +205,7 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
     };
     let content = serde_json::to_vec(&bom).map_err(io::Error::other)?;
     bom.serial_number = format!("urn:uuid:{}", uuid_v5(&content));
-    serde_json::to_writer_pretty(&mut *out, &bom).map_err(io::Error::other)?;
+    super::escape::to_json_writer(&mut *out, &bom)?;
     writeln!(out)
 }
 
@@ -394,8 +395,8 @@ fn vulnerability(findings: &[&Finding], analysis: Option<Analysis>) -> Vulnerabi
             .map(|alias| VulnReference { id: alias.into(), source: VulnSource { name: "OSV", url: osv_url(alias) } })
             .collect(),
         ratings: ratings(findings),
-        description: clean(&a.summary),
-        detail: clean(&notes.join("\n")),
+        description: escape::one_line(&a.summary),
+        detail: notes.iter().map(|n| escape::one_line(n)).collect::<Vec<_>>().join("\n"),
         recommendation,
         analysis,
         affects: affects
@@ -433,11 +434,6 @@ fn ratings(findings: &[&Finding]) -> Vec<Rating> {
         });
     }
     ratings
-}
-
-/// Untrusted text without control characters other than newlines.
-fn clean(text: &str) -> String {
-    text.chars().filter(|&c| c == '\n' || !c.is_control()).collect()
 }
 
 /// A name-based UUID (RFC 9562 version 5, SHA-1) of `content` in the URL namespace.

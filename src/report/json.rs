@@ -179,7 +179,7 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
             })
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
+    super::escape::to_json_writer(&mut *out, &report)?;
     writeln!(out)
 }
 

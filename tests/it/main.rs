@@ -12,6 +12,7 @@ mod lockfiles_hostile;
 mod lockfiles_npm;
 mod query;
 mod registry;
+mod reports;
 mod scan;
 mod scan_bundles;
 mod server;
