@@ -80,6 +80,20 @@ fn deep_marker_is_an_error_not_a_stack_overflow() {
     assert_eq!(parsed.graph.len(), 1);
 }
 
+#[test]
+fn pep508_error_over_a_multibyte_character_is_an_error_not_a_panic() {
+    // pep508_rs 0.9 panics while formatting this error (found by the hostile proptest).
+    for line in ["a[a \u{e9}a\n", "r[a \u{e9} a\n"] {
+        let input = lockfile::ParseInput {
+            path: Path::new("requirements.txt"),
+            bytes: line.as_bytes(),
+            read_sibling: &|_| None,
+        };
+        let err = lockfile::parse(lockfile::LockfileFormat::Requirements, &input).err().map(|e| e.to_string());
+        assert!(err.as_deref().is_some_and(|e| e.contains("invalid requirement")), "{err:?}");
+    }
+}
+
 // ---- 15: empty files, bogus format versions, includes, garbage lines
 
 #[test]

@@ -395,8 +395,11 @@ impl State<'_> {
         let requirement = match Requirement::<pep508_rs::VerbatimUrl>::from_str(text) {
             Ok(r) => r,
             Err(err) => {
-                let first = err.to_string();
-                let first = first.lines().next().unwrap_or("");
+                // pep508_rs 0.9 panics while formatting its error under a multi-byte character
+                // (`a[a éa`, found by proptest): its message is only used for ASCII lines.
+                let message = if text.is_ascii() { err.to_string() } else { String::new() };
+                let first =
+                    message.lines().next().filter(|l| !l.is_empty()).unwrap_or("not a valid PEP 508 requirement");
                 self.error(at, format!("invalid requirement {}: {first}", quoted(text)));
                 return;
             }
