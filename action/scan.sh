@@ -44,10 +44,11 @@ bg_untrusted bundleguard --db "$DB" scan "${common[@]}" "${baseline[@]}" --forma
 
 # The outputs come from the JSON report's top-level keys, matched with their exact indentation
 # (a JSON string cannot hold a raw line break, so report text cannot fake these lines).
-verdict=$(sed -n 's/^  "verdict": "\(pass\|fail\)",\{0,1\}$/\1/p' "$work/report.json" 2>/dev/null | head -n 1)
+verdict=$(sed -n 's/^  "verdict": "\(pass\|fail\|incomplete\)",\{0,1\}$/\1/p' "$work/report.json" 2>/dev/null | head -n 1)
 findings=$(sed -n 's/^    "findings": \([0-9]\{1,\}\),\{0,1\}$/\1/p' "$work/report.json" 2>/dev/null | head -n 1)
 gating=$(sed -n 's/^    "gating": \([0-9]\{1,\}\),\{0,1\}$/\1/p' "$work/report.json" 2>/dev/null | head -n 1)
-[ "$rc" -le 1 ] && [ -n "$verdict" ] || verdict=error
+# An incomplete scan (exit 2 with a report) keeps its own verdict; no report at all is an error.
+[ -n "$verdict" ] && { [ "$rc" -le 1 ] || [ "$verdict" = incomplete ]; } || verdict=error
 bg_output verdict "$verdict"
 bg_output findings "${findings:-0}"
 bg_output sarif "$SARIF"
@@ -63,6 +64,10 @@ fi
 case "$rc" in
   0) ;;
   1) echo "::error title=bundleguard::policy failed: ${gating:-some} findings at or above ${FAIL_ON} gate the deploy" ;;
-  *) echo "::error title=bundleguard::the scan could not be completed (exit ${rc}): see the log" ;;
+  *) if [ "$verdict" = incomplete ]; then
+       echo "::error title=bundleguard::incomplete scan: files could not be read or packages could not be checked (see the summary); an incomplete scan never passes"
+     else
+       echo "::error title=bundleguard::the scan could not be completed (exit ${rc}): see the log"
+     fi ;;
 esac
 exit "$rc"

@@ -313,6 +313,22 @@ fn action_passes_on_a_bundle_without_advisories() {
 }
 
 #[test]
+fn action_reports_an_incomplete_scan_as_incomplete_never_pass() {
+    let ws = workspace(&fixture("action/pass-repo"));
+    let broken = ws.path().join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("package-lock.json"), "{\"lockfileVersion\": 3, \"packages\": {").unwrap();
+    let db_dir = tempfile::tempdir().unwrap();
+    let db = db_dir.path().join("db.sqlite").display().to_string();
+    let src = advisories();
+    let run = run_action(ws.path(), &offline_inputs(&db, &src), &[]);
+    assert_eq!((run.status, run.failed_step.as_deref()), (2, Some("scan")), "{}", run.log);
+    assert_eq!(run.outputs["verdict"], "incomplete");
+    assert!(run.summary.contains("bundleguard: incomplete"), "{}", run.summary);
+    assert!(run.log.contains("::error title=bundleguard::incomplete scan"), "{}", run.log);
+}
+
+#[test]
 fn action_fails_the_step_exactly_when_the_policy_fails() {
     let ws = workspace(&fixture("scan/lambda-repo"));
     let db_dir = tempfile::tempdir().unwrap();
