@@ -180,6 +180,8 @@ pub enum Status {
     DevOnly,
     /// Ignored by the policy file, with its reason and end date.
     Ignored { reason: String, until: Option<String>, source: PathBuf },
+    /// An OpenVEX `not_affected` statement covers it: the justification and impact statement.
+    Vex { justification: String, statement: String, source: PathBuf },
     /// Already in the baseline report: old debt, not introduced by this change.
     Baseline,
     /// Informational (hygiene notes by default): reported, never gates.
@@ -193,6 +195,7 @@ impl Status {
             Status::BelowThreshold => "below-threshold",
             Status::DevOnly => "dev-only",
             Status::Ignored { .. } => "ignored",
+            Status::Vex { .. } => "vex",
             Status::Baseline => "baseline",
             Status::Info => "info",
         }

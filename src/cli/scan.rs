@@ -34,7 +34,7 @@ pub struct ScanArgs {
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Also write a report in another format (repeatable): `sarif=bundleguard.sarif`,
-    /// `markdown=summary.md`, `json=report.json`, `cyclonedx=sbom.json`, `table=report.txt`.
+    /// `markdown=summary.md`, `json=report.json`, `cyclonedx=sbom.json`, `table=report.txt`, `html=report.html`.
     #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_extra_report)]
     reports: Vec<(FormatArg, PathBuf)>,
     /// Policy file [default: bundleguard.toml in the first PATH].
@@ -69,7 +69,7 @@ fn parse_extra_report(s: &str) -> Result<(FormatArg, PathBuf), String> {
     let (format, file) =
         s.split_once('=').ok_or_else(|| format!("{s:?}: expected FORMAT=FILE, such as sarif=bundleguard.sarif"))?;
     let format = FormatArg::from_str(format, true)
-        .map_err(|_| format!("{format:?}: unknown format; expected table, json, sarif, cyclonedx or markdown"))?;
+        .map_err(|_| format!("{format:?}: unknown format; expected table, json, sarif, cyclonedx, markdown or html"))?;
     if file.is_empty() {
         return Err(format!("{s:?}: the file name is missing"));
     }
@@ -83,6 +83,7 @@ enum FormatArg {
     Sarif,
     Cyclonedx,
     Markdown,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -112,6 +113,7 @@ impl From<FormatArg> for ReportFormat {
             FormatArg::Sarif => ReportFormat::Sarif,
             FormatArg::Cyclonedx => ReportFormat::CycloneDx,
             FormatArg::Markdown => ReportFormat::Markdown,
+            FormatArg::Html => ReportFormat::Html,
         }
     }
 }

@@ -369,6 +369,10 @@ fn analysis(status: &Status) -> Option<Analysis> {
                 detail: format!("Ignored{until} by {}: {reason}", source.to_string_lossy()),
             })
         }
+        Status::Vex { justification, statement, source } => Some(Analysis {
+            state: "not_affected",
+            detail: format!("VEX {justification} in {}: {statement}", source.to_string_lossy()),
+        }),
         Status::Gating | Status::BelowThreshold | Status::DevOnly | Status::Baseline | Status::Info => None,
     }
 }

@@ -6,6 +6,8 @@ use crate::finding::ScanResult;
 
 mod cyclonedx;
 pub mod escape;
+pub mod fixplan;
+mod html;
 mod json;
 mod markdown;
 mod sarif;
@@ -14,6 +16,7 @@ mod table;
 #[path = "../../tests/schemas/validate.rs"]
 mod validate;
 
+pub use html::escape_html;
 pub use json::SCHEMA_VERSION as JSON_SCHEMA_VERSION;
 
 /// Every report format.
@@ -24,6 +27,8 @@ pub enum ReportFormat {
     Sarif,
     CycloneDx,
     Markdown,
+    /// One self-contained HTML page.
+    Html,
 }
 
 /// Options that change how a report looks, never what it says.
@@ -45,5 +50,6 @@ pub fn render(
         ReportFormat::Sarif => sarif::render(result, out),
         ReportFormat::CycloneDx => cyclonedx::render(result, out),
         ReportFormat::Markdown => markdown::render(result, out),
+        ReportFormat::Html => html::render(result, out),
     }
 }

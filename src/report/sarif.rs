@@ -561,6 +561,12 @@ fn suppression_justification(status: &Status) -> Option<String> {
                 escape::one_line(&source.to_string_lossy())
             ))
         }
+        Status::Vex { justification, statement, source } => Some(format!(
+            "not affected ({}): {}; OpenVEX statement in {}",
+            clean(justification),
+            clean(statement),
+            clean(&source.to_string_lossy())
+        )),
         Status::Baseline => Some("in the baseline: an existing finding, not introduced by this change".into()),
         Status::Gating | Status::BelowThreshold | Status::DevOnly | Status::Info => None,
     }

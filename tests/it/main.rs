@@ -5,6 +5,7 @@ mod bundle;
 mod common;
 mod deps;
 mod gate;
+mod html;
 mod inventory;
 mod lockfiles;
 mod lockfiles_gate;
