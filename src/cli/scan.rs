@@ -30,6 +30,10 @@ pub struct ScanArgs {
     offline: bool,
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
+    /// Print only the fix plan (per function, the upgrades and overrides that clear every gating
+    /// finding) instead of the report; `--output` and `--report` files are still written.
+    #[arg(long)]
+    fix_plan: bool,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -177,9 +181,18 @@ fn write_report(args: &ScanArgs, result: &ScanResult) -> anyhow::Result<()> {
         let mut file = std::io::BufWriter::new(fs_err::File::create(path)?);
         report::render(format, result, RenderOptions::default(), &mut file)?;
         file.flush()?;
+        if args.fix_plan {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            report::render_fix_plan(result, &mut out)?;
+            out.flush()?;
+        }
         // The people reading the terminal still learn what the gate decided.
         let mut err = std::io::stderr().lock();
         writeln!(err, "{}: report written to {}", result.verdict.as_str(), path.display())?;
+    } else if args.fix_plan {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        report::render_fix_plan(result, &mut out)?;
+        out.flush()?;
     } else {
         let stdout = std::io::stdout();
         let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

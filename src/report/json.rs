@@ -22,6 +22,34 @@ struct Report<'a> {
     warnings: Vec<String>,
     not_evaluated: Vec<NotEvaluatedOut<'a>>,
     coverage: Vec<CoverageOut<'a>>,
+    fix_plan: Vec<FixPlanOut>,
+}
+
+/// The changes that clear the gating findings of one unit (see `report::fixplan`).
+#[derive(Serialize)]
+struct FixPlanOut {
+    bundle: String,
+    path: String,
+    changes: Vec<ChangeOut>,
+    no_fix: Vec<NoFixOut>,
+}
+
+#[derive(Serialize)]
+struct ChangeOut {
+    ecosystem: &'static str,
+    package: String,
+    from: String,
+    to: String,
+    direct: bool,
+    clears: Vec<String>,
+    instruction: String,
+}
+
+#[derive(Serialize)]
+struct NoFixOut {
+    package: String,
+    version: String,
+    ids: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -178,9 +206,39 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
                 reason: c.reason.as_deref(),
             })
             .collect(),
+        fix_plan: fix_plan(result),
     };
     super::escape::to_json_writer(&mut *out, &report)?;
     writeln!(out)
+}
+
+fn fix_plan(result: &ScanResult) -> Vec<FixPlanOut> {
+    crate::report::fixplan::plan(result)
+        .bundles
+        .into_iter()
+        .map(|p| FixPlanOut {
+            bundle: p.name,
+            path: p.path,
+            changes: p
+                .changes
+                .into_iter()
+                .map(|c| ChangeOut {
+                    ecosystem: c.ecosystem.as_str(),
+                    package: c.package,
+                    from: c.from,
+                    to: c.to,
+                    direct: c.direct,
+                    clears: c.clears,
+                    instruction: c.instruction,
+                })
+                .collect(),
+            no_fix: p
+                .unfixable
+                .into_iter()
+                .map(|u| NoFixOut { package: u.package, version: u.version, ids: u.ids })
+                .collect(),
+        })
+        .collect()
 }
 
 fn bundle(b: &BundleReport) -> Bundle<'_> {

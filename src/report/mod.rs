@@ -18,6 +18,7 @@ mod validate;
 
 pub use html::escape_html;
 pub use json::SCHEMA_VERSION as JSON_SCHEMA_VERSION;
+pub use table::render_fix_plan;
 
 /// Every report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

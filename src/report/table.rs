@@ -37,6 +37,18 @@ fn status_note(status: &Status) -> String {
     }
 }
 
+/// The fix plan, one block per unit with gating findings (nothing when nothing gates).
+pub fn render_fix_plan(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
+    for p in crate::report::fixplan::plan(result).bundles {
+        writeln!(out, "fix plan for {} ({}):", escape::terminal(&p.name), escape::terminal(&p.path))?;
+        for line in p.lines() {
+            writeln!(out, "  {}", escape::terminal(&line))?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 pub fn render(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     for bundle in &result.bundles {
         let packages = bundle.graph.len();
@@ -100,6 +112,7 @@ pub fn render(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) 
         }
         writeln!(out)?;
     }
+    render_fix_plan(result, out)?;
     footer(result, options, out)
 }
 

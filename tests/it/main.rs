@@ -4,6 +4,7 @@ mod action;
 mod bundle;
 mod common;
 mod deps;
+mod fixplan;
 mod gate;
 mod html;
 mod inventory;
