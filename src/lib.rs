@@ -19,5 +19,6 @@ pub mod report;
 pub mod risk;
 pub mod scan;
 pub mod version;
+pub mod vex;
 pub mod vocab;
 pub mod zip_limits;

@@ -27,6 +27,8 @@ pub enum PolicyError {
     Invalid { path: PathBuf, message: String },
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Vex(#[from] crate::vex::VexError),
 }
 
 /// Severity given to a finding whose advisory has no severity data (no CVSS vector, no label).
@@ -84,6 +86,10 @@ pub struct Policy {
     pub registries: Option<crate::registry::config::RegistriesOverride>,
     /// Where the settings came from (for messages).
     pub sources: Vec<PathBuf>,
+    /// OpenVEX documents named by `vex = [...]` (relative to the policy file), read by `load`.
+    pub vex_files: Vec<PathBuf>,
+    /// Their `not_affected` statements (and those of `scan --vex`).
+    pub vex: Vec<crate::vex::VexStatement>,
 }
 
 impl Default for Policy {
@@ -97,6 +103,8 @@ impl Default for Policy {
             exclude: Excludes::default(),
             registries: None,
             sources: Vec::new(),
+            vex_files: Vec::new(),
+            vex: Vec::new(),
         }
     }
 }
@@ -124,6 +132,8 @@ struct ConfigWire {
     #[serde(default)]
     exclude: Vec<String>,
     registries: Option<crate::registry::config::RegistriesOverride>,
+    #[serde(default)]
+    vex: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +194,8 @@ impl Policy {
             exclude: Excludes::new(&wire.exclude).map_err(|e| invalid(path, e.to_string()))?,
             registries: wire.registries,
             sources: vec![path.to_owned()],
+            vex_files: wire.vex.iter().map(|f| path.parent().unwrap_or(Path::new("")).join(f)).collect(),
+            vex: Vec::new(),
         };
         for (code, value) in wire.levels {
             let key = format!("levels.{code:?}");
@@ -249,6 +261,9 @@ impl Policy {
         let osv = root.join(OSV_SCANNER_FILE);
         if osv.is_file() {
             policy.add_osv_scanner_toml(&osv, &read(&osv)?)?;
+        }
+        for file in policy.vex_files.clone() {
+            policy.vex.extend(crate::vex::load(&file)?);
         }
         Ok(policy)
     }
@@ -418,6 +433,13 @@ impl Policy {
                 reason: ig.reason.clone(),
                 until: ig.until.map(|d| d.to_string()),
                 source: ig.source.clone(),
+            };
+        }
+        if let Some(v) = self.vex.iter().find(|v| v.applies_to(subject.named, subject.package)) {
+            return Status::Vex {
+                justification: v.justification.clone(),
+                statement: v.impact_statement.clone(),
+                source: v.source.clone(),
             };
         }
         if subject.in_baseline {

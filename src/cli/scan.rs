@@ -50,6 +50,10 @@ pub struct ScanArgs {
     /// Let dev-only packages gate too (overrides the policy file).
     #[arg(long)]
     include_dev: bool,
+    /// An OpenVEX document (repeatable): its `not_affected` statements work as ignores, shown
+    /// with status `vex`.
+    #[arg(long = "vex", value_name = "FILE")]
+    vex: Vec<PathBuf>,
     /// An earlier `--format json` report: only findings new against it gate.
     #[arg(long, value_name = "REPORT.json")]
     baseline: Option<PathBuf>,
@@ -72,8 +76,9 @@ fn parse_extra_report(s: &str) -> Result<(FormatArg, PathBuf), String> {
     use clap::ValueEnum as _;
     let (format, file) =
         s.split_once('=').ok_or_else(|| format!("{s:?}: expected FORMAT=FILE, such as sarif=bundleguard.sarif"))?;
-    let format = FormatArg::from_str(format, true)
-        .map_err(|_| format!("{format:?}: unknown format; expected table, json, sarif, cyclonedx, markdown or html"))?;
+    let format = FormatArg::from_str(format, true).map_err(|_| {
+        format!("{format:?}: unknown format; expected table, json, sarif, cyclonedx, markdown, html or openvex")
+    })?;
     if file.is_empty() {
         return Err(format!("{s:?}: the file name is missing"));
     }
@@ -88,6 +93,7 @@ enum FormatArg {
     Cyclonedx,
     Markdown,
     Html,
+    Openvex,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -118,6 +124,7 @@ impl From<FormatArg> for ReportFormat {
             FormatArg::Cyclonedx => ReportFormat::CycloneDx,
             FormatArg::Markdown => ReportFormat::Markdown,
             FormatArg::Html => ReportFormat::Html,
+            FormatArg::Openvex => ReportFormat::OpenVex,
         }
     }
 }
@@ -133,6 +140,7 @@ pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
         config: args.config.clone(),
         fail_on: args.fail_on.map(Level::from),
         include_dev: args.include_dev,
+        vex: args.vex.clone(),
         baseline: args.baseline.clone(),
         record: !args.no_inventory,
         no_metadata: args.no_metadata,

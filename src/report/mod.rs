@@ -10,6 +10,7 @@ pub mod fixplan;
 mod html;
 mod json;
 mod markdown;
+mod openvex;
 mod sarif;
 mod table;
 #[cfg(test)]
@@ -30,6 +31,8 @@ pub enum ReportFormat {
     Markdown,
     /// One self-contained HTML page.
     Html,
+    /// The findings the policy ignored (and VEX statements), as an OpenVEX document.
+    OpenVex,
 }
 
 /// Options that change how a report looks, never what it says.
@@ -52,5 +55,6 @@ pub fn render(
         ReportFormat::CycloneDx => cyclonedx::render(result, out),
         ReportFormat::Markdown => markdown::render(result, out),
         ReportFormat::Html => html::render(result, out),
+        ReportFormat::OpenVex => openvex::render(result, out),
     }
 }

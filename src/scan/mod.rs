@@ -43,6 +43,8 @@ pub struct ScanOptions {
     /// Overrides of the policy file.
     pub fail_on: Option<Level>,
     pub include_dev: bool,
+    /// OpenVEX documents whose `not_affected` statements work as ignores (status `vex`).
+    pub vex: Vec<PathBuf>,
     /// An earlier JSON report whose findings do not gate.
     pub baseline: Option<PathBuf>,
     /// Record the scanned bundles in the inventory.
@@ -168,6 +170,9 @@ fn load_policy(options: &ScanOptions) -> Result<Policy, PolicyError> {
         policy.fail_on = level;
     }
     policy.include_dev |= options.include_dev;
+    for file in &options.vex {
+        policy.vex.extend(crate::vex::load(file)?);
+    }
     Ok(policy)
 }
 

@@ -21,4 +21,5 @@ mod server;
 mod sync;
 mod sync_faults;
 mod unused;
+mod vex;
 mod walk;

@@ -285,7 +285,7 @@ fn reports_are_deterministic_and_escape_control_characters() {
 }
 
 #[path = "../schemas/validate.rs"]
-mod validate;
+pub mod validate;
 
 /// One scan of the example, every format written with `--report`: SARIF and CycloneDX from a real
 /// scan are valid against the official schemas, and the Markdown names the verdict.

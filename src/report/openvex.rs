@@ -1,0 +1,96 @@
+//! The OpenVEX writer (<https://github.com/openvex/spec>, v0.2.0): every finding the policy
+//! ignored, or a VEX statement covered, as a `not_affected` statement for its package URLs, so
+//! the decisions of `bundleguard.toml` can be handed to other tools (and read back with
+//! `scan --vex`). An ignore's reason becomes the impact statement; a VEX statement keeps its
+//! justification. `@id` is derived from the statements, so the same decisions give the same id.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::finding::{ScanResult, Status};
+
+#[derive(Serialize)]
+struct Document {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    #[serde(rename = "@id")]
+    id: String,
+    author: &'static str,
+    timestamp: String,
+    version: u32,
+    tooling: String,
+    statements: Vec<Statement>,
+}
+
+#[derive(Serialize)]
+struct Statement {
+    vulnerability: Vulnerability,
+    products: Vec<Product>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impact_statement: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Vulnerability {
+    name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    aliases: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Product {
+    #[serde(rename = "@id")]
+    id: String,
+}
+
+/// (advisory id, justification, impact statement) -> (aliases, package URLs).
+type Groups = BTreeMap<(String, Option<String>, Option<String>), (BTreeSet<String>, BTreeSet<String>)>;
+
+pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
+    let mut groups = Groups::new();
+    for (_, f) in result.findings() {
+        let (justification, impact) = match &f.status {
+            Status::Ignored { reason, until, .. } => {
+                let until = until.as_ref().map(|u| format!(" (until {u})")).unwrap_or_default();
+                (None, Some(format!("{reason}{until}")))
+            }
+            Status::Vex { justification, statement, .. } => (
+                Some(justification.clone()).filter(|j| !j.is_empty()),
+                Some(statement.clone()).filter(|s| !s.is_empty()),
+            ),
+            _ => continue,
+        };
+        let entry = groups.entry((f.advisory.id.to_string(), justification, impact)).or_default();
+        entry.0.extend(f.advisory.aliases.iter().cloned());
+        entry.1.insert(crate::vex::purl_of(&f.package));
+    }
+    let statements: Vec<Statement> = groups
+        .into_iter()
+        .map(|((name, justification, impact_statement), (aliases, purls))| Statement {
+            vulnerability: Vulnerability { name, aliases: aliases.into_iter().collect() },
+            products: purls.into_iter().map(|id| Product { id }).collect(),
+            status: "not_affected",
+            justification,
+            impact_statement,
+        })
+        .collect();
+    let body = serde_json::to_string(&statements).map_err(io::Error::other)?;
+    let digest = ring::digest::digest(&ring::digest::SHA256, body.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let doc = Document {
+        context: "https://openvex.dev/ns/v0.2.0",
+        id: format!("https://openvex.dev/docs/bundleguard/vex-{}", &hex[..32]),
+        author: "bundleguard",
+        timestamp: jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        version: 1,
+        tooling: format!("bundleguard {}", env!("CARGO_PKG_VERSION")),
+        statements,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
+}
