@@ -5,6 +5,7 @@
 //! justification. `@id` is derived from the statements, so the same decisions give the same id.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -25,6 +26,7 @@ struct Document {
 }
 
 #[derive(Serialize)]
+#[expect(clippy::struct_field_names, reason = "OpenVEX's own field names")]
 struct Statement {
     vulnerability: Vulnerability,
     products: Vec<Product>,
@@ -81,7 +83,10 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
         .collect();
     let body = serde_json::to_string(&statements).map_err(io::Error::other)?;
     let digest = ring::digest::digest(&ring::digest::SHA256, body.as_bytes());
-    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = digest.as_ref().iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    });
     let doc = Document {
         context: "https://openvex.dev/ns/v0.2.0",
         id: format!("https://openvex.dev/docs/bundleguard/vex-{}", &hex[..32]),
