@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{fixture, repo_root};
+use crate::common::repo_root;
 use crate::sync::{copy_bucket, rewrite_bucket};
 
 const HOSTILE: &str = "</td></tr></table><script>window.__bundleguard_pwned=true</script>\
@@ -21,11 +21,12 @@ fn html_report(bucket: &Path, dir: &Path) -> PathBuf {
     let report = dir.join("report.html");
     let out = assert_cmd::Command::cargo_bin("bundleguard")
         .expect("binary")
+        .current_dir(repo_root())
         .arg("--db")
         .arg(dir.join("db.sqlite"))
         .args(["scan", "--no-inventory", "--format", "html", "--source"])
         .arg(bucket)
-        .arg(fixture("scan/lambda-repo"))
+        .arg("fixtures/scan/lambda-repo")
         .arg("--output")
         .arg(&report)
         .output()
