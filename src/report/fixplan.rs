@@ -176,7 +176,7 @@ fn instruction(source: TreeSource, package: &Package, to: &str, direct: bool) ->
     let name = package.name.as_str();
     let format = match source {
         TreeSource::Lockfile(f) => Some(f),
-        TreeSource::Artifact => None,
+        TreeSource::Artifact | TreeSource::NotRead => None,
     };
     match (package.ecosystem, format, direct) {
         (Ecosystem::Npm, Some(LockfileFormat::PnpmLock), true) => format!("pnpm add {name}@{to}"),
