@@ -12,6 +12,9 @@
 //!   capped at [`MAX_CHARS`].
 //! - [`one_line`]: plain text for SARIF and CycloneDX fields: one line, no control characters,
 //!   invisible characters shown as escapes.
+//! - [`html`]: HTML element content and quoted attribute values (the HTML report): `& < > " '`
+//!   as character references, control characters dropped (tab and newline kept), invisible
+//!   characters shown as escapes.
 //! - [`to_json_writer`]: JSON with every invisible character written as a `\uXXXX` escape, so the
 //!   data stays exact while the bytes hold no raw bidi override (Trojan Source, CVE-2021-42574).
 //!
@@ -23,6 +26,27 @@ use std::fmt::Write as _;
 use std::io;
 
 use serde::Serialize;
+
+/// Makes text inert in HTML element content and in double- or single-quoted attribute values.
+pub fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' => out.push(c),
+            c if c.is_control() => {}
+            c if is_invisible(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// Longest untrusted text shown in one field of the table and Markdown reports, in characters.
 pub const MAX_CHARS: usize = 1_000;

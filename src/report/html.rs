@@ -3,7 +3,7 @@
 //! JavaScript, light and dark (`prefers-color-scheme`). A summary (verdict, counts per function,
 //! an inline SVG chart), the fix plan, then one section per function: runtime, handler,
 //! coverage, findings grouped by kind with their dependency paths as nested `<details>` trees.
-//! Every piece of advisory and package text is untrusted: it goes through [`escape_html`], and
+//! Every piece of advisory and package text is untrusted: it goes through [`crate::report::escape::html`], and
 //! the script only toggles `hidden` and writes numbers with `textContent`.
 
 use std::collections::BTreeMap;
@@ -11,26 +11,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::finding::{BundleReport, Finding, FindingKind, Level, RiskFinding, ScanResult, Status};
+use crate::report::escape::html as escape_html;
 use crate::report::fixplan::{self, BundlePlan};
-
-/// Makes text inert in HTML element content and in double- or single-quoted attribute values.
-/// Control characters other than tab and newline are dropped.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' => out.push(c),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const STYLE: &str = r"
 :root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--card:#f6f8fa;
@@ -495,8 +477,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_markup_and_quotes() {
+    fn escapes_markup_quotes_and_invisible_characters() {
         assert_eq!(escape_html("<img src=x onerror='a'>&\"\u{7}"), "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;");
+        assert_eq!(escape_html("a\u{202e}b"), "a\\u{202e}b");
     }
 
     #[test]

@@ -17,7 +17,6 @@ mod table;
 #[path = "../../tests/schemas/validate.rs"]
 mod validate;
 
-pub use html::escape_html;
 pub use json::SCHEMA_VERSION as JSON_SCHEMA_VERSION;
 pub use table::render_fix_plan;
 

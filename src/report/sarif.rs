@@ -563,9 +563,9 @@ fn suppression_justification(status: &Status) -> Option<String> {
         }
         Status::Vex { justification, statement, source } => Some(format!(
             "not affected ({}): {}; OpenVEX statement in {}",
-            clean(justification),
-            clean(statement),
-            clean(&source.to_string_lossy())
+            escape::one_line(justification),
+            escape::one_line(statement),
+            escape::one_line(&source.to_string_lossy())
         )),
         Status::Baseline => Some("in the baseline: an existing finding, not introduced by this change".into()),
         Status::Gating | Status::BelowThreshold | Status::DevOnly | Status::Info => None,
