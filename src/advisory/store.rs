@@ -733,27 +733,9 @@ COMMIT;
 fn regular_file(path: &Path) -> Result<bool, StoreError> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => Ok(true),
-        Ok(meta) => Err(StoreError::NotAFile { path: path.to_owned(), kind: kind_of(&meta) }),
+        Ok(meta) => Err(StoreError::NotAFile { path: path.to_owned(), kind: super::sync::file_kind(&meta) }),
         Err(_) => Ok(false),
     }
-}
-
-fn kind_of(meta: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
-        if t.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if t.is_block_device() || t.is_char_device() {
-            return "a device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if meta.is_dir() { "a directory" } else { "not a regular file" }
 }
 
 /// `file:<absolute path>?immutable=1`, percent-encoded as SQLite's URI rules want.

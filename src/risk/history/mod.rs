@@ -45,6 +45,49 @@ impl AllowList {
     }
 }
 
+/// One registry package of a unit that a registry check can judge: its node, its facts, the
+/// history around its locked version, and why its publish times are untrusted (if they are).
+pub struct Located<'a> {
+    pub node: NodeId,
+    pub package: &'a Package,
+    pub facts: &'a PackageFacts,
+    pub history: History<'a>,
+    pub untrusted: Option<String>,
+}
+
+/// The registry packages of a unit the checks can judge. Allow-listed packages are skipped;
+/// packages without facts, or whose locked version the registry does not list, are counted as
+/// not evaluated in `tally`.
+pub fn locate<'a>(
+    unit: &'a Unit,
+    facts: &'a FactsMap,
+    allow: &AllowList,
+    untrusted_times_of: &BTreeSet<Ecosystem>,
+    tally: &mut Tally,
+) -> Vec<Located<'a>> {
+    let mut out = Vec::new();
+    for (node, package) in registry_packages(unit) {
+        if allow.contains(package) {
+            continue;
+        }
+        let Some(package_facts) = facts.get(&(package.ecosystem, package.name.clone())) else {
+            tally.none_evaluated("no registry facts for the package");
+            continue;
+        };
+        let Some(history) = History::find(package_facts, &package.version) else {
+            tally.none_evaluated("the registry does not list the locked version");
+            continue;
+        };
+        let untrusted = if untrusted_times_of.contains(&history.ecosystem) {
+            Some(untrusted_times(history.ecosystem))
+        } else {
+            rewritten_times(package_facts)
+        };
+        out.push(Located { node, package, facts: package_facts, history, untrusted });
+    }
+    out
+}
+
 /// The registry packages of a unit, one entry per (ecosystem, name, version), first node kept,
 /// in a stable order. Dev packages are included (the package's scope tells the policy).
 pub fn registry_packages(unit: &Unit) -> Vec<(NodeId, &Package)> {

@@ -76,23 +76,8 @@ impl Default for StaleConfig {
 pub fn check(unit: &Unit, facts: &FactsMap, cfg: &StaleConfig, now: Timestamp) -> (Vec<Signal>, Vec<Coverage>) {
     let mut tally = Tally::new(CODES.iter().map(|(c, _, _)| *c));
     let mut out = Vec::new();
-    for (node, package) in history::registry_packages(unit) {
-        if cfg.allow.contains(package) {
-            continue;
-        }
-        let Some(package_facts) = facts.get(&(package.ecosystem, package.name.clone())) else {
-            tally.none_evaluated("no registry facts for the package");
-            continue;
-        };
-        let Some(h) = History::find(package_facts, &package.version) else {
-            tally.none_evaluated("the registry does not list the locked version");
-            continue;
-        };
-        let untrusted = if cfg.untrusted_times.contains(&h.ecosystem) {
-            Some(history::untrusted_times(h.ecosystem))
-        } else {
-            history::rewritten_times(package_facts)
-        };
+    for located in history::locate(unit, facts, &cfg.allow, &cfg.untrusted_times, &mut tally) {
+        let history::Located { node, package, history: h, untrusted, .. } = located;
         let outcomes = [
             (DEPRECATED, deprecated(&h)),
             (YANKED, yanked(&h)),

@@ -40,7 +40,7 @@ use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::history::{self, AllowList, FactsMap, History, Outcome, Tally};
+use super::history::{self, AllowList, FactsMap, Outcome, Tally};
 use super::{Coverage, Evidence, Signal};
 use crate::bundle::Unit;
 use crate::package::Ecosystem;
@@ -122,23 +122,8 @@ const FACT_CODES: [Code; 9] = [
 pub fn check(unit: &Unit, facts: &FactsMap, cfg: &TakeoverConfig, now: Timestamp) -> (Vec<Signal>, Vec<Coverage>) {
     let mut tally = Tally::new(FACT_CODES);
     let mut out = Vec::new();
-    for (node, package) in history::registry_packages(unit) {
-        if cfg.allow.contains(package) {
-            continue;
-        }
-        let Some(package_facts) = facts.get(&(package.ecosystem, package.name.clone())) else {
-            tally.none_evaluated("no registry facts for the package");
-            continue;
-        };
-        let Some(h) = History::find(package_facts, &package.version) else {
-            tally.none_evaluated("the registry does not list the locked version");
-            continue;
-        };
-        let untrusted = if cfg.untrusted_times.contains(&h.ecosystem) {
-            Some(history::untrusted_times(h.ecosystem))
-        } else {
-            history::rewritten_times(package_facts)
-        };
+    for located in history::locate(unit, facts, &cfg.allow, &cfg.untrusted_times, &mut tally) {
+        let history::Located { node, package, history: h, untrusted, .. } = located;
         let ctx = signals::Ctx { h: &h, cfg, now, facts, untrusted };
         let outcomes = signals::evaluate(&ctx);
         let mut hits = Vec::new();
