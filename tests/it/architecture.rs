@@ -1,0 +1,328 @@
+//! The written dependency direction between the top-level modules of `src/`, checked: every
+//! `crate::X` path in the library's code (not in its `#[cfg(test)]` items, whose inputs may come
+//! from anywhere) must name a module its own module may import. [`ALLOWED`] is the table; it is
+//! Markdown so it can be pasted into the architecture document as it is.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::common::repo_root;
+
+/// Which top-level modules each top-level module of `src/` may import (`crate::X`). A module
+/// may always use itself. Lower rows never import higher ones, except where the table says so.
+pub const ALLOWED: &str = "\
+| module | may import | what it is |
+|---|---|---|
+| `vocab` | nothing | severity levels, codes, ids, diagnostics: the shared vocabulary |
+| `package` | nothing | ecosystems, package names, packages |
+| `version` | `package`, `vocab` | per-ecosystem version parsing and ordering |
+| `graph` | `package`, `vocab` | dependency graphs of packages |
+| `lockfile` | `vocab`, `package`, `version`, `graph` | lockfile parsers |
+| `advisory` | `vocab`, `package`, `version`, `graph` | OSV records, the SQLite store, sync, opening the store for a scan |
+| `registry` | `vocab`, `package`, `version`, `graph` | package metadata clients and cache |
+| `bundle` | `vocab`, `package`, `version`, `graph`, `lockfile` | discovery of functions and layers, artifacts |
+| `finding` | `vocab`, `package`, `version`, `graph` | judged findings and the scan result the reports render |
+| `matcher` | `vocab`, `package`, `version`, `graph`, `advisory` | OSV range semantics, candidates from the store |
+| `risk` | `vocab`, `package`, `version`, `graph`, `lockfile`, `advisory`, `registry`, `bundle`, `finding` | the assess stage: one module per check family |
+| `policy` | `vocab`, `package`, `version`, `graph`, `bundle`, `finding`, `risk` | the judge stage: bundleguard.toml, ignores, baseline, verdict |
+| `inventory` | `vocab`, `package`, `version`, `graph`, `advisory`, `matcher`, `finding`, `policy` | recorded bundles and their re-check |
+| `scan` | `vocab`, `package`, `version`, `graph`, `lockfile`, `advisory`, `registry`, `bundle`, `finding`, `matcher`, `risk`, `policy`, `inventory` | the pipeline: discover, extract, match, assess, judge, record |
+| `report` | `vocab`, `package`, `graph`, `finding` | formats only: never the store, the scan or the CLI |
+| `cli` | anything | arguments to options, results to reports |
+";
+
+/// Imports that break [`ALLOWED`] on `main` today, each with where it is and what would fix
+/// it. Listed so the test passes while they are visible; an entry that no longer occurs fails
+/// the test, so the list only shrinks.
+const KNOWN_VIOLATIONS: &[(&str, &str, &str)] = &[(
+    "policy",
+    "report",
+    "src/policy.rs: Baseline::from_json_report checks report::JSON_SCHEMA_VERSION; the schema \
+     version of the JSON report could live in `finding` (or the baseline reader in `report`)",
+)];
+
+/// The table as module -> allowed imports (`None`: anything).
+fn allowed() -> BTreeMap<String, Option<BTreeSet<String>>> {
+    let mut out = BTreeMap::new();
+    for row in ALLOWED.lines().skip(2) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let [_, module, imports, ..] = cells.as_slice() else { panic!("bad table row {row:?}") };
+        let names = |cell: &str| -> BTreeSet<String> {
+            cell.split(',').map(|s| s.trim().trim_matches('`').to_owned()).filter(|s| !s.is_empty()).collect()
+        };
+        let rule = match *imports {
+            "anything" => None,
+            "nothing" => Some(BTreeSet::new()),
+            list => Some(names(list)),
+        };
+        out.insert(module.trim_matches('`').to_owned(), rule);
+    }
+    out
+}
+
+#[test]
+fn use_crate_paths_follow_the_written_direction() {
+    let rules = allowed();
+    let imports = crate_imports(&repo_root().join("src"));
+    let modules: BTreeSet<&String> = imports.keys().map(|(from, _)| from).collect();
+    let unlisted: Vec<&&String> = modules.iter().filter(|m| !rules.contains_key(m.as_str())).collect();
+    assert!(unlisted.is_empty(), "top-level modules missing from the ALLOWED table: {unlisted:?}");
+    let mut broken = Vec::new();
+    let mut known_seen = BTreeSet::new();
+    for ((from, to), wheres) in &imports {
+        if from == to || (!rules.contains_key(to) && !modules.contains(to)) {
+            continue;
+        }
+        let ok = rules[from].as_ref().is_none_or(|set| set.contains(to));
+        if ok {
+            continue;
+        }
+        if KNOWN_VIOLATIONS.iter().any(|(f, t, _)| f == from && t == to) {
+            known_seen.insert((from.as_str(), to.as_str()));
+            continue;
+        }
+        broken.push(format!("{from} imports {to}: {}", wheres.join(", ")));
+    }
+    assert!(broken.is_empty(), "imports against the written direction:\n{}", broken.join("\n"));
+    for (from, to, why) in KNOWN_VIOLATIONS {
+        assert!(
+            known_seen.contains(&(*from, *to)),
+            "{from} -> {to} no longer occurs: remove it from KNOWN_VIOLATIONS ({why})"
+        );
+    }
+}
+
+#[test]
+fn the_checker_sees_through_comments_strings_groups_and_tests() {
+    let code = r##"
+//! Uses [`crate::cli`] in a doc comment only.
+use crate::{package::Package, graph::{self, DepGraph}};
+use crate::vocab::Level;
+/* crate::scan in a block comment */
+fn f() -> &'static str { let _ = crate::version::Version::parse; "crate::report" }
+const C: char = '{';
+const R: &str = r#"crate::store" { "#;
+#[cfg(test)]
+mod tests {
+    use crate::cli;
+    fn g() { let _ = "}"; }
+}
+fn h() { crate::lockfile::detect(); }
+"##;
+    let got: BTreeSet<String> = paths_in(code).into_iter().map(|(name, _)| name).collect();
+    let want: BTreeSet<String> =
+        ["package", "graph", "vocab", "version", "lockfile"].iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(got, want);
+}
+
+/// (importing module, imported module) -> the `file:line`s where it happens.
+fn crate_imports(src: &Path) -> BTreeMap<(String, String), Vec<String>> {
+    let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for file in rust_files(src) {
+        let rel = file.strip_prefix(src).expect("under src").to_path_buf();
+        let first = rel.components().next().expect("a path").as_os_str().to_string_lossy().into_owned();
+        if first == "lib.rs" || first == "main.rs" {
+            continue;
+        }
+        let from = first.trim_end_matches(".rs").to_owned();
+        let text = fs_err::read_to_string(&file).expect("a source file");
+        for (to, line) in paths_in(&text) {
+            out.entry((from.clone(), to)).or_default().push(format!("src/{}:{line}", rel.display()));
+        }
+    }
+    out
+}
+
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = fs_err::read_dir(dir).expect("src/").map(|e| e.expect("entry").path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The top-level module named by every `crate::X` path outside comments, strings and
+/// `#[cfg(test)]` items, with its line.
+fn paths_in(text: &str) -> Vec<(String, usize)> {
+    let code = without_test_items(&code_only(text));
+    let bytes = code.as_bytes();
+    let line_of = |at: usize| code[..at].matches('\n').count() + 1;
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(found) = code[from..].find("crate::") {
+        let at = from + found;
+        from = at + "crate::".len();
+        if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || matches!(bytes[at - 1], b'_' | b'$')) {
+            continue;
+        }
+        let rest = &code[from..];
+        if let Some(group) = rest.strip_prefix('{') {
+            out.extend(group_heads(group).into_iter().map(|name| (name, line_of(at))));
+        } else {
+            out.push((identifier(rest).to_owned(), line_of(at)));
+        }
+    }
+    out.retain(|(name, _)| !name.is_empty() && name != "self");
+    out
+}
+
+/// The first identifier of each item of `a, b::c, d::{e, f}}` (the text after a `{`).
+fn group_heads(group: &str) -> Vec<String> {
+    let mut out = vec![identifier(group.trim_start()).to_owned()];
+    let mut depth = 0;
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => break,
+            '}' => depth -= 1,
+            ',' if depth == 0 => out.push(identifier(group[i + 1..].trim_start()).to_owned()),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn identifier(text: &str) -> &str {
+    let end = text.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(text.len());
+    &text[..end]
+}
+
+/// `text` with comments and the contents of string and char literals blanked (newlines kept),
+/// so braces and `crate::` can be found by plain search.
+fn code_only(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let blank = |out: &mut Vec<u8>, s: &[u8]| out.extend(s.iter().map(|&c| if c == b'\n' { b'\n' } else { b' ' }));
+    while i < b.len() {
+        let rest = &b[i..];
+        let len = if rest.starts_with(b"//") {
+            rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len())
+        } else if rest.starts_with(b"/*") {
+            block_comment_len(rest)
+        } else if let Some(len) = raw_string_len(rest, i > 0 && is_ident(b[i - 1])) {
+            len
+        } else if rest[0] == b'"' {
+            quoted_len(rest, b'"')
+        } else if rest[0] == b'\'' {
+            char_literal_len(rest).unwrap_or(0)
+        } else {
+            0
+        };
+        if len == 0 {
+            out.push(rest[0]);
+            i += 1;
+        } else {
+            blank(&mut out, &rest[..len]);
+            i += len;
+        }
+    }
+    String::from_utf8(out).expect("blanking keeps UTF-8: only whole literals and comments become spaces")
+}
+
+fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+fn block_comment_len(b: &[u8]) -> usize {
+    let (mut depth, mut i) = (0, 0);
+    while i < b.len() {
+        if b[i..].starts_with(b"/*") {
+            depth += 1;
+            i += 2;
+        } else if b[i..].starts_with(b"*/") {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    b.len()
+}
+
+/// `r"..."`, `r#"..."#`, `br"..."` (not when the `r` ends an identifier).
+fn raw_string_len(b: &[u8], after_ident: bool) -> Option<usize> {
+    if after_ident {
+        return None;
+    }
+    let start = if b.starts_with(b"br") { 2 } else if b.starts_with(b"r") { 1 } else { return None };
+    let hashes = b[start..].iter().take_while(|&&c| c == b'#').count();
+    if b.get(start + hashes) != Some(&b'"') {
+        return None;
+    }
+    let body = start + hashes + 1;
+    let close: Vec<u8> = std::iter::once(b'"').chain(std::iter::repeat_n(b'#', hashes)).collect();
+    let end = b[body..].windows(close.len()).position(|w| w == close.as_slice()).map_or(b.len(), |p| body + p + close.len());
+    Some(end)
+}
+
+/// A `"..."` string with escapes, from its opening quote.
+fn quoted_len(b: &[u8], quote: u8) -> usize {
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            c if c == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// A char literal (`'x'`, `'\n'`, `'\u{7f}'`, `'{'`); `None` for a lifetime.
+fn char_literal_len(b: &[u8]) -> Option<usize> {
+    if b.get(1) == Some(&b'\\') {
+        return b[2..].iter().position(|&c| c == b'\'').map(|p| p + 3);
+    }
+    let text = std::str::from_utf8(&b[1..b.len().min(6)]).unwrap_or_else(|e| {
+        std::str::from_utf8(&b[1..1 + e.valid_up_to()]).expect("valid prefix")
+    });
+    let c = text.chars().next()?;
+    (text[c.len_utf8()..].starts_with('\'')).then_some(1 + c.len_utf8() + 1)
+}
+
+/// `code` without the items that follow a `#[cfg(test)]` attribute.
+fn without_test_items(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        let item = &rest[at..];
+        let len = item_len(item);
+        out.extend(item[..len].chars().filter(|&c| c == '\n'));
+        rest = &item[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Length of the item starting at an attribute: up to its `;` or its matching `}`.
+fn item_len(item: &str) -> usize {
+    let mut depth = 0usize;
+    let mut brackets = 0usize;
+    for (i, c) in item.char_indices() {
+        match c {
+            '[' => brackets += 1,
+            ']' => brackets = brackets.saturating_sub(1),
+            '{' => depth += 1,
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            ';' if depth == 0 && brackets == 0 => return i + 1,
+            _ => {}
+        }
+    }
+    item.len()
+}
