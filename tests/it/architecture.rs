@@ -81,7 +81,7 @@ fn use_crate_paths_follow_the_written_direction() {
             known_seen.insert((from.as_str(), to.as_str()));
             continue;
         }
-        broken.push(format!("{from} imports {to}: {}", wheres.join(", ")));
+        broken.push(format!("{from} imports {to}: {}", wheres.iter().cloned().collect::<Vec<_>>().join(", ")));
     }
     assert!(broken.is_empty(), "imports against the written direction:\n{}", broken.join("\n"));
     for (from, to, why) in KNOWN_VIOLATIONS {
@@ -116,8 +116,8 @@ fn h() { crate::lockfile::detect(); }
 }
 
 /// (importing module, imported module) -> the `file:line`s where it happens.
-fn crate_imports(src: &Path) -> BTreeMap<(String, String), Vec<String>> {
-    let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+fn crate_imports(src: &Path) -> BTreeMap<(String, String), BTreeSet<String>> {
+    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     for file in rust_files(src) {
         let rel = file.strip_prefix(src).expect("under src").to_path_buf();
         let first = rel.components().next().expect("a path").as_os_str().to_string_lossy().into_owned();
@@ -127,7 +127,7 @@ fn crate_imports(src: &Path) -> BTreeMap<(String, String), Vec<String>> {
         let from = first.trim_end_matches(".rs").to_owned();
         let text = fs_err::read_to_string(&file).expect("a source file");
         for (to, line) in paths_in(&text) {
-            out.entry((from.clone(), to)).or_default().push(format!("src/{}:{line}", rel.display()));
+            out.entry((from.clone(), to)).or_default().insert(format!("src/{}:{line}", rel.display()));
         }
     }
     out

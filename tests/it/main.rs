@@ -5,6 +5,7 @@ mod architecture;
 mod bundle;
 mod common;
 mod deps;
+mod docs;
 mod fixplan;
 mod gate;
 mod html;
