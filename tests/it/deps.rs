@@ -4,26 +4,17 @@
 use assert_cmd::Command;
 
 use crate::common;
+use crate::snapshot::run_snapshot;
 
-/// Runs `bundleguard deps ARGS` from the fixtures folder; returns (exit code, stdout, stderr).
-fn deps(args: &[&str]) -> (i32, String, String) {
-    let output = Command::cargo_bin("bundleguard")
-        .expect("binary")
-        .current_dir(common::fixture(""))
-        .arg("deps")
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+/// `bundleguard deps ARGS`, run from the fixtures folder.
+fn deps(args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("bundleguard").expect("binary");
+    cmd.current_dir(common::fixture("")).arg("deps").args(args);
+    cmd
 }
 
 fn transcript(args: &[&str]) -> String {
-    let (code, stdout, stderr) = deps(args);
-    format!("exit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}")
+    run_snapshot(&mut deps(args))
 }
 
 #[test]
@@ -43,8 +34,9 @@ fn json_layout() {
 
 #[test]
 fn scope_prod_drops_dev_only_packages() {
-    let (code, stdout, _) = deps(&["pypi/uv-dev-git", "--scope", "prod"]);
-    assert_eq!(code, 0);
+    let out = deps(&["pypi/uv-dev-git", "--scope", "prod"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("pytest") && !stdout.contains("iniconfig"), "{stdout}");
     assert!(stdout.contains("requests 2.31.0"), "{stdout}");
 }
@@ -66,8 +58,5 @@ fn requirements_warnings_name_the_line() {
 
 #[test]
 fn missing_path_exits_2() {
-    let (code, stdout, stderr) = deps(&["does/not/exist"]);
-    assert_eq!(code, 2);
-    assert!(stdout.is_empty());
-    assert!(stderr.contains("does/not/exist"), "{stderr}");
+    insta::assert_snapshot!(transcript(&["does/not/exist"]));
 }

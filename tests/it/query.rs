@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use crate::snapshot::run_snapshot;
 use crate::sync::{bundleguard, synced_fixture_db};
 
 /// One database synced from `advisories/` for all query tests.
@@ -109,25 +110,15 @@ fn a_malformed_bound_is_reported_not_hidden() {
 
 #[test]
 fn table_output_and_unknown_packages() {
-    let out = bundleguard(&db()).args(["query", "npm", "left-pad", "1.0.0"]).output().unwrap();
-    assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "npm left-pad@1.0.0: no known advisories\n");
-    let out = bundleguard(&db()).args(["query", "npm", "ip", "1.1.5"]).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("GHSA-78xj-cgh5-2h22 [high] "), "{text}");
-    assert!(text.contains("aliases: CVE-2023-42282") && text.contains("fixed in: no fixed version known"), "{text}");
-    let out = bundleguard(&db()).args(["query", "maven", "x", "1"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown ecosystem \"maven\""));
+    insta::assert_snapshot!("unknown_package", run_snapshot(bundleguard(&db()).args(["query", "npm", "left-pad", "1.0.0"])));
+    insta::assert_snapshot!("no_fixed_version", run_snapshot(bundleguard(&db()).args(["query", "npm", "ip", "1.1.5"])));
+    insta::assert_snapshot!("unknown_ecosystem", run_snapshot(bundleguard(&db()).args(["query", "maven", "x", "1"])));
 }
 
 #[test]
 fn no_database_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("none.db");
-    let out = bundleguard(&missing).args(["query", "npm", "ip", "1.1.5"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no advisory database at") && stderr.contains("run `bundleguard sync` first"), "{stderr}");
+    insta::assert_snapshot!(run_snapshot(bundleguard(&missing).args(["query", "npm", "ip", "1.1.5"])));
     assert!(!missing.exists(), "a query must not create a database");
 }

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::common::{fixture, repo_root};
+use crate::snapshot::run_snapshot;
 use crate::sync::{bundleguard, synced_fixture_db};
 
 fn db() -> PathBuf {
@@ -15,9 +16,16 @@ fn db() -> PathBuf {
     DB.get_or_init(|| synced_fixture_db(&tempfile::tempdir().unwrap().keep())).clone()
 }
 
+/// `bundleguard scan ARGS` from the repository root, on the database synced from `advisories/`.
+fn scan_cmd(args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = bundleguard(&db());
+    cmd.current_dir(repo_root()).arg("scan").args(args);
+    cmd
+}
+
 /// Runs a scan from the repository root; returns (exit code, stdout, stderr).
 fn scan(args: &[&str]) -> (i32, String, String) {
-    let out = bundleguard(&db()).current_dir(repo_root()).arg("scan").args(args).output().unwrap();
+    let out = scan_cmd(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -171,14 +179,15 @@ path = "orders-webhook"
 #[test]
 fn policy_errors_name_the_file_and_key() {
     let dir = repo_with(&[("bundleguard.toml", "fail-on = \"high\"\nfail-onn = \"low\"\n")]);
-    let out = bundleguard(&db()).current_dir(dir.path()).args(["scan", "."]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("bundleguard.toml") && stderr.contains("fail-onn"), "{stderr}");
+    insta::assert_snapshot!(
+        "unknown_key",
+        run_snapshot(bundleguard(&db()).current_dir(dir.path()).args(["scan", "."]))
+    );
     let dir = repo_with(&[("bundleguard.toml", "[[ignore]]\nid = \"GHSA-x\"\n")]);
-    let out = bundleguard(&db()).current_dir(dir.path()).args(["scan", "."]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("ignore[0] (GHSA-x): `reason` is required"));
+    insta::assert_snapshot!(
+        "ignore_without_reason",
+        run_snapshot(bundleguard(&db()).current_dir(dir.path()).args(["scan", "."]))
+    );
 }
 
 #[test]
@@ -250,13 +259,10 @@ fn a_broken_lockfile_is_named_and_the_rest_is_scanned() {
 #[test]
 fn no_database_offline_is_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let out = bundleguard(&dir.path().join("none.db"))
-        .current_dir(repo_root())
-        .args(["scan", "fixtures/scan/lambda-repo", "--offline"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--offline forbids downloading one"));
+    let mut cmd = bundleguard(&dir.path().join("none.db"));
+    cmd.current_dir(repo_root()).args(["scan", "fixtures/scan/lambda-repo", "--offline"]);
+    insta::assert_snapshot!(run_snapshot(&mut cmd));
+    assert!(!dir.path().join("none.db").exists(), "an offline scan creates no database");
 }
 
 #[test]
