@@ -881,9 +881,27 @@ fn opt_snapshot<'a>(r: &mut Reader<'a>, e: &Entry<'a>) -> Fast<Option<SnapshotWi
     Ok(present.then_some(w))
 }
 
+/// Paths the tests below read: the repository's fixtures and the shared corpus.
 #[cfg(test)]
-#[path = "../../tests/it/common.rs"]
-mod common;
+mod common {
+    use std::path::PathBuf;
+
+    fn repo_root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    pub fn fixture(rel: &str) -> PathBuf {
+        repo_root().join("fixtures").join(rel)
+    }
+
+    /// `../shared` (or `$BUNDLEGUARD_SHARED`); the tests that need it are ignored unless asked.
+    pub fn shared() -> PathBuf {
+        let dir = std::env::var_os("BUNDLEGUARD_SHARED")
+            .map_or_else(|| repo_root().join("..").join("shared"), PathBuf::from);
+        assert!(dir.join("corpus").is_dir(), "needs ../shared (the lockfile corpus) at {}", dir.display());
+        dir
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -953,10 +971,9 @@ mod tests {
     }
 
     #[test]
-    fn fast_path_matches_full_parser_on_corpus() {
-        let Some(shared) = common::shared_dir("fast_path_matches_full_parser_on_corpus") else {
-            return;
-        };
+    #[ignore = "needs ../shared: the pnpm lockfiles of the corpus"]
+    fn shared_corpus_fast_path_matches_full_parser() {
+        let shared = common::shared();
         let mut files = Vec::new();
         pnpm_files(&shared.join("corpus"), &mut files);
         assert!(files.len() >= 20, "found only {} pnpm lockfiles", files.len());
@@ -1003,11 +1020,9 @@ mod tests {
 
     /// Random one-byte mutations of every corpus pnpm lockfile (slow: run in release).
     #[test]
-    #[ignore = "slow differential check: cargo test --release --lib mutated_corpus -- --ignored"]
+    #[ignore = "slow, needs ../shared: cargo test --release --lib mutated_corpus -- --ignored"]
     fn mutated_corpus_agrees() {
-        let Some(shared) = common::shared_dir("mutated_corpus_agrees") else {
-            return;
-        };
+        let shared = common::shared();
         let mut files = Vec::new();
         pnpm_files(&shared.join("corpus"), &mut files);
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;

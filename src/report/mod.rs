@@ -13,9 +13,6 @@ mod markdown;
 mod openvex;
 mod sarif;
 mod table;
-#[cfg(test)]
-#[path = "../../tests/schemas/validate.rs"]
-mod validate;
 
 pub use json::SCHEMA_VERSION as JSON_SCHEMA_VERSION;
 pub use table::render_fix_plan;

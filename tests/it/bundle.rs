@@ -9,7 +9,7 @@ use bundleguard::bundle::{self, ArtifactError, ArtifactIssueKind, BundleKind, Li
 use bundleguard::lockfile;
 use bundleguard::risk::hygiene;
 
-use crate::common::{fixture, shared_dir};
+use crate::common::{fixture, shared};
 
 fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -72,8 +72,9 @@ fn cdk_output_asset_folders() {
 }
 
 #[test]
-fn corpus_templates_are_discovered() {
-    let Some(shared) = shared_dir("corpus_templates_are_discovered") else { return };
+#[ignore = "needs ../shared: corpus/serverless-sam-templates and corpus/monorepos"]
+fn shared_corpus_templates_are_discovered() {
+    let shared = shared();
     let d = bundle::discover(&shared.join("corpus/serverless-sam-templates"));
     assert!(d.errors.is_empty(), "{:?}", d.errors);
     let deep = find(&d, "TodosFunction");
@@ -91,8 +92,9 @@ fn corpus_templates_are_discovered() {
 }
 
 #[test]
-fn corpus_zips_match_their_sources() {
-    let Some(shared) = shared_dir("corpus_zips_match_their_sources") else { return };
+#[ignore = "needs ../shared: corpus/bundles"]
+fn shared_corpus_zips_match_their_sources() {
+    let shared = shared();
     let bundles = shared.join("corpus/bundles");
     for (zip, lock, count) in [
         ("nodejs-lambda-old-deps.zip", "nodejs-lambda-old-deps/package-lock.json", 5),

@@ -12,18 +12,19 @@ pub fn fixture(rel: &str) -> PathBuf {
     repo_root().join("fixtures").join(rel)
 }
 
-/// The shared data folder (`../shared` beside the repository), or `None` with one clear
-/// "skipped" line when it is not there (a user's fresh clone).
-pub fn shared_dir(test: &str) -> Option<PathBuf> {
+/// The shared data folder (`../shared` beside the repository, or `$BUNDLEGUARD_SHARED`).
+///
+/// Tests that need it are `#[ignore = "needs ../shared: ..."]` and named `shared_*`, so a fresh
+/// clone lists them as ignored (never as passed), and `.ci/run` runs them with
+/// `cargo test -- --ignored shared_` when the folder is there. Run on their own without it,
+/// they fail here, saying what is missing.
+pub fn shared() -> PathBuf {
     let dir =
         std::env::var_os("BUNDLEGUARD_SHARED").map_or_else(|| repo_root().join("..").join("shared"), PathBuf::from);
-    if dir.join("osv").is_dir() {
-        Some(dir)
-    } else {
-        #[expect(clippy::print_stdout, reason = "the one line that says a test was skipped")]
-        {
-            println!("skipped: ../shared not found ({test})");
-        }
-        None
-    }
+    assert!(
+        dir.join("osv").is_dir(),
+        "needs ../shared (the OSV mirror and the lockfile corpus) at {}: put it beside the repository or set BUNDLEGUARD_SHARED",
+        dir.display()
+    );
+    dir
 }

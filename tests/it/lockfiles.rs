@@ -158,10 +158,9 @@ fn expected_to_fail(path: &Path) -> bool {
 }
 
 #[test]
-fn every_corpus_lockfile_parses_with_the_right_counts() {
-    let Some(shared) = common::shared_dir("every_corpus_lockfile_parses_with_the_right_counts") else {
-        return;
-    };
+#[ignore = "needs ../shared: the lockfile corpus"]
+fn shared_corpus_lockfiles_parse_with_the_right_counts() {
+    let shared = common::shared();
     let corpus = shared.join("corpus");
     let mut files = Vec::new();
     walk_files(&corpus, &mut files);
@@ -343,10 +342,9 @@ fn check_direct(path: &Path, format: LockfileFormat, graph: &DepGraph) {
 }
 
 #[test]
-fn corpus_dev_packages_are_marked() {
-    let Some(shared) = common::shared_dir("corpus_dev_packages_are_marked") else {
-        return;
-    };
+#[ignore = "needs ../shared: the lockfile corpus"]
+fn shared_corpus_dev_packages_are_marked() {
+    let shared = common::shared();
     let corpus = shared.join("corpus");
     let count = |rel: &str, scope: Scope| {
         let lock = lockfile::load(&corpus.join(rel)).expect("parses");

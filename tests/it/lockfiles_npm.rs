@@ -300,11 +300,10 @@ const STALE_MANIFESTS: &[(&str, &str)] = &[(
 )];
 
 #[test]
+#[ignore = "needs ../shared: the npm, yarn and pnpm lockfiles of the corpus"]
 #[expect(clippy::print_stdout, reason = "the per-file report is the test's useful output")]
-fn corpus_parses_with_expected_counts() {
-    let Some(shared) = common::shared_dir("corpus_parses_with_expected_counts") else {
-        return;
-    };
+fn shared_corpus_parses_with_expected_counts() {
+    let shared = common::shared();
     let corpus = shared.join("corpus");
     let listed = provenance_counts(&corpus);
     let mut files = Vec::new();
@@ -355,9 +354,7 @@ fn corpus_parses_with_expected_counts() {
 #[ignore = "benchmark: run with --ignored --nocapture in release mode"]
 #[expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 fn bench_largest_lockfiles() {
-    let Some(shared) = common::shared_dir("bench_largest_lockfiles") else {
-        return;
-    };
+    let shared = common::shared();
     let corpus = shared.join("corpus");
     for rel in [
         "npm-shrinkwrap/powertools-lambda-typescript-2021-12-root/npm-shrinkwrap.json",

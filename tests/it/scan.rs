@@ -290,9 +290,6 @@ fn reports_are_deterministic_and_escape_control_characters() {
     assert!(table.contains("FAIL: 39 findings in 2 bundles"), "{table}");
 }
 
-#[path = "../schemas/validate.rs"]
-pub mod validate;
-
 /// One scan of the example, every format written with `--report`: SARIF and CycloneDX from a real
 /// scan are valid against the official schemas, and the Markdown names the verdict.
 #[test]
@@ -317,7 +314,7 @@ fn reports_from_a_real_scan_are_schema_valid() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join(name)).unwrap()).unwrap()
     };
     let sarif = read("report.sarif");
-    let errors = validate::schema_errors("sarif-2.1.0-rtm.5.json", &[], &sarif);
+    let errors = crate::schema::schema_errors("sarif-2.1.0-rtm.5.json", &[], &sarif);
     assert!(errors.is_empty(), "{errors:#?}");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 39);
@@ -330,7 +327,7 @@ fn reports_from_a_real_scan_are_schema_valid() {
         ("http://cyclonedx.org/schema/spdx.schema.json", "spdx.schema.json"),
         ("http://cyclonedx.org/schema/jsf-0.82.schema.json", "jsf-0.82.schema.json"),
     ];
-    let errors = validate::schema_errors("bom-1.6.schema.json", &resources, &bom);
+    let errors = crate::schema::schema_errors("bom-1.6.schema.json", &resources, &bom);
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(bom["components"].as_array().unwrap().iter().any(|c| c["purl"] == "pkg:npm/minimist@1.2.5"));
     assert!(!bom["vulnerabilities"].as_array().unwrap().is_empty());

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{repo_root, shared_dir};
+use crate::common::{repo_root, shared};
 use crate::sync::{bundleguard, synced_fixture_db};
 
 fn scan_json(db: &Path, args: &[&str]) -> (i32, Value) {
@@ -63,10 +63,9 @@ fn functions_from_a_sam_template_are_the_units_of_the_report() {
 }
 
 #[test]
-fn a_deployment_zip_gives_the_findings_of_the_folder_it_was_built_from() {
-    let Some(shared) = shared_dir("a_deployment_zip_gives_the_findings_of_the_folder_it_was_built_from") else {
-        return;
-    };
+#[ignore = "needs ../shared: corpus/bundles"]
+fn shared_corpus_deployment_zip_gives_the_findings_of_the_folder_it_was_built_from() {
+    let shared = shared();
     let dir = tempfile::tempdir().unwrap();
     let db = synced_fixture_db(dir.path());
     for name in ["nodejs-lambda-old-deps", "python-lambda-old-deps"] {

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::common::repo_root;
-use crate::scan::validate;
+use crate::schema as validate;
 
 fn scan(db: &Path, root: &Path, args: &[&str]) -> (Option<i32>, Value) {
     let out = assert_cmd::Command::cargo_bin("bundleguard")

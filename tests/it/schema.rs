@@ -1,6 +1,6 @@
 //! Validates a JSON document against a schema shipped in `tests/schemas/`, offline: the other
-//! schema files it refers to are registered under their `$id`, so nothing is fetched. Shared by
-//! the reporters' unit tests and the integration tests (included with `#[path]`).
+//! schema files it refers to are registered under their `$id`, so nothing is fetched. Used by
+//! the report tests (`reports.rs`, `scan.rs`).
 
 /// Validation errors of `instance` against `tests/schemas/<schema>`, with the other schema
 /// files it refers to registered under their `$id` (so nothing is fetched).
