@@ -896,8 +896,8 @@ mod common {
 
     /// `../shared` (or `$BUNDLEGUARD_SHARED`); the tests that need it are ignored unless asked.
     pub fn shared() -> PathBuf {
-        let dir = std::env::var_os("BUNDLEGUARD_SHARED")
-            .map_or_else(|| repo_root().join("..").join("shared"), PathBuf::from);
+        let dir =
+            std::env::var_os("BUNDLEGUARD_SHARED").map_or_else(|| repo_root().join("..").join("shared"), PathBuf::from);
         assert!(dir.join("corpus").is_dir(), "needs ../shared (the lockfile corpus) at {}", dir.display());
         dir
     }

@@ -254,14 +254,21 @@ fn raw_string_len(b: &[u8], after_ident: bool) -> Option<usize> {
     if after_ident {
         return None;
     }
-    let start = if b.starts_with(b"br") { 2 } else if b.starts_with(b"r") { 1 } else { return None };
+    let start = if b.starts_with(b"br") {
+        2
+    } else if b.starts_with(b"r") {
+        1
+    } else {
+        return None;
+    };
     let hashes = b[start..].iter().take_while(|&&c| c == b'#').count();
     if b.get(start + hashes) != Some(&b'"') {
         return None;
     }
     let body = start + hashes + 1;
     let close: Vec<u8> = std::iter::once(b'"').chain(std::iter::repeat_n(b'#', hashes)).collect();
-    let end = b[body..].windows(close.len()).position(|w| w == close.as_slice()).map_or(b.len(), |p| body + p + close.len());
+    let end =
+        b[body..].windows(close.len()).position(|w| w == close.as_slice()).map_or(b.len(), |p| body + p + close.len());
     Some(end)
 }
 
@@ -283,9 +290,8 @@ fn char_literal_len(b: &[u8]) -> Option<usize> {
     if b.get(1) == Some(&b'\\') {
         return b[2..].iter().position(|&c| c == b'\'').map(|p| p + 3);
     }
-    let text = std::str::from_utf8(&b[1..b.len().min(6)]).unwrap_or_else(|e| {
-        std::str::from_utf8(&b[1..1 + e.valid_up_to()]).expect("valid prefix")
-    });
+    let text = std::str::from_utf8(&b[1..b.len().min(6)])
+        .unwrap_or_else(|e| std::str::from_utf8(&b[1..=e.valid_up_to()]).expect("valid prefix"));
     let c = text.chars().next()?;
     (text[c.len_utf8()..].starts_with('\'')).then_some(1 + c.len_utf8() + 1)
 }

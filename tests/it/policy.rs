@@ -209,10 +209,7 @@ fn ignores_match_by_id_alias_package_and_path() {
 
     let by_alias = toml("[[ignore]]\nid = \"CVE-2022-2\"\nreason = \"r\"\nuntil = 2026-12-31\n");
     let result = judge(&by_alias, two_units());
-    assert_eq!(
-        ignored_pairs(&result),
-        ["services/a/package-lock.json lodash", "services/b/package-lock.json lodash"]
-    );
+    assert_eq!(ignored_pairs(&result), ["services/a/package-lock.json lodash", "services/b/package-lock.json lodash"]);
     assert!(matches!(&result.findings().next().expect("a finding").1.status,
         Status::Ignored { until: Some(u), .. } if u == "2026-12-31"));
 
@@ -290,7 +287,9 @@ fn risk_signals_are_judged_per_code() {
     assert_eq!(risks(&result), [("hygiene/deprecated-runtime".to_owned(), Level::High, "gating")]);
     assert_eq!(result.verdict, Verdict::Fail, "a risk at the threshold gates like a vulnerability");
 
-    let policy = toml("fail-on = \"critical\"\n[levels]\n\"hygiene/drift\" = \"medium\"\n\"hygiene/deprecated-runtime\" = \"info\"\n");
+    let policy = toml(
+        "fail-on = \"critical\"\n[levels]\n\"hygiene/drift\" = \"medium\"\n\"hygiene/deprecated-runtime\" = \"info\"\n",
+    );
     assert_eq!(
         risks(&judge(&policy, with_signals())),
         [
@@ -342,8 +341,7 @@ fn the_verdict_is_incomplete_when_something_was_not_evaluated() {
 fn extra_warnings_are_kept_after_the_stage_warnings() {
     let mut a = assessed(&[]);
     a.warnings.push(Diagnostic::new("lockfile/empty", "first"));
-    let result =
-        Policy::default().judge(a, vec![Diagnostic::new("db/stale", "second")], &Baseline::default(), TODAY);
+    let result = Policy::default().judge(a, vec![Diagnostic::new("db/stale", "second")], &Baseline::default(), TODAY);
     assert_eq!(warnings(&result), ["first", "second"]);
 }
 
@@ -368,7 +366,11 @@ fn the_baseline_marks_known_findings_by_path_package_and_any_id() {
         .filter(|(_, f)| f.status == Status::Baseline)
         .map(|(b, f)| format!("{} {}", b.path, f.package.name))
         .collect();
-    assert_eq!(known, ["services/a/package-lock.json qs", "services/b/package-lock.json lodash"], "by alias, then by id");
+    assert_eq!(
+        known,
+        ["services/a/package-lock.json qs", "services/b/package-lock.json lodash"],
+        "by alias, then by id"
+    );
     assert_eq!(result.verdict, Verdict::Fail, "the other two are new");
 }
 
@@ -389,13 +391,18 @@ fn a_baseline_of_another_schema_version_or_not_a_report_is_refused_naming_the_fi
 
 #[test]
 fn policy_files_are_strict_and_name_the_key() {
-    let error = |text: &str| Policy::from_bundleguard_toml(Path::new("p/bundleguard.toml"), text).expect_err("refused").to_string();
+    let error = |text: &str| {
+        Policy::from_bundleguard_toml(Path::new("p/bundleguard.toml"), text).expect_err("refused").to_string()
+    };
     assert!(error("fail-onn = \"low\"\n").contains("fail-onn"));
     assert_eq!(
         error("fail-on = \"severe\"\n"),
         "p/bundleguard.toml: fail-on: unknown severity \"severe\"; expected low, medium, high or critical"
     );
-    assert!(error("[levels]\n\"hygiene/nope\" = \"off\"\n").starts_with("p/bundleguard.toml: levels.\"hygiene/nope\": unknown finding code; expected one of hygiene/"));
+    assert!(
+        error("[levels]\n\"hygiene/nope\" = \"off\"\n")
+            .starts_with("p/bundleguard.toml: levels.\"hygiene/nope\": unknown finding code; expected one of hygiene/")
+    );
     assert_eq!(
         error("[levels]\n\"hygiene/drift\" = \"loud\"\n"),
         "p/bundleguard.toml: levels.\"hygiene/drift\": \"loud\"; expected off, info, low, medium, high or critical"

@@ -110,7 +110,10 @@ fn a_malformed_bound_is_reported_not_hidden() {
 
 #[test]
 fn table_output_and_unknown_packages() {
-    insta::assert_snapshot!("unknown_package", run_snapshot(bundleguard(&db()).args(["query", "npm", "left-pad", "1.0.0"])));
+    insta::assert_snapshot!(
+        "unknown_package",
+        run_snapshot(bundleguard(&db()).args(["query", "npm", "left-pad", "1.0.0"]))
+    );
     insta::assert_snapshot!("no_fixed_version", run_snapshot(bundleguard(&db()).args(["query", "npm", "ip", "1.1.5"])));
     insta::assert_snapshot!("unknown_ecosystem", run_snapshot(bundleguard(&db()).args(["query", "maven", "x", "1"])));
 }

@@ -268,7 +268,8 @@ fn cyclonedx_is_valid_against_the_schema() {
     let bom = rendered(ReportFormat::CycloneDx, &varied());
     let errors = schema_errors(CYCLONEDX, &CYCLONEDX_RESOURCES, &bom);
     assert!(errors.is_empty(), "{errors:#?}");
-    let purls: Vec<&str> = bom["components"].as_array().expect("components").iter().filter_map(|c| c["purl"].as_str()).collect();
+    let purls: Vec<&str> =
+        bom["components"].as_array().expect("components").iter().filter_map(|c| c["purl"].as_str()).collect();
     assert!(purls.contains(&"pkg:golang/github.com/BurntSushi/toml@v1.2.0%2Bincompatible"), "{purls:?}");
     let mut broken = bom;
     broken["components"][0]["scope"] = "dev".into();
