@@ -227,16 +227,28 @@ fn a_baseline_gates_only_new_findings() {
     assert_eq!(code, 0);
 }
 
+/// The example's npm function with minimist moved to `devDependencies` (and marked `dev` in the
+/// lockfile, as npm writes it): its critical advisory is reported as dev-only and does not gate.
 #[test]
 fn dev_only_findings_do_not_gate_unless_asked() {
-    let (code, doc) = scan_json(&["fixtures/npm/v2-one-package-dev", "--fail-on", "low"]);
-    let findings: Vec<&Value> = doc["bundles"][0]["findings"].as_array().unwrap().iter().collect();
-    if findings.is_empty() {
-        return; // The fixture's dev package has no advisory in the subset: nothing to gate.
-    }
-    assert!(findings.iter().all(|f| f["status"] == "dev-only"));
-    assert_eq!(code, 0);
-    assert_eq!(scan_json(&["fixtures/npm/v2-one-package-dev", "--fail-on", "low", "--include-dev"]).0, 1);
+    let dir = repo_with(&[]);
+    let lock_path = dir.path().join("orders-webhook/package-lock.json");
+    let mut lock: Value = serde_json::from_str(&std::fs::read_to_string(&lock_path).unwrap()).unwrap();
+    let root = &mut lock["packages"][""];
+    let version = root["dependencies"].as_object_mut().unwrap().remove("minimist").unwrap();
+    root["devDependencies"] = serde_json::json!({"minimist": version});
+    lock["packages"]["node_modules/minimist"]["dev"] = Value::Bool(true);
+    std::fs::write(&lock_path, serde_json::to_string_pretty(&lock).unwrap()).unwrap();
+    let webhook = dir.path().join("orders-webhook");
+    let args = ["--fail-on", "critical", "--config", "/dev/null"];
+    let (code, doc) = scan_json(&[&[webhook.to_str().unwrap()][..], &args].concat());
+    let minimist = finding(&doc, "package-lock.json", "GHSA-xvch-5gv4-984h").expect("minimist is still reported");
+    assert_eq!(minimist["package"]["scope"], "dev");
+    assert_eq!(minimist["status"], "dev-only");
+    assert_eq!(code, 0, "nothing else is critical: {}", doc["summary"]);
+    let (code, doc) = scan_json(&[&[webhook.to_str().unwrap()][..], &args, &["--include-dev"]].concat());
+    assert_eq!(finding(&doc, "package-lock.json", "GHSA-xvch-5gv4-984h").unwrap()["status"], "gating");
+    assert_eq!(code, 1);
 }
 
 #[test]
