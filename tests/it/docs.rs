@@ -35,7 +35,8 @@ fn readme_example_table_report() {
     insta::assert_snapshot!(run_snapshot(&mut readme_scan(&dir.path().join("demo.db"), &[])));
 }
 
-/// Every command's `--help`, without the environment that would show in `[env: ...]`.
+/// Every command's `--help`, without the environment that would show in `[env: ...]` and at
+/// the width clap uses when it knows none (it reads `COLUMNS` first).
 #[test]
 fn help_of_every_command() {
     let commands: &[&[&str]] = &[
@@ -53,7 +54,7 @@ fn help_of_every_command() {
     ];
     for command in commands {
         let mut cmd = Command::cargo_bin("bundleguard").expect("binary");
-        cmd.env_remove("BUNDLEGUARD_DB").env_remove("BUNDLEGUARD_SOURCE").env("NO_COLOR", "1");
+        cmd.env_remove("BUNDLEGUARD_DB").env_remove("BUNDLEGUARD_SOURCE").env("NO_COLOR", "1").env("COLUMNS", "100");
         cmd.args(*command).arg("--help");
         let name = if command.is_empty() { "help".to_owned() } else { format!("help_{}", command.join("_")) };
         insta::assert_snapshot!(name, run_snapshot(&mut cmd));
