@@ -9,12 +9,24 @@ use serde_json::Value;
 
 use crate::common::repo_root;
 use crate::snapshot::run_snapshot;
-use crate::sync::bundleguard;
+
+/// `bundleguard` with none of the `BUNDLEGUARD_*` settings of the environment it runs in (they
+/// would show in `--help` and change defaults), and no colour.
+fn bundleguard() -> Command {
+    let mut cmd = Command::cargo_bin("bundleguard").expect("binary");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BUNDLEGUARD_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
 
 /// `bundleguard --db <db> scan fixtures/scan/lambda-repo --source advisories ARGS`, from the
 /// repository root, as the README shows it.
 fn readme_scan(db: &Path, args: &[&str]) -> Command {
-    let mut cmd = bundleguard(db);
+    let mut cmd = bundleguard();
     cmd.current_dir(repo_root())
         .arg("--db")
         .arg(db)
@@ -53,8 +65,8 @@ fn help_of_every_command() {
         &["bundles"],
     ];
     for command in commands {
-        let mut cmd = Command::cargo_bin("bundleguard").expect("binary");
-        cmd.env_remove("BUNDLEGUARD_DB").env_remove("BUNDLEGUARD_SOURCE").env("NO_COLOR", "1").env("COLUMNS", "100");
+        let mut cmd = bundleguard();
+        cmd.env("COLUMNS", "100");
         cmd.args(*command).arg("--help");
         let name = if command.is_empty() { "help".to_owned() } else { format!("help_{}", command.join("_")) };
         insta::assert_snapshot!(name, run_snapshot(&mut cmd));

@@ -5,7 +5,10 @@
 use std::path::Path;
 
 use bundleguard::advisory::osv;
-use bundleguard::advisory::store::{SCHEMA_VERSION, Store, StoreError, SyncState};
+use bundleguard::advisory::store::{APPLICATION_ID, SCHEMA_VERSION, Store, StoreError, SyncState};
+
+/// The tables of a version-1 database.
+const V1_TABLES: [&str; 4] = ["advisories", "memberships", "affected", "sync_state"];
 use bundleguard::package::{Ecosystem, PackageName};
 use jiff::Timestamp;
 
@@ -90,19 +93,29 @@ fn an_older_schema_is_migrated_and_a_newer_one_refused() {
     let mut store = Store::open(&path).expect("open");
     put(&mut store, Ecosystem::Npm, &[record("GHSA-keep", &[], false, &[("npm", "qs", "0", "6.7.3")])]);
     drop(store);
-    // A version-1 file: the advisory tables without the inventory that version 2 added.
+    // A version-1 file, as written before the file was marked as ours: its four advisory
+    // tables, and nothing a later version added.
     let conn = rusqlite::Connection::open(&path).expect("open");
-    conn.execute_batch(
-        "DROP TABLE inventory_findings; DROP TABLE inventory_packages; DROP TABLE inventory_bundles;
-         PRAGMA user_version = 1;",
-    )
-    .expect("downgrade");
+    let later: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN (?1, ?2, ?3, ?4)")
+        .expect("prepare")
+        .query_map(V1_TABLES, |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("names");
+    assert!(later.iter().any(|t| t.starts_with("inventory_")), "{later:?}");
+    for table in &later {
+        conn.execute_batch(&format!("DROP TABLE {table};")).expect("drop");
+    }
+    conn.execute_batch("PRAGMA user_version = 1; PRAGMA application_id = 0;").expect("downgrade");
     drop(conn);
-    let store = Store::open_existing(&path).expect("migrates");
+    let store = Store::open(&path).expect("migrates");
     assert_eq!(ids(&store, Ecosystem::Npm, "qs"), ["GHSA-keep"], "the advisories are kept");
     drop(store);
     assert_eq!(user_version(&path), SCHEMA_VERSION);
     let conn = rusqlite::Connection::open(&path).expect("open");
+    let application_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).expect("application_id");
+    assert_eq!(application_id, APPLICATION_ID, "marked as ours on the way");
     let tables: i64 = conn
         .query_row("SELECT count(*) FROM sqlite_master WHERE name LIKE 'inventory_%' AND type = 'table'", [], |r| {
             r.get(0)
