@@ -1,8 +1,9 @@
 //! Advisory database benchmark: full sync of the shared mirror from a local folder with the
-//! bucket layout (`--source DIR`, the same sync code as a mirror, without HTTP), a no-change
-//! sync, single-package query latency, and matching 10,000 distinct packages against the full
-//! database. Inputs are built through the public API only. Run with `cargo bench --bench advisory_db` (needs ../shared; prints
-//! "skipped" without it). Figures are wall-clock on this machine; each is the best of N runs.
+//! bucket layout (`--source DIR`: the sync code a mirror goes through, without HTTP), a
+//! no-change sync, single-package query latency, and matching 10,000 distinct packages against
+//! the full database. Inputs are built through the public API only. Run with
+//! `cargo bench --bench advisory_db` (needs ../shared; prints "skipped" without it). Figures are
+//! wall-clock on this machine; each is the best of N runs.
 
 #![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
