@@ -16,18 +16,20 @@ pub const ALLOWED: &str = "\
 | `vocab` | nothing | severity levels, codes, ids, diagnostics: the shared vocabulary |
 | `package` | nothing | ecosystems, package names, packages |
 | `zip_limits` | nothing | the bounds every zip read keeps (entries, sizes, ratio) |
+| `clock` | nothing | the one clock (`BUNDLEGUARD_NOW` or the system time) |
+| `http` | nothing | the one HTTP client setup (TLS roots, gzip, timeouts) |
 | `version` | `package`, `vocab` | per-ecosystem version parsing and ordering |
 | `graph` | `package`, `vocab` | dependency graphs of packages |
 | `lockfile` | `vocab`, `package`, `version`, `graph` | lockfile parsers |
-| `advisory` | `vocab`, `package`, `version`, `graph`, `zip_limits` | OSV records, the SQLite store, sync, opening the store for a scan |
-| `registry` | `vocab`, `package`, `version`, `graph` | package metadata clients and cache |
+| `advisory` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `clock`, `http` | OSV records, the SQLite store, sync, opening the store for a scan |
+| `registry` | `vocab`, `package`, `version`, `graph`, `clock`, `http`, `advisory` | package metadata clients; their cache lives in the advisory store's file |
 | `bundle` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `lockfile` | discovery of functions and layers, artifacts |
 | `finding` | `vocab`, `package`, `version`, `graph` | judged findings and the scan result the reports render |
 | `matcher` | `vocab`, `package`, `version`, `graph`, `advisory` | OSV range semantics, candidates from the store |
-| `risk` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `lockfile`, `advisory`, `registry`, `bundle`, `finding` | the assess stage: one module per check family |
-| `policy` | `vocab`, `package`, `version`, `graph`, `bundle`, `finding`, `risk` | the judge stage: bundleguard.toml, ignores, baseline, verdict |
-| `inventory` | `vocab`, `package`, `version`, `graph`, `advisory`, `matcher`, `finding`, `policy` | recorded bundles and their re-check |
-| `scan` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `lockfile`, `advisory`, `registry`, `bundle`, `finding`, `matcher`, `risk`, `policy`, `inventory` | the pipeline: discover, extract, match, assess, judge, record |
+| `risk` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `clock`, `lockfile`, `advisory`, `registry`, `bundle`, `finding` | the assess stage: one module per check family |
+| `policy` | `vocab`, `package`, `version`, `graph`, `clock`, `bundle`, `finding`, `risk` | the judge stage: bundleguard.toml, ignores, baseline, verdict |
+| `inventory` | `vocab`, `package`, `version`, `graph`, `clock`, `advisory`, `matcher`, `finding`, `policy` | recorded bundles and their re-check |
+| `scan` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `clock`, `lockfile`, `advisory`, `registry`, `bundle`, `finding`, `matcher`, `risk`, `policy`, `inventory` | the pipeline: discover, extract, match, assess, judge, record |
 | `report` | `vocab`, `package`, `graph`, `finding` | formats only: never the store, the scan or the CLI |
 | `cli` | anything | arguments to options, results to reports |
 ";

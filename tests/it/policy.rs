@@ -47,6 +47,7 @@ fn unit(path: &str, packages: &[Package]) -> Unit {
         graph,
         artifact: None,
         lockfile_twin: None,
+        coverage: None,
     }
 }
 

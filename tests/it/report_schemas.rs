@@ -59,6 +59,7 @@ fn unit(path: &str, format: LockfileFormat, packages: Vec<Package>, edges: &[(us
         graph,
         artifact: None,
         lockfile_twin: None,
+        coverage: None,
     }
 }
 

@@ -11,7 +11,7 @@ use assert_cmd::Command;
 use bundleguard::bundle::{self, BundleCoverage, Excludes};
 use serde_json::Value;
 
-use crate::common::{fixture, shared_dir};
+use crate::common::{fixture, shared};
 
 /// Creates empty (or given) files under `root`.
 fn files(root: &Path, list: &[(&str, &str)]) {
@@ -447,8 +447,9 @@ fn nothing_to_scan_is_a_warning() {
 /// `bundles`, `deps` and the scan's collection find the same functions and lockfiles on every
 /// folder of the monorepos corpus.
 #[test]
-fn bundles_deps_and_scan_agree_on_the_corpus_monorepos() {
-    let Some(shared) = shared_dir("bundles_deps_and_scan_agree_on_the_corpus_monorepos") else { return };
+#[ignore = "needs ../shared: corpus/monorepos"]
+fn shared_corpus_bundles_deps_and_scan_agree_on_the_monorepos() {
+    let shared = shared();
     let monorepos = shared.join("corpus/monorepos");
     let mut folders: Vec<PathBuf> =
         fs_err::read_dir(&monorepos).expect("corpus").filter_map(Result::ok).map(|e| e.path()).collect();
