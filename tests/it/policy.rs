@@ -438,3 +438,19 @@ fn osv_scanner_ignores_join_the_policy() {
         .collect();
     assert!(reasons.contains(&"(no reason given in osv-scanner.toml)"), "{reasons:?}");
 }
+
+#[test]
+fn advisory_codes_follow_per_code_levels() {
+    let levels = [Some(Level::Critical), Some(Level::Low)];
+    let off = toml("[levels]\n\"vulnerability/advisory\" = \"off\"\n");
+    let result = judge(&off, assessed(&levels));
+    assert_eq!(result.findings().count(), 0, "off: not reported");
+    assert_eq!(result.verdict, Verdict::Pass);
+    let info = toml("[levels]\n\"vulnerability/advisory\" = \"info\"\n");
+    let result = judge(&info, assessed(&levels));
+    assert_eq!(statuses(&result), [("GHSA-0000".to_owned(), "info"), ("GHSA-0001".to_owned(), "info")]);
+    assert_eq!(result.verdict, Verdict::Pass, "info never gates");
+    let high = toml("[levels]\n\"vulnerability/advisory\" = \"high\"\n");
+    let result = judge(&high, assessed(&levels));
+    assert!(result.findings().all(|(_, f)| f.severity == Level::High && f.status == Status::Gating));
+}
