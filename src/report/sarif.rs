@@ -1174,9 +1174,8 @@ mod tests {
 
     #[test]
     fn risk_findings_have_a_rule_per_code() {
+        // Schema validity of risk results: tests/it/report_schemas.rs.
         let v = render_to_value(&sample::with_risks());
-        let errors = sample::schema_errors("sarif-2.1.0-rtm.5.json", &[], &v);
-        assert!(errors.is_empty(), "{errors:#?}");
         let run = &v["runs"][0];
         let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
         let codes: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).filter(|id| id.contains('/')).collect();

@@ -27,7 +27,7 @@ pub const ALLOWED: &str = "\
 | `finding` | `vocab`, `package`, `version`, `graph` | judged findings and the scan result the reports render |
 | `matcher` | `vocab`, `package`, `version`, `graph`, `advisory` | OSV range semantics, candidates from the store |
 | `risk` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `clock`, `lockfile`, `advisory`, `registry`, `bundle`, `finding` | the assess stage: one module per check family |
-| `policy` | `vocab`, `package`, `version`, `graph`, `clock`, `bundle`, `finding`, `risk` | the judge stage: bundleguard.toml, ignores, baseline, verdict |
+| `policy` | `vocab`, `package`, `version`, `graph`, `clock`, `registry`, `bundle`, `finding`, `risk` | the judge stage: bundleguard.toml, ignores, baseline, verdict |
 | `inventory` | `vocab`, `package`, `version`, `graph`, `clock`, `advisory`, `matcher`, `finding`, `policy` | recorded bundles and their re-check |
 | `scan` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `clock`, `lockfile`, `advisory`, `registry`, `bundle`, `finding`, `matcher`, `risk`, `policy`, `inventory` | the pipeline: discover, extract, match, assess, judge, record |
 | `report` | `vocab`, `package`, `graph`, `finding` | formats only: never the store, the scan or the CLI |

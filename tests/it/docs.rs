@@ -27,6 +27,8 @@ fn bundleguard() -> Command {
 /// repository root, as the README shows it.
 fn readme_scan(db: &Path, args: &[&str]) -> Command {
     let mut cmd = bundleguard();
+    // Hermetic: registry metadata only from the cache (as `.cargo/config.toml` sets for cargo).
+    cmd.env("BUNDLEGUARD_NO_METADATA", "1");
     cmd.current_dir(repo_root())
         .arg("--db")
         .arg(db)

@@ -1,7 +1,8 @@
 //! The SARIF and CycloneDX reports are valid against the official schemas (`tests/schemas/`),
 //! rendered through the public `report::render` from a result the policy judged: several
 //! bundles, every ecosystem, transitive paths, dev-only, ignored, unknown-severity and malicious
-//! findings, risk findings, git and workspace sources, hostile text; and SARIF's two compact
+//! findings, risk findings of every family (hygiene, stale, takeover, unused), git and workspace
+//! sources, hostile text; and SARIF's two compact
 //! forms past GitHub's 25,000-result limit.
 
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ use bundleguard::graph::DepGraph;
 use bundleguard::package::{Ecosystem, Package, PackageName, Scope, Source};
 use bundleguard::policy::{Assessed, AssessedUnit, Baseline, Policy};
 use bundleguard::report::{self, RenderOptions, ReportFormat};
-use bundleguard::risk::{MALICIOUS, Signal, VULNERABILITY, hygiene};
+use bundleguard::risk::{self, MALICIOUS, Signal, VULNERABILITY, hygiene};
 use bundleguard::vocab::{AdvisoryId, Diagnostic, Evidence, Level, LockfileFormat, TreeSource, UnitKind};
 use serde_json::Value;
 
@@ -120,6 +121,10 @@ fn npm_unit() -> AssessedUnit {
             evidence: vec![Evidence::new("artifact", "6.7.1"), Evidence::new("lockfile", "6.7.0")],
             level: Level::Low,
         },
+        risk_signal(risk::stale::DEPRECATED, "qs is deprecated: use something else <b>"),
+        risk_signal(risk::takeover::TOO_FRESH, "qs 6.7.0 was published 2 hours ago"),
+        risk_signal(risk::takeover::INSTALL_SCRIPT_ADDED, "a postinstall script appeared: `curl | sh`"),
+        risk_signal(risk::unused::DECLARED, "express is declared but never imported"),
         Signal {
             code: hygiene::DEPRECATED_RUNTIME,
             package: None,
@@ -131,6 +136,19 @@ fn npm_unit() -> AssessedUnit {
         },
     ];
     AssessedUnit { unit: u, hits, signals }
+}
+
+/// A signal of `code` on no package, at the check's default level.
+fn risk_signal(code: bundleguard::vocab::Code, message: &str) -> Signal {
+    Signal {
+        code,
+        package: None,
+        node: None,
+        location: None,
+        message: message.into(),
+        evidence: Vec::new(),
+        level: Level::Low,
+    }
 }
 
 fn other_units() -> Vec<AssessedUnit> {
@@ -243,7 +261,7 @@ fn sarif_is_valid_against_the_schema() {
     let sarif = rendered(ReportFormat::Sarif, &varied());
     let errors = schema_errors(SARIF, &[], &sarif);
     assert!(errors.is_empty(), "{errors:#?}");
-    assert_eq!(sarif["runs"][0]["results"].as_array().map(Vec::len), Some(7), "one result per finding");
+    assert_eq!(sarif["runs"][0]["results"].as_array().map(Vec::len), Some(7 + 6), "one per finding and risk finding");
     let broken = serde_json::json!({"version": "2.1.0", "runs": [{"results": []}]});
     assert!(!schema_errors(SARIF, &[], &broken).is_empty(), "the schema is enforced");
 }

@@ -11,7 +11,7 @@ use bundleguard::bundle::{Limits, TreeSource, Unit, UnitKind, read_artifact};
 use bundleguard::lockfile;
 use bundleguard::risk::unused::{self, UnusedConfig};
 
-use crate::common::{fixture, shared_dir};
+use crate::common::{fixture, shared};
 
 fn lockfile_unit(dir: &Path, lock: &str, runtime: &str, handler: &str) -> Unit {
     let file = dir.join(lock);
@@ -173,8 +173,9 @@ fn shipped_of(path: &Path) -> Vec<(String, String)> {
 }
 
 #[test]
-fn shipped_in_the_real_corpus_zips() {
-    let Some(shared) = shared_dir("unused::shipped_in_the_real_corpus_zips") else { return };
+#[ignore = "needs ../shared: corpus/bundles"]
+fn shared_corpus_zips_shipped_but_unused() {
+    let shared = shared();
     let node = shipped_of(&shared.join("corpus/bundles/nodejs-lambda-old-deps.zip"));
     let python = shipped_of(&shared.join("corpus/bundles/python-lambda-old-deps.zip"));
     insta::assert_debug_snapshot!("shipped_corpus_zips", (node, python));
