@@ -2,13 +2,21 @@
 # The project's test command (README, .ci/run): installs the Debian packages some tests drive
 # when they are missing and we can (root with apt-get), then runs `cargo test --locked` with the
 # arguments given. chromium: the HTML report's browser test (tests/it/html.rs, which also
-# installs playwright-core under target/ with npm; no browser is ever downloaded). Without a
-# package, its tests print one "skipped:" line.
+# installs playwright-core under target/ with npm; no browser is ever downloaded). postgresql:
+# the inventory tests, which start their own server on 127.0.0.1 (initdb + pg_ctl, as `nobody`
+# when root; Debian keeps both in /usr/lib/postgresql/<version>/bin). Without a package, its
+# tests print one "skipped:" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+have_postgres() {
+  command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && return 0
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
+
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+have_postgres || missing+=(postgresql)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -12,6 +12,7 @@ use super::db::parse_age;
 use super::progress::SyncProgress;
 use crate::advisory::sync::DEFAULT_SOURCE;
 use crate::finding::{Level, ScanResult, Verdict};
+use crate::inventory;
 use crate::report::{self, RenderOptions, ReportFormat};
 use crate::scan::{self, ScanOptions};
 use crate::vocab::Diagnostic;
@@ -67,6 +68,24 @@ pub struct ScanArgs {
     /// Do not fetch registry metadata (stale and takeover checks use only what is cached).
     #[arg(long, env = "BUNDLEGUARD_NO_METADATA", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
     no_metadata: bool,
+    /// What to record: `local` (the default with the local SQLite inventory), `deploy` (an
+    /// explicit deploy record: the only way a scan writes to a shared `--inventory` server, so a
+    /// pull request's scan never overwrites what is deployed), or `none`. `--no-inventory` wins.
+    #[arg(long, value_enum, env = "BUNDLEGUARD_RECORD")]
+    record: Option<RecordArg>,
+    /// The inventory: a `postgres://` URL (shared by an organisation) or a SQLite file
+    /// [default: the database file].
+    #[arg(long, env = "BUNDLEGUARD_INVENTORY", value_name = "URL", hide_env_values = true)]
+    inventory: Option<String>,
+    /// The repository recorded [default: GITHUB_REPOSITORY, else the git remote `origin`].
+    #[arg(long, value_name = "OWNER/NAME")]
+    repository: Option<String>,
+    /// The environment or stage deployed to (`prod`, `staging`...), part of a record's identity.
+    #[arg(long, env = "BUNDLEGUARD_ENVIRONMENT", value_name = "NAME")]
+    environment: Option<String>,
+    /// Replaced records are kept as history this many days.
+    #[arg(long, env = "BUNDLEGUARD_INVENTORY_HISTORY_DAYS", default_value_t = crate::inventory::DEFAULT_HISTORY_DAYS)]
+    history_days: u32,
     /// Warn when the database's last sync is older than this (e.g. `36h`, `7d`).
     #[arg(long, env = "BUNDLEGUARD_MAX_AGE", default_value = "7d", value_parser = parse_age)]
     max_age: SignedDuration,
@@ -94,6 +113,13 @@ enum FormatArg {
     Markdown,
     Html,
     Openvex,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RecordArg {
+    Local,
+    Deploy,
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -142,7 +168,8 @@ pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
         include_dev: args.include_dev,
         vex: args.vex.clone(),
         baseline: args.baseline.clone(),
-        record: !args.no_inventory,
+        // Recorded below, with the repository and environment, in the chosen inventory.
+        record: false,
         no_metadata: args.no_metadata,
         metadata_ttl: std::time::Duration::from_hours(24),
         now: Timestamp::now(),
@@ -152,10 +179,13 @@ pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
     progress.finish();
     let mut result = result?;
     under_action_nothing_scanned_is_incomplete(&mut result, &args.paths);
+    let recorded = record(db, args, &mut result);
     write_report(args, &result)?;
     Ok(match result.verdict {
         Verdict::Fail => Outcome::Fail,
         Verdict::Incomplete => Outcome::Incomplete,
+        // A deploy that could not be recorded leaves the inventory wrong: not a pass.
+        Verdict::Pass if !recorded => Outcome::Incomplete,
         Verdict::Pass => Outcome::Pass,
     })
 }
@@ -175,6 +205,43 @@ fn under_action_nothing_scanned_is_incomplete(result: &mut ScanResult, paths: &[
     ));
     if result.verdict == Verdict::Pass {
         result.verdict = Verdict::Incomplete;
+    }
+}
+
+/// Records the scan as `--record` says; a failure is a warning in the report (and, for a deploy,
+/// makes the run incomplete). Returns false when a deploy record failed.
+fn record(db: &Path, args: &ScanArgs, result: &mut ScanResult) -> bool {
+    // A named inventory (`--inventory`, `BUNDLEGUARD_INVENTORY`) is a shared one.
+    let shared = args.inventory.as_deref().is_some_and(|i| !i.is_empty());
+    let mode = match (args.record, args.no_inventory) {
+        (_, true) => RecordArg::None,
+        (Some(mode), false) => mode,
+        // A shared inventory only takes explicit deploy records: a pull request's scan never
+        // overwrites what is deployed.
+        (None, false) if shared => RecordArg::None,
+        (None, false) => RecordArg::Local,
+    };
+    if mode == RecordArg::None {
+        return true;
+    }
+    let root = args.paths.first().or(args.artifacts.first()).map_or_else(|| PathBuf::from("."), Clone::clone);
+    let mut context = inventory::RecordContext::detect(&root, Timestamp::now());
+    if let Some(repository) = &args.repository {
+        context.repository.clone_from(repository);
+    }
+    context.environment = args.environment.clone().unwrap_or_default();
+    context.deploy = mode == RecordArg::Deploy;
+    let outcome = inventory::open(args.inventory.as_deref(), db)
+        .and_then(|mut inv| inventory::record_scan(inv.as_mut(), &context, result, args.history_days));
+    match outcome {
+        Ok(()) => true,
+        Err(e) => {
+            result.warnings.push(Diagnostic::new(
+                "inventory/record",
+                format!("the scanned bundles could not be recorded in the inventory: {e}"),
+            ));
+            mode != RecordArg::Deploy
+        }
     }
 }
 

@@ -51,6 +51,10 @@ pub struct SyncArgs {
     /// inventory, so that later scans can run offline.
     #[arg(long)]
     metadata: bool,
+    /// The inventory to re-check: a `postgres://` URL (an organisation's shared inventory) or a
+    /// SQLite file [default: the database file].
+    #[arg(long, env = "BUNDLEGUARD_INVENTORY", value_name = "URL", hide_env_values = true)]
+    inventory: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -99,9 +103,11 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
     let report =
         report.with_context(|| format!("sync from {} failed; the database was left as it was", source.describe()))?;
     let advisories = Store::open_existing(db)?;
-    let changes = inventory::recheck(&mut store, &advisories, Level::High)?;
+    let mut recorded = inventory::open(args.inventory.as_deref(), db)?;
+    let changes = inventory::recheck(recorded.as_mut(), &advisories, Level::High)
+        .with_context(|| format!("re-checking the inventory {}", recorded.describe()))?;
     if args.metadata {
-        refresh_metadata(&mut store, args.quiet)?;
+        refresh_metadata(&mut store, recorded.as_mut(), args.quiet)?;
     }
     let threshold: Level = args.fail_on.into();
     let mut out = std::io::stdout().lock();
@@ -122,11 +128,10 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
 }
 
 /// `sync --metadata`: revalidates the cached registry facts of every recorded package.
-fn refresh_metadata(store: &mut Store, quiet: bool) -> anyhow::Result<()> {
-    use crate::inventory::Inventory as _;
+fn refresh_metadata(store: &mut Store, recorded: &mut dyn inventory::Inventory, quiet: bool) -> anyhow::Result<()> {
     let mut packages = Vec::new();
-    for b in store.bundles()? {
-        packages.extend(store.packages(&b.key)?.into_iter().map(|(e, n, _)| (e, PackageName::new(e, &n))));
+    for b in recorded.load_all()? {
+        packages.extend(b.packages.into_iter().map(|(e, n, _)| (e, PackageName::new(e, &n))));
     }
     packages.sort();
     packages.dedup();
@@ -194,7 +199,13 @@ fn write_changes_table(out: &mut dyn Write, changes: &[InventoryChange]) -> std:
         return writeln!(out, "no recorded bundle is newly affected");
     }
     for c in changes {
-        writeln!(out, "{} ({})", escape::terminal(&c.name), escape::terminal(&c.path))?;
+        writeln!(
+            out,
+            "{}{} ({})",
+            where_label(c).map(|w| format!("{} ", escape::terminal(&w))).unwrap_or_default(),
+            escape::terminal(&c.name),
+            escape::terminal(&c.path)
+        )?;
         for n in &c.new {
             let p = &n.package;
             writeln!(
@@ -220,8 +231,20 @@ fn write_changes_table(out: &mut dyn Write, changes: &[InventoryChange]) -> std:
     Ok(())
 }
 
+/// `repository [environment]` of a change, when known.
+fn where_label(c: &InventoryChange) -> Option<String> {
+    match (c.repository.is_empty(), c.environment.is_empty()) {
+        (true, true) => None,
+        (false, true) => Some(c.repository.clone()),
+        (true, false) => Some(format!("[{}]", c.environment)),
+        (false, false) => Some(format!("{} [{}]", c.repository, c.environment)),
+    }
+}
+
 fn changes_json(changes: &[InventoryChange]) -> serde_json::Value {
     json!(changes.iter().map(|c| json!({
+        "repository": c.repository,
+        "environment": c.environment,
         "bundle": c.name,
         "path": c.path,
         "new": c.new.iter().map(|n| json!({
@@ -251,14 +274,16 @@ fn write_changes_markdown(
     if changes.is_empty() {
         return Ok(());
     }
-    writeln!(out, "| bundle | change | severity | advisory | package | fixed in |")?;
-    writeln!(out, "|---|---|---|---|---|---|")?;
+    writeln!(out, "| repository | environment | bundle | change | severity | advisory | package | fixed in |")?;
+    writeln!(out, "|---|---|---|---|---|---|---|---|")?;
     for c in changes {
         for n in &c.new {
             let p = &n.package;
             writeln!(
                 out,
-                "| {} | new | {} | {} | {}@{} | {} |",
+                "| {} | {} | {} | new | {} | {} | {}@{} | {} |",
+                escape::markdown(&c.repository),
+                escape::markdown(&c.environment),
                 escape::markdown(&c.name),
                 n.severity.as_str(),
                 escape::markdown(&p.advisory_id),
@@ -270,7 +295,9 @@ fn write_changes_markdown(
         for g in &c.gone {
             writeln!(
                 out,
-                "| {} | gone | | {} | {}@{} | |",
+                "| {} | {} | {} | gone | | {} | {}@{} | |",
+                escape::markdown(&c.repository),
+                escape::markdown(&c.environment),
                 escape::markdown(&c.name),
                 escape::markdown(&g.advisory_id),
                 escape::markdown(&g.name),

@@ -1,37 +1,55 @@
-//! The inventory: which bundles scans recorded (their packages and the vulnerabilities that
+//! The inventory: which functions scans recorded (their packages and the vulnerabilities that
 //! affected them), so that a later sync can say which of them new advisories hit. One trait,
-//! [`Inventory`], over the backends (today the local SQLite file, [`sqlite`]); recording a scan
-//! ([`record`]) and re-checking every recorded bundle ([`recheck`]) are written once against it.
+//! [`Inventory`], over two backends: the local SQLite file ([`sqlite`], the default) and a shared
+//! PostgreSQL server ([`postgres`], for an organisation whose CI jobs record their deploys).
+//! Recording a scan ([`record_scan`]) and re-checking every recorded function ([`recheck`]) are
+//! written once against the trait.
+//!
+//! A record is identified by (repository, environment, function) and replaces the previous one
+//! of the same identity; replaced records are kept as history for a number of days.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use jiff::Timestamp;
 
 use crate::advisory::store::{Store, StoreError};
 use crate::finding::ScanResult;
 use crate::matcher::{self, PackageMatches, PackageQuery};
-use crate::package::{Ecosystem, PackageName, Source};
+use crate::package::{Ecosystem, PackageName, Scope, Source};
 use crate::vocab::Level;
 
+pub mod context;
+pub mod postgres;
 pub mod sqlite;
+
+pub use context::RecordContext;
+
+/// How many days replaced records are kept when nobody says otherwise.
+pub const DEFAULT_HISTORY_DAYS: u32 = 90;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("inventory {url}: {message}")]
+    Postgres { url: String, message: String },
+    #[error(
+        "inventory {url}: the schema is version {found}, newer than this bundleguard knows ({known}); upgrade bundleguard"
+    )]
+    TooNew { url: String, found: i64, known: i64 },
 }
 
-/// A bundle recorded by a scan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InventoryBundle {
-    pub key: String,
+/// One recorded package of a function, with its scope (prod, dev, optional, peer).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordedPackage {
+    pub ecosystem: Ecosystem,
     pub name: String,
-    pub path: String,
-    pub scanned_at: Timestamp,
-    pub packages: usize,
+    pub version: String,
+    pub scope: Scope,
 }
 
-/// One recorded (package, vulnerability) pair of a bundle.
+/// One recorded (package, vulnerability) pair of a function.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct InventoryFinding {
     pub ecosystem: Ecosystem,
@@ -41,60 +59,218 @@ pub struct InventoryFinding {
     pub aliases: Vec<String>,
 }
 
+/// What one scan records of one function: every tree the scan read for it (lockfile and
+/// artifact), merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRecord {
+    pub function: String,
+    /// `function`, `layer` or `artifact`.
+    pub kind: String,
+    pub runtime: Option<String>,
+    /// The lockfiles or artifacts read, `/`-separated, joined with `, `.
+    pub path: String,
+    /// Sorted, without duplicates.
+    pub packages: Vec<RecordedPackage>,
+    /// The vulnerabilities found at record time, sorted.
+    pub findings: Vec<InventoryFinding>,
+}
+
+impl FunctionRecord {
+    /// A stable digest of what identifies this deploy's content (not the time): a retry of the
+    /// same scan finds the same digest and writes no new history.
+    pub fn digest(&self, context: &RecordContext) -> String {
+        let mut h = Fnv::default();
+        for part in [self.kind.as_str(), self.runtime.as_deref().unwrap_or(""), &self.path] {
+            h.write(part);
+        }
+        h.write(context.commit.as_deref().unwrap_or(""));
+        for p in &self.packages {
+            for part in [p.ecosystem.as_str(), &p.name, &p.version, p.scope.as_str()] {
+                h.write(part);
+            }
+        }
+        format!("{:016x}", h.0)
+    }
+}
+
+/// FNV-1a over length-prefixed parts: stable across Rust versions, unlike `DefaultHasher`.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, part: &str) {
+        for b in part.len().to_le_bytes().iter().chain(part.as_bytes()) {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// Everything one scan records, written in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanRecord {
+    pub context: RecordContext,
+    /// Sorted by function name (the order in which rows are locked).
+    pub functions: Vec<FunctionRecord>,
+    /// Replaced records older than this many days are deleted.
+    pub history_days: u32,
+}
+
+/// Which recorded functions a listing or a `forget` concerns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub repository: Option<String>,
+    pub environment: Option<String>,
+    /// A prefix of the function's name or of its recorded path.
+    pub prefix: Option<String>,
+}
+
+impl Filter {
+    pub fn matches(&self, repository: &str, environment: &str, function: &str, path: &str) -> bool {
+        self.repository.as_deref().is_none_or(|r| r == repository)
+            && self.environment.as_deref().is_none_or(|e| e == environment)
+            && self.prefix.as_deref().is_none_or(|p| function.starts_with(p) || path.starts_with(p))
+    }
+}
+
+/// A recorded function as listed: its current record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryBundle {
+    pub record_id: i64,
+    pub repository: String,
+    pub environment: String,
+    pub name: String,
+    pub kind: String,
+    pub runtime: Option<String>,
+    pub path: String,
+    pub git_ref: Option<String>,
+    pub commit: Option<String>,
+    pub scanned_at: Timestamp,
+    pub tool_version: String,
+    pub deploy: bool,
+    pub packages: usize,
+    /// Replaced records of this function still kept as history.
+    pub history: usize,
+}
+
+/// A current record with what the re-check needs: its packages and its known findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedFunction {
+    pub record_id: i64,
+    pub repository: String,
+    pub environment: String,
+    pub name: String,
+    pub path: String,
+    pub packages: Vec<(Ecosystem, String, String)>,
+    pub findings: Vec<InventoryFinding>,
+}
+
 /// What a backend stores and returns.
 pub trait Inventory {
-    /// Replaces what is recorded of one bundle: its packages and current findings, in one
-    /// transaction.
-    fn record_bundle(
-        &mut self,
-        key: &str,
-        name: &str,
-        path: &str,
-        packages: &[(Ecosystem, String, String)],
-        findings: &[InventoryFinding],
-    ) -> Result<(), InventoryError>;
-    /// Replaces the recorded findings of a bundle (after a sync re-checked it).
-    fn set_bundle_findings(&mut self, key: &str, findings: &[InventoryFinding]) -> Result<(), InventoryError>;
-    /// Every recorded bundle, by path.
-    fn bundles(&self) -> Result<Vec<InventoryBundle>, InventoryError>;
-    /// The recorded packages of a bundle.
-    fn packages(&self, key: &str) -> Result<Vec<(Ecosystem, String, String)>, InventoryError>;
-    /// The recorded findings of a bundle.
-    fn findings(&self, key: &str) -> Result<Vec<InventoryFinding>, InventoryError>;
-    /// Forgets recorded bundles whose key or shown path starts with `prefix` (all when empty).
-    fn forget(&mut self, prefix: &str) -> Result<usize, InventoryError>;
+    /// Where the inventory is (a file path or a URL without its password), for messages.
+    fn describe(&self) -> String;
+    /// Records one scan in one transaction: each function's record replaces the current one of
+    /// the same (repository, environment, function); the same content again only refreshes the
+    /// time and findings. Rows are locked in function order, so concurrent writers never deadlock.
+    fn record(&mut self, scan: &ScanRecord) -> Result<(), InventoryError>;
+    /// The current records matching `filter`, by repository, environment, then name.
+    fn list(&mut self, filter: &Filter) -> Result<Vec<InventoryBundle>, InventoryError>;
+    /// Every current record with its packages and known findings, read in bulk.
+    fn load_all(&mut self) -> Result<Vec<RecordedFunction>, InventoryError>;
+    /// Replaces the known findings of records (after a re-check), in one transaction. A record
+    /// replaced in the meantime keeps the findings of its own scan.
+    fn update_findings(&mut self, updates: &[(&RecordedFunction, Vec<InventoryFinding>)])
+    -> Result<(), InventoryError>;
+    /// Forgets every function (current record and history) matching `filter`; returns how many.
+    fn forget(&mut self, filter: &Filter) -> Result<usize, InventoryError>;
 }
 
-/// Records every scanned bundle (packages and current vulnerabilities).
-pub fn record(inventory: &mut dyn Inventory, result: &ScanResult) -> Result<(), InventoryError> {
-    for b in &result.bundles {
-        let packages: Vec<(Ecosystem, String, String)> = b
-            .graph
-            .nodes()
-            .iter()
-            .filter(|p| p.source == Source::Registry)
-            .map(|p| (p.ecosystem, p.name.as_str().to_owned(), p.version.clone()))
-            .collect();
-        let findings: Vec<InventoryFinding> = b
-            .findings
-            .iter()
-            .map(|f| InventoryFinding {
-                ecosystem: f.package.ecosystem,
-                name: f.package.name.as_str().to_owned(),
-                version: f.package.version.clone(),
-                advisory_id: f.advisory.id.as_str().to_owned(),
-                aliases: f.advisory.aliases.clone(),
-            })
-            .collect();
-        let key = format!("{}#{}", b.file.display(), b.name);
-        inventory.record_bundle(&key, &b.name, &b.path, &packages, &findings)?;
+/// Opens the inventory named by `--inventory` / `BUNDLEGUARD_INVENTORY`: a `postgres://` or
+/// `postgresql://` URL is the shared server, any other value a SQLite file, and none the local
+/// database file `db`.
+pub fn open(url: Option<&str>, db: &Path) -> Result<Box<dyn Inventory>, InventoryError> {
+    match url.filter(|u| !u.is_empty()) {
+        Some(u) if postgres::is_url(u) => Ok(Box::new(postgres::PgInventory::connect(u)?)),
+        Some(path) => Ok(Box::new(Store::open(Path::new(path))?)),
+        None => Ok(Box::new(Store::open(db)?)),
     }
-    Ok(())
 }
 
-/// What changed for one recorded bundle after a sync.
+/// Records every scanned function in the local inventory with what is known without asking git
+/// (used by `scan::run`; the CLI records with [`record_scan`] and a detected context).
+pub fn record(inventory: &mut dyn Inventory, result: &ScanResult) -> Result<(), InventoryError> {
+    record_scan(inventory, &RecordContext::local(Timestamp::now()), result, DEFAULT_HISTORY_DAYS)
+}
+
+/// Records every scanned function of `result` under `context`, in one transaction.
+pub fn record_scan(
+    inventory: &mut dyn Inventory,
+    context: &RecordContext,
+    result: &ScanResult,
+    history_days: u32,
+) -> Result<(), InventoryError> {
+    inventory.record(&scan_record(context, result, history_days))
+}
+
+/// Groups the bundle reports of a scan by function name: a function read from its lockfile and
+/// from its artifact is one record with both package lists.
+pub fn scan_record(context: &RecordContext, result: &ScanResult, history_days: u32) -> ScanRecord {
+    let mut functions: BTreeMap<&str, FunctionRecord> = BTreeMap::new();
+    for b in &result.bundles {
+        let f = functions.entry(b.name.as_str()).or_insert_with(|| FunctionRecord {
+            function: b.name.clone(),
+            kind: b.kind.as_str().to_owned(),
+            runtime: None,
+            path: String::new(),
+            packages: Vec::new(),
+            findings: Vec::new(),
+        });
+        if f.runtime.is_none() {
+            f.runtime.clone_from(&b.runtime);
+        }
+        if !f.path.split(", ").any(|p| p == b.path) {
+            if !f.path.is_empty() {
+                f.path.push_str(", ");
+            }
+            f.path.push_str(&b.path);
+        }
+        f.packages.extend(b.graph.nodes().iter().filter(|p| p.source == Source::Registry).map(|p| RecordedPackage {
+            ecosystem: p.ecosystem,
+            name: p.name.as_str().to_owned(),
+            version: p.version.clone(),
+            scope: p.scope,
+        }));
+        f.findings.extend(b.findings.iter().map(|f| InventoryFinding {
+            ecosystem: f.package.ecosystem,
+            name: f.package.name.as_str().to_owned(),
+            version: f.package.version.clone(),
+            advisory_id: f.advisory.id.as_str().to_owned(),
+            aliases: f.advisory.aliases.clone(),
+        }));
+    }
+    let functions = functions
+        .into_values()
+        .map(|mut f| {
+            f.packages.sort();
+            f.packages.dedup();
+            f.findings.sort();
+            f.findings.dedup();
+            f
+        })
+        .collect();
+    ScanRecord { context: context.clone(), functions, history_days }
+}
+
+/// What changed for one recorded function after a sync.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InventoryChange {
+    pub repository: String,
+    pub environment: String,
     pub name: String,
     pub path: String,
     /// Vulnerabilities that newly affect one of its packages.
@@ -111,30 +287,43 @@ pub struct NewFinding {
     pub fixed: Vec<String>,
 }
 
-/// Re-matches every recorded bundle against the advisories (each unique package once) and
-/// returns, per bundle, the vulnerabilities that appeared or disappeared since it was last
-/// checked; the inventory is updated to the new state.
+/// Re-matches every recorded function against the advisories (each unique package once, the
+/// inventory read in bulk) and returns, per function, the vulnerabilities that appeared or
+/// disappeared since it was last checked; the inventory then remembers the new state, so the
+/// next re-check does not report the same news again.
 pub fn recheck(
     inventory: &mut dyn Inventory,
     advisories: &Store,
     unknown_severity: Level,
 ) -> Result<Vec<InventoryChange>, InventoryError> {
-    let bundles = inventory.bundles()?;
-    let per_bundle: Vec<Vec<(Ecosystem, String, String)>> =
-        bundles.iter().map(|b| inventory.packages(&b.key)).collect::<Result<_, _>>()?;
-    let matches = matcher::match_unique(advisories, per_bundle.iter().flatten().map(|(e, n, v)| query(*e, n, v)))?;
+    let recorded = inventory.load_all()?;
+    let matches =
+        matcher::match_unique(advisories, recorded.iter().flat_map(|r| &r.packages).map(|(e, n, v)| query(*e, n, v)))?;
     let mut changes = Vec::new();
-    for (b, packages) in bundles.iter().zip(per_bundle) {
-        let recorded = inventory.findings(&b.key)?;
-        let (current, mut new) = compare(&recorded, &packages, &matches, unknown_severity);
+    let mut updates = Vec::new();
+    for r in &recorded {
+        let (current, mut new) = compare(&r.findings, &r.packages, &matches, unknown_severity);
         let gone: Vec<InventoryFinding> =
-            recorded.into_iter().filter(|r| !current.iter().any(|c| same_finding(r, c))).collect();
+            r.findings.iter().filter(|k| !current.iter().any(|c| same_finding(k, c))).cloned().collect();
         if !new.is_empty() || !gone.is_empty() {
-            inventory.set_bundle_findings(&b.key, &current)?;
             new.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.package.cmp(&b.package)));
-            changes.push(InventoryChange { name: b.name.clone(), path: b.path.clone(), new, gone });
+            changes.push(InventoryChange {
+                repository: r.repository.clone(),
+                environment: r.environment.clone(),
+                name: r.name.clone(),
+                path: r.path.clone(),
+                new,
+                gone,
+            });
+            updates.push((r, current));
         }
     }
+    // Locked in the order writers lock: (repository, environment, function).
+    updates.sort_by(|a, b| {
+        (&a.0.repository, &a.0.environment, &a.0.name).cmp(&(&b.0.repository, &b.0.environment, &b.0.name))
+    });
+    inventory.update_findings(&updates)?;
+    changes.sort_by(|a, b| (&a.repository, &a.environment, &a.name).cmp(&(&b.repository, &b.environment, &b.name)));
     Ok(changes)
 }
 
@@ -142,9 +331,9 @@ fn query(eco: Ecosystem, name: &str, version: &str) -> PackageQuery {
     PackageQuery { ecosystem: eco, name: PackageName::new(eco, name), version: version.to_owned() }
 }
 
-/// The current findings of a bundle's packages, and those among them not recorded before.
+/// The current findings of a function's packages, and those among them not known before.
 fn compare(
-    recorded: &[InventoryFinding],
+    known: &[InventoryFinding],
     packages: &[(Ecosystem, String, String)],
     matches: &HashMap<PackageQuery, PackageMatches>,
     unknown_severity: Level,
@@ -161,7 +350,10 @@ fn compare(
                 advisory_id: v.id.clone(),
                 aliases: v.aliases.clone(),
             };
-            if !recorded.iter().any(|r| same_finding(r, &f)) {
+            if current.iter().any(|c| same_finding(c, &f)) {
+                continue;
+            }
+            if !known.iter().any(|r| same_finding(r, &f)) {
                 let malicious = crate::finding::is_malicious(&v.id, &v.aliases);
                 let severity = crate::policy::effective_severity(v.severity.level, malicious, unknown_severity);
                 new.push(NewFinding {
@@ -174,6 +366,7 @@ fn compare(
             current.push(f);
         }
     }
+    current.sort();
     (current, new)
 }
 

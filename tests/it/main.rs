@@ -10,6 +10,8 @@ mod fixplan;
 mod gate;
 mod html;
 mod inventory;
+mod inventory_backends;
+mod inventory_pg;
 mod lockfiles;
 mod lockfiles_gate;
 mod lockfiles_hostile;

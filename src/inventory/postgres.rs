@@ -1,0 +1,507 @@
+//! The inventory on a PostgreSQL server, shared by every CI job of an organisation: the
+//! synchronous `postgres` client (TLS through rustls with the ring provider; the web PKI roots
+//! plus the PEM file named by `PGSSLROOTCERT`, e.g. the Amazon RDS bundle). Schema versioned in
+//! `bundleguard_schema`, migrated under an advisory lock. One transaction per recorded scan;
+//! function rows are upserted with `ON CONFLICT` in (repository, environment, function) order,
+//! so concurrent writers queue instead of deadlocking; readers never block writers (MVCC).
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use postgres::error::SqlState;
+use postgres::{Client, GenericClient, Statement, Transaction};
+
+use super::{
+    Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction, ScanRecord,
+};
+use crate::package::Ecosystem;
+
+/// The schema version this code writes.
+const SCHEMA_VERSION: i64 = 1;
+/// The key of the advisory lock that serializes migrations.
+const MIGRATION_LOCK: i64 = 0x6267_696e_7600; // "bginv"
+/// How often a scan is retried after the server chose it as a deadlock or serialization victim.
+const RETRIES: usize = 3;
+
+const MIGRATION_1: &str = "
+CREATE TABLE bundleguard_functions (
+    id BIGSERIAL PRIMARY KEY,
+    repository TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    function TEXT NOT NULL,
+    current_record BIGINT,              -- bundleguard_records.id of the record in force
+    UNIQUE (repository, environment, function)
+);
+CREATE TABLE bundleguard_records (
+    id BIGSERIAL PRIMARY KEY,
+    function_id BIGINT NOT NULL REFERENCES bundleguard_functions (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    runtime TEXT,
+    path TEXT NOT NULL,
+    git_ref TEXT,
+    git_commit TEXT,
+    scanned_at TIMESTAMPTZ NOT NULL,
+    tool_version TEXT NOT NULL,
+    deploy BOOLEAN NOT NULL,
+    digest TEXT NOT NULL,               -- of the content, so that a retry writes no history
+    replaced_at TIMESTAMPTZ             -- set when a newer record replaced it (history)
+);
+CREATE INDEX bundleguard_records_by_function ON bundleguard_records (function_id);
+CREATE INDEX bundleguard_records_replaced ON bundleguard_records (replaced_at) WHERE replaced_at IS NOT NULL;
+CREATE TABLE bundleguard_packages (
+    record_id BIGINT NOT NULL REFERENCES bundleguard_records (id) ON DELETE CASCADE,
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    PRIMARY KEY (record_id, ecosystem, name, version, scope)
+);
+CREATE INDEX bundleguard_packages_by_package ON bundleguard_packages (ecosystem, name);
+CREATE TABLE bundleguard_findings (     -- what affected the record when last checked or reported
+    record_id BIGINT NOT NULL REFERENCES bundleguard_records (id) ON DELETE CASCADE,
+    ecosystem TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    advisory_id TEXT NOT NULL,
+    aliases TEXT[] NOT NULL,
+    PRIMARY KEY (record_id, ecosystem, name, version, advisory_id)
+);
+";
+
+/// Whether `--inventory` names a PostgreSQL server.
+pub fn is_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// The URL with its password replaced, for messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => format!("{user}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = tail.map(|t| t.split_once('?').map_or(t, |(db, _)| db)).map(|t| format!("/{t}")).unwrap_or_default();
+    format!("{scheme}://{authority}{tail}")
+}
+
+pub struct PgInventory {
+    client: Client,
+    url: String,
+    queries: Cell<u64>,
+}
+
+impl PgInventory {
+    /// Connects (TLS as the URL's `sslmode` asks: `disable`, `prefer` by default, or `require`)
+    /// and brings the schema up to date.
+    pub fn connect(url: &str) -> Result<PgInventory, InventoryError> {
+        let shown = redact(url);
+        let fail = |message: String| InventoryError::Postgres { url: shown.clone(), message };
+        let config: postgres::Config = url.parse().map_err(|e| fail(format!("not a valid connection URL: {e}")))?;
+        let client = config.connect(tls().map_err(&fail)?).map_err(|e| fail(format!("cannot connect: {e}")))?;
+        let mut inv = PgInventory { client, url: shown, queries: Cell::new(0) };
+        inv.migrate()?;
+        Ok(inv)
+    }
+
+    /// The statements sent to the server since the connection opened (for the benchmark).
+    pub fn query_count(&self) -> u64 {
+        self.queries.get()
+    }
+
+    fn err(&self, e: &postgres::Error) -> InventoryError {
+        InventoryError::Postgres { url: self.url.clone(), message: describe_error(e) }
+    }
+
+    fn migrate(&mut self) -> Result<(), InventoryError> {
+        let r = migrate(&mut self.client, &self.queries);
+        match r {
+            Ok(None) => Ok(()),
+            Ok(Some(found)) => Err(InventoryError::TooNew { url: self.url.clone(), found, known: SCHEMA_VERSION }),
+            Err(e) => Err(self.err(&e)),
+        }
+    }
+
+    /// Runs `f` in a transaction, again when the server aborted it as a deadlock or
+    /// serialization victim.
+    fn with_retry<T>(
+        &mut self,
+        mut f: impl FnMut(&mut Transaction<'_>, &Cell<u64>) -> Result<T, postgres::Error>,
+    ) -> Result<T, InventoryError> {
+        let mut attempt = 0;
+        loop {
+            let r = (|| {
+                let mut tx = self.client.transaction()?;
+                let out = f(&mut tx, &self.queries)?;
+                tx.commit()?;
+                Ok(out)
+            })();
+            match r {
+                Ok(v) => return Ok(v),
+                Err(e) if attempt + 1 < RETRIES && retryable(&e) => attempt += 1,
+                Err(e) => return Err(self.err(&e)),
+            }
+        }
+    }
+}
+
+fn retryable(e: &postgres::Error) -> bool {
+    e.code().is_some_and(|c| *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE)
+}
+
+fn describe_error(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if let Some(file) = std::env::var_os("PGSSLROOTCERT").filter(|v| !v.is_empty()) {
+        use rustls::pki_types::pem::PemObject as _;
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(&file)
+            .map_err(|e| format!("PGSSLROOTCERT {}: {e}", file.display()))?;
+        for cert in certs {
+            let cert = cert.map_err(|e| format!("PGSSLROOTCERT {}: {e}", file.display()))?;
+            roots.add(cert).map_err(|e| format!("PGSSLROOTCERT {}: {e}", file.display()))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup failed: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// Applies the missing migrations; `Some(version)` when the server's schema is newer.
+fn migrate(client: &mut Client, queries: &Cell<u64>) -> Result<Option<i64>, postgres::Error> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS bundleguard_schema (version BIGINT NOT NULL)")?;
+    let version: i64 = tx.query_one("SELECT coalesce(max(version), 0) FROM bundleguard_schema", &[])?.get(0);
+    queries.set(queries.get() + 3);
+    if version > SCHEMA_VERSION {
+        return Ok(Some(version));
+    }
+    if version < 1 {
+        tx.batch_execute(MIGRATION_1)?;
+        tx.execute("INSERT INTO bundleguard_schema (version) VALUES (1)", &[])?;
+        queries.set(queries.get() + 2);
+    }
+    tx.commit()?;
+    Ok(None)
+}
+
+fn count(queries: &Cell<u64>) {
+    queries.set(queries.get() + 1);
+}
+
+fn seconds(t: Timestamp) -> f64 {
+    #[expect(clippy::cast_precision_loss, reason = "microseconds of a timestamp fit a double's mantissa")]
+    let micros = t.as_microsecond() as f64;
+    micros / 1e6
+}
+
+fn from_micros(v: i64) -> Timestamp {
+    Timestamp::from_microsecond(v).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The statements a recorded scan uses, prepared once per transaction.
+struct RecordStatements {
+    upsert: Statement,
+    refresh: Statement,
+    insert: Statement,
+    packages: Statement,
+    replace: Statement,
+    point: Statement,
+}
+
+fn prepare_record(tx: &mut Transaction<'_>, queries: &Cell<u64>) -> Result<RecordStatements, postgres::Error> {
+    queries.set(queries.get() + 6);
+    Ok(RecordStatements {
+        upsert: tx.prepare(
+            "WITH f AS (
+                INSERT INTO bundleguard_functions (repository, environment, function) VALUES ($1, $2, $3)
+                ON CONFLICT (repository, environment, function) DO UPDATE SET function = excluded.function
+                RETURNING id, current_record)
+             SELECT f.id, f.current_record, r.digest FROM f LEFT JOIN bundleguard_records r ON r.id = f.current_record",
+        )?,
+        refresh: tx.prepare(
+            "UPDATE bundleguard_records SET scanned_at = to_timestamp($2), git_ref = $3, tool_version = $4, deploy = $5
+             WHERE id = $1",
+        )?,
+        insert: tx.prepare(
+            "INSERT INTO bundleguard_records
+                (function_id, kind, runtime, path, git_ref, git_commit, scanned_at, tool_version, deploy, digest)
+             VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8, $9, $10) RETURNING id",
+        )?,
+        packages: tx.prepare(
+            "INSERT INTO bundleguard_packages (record_id, ecosystem, name, version, scope)
+             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING",
+        )?,
+        replace: tx.prepare("UPDATE bundleguard_records SET replaced_at = to_timestamp($2) WHERE id = $1")?,
+        point: tx.prepare("UPDATE bundleguard_functions SET current_record = $2 WHERE id = $1")?,
+    })
+}
+
+fn record_function(
+    tx: &mut Transaction<'_>,
+    st: &RecordStatements,
+    queries: &Cell<u64>,
+    scan: &ScanRecord,
+    f: &FunctionRecord,
+) -> Result<(), postgres::Error> {
+    let c = &scan.context;
+    let at = seconds(c.scanned_at);
+    let row = tx.query_one(&st.upsert, &[&c.repository, &c.environment, &f.function])?;
+    count(queries);
+    let (function_id, current, digest): (i64, Option<i64>, Option<String>) = (row.get(0), row.get(1), row.get(2));
+    let wanted = f.digest(c);
+    let record_id = if let (Some(id), Some(true)) = (current, digest.map(|d| d == wanted)) {
+        tx.execute(&st.refresh, &[&id, &at, &c.git_ref, &c.tool_version, &c.deploy])?;
+        count(queries);
+        id
+    } else {
+        let id: i64 = tx
+            .query_one(
+                &st.insert,
+                &[
+                    &function_id,
+                    &f.kind,
+                    &f.runtime,
+                    &f.path,
+                    &c.git_ref,
+                    &c.commit,
+                    &at,
+                    &c.tool_version,
+                    &c.deploy,
+                    &wanted,
+                ],
+            )?
+            .get(0);
+        let eco: Vec<&str> = f.packages.iter().map(|p| p.ecosystem.as_str()).collect();
+        let names: Vec<&str> = f.packages.iter().map(|p| p.name.as_str()).collect();
+        let versions: Vec<&str> = f.packages.iter().map(|p| p.version.as_str()).collect();
+        let scopes: Vec<&str> = f.packages.iter().map(|p| p.scope.as_str()).collect();
+        tx.execute(&st.packages, &[&id, &eco, &names, &versions, &scopes])?;
+        if let Some(old) = current {
+            tx.execute(&st.replace, &[&old, &at])?;
+            count(queries);
+        }
+        tx.execute(&st.point, &[&function_id, &id])?;
+        queries.set(queries.get() + 3);
+        id
+    };
+    write_findings(tx, queries, record_id, &f.findings)
+}
+
+fn write_findings(
+    tx: &mut Transaction<'_>,
+    queries: &Cell<u64>,
+    record_id: i64,
+    findings: &[InventoryFinding],
+) -> Result<(), postgres::Error> {
+    tx.execute("DELETE FROM bundleguard_findings WHERE record_id = $1", &[&record_id])?;
+    count(queries);
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let eco: Vec<&str> = findings.iter().map(|f| f.ecosystem.as_str()).collect();
+    let names: Vec<&str> = findings.iter().map(|f| f.name.as_str()).collect();
+    let versions: Vec<&str> = findings.iter().map(|f| f.version.as_str()).collect();
+    let ids: Vec<&str> = findings.iter().map(|f| f.advisory_id.as_str()).collect();
+    // Arrays of arrays must be rectangular in PostgreSQL: aliases travel as JSON text.
+    let aliases: Vec<String> =
+        findings.iter().map(|f| serde_json::to_string(&f.aliases).unwrap_or_else(|_| "[]".into())).collect();
+    tx.execute(
+        "INSERT INTO bundleguard_findings (record_id, ecosystem, name, version, advisory_id, aliases)
+         SELECT $1, e, n, v, i, ARRAY(SELECT json_array_elements_text(a::json))
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u (e, n, v, i, a)
+         ON CONFLICT DO NOTHING",
+        &[&record_id, &eco, &names, &versions, &ids, &aliases],
+    )?;
+    count(queries);
+    Ok(())
+}
+
+const LIST: &str = "
+SELECT r.id, f.repository, f.environment, f.function, r.kind, r.runtime, r.path, r.git_ref, r.git_commit,
+       (extract(epoch FROM r.scanned_at) * 1000000)::int8, r.tool_version, r.deploy,
+       (SELECT count(*) FROM bundleguard_packages p WHERE p.record_id = r.id),
+       (SELECT count(*) FROM bundleguard_records h WHERE h.function_id = f.id AND h.id <> r.id)
+FROM bundleguard_functions f JOIN bundleguard_records r ON r.id = f.current_record
+WHERE ($1::text IS NULL OR f.repository = $1) AND ($2::text IS NULL OR f.environment = $2)
+  AND ($3::text IS NULL OR starts_with(f.function, $3) OR starts_with(r.path, $3))
+ORDER BY f.repository, f.environment, f.function";
+
+fn list(client: &mut impl GenericClient, filter: &Filter) -> Result<Vec<InventoryBundle>, postgres::Error> {
+    let rows = client.query(LIST, &[&filter.repository, &filter.environment, &filter.prefix])?;
+    Ok(rows
+        .iter()
+        .map(|row| InventoryBundle {
+            record_id: row.get(0),
+            repository: row.get(1),
+            environment: row.get(2),
+            name: row.get(3),
+            kind: row.get(4),
+            runtime: row.get(5),
+            path: row.get(6),
+            git_ref: row.get(7),
+            commit: row.get(8),
+            scanned_at: from_micros(row.get(9)),
+            tool_version: row.get(10),
+            deploy: row.get(11),
+            packages: usize::try_from(row.get::<_, i64>(12)).unwrap_or(0),
+            history: usize::try_from(row.get::<_, i64>(13)).unwrap_or(0),
+        })
+        .collect())
+}
+
+impl Inventory for PgInventory {
+    fn describe(&self) -> String {
+        self.url.clone()
+    }
+
+    fn record(&mut self, scan: &ScanRecord) -> Result<(), InventoryError> {
+        self.with_retry(|tx, queries| {
+            let st = prepare_record(tx, queries)?;
+            for f in &scan.functions {
+                record_function(tx, &st, queries, scan, f)?;
+            }
+            Ok(())
+        })?;
+        // History is pruned apart, skipping rows another writer holds: never a wait, never a
+        // deadlock between two writers pruning the same rows.
+        let cutoff = seconds(scan.context.scanned_at - SignedDuration::from_hours(24 * i64::from(scan.history_days)));
+        self.with_retry(|tx, queries| {
+            count(queries);
+            tx.execute(
+                "DELETE FROM bundleguard_records WHERE id IN (SELECT id FROM bundleguard_records
+                 WHERE replaced_at < to_timestamp($1) FOR UPDATE SKIP LOCKED)",
+                &[&cutoff],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn list(&mut self, filter: &Filter) -> Result<Vec<InventoryBundle>, InventoryError> {
+        count(&self.queries);
+        list(&mut self.client, filter).map_err(|e| self.err(&e))
+    }
+
+    fn load_all(&mut self) -> Result<Vec<RecordedFunction>, InventoryError> {
+        // One snapshot for the three reads.
+        let r = (|| {
+            let mut tx = self
+                .client
+                .build_transaction()
+                .read_only(true)
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .start()?;
+            let listed = list(&mut tx, &Filter::default())?;
+            let packages = tx.query(
+                "SELECT p.record_id, p.ecosystem, p.name, p.version FROM bundleguard_packages p
+                 JOIN bundleguard_functions f ON f.current_record = p.record_id
+                 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+                &[],
+            )?;
+            let findings = tx.query(
+                "SELECT i.record_id, i.ecosystem, i.name, i.version, i.advisory_id, i.aliases FROM bundleguard_findings i
+                 JOIN bundleguard_functions f ON f.current_record = i.record_id ORDER BY 1, 2, 3, 4, 5",
+                &[],
+            )?;
+            tx.commit()?;
+            Ok((listed, packages, findings))
+        })();
+        self.queries.set(self.queries.get() + 3);
+        let (listed, packages, findings) = r.map_err(|e| self.err(&e))?;
+        let mut out: Vec<RecordedFunction> = listed
+            .into_iter()
+            .map(|b| RecordedFunction {
+                record_id: b.record_id,
+                repository: b.repository,
+                environment: b.environment,
+                name: b.name,
+                path: b.path,
+                packages: Vec::new(),
+                findings: Vec::new(),
+            })
+            .collect();
+        let index: std::collections::HashMap<i64, usize> =
+            out.iter().enumerate().map(|(i, r)| (r.record_id, i)).collect();
+        for row in &packages {
+            if let (Some(&i), Some(eco)) = (index.get(&row.get::<_, i64>(0)), Ecosystem::from_name(row.get(1))) {
+                out[i].packages.push((eco, row.get(2), row.get(3)));
+            }
+        }
+        for row in &findings {
+            if let (Some(&i), Some(ecosystem)) = (index.get(&row.get::<_, i64>(0)), Ecosystem::from_name(row.get(1))) {
+                out[i].findings.push(InventoryFinding {
+                    ecosystem,
+                    name: row.get(2),
+                    version: row.get(3),
+                    advisory_id: row.get(4),
+                    aliases: row.get(5),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn update_findings(
+        &mut self,
+        updates: &[(&RecordedFunction, Vec<InventoryFinding>)],
+    ) -> Result<(), InventoryError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        self.with_retry(|tx, queries| {
+            let lock = tx.prepare("SELECT id FROM bundleguard_functions WHERE current_record = $1 FOR UPDATE")?;
+            count(queries);
+            for (r, findings) in updates {
+                count(queries);
+                if tx.query_opt(&lock, &[&r.record_id])?.is_some() {
+                    write_findings(tx, queries, r.record_id, findings)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn forget(&mut self, filter: &Filter) -> Result<usize, InventoryError> {
+        let n = self.with_retry(|tx, queries| {
+            count(queries);
+            tx.execute(
+                "DELETE FROM bundleguard_functions WHERE id IN (
+                    SELECT f.id FROM bundleguard_functions f LEFT JOIN bundleguard_records r ON r.id = f.current_record
+                    WHERE ($1::text IS NULL OR f.repository = $1) AND ($2::text IS NULL OR f.environment = $2)
+                      AND ($3::text IS NULL OR starts_with(f.function, $3) OR starts_with(r.path, $3))
+                    ORDER BY f.repository, f.environment, f.function FOR UPDATE OF f)",
+                &[&filter.repository, &filter.environment, &filter.prefix],
+            )
+        })?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://bg:s3cret@db.internal:5432/inv?sslmode=require"),
+            "postgres://bg:***@db.internal:5432/inv"
+        );
+        assert_eq!(redact("postgresql://bg@127.0.0.1/inv"), "postgresql://bg@127.0.0.1/inv");
+        assert_eq!(redact("postgres://db/inv"), "postgres://db/inv");
+    }
+}
