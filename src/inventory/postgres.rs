@@ -216,6 +216,7 @@ fn from_micros(v: i64) -> Timestamp {
 /// The statements a recorded scan uses, prepared once per transaction.
 struct RecordStatements {
     upsert: Statement,
+    digest: Statement,
     refresh: Statement,
     insert: Statement,
     packages: Statement,
@@ -224,15 +225,16 @@ struct RecordStatements {
 }
 
 fn prepare_record(tx: &mut Transaction<'_>, queries: &Cell<u64>) -> Result<RecordStatements, postgres::Error> {
-    queries.set(queries.get() + 6);
+    queries.set(queries.get() + 7);
     Ok(RecordStatements {
+        // The row lock queues writers of one function; the record it points to is read by the
+        // next statement, whose snapshot sees what the writer before us committed.
         upsert: tx.prepare(
-            "WITH f AS (
-                INSERT INTO bundleguard_functions (repository, environment, function) VALUES ($1, $2, $3)
-                ON CONFLICT (repository, environment, function) DO UPDATE SET function = excluded.function
-                RETURNING id, current_record)
-             SELECT f.id, f.current_record, r.digest FROM f LEFT JOIN bundleguard_records r ON r.id = f.current_record",
+            "INSERT INTO bundleguard_functions (repository, environment, function) VALUES ($1, $2, $3)
+             ON CONFLICT (repository, environment, function) DO UPDATE SET function = excluded.function
+             RETURNING id, current_record",
         )?,
+        digest: tx.prepare("SELECT digest FROM bundleguard_records WHERE id = $1")?,
         refresh: tx.prepare(
             "UPDATE bundleguard_records SET scanned_at = to_timestamp($2), git_ref = $3, tool_version = $4, deploy = $5
              WHERE id = $1",
@@ -262,7 +264,14 @@ fn record_function(
     let at = seconds(c.scanned_at);
     let row = tx.query_one(&st.upsert, &[&c.repository, &c.environment, &f.function])?;
     count(queries);
-    let (function_id, current, digest): (i64, Option<i64>, Option<String>) = (row.get(0), row.get(1), row.get(2));
+    let (function_id, current): (i64, Option<i64>) = (row.get(0), row.get(1));
+    let digest: Option<String> = match current {
+        Some(id) => {
+            count(queries);
+            tx.query_opt(&st.digest, &[&id])?.map(|r| r.get(0))
+        }
+        None => None,
+    };
     let wanted = f.digest(c);
     let record_id = if let (Some(id), Some(true)) = (current, digest.map(|d| d == wanted)) {
         tx.execute(&st.refresh, &[&id, &at, &c.git_ref, &c.tool_version, &c.deploy])?;

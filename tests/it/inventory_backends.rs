@@ -173,7 +173,10 @@ fn sixteen_processes_record_at_once_without_loss_or_duplicates() {
             .collect();
         assert_eq!(identities(&listed, "name"), want);
         assert_eq!(listed.len(), want.len(), "no duplicated record");
-        assert!(listed.iter().all(|b| b["packages"].as_u64().unwrap() > 0 && b["history"] == 0), "{listed:?}");
+        assert!(
+            listed.iter().all(|b| b["packages"].as_u64().unwrap() > 0 && b["history"] == 0),
+            "{inventory}: a retried job wrote history: {listed:?}"
+        );
     });
 }
 

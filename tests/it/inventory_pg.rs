@@ -110,7 +110,7 @@ impl PgServer {
     pub fn database(&self, name: &str) -> String {
         let admin = format!("postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable", self.port);
         let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
-        client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).unwrap();
+        client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 }
