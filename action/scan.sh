@@ -37,8 +37,13 @@ if [ -n "$BASE" ]; then
   fi
 fi
 
+# A deploy record in the shared inventory (input `inventory`; the secret URL stays in the
+# environment, off the command line).
+record=()
+[ -z "${BUNDLEGUARD_INVENTORY:-}" ] || record=(--record deploy)
+
 rc=0
-bg_untrusted bundleguard --db "$DB" scan "${common[@]}" "${baseline[@]}" --format "$FORMAT" \
+bg_untrusted bundleguard --db "$DB" scan "${common[@]}" "${baseline[@]}" "${record[@]}" --format "$FORMAT" \
   --report "json=$work/report.json" --report "sarif=$SARIF" --report "markdown=$work/summary.md" \
   -- "$SCAN_PATH" || rc=$?
 
