@@ -318,3 +318,40 @@ fn write_findings(tx: &Transaction<'_>, record_id: i64, findings: &[InventoryFin
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Filter;
+
+    /// Bundles recorded by the schema of store migration 2 become local records, with their
+    /// packages and findings, and the old rows are gone.
+    #[test]
+    fn bundles_of_the_old_schema_are_carried_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        store
+            .connection()
+            .execute_batch(
+                "INSERT INTO inventory_bundles VALUES ('/r/a/package-lock.json#api', 'api', 'a/package-lock.json', 1000);
+                 INSERT INTO inventory_packages VALUES ('/r/a/package-lock.json#api', 'npm', 'lodash', '4.17.15');
+                 INSERT INTO inventory_packages VALUES ('/r/a/package-lock.json#api', 'npm', 'qs', '6.5.2');
+                 INSERT INTO inventory_findings VALUES ('/r/a/package-lock.json#api', 'npm', 'lodash', '4.17.15',
+                     'GHSA-35jh-r3h4-6jhm', '[\"CVE-2021-23337\"]');",
+            )
+            .unwrap();
+        let all = store.load_all().unwrap();
+        assert_eq!(all.len(), 1);
+        let api = &all[0];
+        assert_eq!((api.repository.as_str(), api.environment.as_str(), api.name.as_str()), ("", "", "api"));
+        assert_eq!(api.path, "a/package-lock.json");
+        assert_eq!(api.packages.len(), 2);
+        assert_eq!(api.findings[0].advisory_id, "GHSA-35jh-r3h4-6jhm");
+        assert_eq!(api.findings[0].aliases, ["CVE-2021-23337"]);
+        let left: i64 =
+            store.connection_ref().query_row("SELECT count(*) FROM inventory_bundles", [], |r| r.get(0)).unwrap();
+        assert_eq!(left, 0);
+        assert_eq!(store.forget(&Filter { prefix: Some("a/".into()), ..Filter::default() }).unwrap(), 1);
+        assert!(store.load_all().unwrap().is_empty());
+    }
+}
