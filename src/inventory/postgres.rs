@@ -48,6 +48,7 @@ CREATE TABLE bundleguard_records (
     replaced_at TIMESTAMPTZ             -- set when a newer record replaced it (history)
 );
 CREATE INDEX bundleguard_records_by_function ON bundleguard_records (function_id);
+CREATE INDEX bundleguard_functions_by_record ON bundleguard_functions (current_record);
 CREATE INDEX bundleguard_records_replaced ON bundleguard_records (replaced_at) WHERE replaced_at IS NOT NULL;
 CREATE TABLE bundleguard_packages (
     record_id BIGINT NOT NULL REFERENCES bundleguard_records (id) ON DELETE CASCADE,
@@ -322,21 +323,31 @@ fn write_findings(
     if findings.is_empty() {
         return Ok(());
     }
-    let eco: Vec<&str> = findings.iter().map(|f| f.ecosystem.as_str()).collect();
-    let names: Vec<&str> = findings.iter().map(|f| f.name.as_str()).collect();
-    let versions: Vec<&str> = findings.iter().map(|f| f.version.as_str()).collect();
-    let ids: Vec<&str> = findings.iter().map(|f| f.advisory_id.as_str()).collect();
+    count(queries);
+    let rows: Vec<(i64, &InventoryFinding)> = findings.iter().map(|f| (record_id, f)).collect();
+    insert_findings(tx, &rows)
+}
+
+/// Inserts findings of any number of records in one statement.
+fn insert_findings(tx: &mut Transaction<'_>, rows: &[(i64, &InventoryFinding)]) -> Result<(), postgres::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let records: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let eco: Vec<&str> = rows.iter().map(|(_, f)| f.ecosystem.as_str()).collect();
+    let names: Vec<&str> = rows.iter().map(|(_, f)| f.name.as_str()).collect();
+    let versions: Vec<&str> = rows.iter().map(|(_, f)| f.version.as_str()).collect();
+    let ids: Vec<&str> = rows.iter().map(|(_, f)| f.advisory_id.as_str()).collect();
     // Arrays of arrays must be rectangular in PostgreSQL: aliases travel as JSON text.
     let aliases: Vec<String> =
-        findings.iter().map(|f| serde_json::to_string(&f.aliases).unwrap_or_else(|_| "[]".into())).collect();
+        rows.iter().map(|(_, f)| serde_json::to_string(&f.aliases).unwrap_or_else(|_| "[]".into())).collect();
     tx.execute(
         "INSERT INTO bundleguard_findings (record_id, ecosystem, name, version, advisory_id, aliases)
-         SELECT $1, e, n, v, i, ARRAY(SELECT json_array_elements_text(a::json))
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u (e, n, v, i, a)
+         SELECT r, e, n, v, i, ARRAY(SELECT json_array_elements_text(a::json))
+         FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u (r, e, n, v, i, a)
          ON CONFLICT DO NOTHING",
-        &[&record_id, &eco, &names, &versions, &ids, &aliases],
+        &[&records, &eco, &names, &versions, &ids, &aliases],
     )?;
-    count(queries);
     Ok(())
 }
 
@@ -471,15 +482,29 @@ impl Inventory for PgInventory {
         if updates.is_empty() {
             return Ok(());
         }
+        let ids: Vec<i64> = updates.iter().map(|(r, _)| r.record_id).collect();
         self.with_retry(|tx, queries| {
-            let lock = tx.prepare("SELECT id FROM bundleguard_functions WHERE current_record = $1 FOR UPDATE")?;
-            count(queries);
-            for (r, findings) in updates {
-                count(queries);
-                if tx.query_opt(&lock, &[&r.record_id])?.is_some() {
-                    write_findings(tx, queries, r.record_id, findings)?;
-                }
-            }
+            // Three statements whatever the number of records: lock the functions still pointing
+            // at the re-checked records (in writers' order), then replace their findings.
+            queries.set(queries.get() + 3);
+            let current: std::collections::HashSet<i64> = tx
+                .query(
+                    "SELECT f.current_record FROM bundleguard_functions f
+                     WHERE f.current_record = ANY($1)
+                     ORDER BY f.repository, f.environment, f.function FOR UPDATE OF f",
+                    &[&ids],
+                )?
+                .iter()
+                .map(|row| row.get(0))
+                .collect();
+            let kept: Vec<i64> = ids.iter().copied().filter(|id| current.contains(id)).collect();
+            tx.execute("DELETE FROM bundleguard_findings WHERE record_id = ANY($1)", &[&kept])?;
+            let rows: Vec<(i64, &InventoryFinding)> = updates
+                .iter()
+                .filter(|(r, _)| current.contains(&r.record_id))
+                .flat_map(|(r, findings)| findings.iter().map(|f| (r.record_id, f)))
+                .collect();
+            insert_findings(tx, &rows)?;
             Ok(())
         })
     }

@@ -39,6 +39,7 @@ CREATE TABLE inv_records (
     replaced_at INTEGER                 -- set when a newer record replaced it (history)
 );
 CREATE INDEX inv_records_by_function ON inv_records (function_id);
+CREATE INDEX inv_functions_by_record ON inv_functions (current_record);
 CREATE INDEX inv_records_replaced ON inv_records (replaced_at) WHERE replaced_at IS NOT NULL;
 CREATE TABLE inv_packages (
     record_id INTEGER NOT NULL REFERENCES inv_records (id) ON DELETE CASCADE,
