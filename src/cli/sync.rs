@@ -5,16 +5,15 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Context;
 use serde_json::json;
 
 use super::Outcome;
 use super::progress::SyncProgress;
-use crate::advisory::store::Store;
-use crate::advisory::sync::{self, DEFAULT_SOURCE, Patience, Source, SyncOptions, SyncReport};
+use crate::advisory::sync::{DEFAULT_SOURCE, Patience, Source, SyncOptions, SyncReport};
 use crate::finding::Level;
-use crate::inventory::{self, InventoryChange};
-use crate::package::{Ecosystem, PackageName};
+use crate::inventory::InventoryChange;
+use crate::inventory::resync::{self, Resync, Resynced};
+use crate::package::Ecosystem;
 use crate::report::escape;
 
 #[derive(Debug, clap::Args)]
@@ -95,19 +94,31 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
         ..Patience::default()
     };
     let source = Source::parse_with(&args.source, patience)?;
-    let mut store = Store::open(db)?;
     let progress = SyncProgress::new(args.quiet);
-    let options = SyncOptions { allow_shrink: args.allow_shrink };
-    let report = sync::sync_with(&mut store, &source, &ecosystems, options, &progress);
+    let job = Resync {
+        db,
+        source: &source,
+        ecosystems: &ecosystems,
+        options: SyncOptions { allow_shrink: args.allow_shrink },
+        inventory: args.inventory.as_deref(),
+        metadata: args.metadata,
+    };
+    let done = resync::run(&job, &progress);
     progress.finish();
-    let report =
-        report.with_context(|| format!("sync from {} failed; the database was left as it was", source.describe()))?;
-    let advisories = Store::open_existing(db)?;
-    let mut recorded = inventory::open(args.inventory.as_deref(), db)?;
-    let changes = inventory::recheck(recorded.as_mut(), &advisories, Level::High)
-        .with_context(|| format!("re-checking the inventory {}", recorded.describe()))?;
-    if args.metadata {
-        refresh_metadata(&mut store, recorded.as_mut(), args.quiet)?;
+    let Resynced { report, changes, metadata } = done?;
+    if let Some((fetched, diagnostics)) = &metadata
+        && !args.quiet
+    {
+        let mut err = std::io::stderr().lock();
+        let s = &fetched.stats;
+        writeln!(
+            err,
+            "metadata: {} packages: {} fetched, {} unchanged, {} from cache",
+            s.requested, s.fetched, s.not_modified, s.cached
+        )?;
+        for d in diagnostics.iter().chain(&fetched.diagnostics) {
+            writeln!(err, "warning: {}", escape::terminal(&d.to_string()))?;
+        }
     }
     let threshold: Level = args.fail_on.into();
     let mut out = std::io::stdout().lock();
@@ -125,32 +136,6 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
     }
     let alert = changes.iter().flat_map(|c| &c.new).any(|n| n.severity >= threshold);
     Ok(if alert { Outcome::Fail } else { Outcome::Pass })
-}
-
-/// `sync --metadata`: revalidates the cached registry facts of every recorded package.
-fn refresh_metadata(store: &mut Store, recorded: &mut dyn inventory::Inventory, quiet: bool) -> anyhow::Result<()> {
-    let mut packages = Vec::new();
-    for b in recorded.load_all()? {
-        packages.extend(b.packages.into_iter().map(|(e, n, _)| (e, PackageName::new(e, &n))));
-    }
-    packages.sort();
-    packages.dedup();
-    let (cfg, diagnostics) = crate::registry::config::resolve(Path::new("."), &|k| std::env::var(k).ok(), None);
-    let options = crate::registry::FetchOptions::new(crate::registry::FetchMode::CacheOnly);
-    let fetched = crate::registry::sync_metadata(store, &cfg, &packages, &options)?;
-    if !quiet {
-        let mut err = std::io::stderr().lock();
-        let s = &fetched.stats;
-        writeln!(
-            err,
-            "metadata: {} packages: {} fetched, {} unchanged, {} from cache",
-            s.requested, s.fetched, s.not_modified, s.cached
-        )?;
-        for d in diagnostics.iter().chain(&fetched.diagnostics) {
-            writeln!(err, "warning: {}", escape::terminal(&d.to_string()))?;
-        }
-    }
-    Ok(())
 }
 
 fn dedup(ecosystems: &[Ecosystem]) -> Vec<Ecosystem> {

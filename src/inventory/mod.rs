@@ -21,6 +21,7 @@ use crate::vocab::Level;
 
 pub mod context;
 pub mod postgres;
+pub mod resync;
 pub mod sqlite;
 
 pub use context::RecordContext;

@@ -161,11 +161,7 @@ pub fn facts_for(
             keep(&mut meta, e, config, &mut notes);
         } else {
             meta.stats.not_evaluated += 1;
-            notes.add(
-                "registry/not-cached",
-                *eco,
-                format!("{eco} {name}: no cached metadata and the network is not used"),
-            );
+            notes.count("registry/not-cached", *eco);
         }
     }
     if !to_fetch.is_empty() {
@@ -283,6 +279,8 @@ fn fetch_all(
 #[derive(Default)]
 struct Notes {
     by_code: BTreeMap<(&'static str, Ecosystem), (Vec<String>, usize)>,
+    /// Codes said once per ecosystem with a count (every package alike: no names).
+    counted: BTreeMap<(&'static str, Ecosystem), usize>,
 }
 
 impl Notes {
@@ -295,8 +293,22 @@ impl Notes {
         }
     }
 
+    fn count(&mut self, code: &'static str, eco: Ecosystem) {
+        *self.counted.entry((code, eco)).or_default() += 1;
+    }
+
     fn finish(self) -> Vec<Diagnostic> {
         let mut out = Vec::new();
+        for ((code, eco), n) in self.counted {
+            out.push(Diagnostic::new(
+                code,
+                format!(
+                    "{n} {eco} packages have no cached registry metadata and the network is not used \
+                     (--offline or --no-metadata): their stale and takeover signals are not evaluated; \
+                     `bundleguard sync --metadata` caches it"
+                ),
+            ));
+        }
         for ((code, eco), (shown, more)) in self.by_code {
             out.extend(shown.into_iter().map(|m| Diagnostic::new(code, m)));
             if more > 0 {
