@@ -15,7 +15,6 @@ use crate::finding::{Level, ScanResult, Verdict};
 use crate::inventory;
 use crate::report::{self, RenderOptions, ReportFormat};
 use crate::scan::{self, ScanOptions};
-use crate::vocab::Diagnostic;
 
 #[derive(Debug, clap::Args)]
 #[expect(clippy::struct_excessive_bools, reason = "clap flags: each bool is one switch of the command line")]
@@ -168,8 +167,8 @@ pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
         include_dev: args.include_dev,
         vex: args.vex.clone(),
         baseline: args.baseline.clone(),
-        // Recorded below, with the repository and environment, in the chosen inventory.
-        record: false,
+        record: recording(args),
+        nothing_scanned_is_error: std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
         no_metadata: args.no_metadata,
         metadata_ttl: std::time::Duration::from_hours(24),
         now: Timestamp::now(),
@@ -177,52 +176,28 @@ pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
     let progress = SyncProgress::new(false);
     let result = scan::run(&options, &progress);
     progress.finish();
-    let mut result = result?;
-    under_action_nothing_scanned_is_incomplete(&mut result, &args.paths);
-    let recorded = record(db, args, &mut result);
+    let result = result?;
     write_report(args, &result)?;
     Ok(match result.verdict {
         Verdict::Fail => Outcome::Fail,
         Verdict::Incomplete => Outcome::Incomplete,
-        // A deploy that could not be recorded leaves the inventory wrong: not a pass.
-        Verdict::Pass if !recorded => Outcome::Incomplete,
         Verdict::Pass => Outcome::Pass,
     })
 }
 
-/// Under GitHub Actions (`GITHUB_ACTIONS=true`) a gate that checked nothing (no lockfile or
-/// artifact read: the discovery warned "nothing to scan") is an error, and the scan is
-/// incomplete (exit 2) instead of passing.
-fn under_action_nothing_scanned_is_incomplete(result: &mut ScanResult, paths: &[PathBuf]) {
-    if !result.bundles.is_empty() || std::env::var_os("GITHUB_ACTIONS").is_none_or(|v| v != "true") {
-        return;
-    }
-    let at = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-    result.errors.push(Diagnostic::at(
-        "discover/nothing-to-scan",
-        at,
-        "nothing was scanned (no lockfile or artifact read): under GitHub Actions this is an error",
-    ));
-    if result.verdict == Verdict::Pass {
-        result.verdict = Verdict::Incomplete;
-    }
-}
-
-/// Records the scan as `--record` says; a failure is a warning in the report (and, for a deploy,
-/// makes the run incomplete). Returns false when a deploy record failed.
-fn record(db: &Path, args: &ScanArgs, result: &mut ScanResult) -> bool {
-    // A named inventory (`--inventory`, `BUNDLEGUARD_INVENTORY`) is a shared one.
+/// Where and as what to record, as `--record`, `--no-inventory` and `--inventory` say: a shared
+/// inventory only takes explicit deploy records (a pull request's scan never overwrites what is
+/// deployed); the local one records by default.
+fn recording(args: &ScanArgs) -> Option<scan::Recording> {
     let shared = args.inventory.as_deref().is_some_and(|i| !i.is_empty());
     let mode = match (args.record, args.no_inventory) {
         (_, true) => RecordArg::None,
         (Some(mode), false) => mode,
-        // A shared inventory only takes explicit deploy records: a pull request's scan never
-        // overwrites what is deployed.
         (None, false) if shared => RecordArg::None,
         (None, false) => RecordArg::Local,
     };
     if mode == RecordArg::None {
-        return true;
+        return None;
     }
     let root = args.paths.first().or(args.artifacts.first()).map_or_else(|| PathBuf::from("."), Clone::clone);
     let mut context = inventory::RecordContext::detect(&root, Timestamp::now());
@@ -231,18 +206,7 @@ fn record(db: &Path, args: &ScanArgs, result: &mut ScanResult) -> bool {
     }
     context.environment = args.environment.clone().unwrap_or_default();
     context.deploy = mode == RecordArg::Deploy;
-    let outcome = inventory::open(args.inventory.as_deref(), db)
-        .and_then(|mut inv| inventory::record_scan(inv.as_mut(), &context, result, args.history_days));
-    match outcome {
-        Ok(()) => true,
-        Err(e) => {
-            result.warnings.push(Diagnostic::new(
-                "inventory/record",
-                format!("the scanned bundles could not be recorded in the inventory: {e}"),
-            ));
-            mode != RecordArg::Deploy
-        }
-    }
+    Some(scan::Recording { inventory: args.inventory.clone(), context, history_days: args.history_days })
 }
 
 fn write_report(args: &ScanArgs, result: &ScanResult) -> anyhow::Result<()> {

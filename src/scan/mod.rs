@@ -12,7 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::advisory::open::{self, OpenError, OpenRequest};
 use crate::advisory::store::StoreError;
 use crate::advisory::sync::Observer;
-use crate::finding::ScanResult;
+use crate::finding::{ScanResult, Verdict};
 use crate::policy::{Baseline, Policy, PolicyError};
 use crate::vocab::{Diagnostic, Level};
 
@@ -47,8 +47,11 @@ pub struct ScanOptions {
     pub vex: Vec<PathBuf>,
     /// An earlier JSON report whose findings do not gate.
     pub baseline: Option<PathBuf>,
-    /// Record the scanned bundles in the inventory.
-    pub record: bool,
+    /// Where and as what to record the scanned functions (`None`: not recorded).
+    pub record: Option<Recording>,
+    /// A scan that read nothing is an error (under GitHub Actions a gate that checked nothing
+    /// must say so).
+    pub nothing_scanned_is_error: bool,
     /// Use only cached registry metadata (also implied by `offline`).
     pub no_metadata: bool,
     /// Cached registry metadata older than this is fetched again.
@@ -102,15 +105,50 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
     };
     let assessed = assess::assess(matched, &inputs);
     let mut result = policy.judge(assessed, warnings, &baseline, today);
-    if options.record
-        && let Err(e) = crate::inventory::record(&mut opened.store, &result)
-    {
+    drop(opened.store);
+    if options.nothing_scanned_is_error && result.bundles.is_empty() {
+        let at = options.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        result.errors.push(Diagnostic::at(
+            "discover/nothing-to-scan",
+            at,
+            "nothing was scanned (no lockfile or artifact read): under GitHub Actions this is an error",
+        ));
+        if result.verdict == Verdict::Pass {
+            result.verdict = Verdict::Incomplete;
+        }
+    }
+    if let Some(recording) = &options.record {
+        record(&options.db, recording, &mut result);
+    }
+    Ok(result)
+}
+
+/// Where and as what a scan is recorded.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    /// `postgres://...`, a SQLite file, or `None` for the advisory database file.
+    pub inventory: Option<String>,
+    /// Repository, ref, commit, environment, and whether this is a deploy.
+    pub context: crate::inventory::RecordContext,
+    /// How long replaced records are kept.
+    pub history_days: u32,
+}
+
+/// Records the judged result. Reporting never depends on recording: a failure is a warning, and
+/// a deploy that could not be recorded leaves the inventory wrong, so it is never a pass.
+fn record(db: &std::path::Path, recording: &Recording, result: &mut ScanResult) {
+    let outcome = crate::inventory::open(recording.inventory.as_deref(), db).and_then(|mut inventory| {
+        crate::inventory::record_scan(inventory.as_mut(), &recording.context, result, recording.history_days)
+    });
+    if let Err(e) = outcome {
         result.warnings.push(Diagnostic::new(
             "inventory/record",
             format!("the scanned bundles could not be recorded in the inventory: {e}"),
         ));
+        if recording.context.deploy && result.verdict == Verdict::Pass {
+            result.verdict = Verdict::Incomplete;
+        }
     }
-    Ok(result)
 }
 
 /// The registry facts of every scanned registry package: from the cache where fresh, else from
