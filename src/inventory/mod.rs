@@ -202,12 +202,6 @@ pub fn open(url: Option<&str>, db: &Path) -> Result<Box<dyn Inventory>, Inventor
     }
 }
 
-/// Records every scanned function in the local inventory with what is known without asking git
-/// (used by `scan::run`; the CLI records with [`record_scan`] and a detected context).
-pub fn record(inventory: &mut dyn Inventory, result: &ScanResult) -> Result<(), InventoryError> {
-    record_scan(inventory, &RecordContext::local(Timestamp::now()), result, DEFAULT_HISTORY_DAYS)
-}
-
 /// Records every scanned function of `result` under `context`, in one transaction.
 pub fn record_scan(
     inventory: &mut dyn Inventory,
