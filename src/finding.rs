@@ -84,6 +84,9 @@ pub struct BundleReport {
     pub risks: Vec<RiskFinding>,
     /// Why the tree could not be read (an unsupported runtime, no lockfile); `None` when read.
     pub coverage: Option<String>,
+    /// The changes that clear the gating findings, decided by the scan (`scan::fixplan`) after
+    /// judging; empty when nothing gates.
+    pub fix_plan: FixPlan,
 }
 
 impl BundleReport {
@@ -211,5 +214,71 @@ impl ScanResult {
     /// Every risk finding with its bundle, in report order.
     pub fn risks(&self) -> impl Iterator<Item = (&BundleReport, &RiskFinding)> {
         self.bundles.iter().flat_map(|b| b.risks.iter().map(move |f| (b, f)))
+    }
+}
+
+/// The fix plan of one unit: the smallest set of package moves that clears every gating finding,
+/// as the user would type them, and the packages no named fixed version clears.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FixPlan {
+    pub changes: Vec<FixChange>,
+    /// Packages with gating findings that no fixed version named by the advisories clears.
+    pub unfixable: Vec<Unfixable>,
+}
+
+/// Move one package to one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixChange {
+    pub ecosystem: crate::package::Ecosystem,
+    pub package: String,
+    pub from: String,
+    pub to: String,
+    /// A direct dependency of the unit (else the change is an override).
+    pub direct: bool,
+    /// The advisory ids of the gating findings it clears, sorted.
+    pub clears: Vec<String>,
+    /// What to type or write, in the syntax of the tool that owns the tree.
+    pub instruction: String,
+}
+
+/// A package whose gating findings no fixed version named by the advisories clears, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfixable {
+    pub package: String,
+    pub version: String,
+    /// The gating advisory ids, sorted.
+    pub ids: Vec<String>,
+    /// `no fixed version is named for X`, or `no fixed version clears all advisories: 2.0.1
+    /// fixes A but is hit by B`.
+    pub reason: String,
+}
+
+impl FixPlan {
+    /// Nothing to change and nothing unfixable (nothing gates).
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.unfixable.is_empty()
+    }
+
+    /// The plan as lines of text (`axios 0.21.0 -> 0.21.2 clears 3 findings (...): npm install ...`).
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.changes.iter().map(FixChange::line).collect();
+        lines.extend(self.unfixable.iter().map(|u| format!("{} {}: {}", u.package, u.version, u.reason)));
+        lines
+    }
+}
+
+impl FixChange {
+    /// `axios 0.21.0 -> 0.21.2 clears 3 findings (A, B, C): npm install axios@0.21.2`.
+    pub fn line(&self) -> String {
+        let n = self.clears.len();
+        format!(
+            "{} {} -> {} clears {n} finding{} ({}): {}",
+            self.package,
+            self.from,
+            self.to,
+            if n == 1 { "" } else { "s" },
+            self.clears.join(", "),
+            self.instruction
+        )
     }
 }

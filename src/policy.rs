@@ -356,6 +356,7 @@ impl Policy {
             findings,
             risks,
             coverage: u.coverage,
+            fix_plan: crate::finding::FixPlan::default(),
         }
     }
 

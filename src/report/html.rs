@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use crate::finding::FixPlan;
 use crate::finding::{BundleReport, Finding, FindingKind, Level, RiskFinding, ScanResult, Status};
 use crate::report::escape::html as escape_html;
-use crate::report::fixplan::{self, BundlePlan};
 
 const STYLE: &str = r"
 :root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--card:#f6f8fa;
@@ -73,15 +73,13 @@ const STATUSES: [&str; 7] = ["gating", "below-threshold", "dev-only", "ignored",
 
 /// Writes the report.
 pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
-    let plan = fixplan::plan(result);
     let mut h = String::with_capacity(64 * 1024);
     head(&mut h, result);
     summary(&mut h, result);
     filters(&mut h, result);
-    fix_plan(&mut h, &plan.bundles);
+    fix_plan(&mut h, result);
     for (i, b) in result.bundles.iter().enumerate() {
-        let bundle_plan = plan.bundles.iter().find(|p| p.index == i);
-        bundle(&mut h, result, i, b, bundle_plan);
+        bundle(&mut h, result, i, b);
     }
     diagnostics(&mut h, result);
     let _ = write!(h, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
@@ -251,25 +249,26 @@ fn filters(h: &mut String, result: &ScanResult) {
     let _ = writeln!(h, "<p>showing <output id=\"visible-count\">{total}</output> of {total} findings</p>\n</form>");
 }
 
-fn fix_plan(h: &mut String, plans: &[BundlePlan]) {
+fn fix_plan(h: &mut String, result: &ScanResult) {
     h.push_str("<section id=\"fix-plan\">\n<h2>Fix plan</h2>\n");
+    let plans: Vec<(usize, &BundleReport)> =
+        result.bundles.iter().enumerate().filter(|(_, b)| !b.fix_plan.is_empty()).collect();
     if plans.is_empty() {
         h.push_str("<p>Nothing gates: no change needed.</p>\n");
     }
-    for p in plans {
+    for (index, b) in plans {
         let _ = writeln!(
             h,
-            "<h3><a href=\"#unit-{}\">{}</a> <span class=\"muted mono\">{}</span></h3>",
-            p.index,
-            escape_html(&p.name),
-            escape_html(&p.path)
+            "<h3><a href=\"#unit-{index}\">{}</a> <span class=\"muted mono\">{}</span></h3>",
+            escape_html(&b.name),
+            escape_html(&b.path)
         );
-        plan_lines(h, p);
+        plan_lines(h, &b.fix_plan);
     }
     h.push_str("</section>\n");
 }
 
-fn plan_lines(h: &mut String, p: &BundlePlan) {
+fn plan_lines(h: &mut String, p: &FixPlan) {
     h.push_str("<div class=\"fix\"><ul>\n");
     for line in p.lines() {
         let _ = writeln!(h, "<li class=\"mono\">{}</li>", escape_html(&line));
@@ -277,7 +276,7 @@ fn plan_lines(h: &mut String, p: &BundlePlan) {
     h.push_str("</ul></div>\n");
 }
 
-fn bundle(h: &mut String, result: &ScanResult, i: usize, b: &BundleReport, plan: Option<&BundlePlan>) {
+fn bundle(h: &mut String, result: &ScanResult, i: usize, b: &BundleReport) {
     let _ = writeln!(
         h,
         "<section class=\"unit\" id=\"unit-{i}\">\n<h2>{} <span class=\"muted\">{}</span></h2>\n<dl>",
@@ -309,9 +308,9 @@ fn bundle(h: &mut String, result: &ScanResult, i: usize, b: &BundleReport, plan:
         }
         h.push_str("</ul></details>\n");
     }
-    if let Some(p) = plan {
+    if !b.fix_plan.is_empty() {
         h.push_str("<h3>Fix</h3>\n");
-        plan_lines(h, p);
+        plan_lines(h, &b.fix_plan);
     }
     if b.findings.is_empty() && b.risks.is_empty() {
         h.push_str("<p>No findings.</p>\n");

@@ -25,7 +25,7 @@ struct Report<'a> {
     fix_plan: Vec<FixPlanOut>,
 }
 
-/// The changes that clear the gating findings of one unit (see `report::fixplan`).
+/// The changes that clear the gating findings of one unit (decided by `scan::fixplan`).
 #[derive(Serialize)]
 struct FixPlanOut {
     bundle: String,
@@ -50,6 +50,7 @@ struct NoFixOut {
     package: String,
     version: String,
     ids: Vec<String>,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -213,29 +214,37 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn fix_plan(result: &ScanResult) -> Vec<FixPlanOut> {
-    crate::report::fixplan::plan(result)
+    result
         .bundles
-        .into_iter()
-        .map(|p| FixPlanOut {
-            bundle: p.name,
-            path: p.path,
-            changes: p
+        .iter()
+        .filter(|b| !b.fix_plan.is_empty())
+        .map(|b| FixPlanOut {
+            bundle: b.name.clone(),
+            path: b.path.clone(),
+            changes: b
+                .fix_plan
                 .changes
-                .into_iter()
+                .iter()
                 .map(|c| ChangeOut {
                     ecosystem: c.ecosystem.as_str(),
-                    package: c.package,
-                    from: c.from,
-                    to: c.to,
+                    package: c.package.clone(),
+                    from: c.from.clone(),
+                    to: c.to.clone(),
                     direct: c.direct,
-                    clears: c.clears,
-                    instruction: c.instruction,
+                    clears: c.clears.clone(),
+                    instruction: c.instruction.clone(),
                 })
                 .collect(),
-            no_fix: p
+            no_fix: b
+                .fix_plan
                 .unfixable
-                .into_iter()
-                .map(|u| NoFixOut { package: u.package, version: u.version, ids: u.ids })
+                .iter()
+                .map(|u| NoFixOut {
+                    package: u.package.clone(),
+                    version: u.version.clone(),
+                    ids: u.ids.clone(),
+                    reason: u.reason.clone(),
+                })
                 .collect(),
         })
         .collect()

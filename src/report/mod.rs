@@ -6,7 +6,6 @@ use crate::finding::ScanResult;
 
 mod cyclonedx;
 pub mod escape;
-pub mod fixplan;
 mod html;
 mod json;
 mod markdown;

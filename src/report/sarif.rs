@@ -847,6 +847,7 @@ pub(super) mod sample {
             findings: Vec::new(),
             risks: Vec::new(),
             coverage: None,
+            fix_plan: crate::finding::FixPlan::default(),
         }
     }
 

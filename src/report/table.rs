@@ -39,9 +39,9 @@ fn status_note(status: &Status) -> String {
 
 /// The fix plan, one block per unit with gating findings (nothing when nothing gates).
 pub fn render_fix_plan(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
-    for p in crate::report::fixplan::plan(result).bundles {
-        writeln!(out, "fix plan for {} ({}):", escape::terminal(&p.name), escape::terminal(&p.path))?;
-        for line in p.lines() {
+    for b in result.bundles.iter().filter(|b| !b.fix_plan.is_empty()) {
+        writeln!(out, "fix plan for {} ({}):", escape::terminal(&b.name), escape::terminal(&b.path))?;
+        for line in b.fix_plan.lines() {
             writeln!(out, "  {}", escape::terminal(&line))?;
         }
         writeln!(out)?;

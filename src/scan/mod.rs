@@ -3,7 +3,8 @@
 //! renders the [`ScanResult`]. Each stage lives in its own module:
 //! [`extract`] (discovery and the trees of lockfiles and artifacts), [`vulns`] (matching the
 //! unique packages once and attaching vulnerabilities to every unit, with paths), [`assess`] (the
-//! risk checks); the policy judges once (`policy::Policy::judge`); the inventory records.
+//! risk checks); the policy judges once (`policy::Policy::judge`); [`fixplan`] decides each
+//! unit's fix plan against the whole advisory database; the inventory records.
 
 use std::path::PathBuf;
 
@@ -18,6 +19,7 @@ use crate::vocab::{Diagnostic, Level};
 
 pub mod assess;
 pub mod extract;
+pub mod fixplan;
 pub mod vulns;
 
 pub use extract::{Extracted, collect};
@@ -105,6 +107,7 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
     };
     let assessed = assess::assess(matched, &inputs);
     let mut result = policy.judge(assessed, warnings, &baseline, today);
+    fixplan::plan(&opened.store, &mut result)?;
     drop(opened.store);
     if options.nothing_scanned_is_error && result.bundles.is_empty() {
         let at = options.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
