@@ -211,33 +211,29 @@ fn recording(args: &ScanArgs) -> Option<scan::Recording> {
 
 fn write_report(args: &ScanArgs, result: &ScanResult) -> anyhow::Result<()> {
     for (format, path) in &args.reports {
-        let mut file = std::io::BufWriter::new(fs_err::File::create(path)?);
-        report::render((*format).into(), result, RenderOptions::default(), &mut file)?;
-        file.flush()?;
+        write_file((*format).into(), result, path)?;
     }
     let format: ReportFormat = args.format.into();
-    if let Some(path) = &args.output {
-        let mut file = std::io::BufWriter::new(fs_err::File::create(path)?);
-        report::render(format, result, RenderOptions::default(), &mut file)?;
-        file.flush()?;
-        if args.fix_plan {
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            report::render_fix_plan(result, &mut out)?;
-            out.flush()?;
-        }
+    if let Some(path) = &args.output
+        && write_file(format, result, path)?
+    {
         // The people reading the terminal still learn what the gate decided.
-        let mut err = std::io::stderr().lock();
-        writeln!(err, "{}: report written to {}", result.verdict.as_str(), path.display())?;
-    } else if args.fix_plan {
+        writeln!(std::io::stderr().lock(), "{}: report written to {}", result.verdict.as_str(), path.display())?;
+    }
+    if args.fix_plan {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         report::render_fix_plan(result, &mut out)?;
         out.flush()?;
-    } else {
-        let stdout = std::io::stdout();
-        let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        report::render(format, result, RenderOptions { color }, &mut out)?;
-        out.flush()?;
+    } else if args.output.is_none() {
+        if let Some(why) = report::nothing_to_write(format, result) {
+            writeln!(std::io::stderr().lock(), "note: {why}")?;
+        } else {
+            let stdout = std::io::stdout();
+            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            report::render(format, result, RenderOptions { color }, &mut out)?;
+            out.flush()?;
+        }
     }
     if args.format != FormatArg::Table {
         let mut err = std::io::stderr().lock();
@@ -249,4 +245,17 @@ fn write_report(args: &ScanArgs, result: &ScanResult) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Writes one report file; `false`, with a note on stderr and no file created, when the format
+/// has no valid document for this result (an OpenVEX document with nothing to state).
+fn write_file(format: ReportFormat, result: &ScanResult, path: &Path) -> anyhow::Result<bool> {
+    if let Some(why) = report::nothing_to_write(format, result) {
+        writeln!(std::io::stderr().lock(), "note: {}: {why}", path.display())?;
+        return Ok(false);
+    }
+    let mut file = std::io::BufWriter::new(fs_err::File::create(path)?);
+    report::render(format, result, RenderOptions::default(), &mut file)?;
+    file.flush()?;
+    Ok(true)
 }

@@ -37,6 +37,12 @@ pub struct RenderOptions {
     pub color: bool,
 }
 
+/// Why `format` has no valid document for this result (OpenVEX needs at least one statement):
+/// the caller writes nothing, not even an empty file, and says so.
+pub fn nothing_to_write(format: ReportFormat, result: &ScanResult) -> Option<&'static str> {
+    (format == ReportFormat::OpenVex && !openvex::has_statements(result)).then_some(openvex::NOTHING_TO_STATE)
+}
+
 pub fn render(
     format: ReportFormat,
     result: &ScanResult,

@@ -3,6 +3,8 @@
 //! the decisions of `bundleguard.toml` can be handed to other tools (and read back with
 //! `scan --vex`). An ignore's reason becomes the impact statement; a VEX statement keeps its
 //! justification. `@id` is derived from the statements, so the same decisions give the same id.
+//! The schema requires at least one statement: with nothing to state there is no valid document,
+//! so [`has_statements`] tells the caller, and [`render`] refuses rather than write an invalid one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -50,10 +52,24 @@ struct Product {
     id: String,
 }
 
+/// Why no OpenVEX document is written.
+pub const NOTHING_TO_STATE: &str = "no finding was ignored or covered by a VEX statement, so there is nothing to \
+     state and no OpenVEX document was written (the OpenVEX schema requires at least one statement)";
+
 /// (advisory id, justification, impact statement) -> (aliases, package URLs).
 type Groups = BTreeMap<(String, Option<String>, Option<String>), (BTreeSet<String>, BTreeSet<String>)>;
 
+/// Whether any finding was ignored or covered by a VEX statement (else there is nothing to state).
+pub fn has_statements(result: &ScanResult) -> bool {
+    result.findings().any(|(_, f)| matches!(f.status, Status::Ignored { .. } | Status::Vex { .. }))
+}
+
+/// Writes the document; an error, and nothing written, when there is no statement
+/// (OpenVEX's `statements` has `minItems: 1`).
 pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
+    if !has_statements(result) {
+        return Err(io::Error::other(NOTHING_TO_STATE));
+    }
     let mut groups = Groups::new();
     for (_, f) in result.findings() {
         let (justification, impact) = match &f.status {

@@ -138,3 +138,51 @@ fn a_hand_written_not_affected_statement_in_the_policy_is_status_vex() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("team.vex.json") && stderr.contains("justification or an impact_statement"), "{stderr}");
 }
+
+/// With nothing ignored there is no valid OpenVEX document (`statements` has `minItems: 1`, as
+/// the schema check below shows): `--format openvex` and `--report openvex=FILE` write nothing,
+/// not even an empty file, say so on stderr, and leave the exit status as the verdict set it.
+#[test]
+fn nothing_to_state_writes_no_openvex_document() {
+    let empty = serde_json::json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "@id": "https://openvex.dev/docs/bundleguard/vex-0",
+        "author": "bundleguard",
+        "timestamp": "2026-01-01T00:00:00Z",
+        "version": 1,
+        "statements": []
+    });
+    assert!(!validate::schema_errors("openvex_json_schema.json", &[], &empty).is_empty(), "the schema refuses it");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite");
+    let file = dir.path().join("out.vex.json");
+    let run = |args: &[&str]| {
+        assert_cmd::Command::cargo_bin("bundleguard")
+            .expect("binary")
+            .current_dir(repo_root())
+            .arg("--db")
+            .arg(&db)
+            .args(["scan", "--no-inventory", "--source", "advisories"])
+            .args(args)
+            .arg("fixtures/scan/lambda-repo")
+            .output()
+            .expect("runs")
+    };
+    let report_arg = format!("openvex={}", file.display());
+    for args in [
+        &["--format", "openvex"][..],
+        &["--report", &report_arg],
+        &["--format", "openvex", "--output", &report_arg[8..]],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: the README example fails, as without openvex");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("no OpenVEX document was written"), "{args:?}: {stderr}");
+        if args[0] == "--format" && args.len() == 2 {
+            assert!(out.stdout.is_empty(), "nothing on stdout: {}", String::from_utf8_lossy(&out.stdout));
+        } else if args[0] == "--report" {
+            assert!(!out.stdout.is_empty(), "the table still goes to stdout");
+        }
+        assert!(!file.exists(), "{args:?}: no file written");
+    }
+}
