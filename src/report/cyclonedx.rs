@@ -353,9 +353,9 @@ fn dependencies(inventory: &Inventory) -> Vec<Dependency> {
 /// One vulnerability per advisory id and impact analysis, affecting every component it was
 /// found in.
 fn vulnerabilities(result: &ScanResult) -> Vec<Vulnerability> {
-    let mut groups: BTreeMap<(&str, Option<Analysis>), Vec<&Finding>> = BTreeMap::new();
-    for (_, f) in result.findings() {
-        groups.entry((&f.advisory.id, analysis(&f.status))).or_default().push(f);
+    let mut groups: BTreeMap<(&str, Option<Analysis>), Vec<Item<'_>>> = BTreeMap::new();
+    for (b, f) in result.findings() {
+        groups.entry((&f.advisory.id, analysis(&f.status))).or_default().push((b, f));
     }
     groups.into_iter().map(|((_, analysis), findings)| vulnerability(&findings, analysis)).collect()
 }
@@ -377,13 +377,29 @@ fn analysis(status: &Status) -> Option<Analysis> {
     }
 }
 
-fn vulnerability(findings: &[&Finding], analysis: Option<Analysis>) -> Vulnerability {
+/// One finding with the function it was found in.
+type Item<'a> = (&'a BundleReport, &'a Finding);
+
+fn vulnerability(items: &[Item<'_>], analysis: Option<Analysis>) -> Vulnerability {
+    let findings: Vec<&Finding> = items.iter().map(|(_, f)| *f).collect();
+    let findings = findings.as_slice();
     let a = &findings[0].advisory;
     let fixed: BTreeSet<&str> = findings.iter().flat_map(|f| f.advisory.fixed.iter().map(String::as_str)).collect();
-    let recommendation = match fixed.len() {
+    let mut recommendation = match fixed.len() {
         0 => "No fixed version is known.".to_owned(),
         _ => format!("Upgrade to a fixed version: {}.", fixed.into_iter().collect::<Vec<_>>().join(", ")),
     };
+    // The fix plan's line per function: the change that clears it (checked against every
+    // advisory of the package), or why no named version does.
+    let plan: BTreeSet<String> = items
+        .iter()
+        .filter_map(|(b, f)| {
+            super::fix_for(b, f).map(|line| format!("{}: {}", escape::one_line(&b.name), escape::one_line(&line)))
+        })
+        .collect();
+    if !plan.is_empty() {
+        let _ = write!(recommendation, " Fix plan: {}.", plan.into_iter().collect::<Vec<_>>().join("; "));
+    }
     let mut affects: BTreeMap<String, String> = BTreeMap::new();
     for f in findings {
         affects.insert(bom_ref(&f.package), f.package.version.clone());

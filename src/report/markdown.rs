@@ -54,6 +54,7 @@ pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
         let names: Vec<String> = clean.iter().map(|b| escape::markdown_code(&b.path)).collect();
         doc.push(&format!("✅ No known vulnerabilities in {} bundles: {}\n\n", clean.len(), list(&names, 50)));
     }
+    fix_plan(result, &mut doc);
     risk_sections(result, &mut doc);
     problems(result, &mut doc);
     out.write_all(doc.finish().as_bytes())
@@ -254,6 +255,41 @@ fn bundle_section(bundle: &BundleReport, doc: &mut Doc) {
         doc.close("\n</details>\n\n");
     } else {
         doc.skipped += folded.len();
+    }
+}
+
+/// The fix plan: per function with gating findings, the changes that clear them (each target
+/// checked against every advisory of its package) and the packages no named version clears.
+fn fix_plan(result: &ScanResult, doc: &mut Doc) {
+    let plans: Vec<&BundleReport> = result.bundles.iter().filter(|b| !b.fix_plan.is_empty()).collect();
+    if plans.is_empty() || !doc.push("### 🔧 Fix plan\n\n") {
+        return;
+    }
+    for b in plans {
+        let mut piece = format!("**{}** ({})\n\n", escape::markdown(&b.name), escape::markdown_code(&b.path));
+        for c in &b.fix_plan.changes {
+            let n = c.clears.len();
+            let _ = writeln!(
+                piece,
+                "- {} clears {n} finding{} ({}): {}",
+                escape::markdown_code(&format!("{} {} -> {}", c.package, c.from, c.to)),
+                if n == 1 { "" } else { "s" },
+                escape::markdown(&c.clears.join(", ")),
+                escape::markdown_code(&c.instruction)
+            );
+        }
+        for u in &b.fix_plan.unfixable {
+            let _ = writeln!(
+                piece,
+                "- {}: {}",
+                escape::markdown_code(&format!("{} {}", u.package, u.version)),
+                escape::markdown(&u.reason)
+            );
+        }
+        piece.push('\n');
+        if !doc.push(&piece) {
+            return;
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::finding::ScanResult;
+use crate::finding::{BundleReport, Finding, ScanResult};
 
 mod cyclonedx;
 pub mod escape;
@@ -58,4 +58,20 @@ pub fn render(
         ReportFormat::Html => html::render(result, out),
         ReportFormat::OpenVex => openvex::render(result, out),
     }
+}
+
+/// The line of a unit's fix plan that concerns one finding: the change that clears it, or why no
+/// named version does; `None` when the finding does not gate (the plan only covers gating ones).
+pub(crate) fn fix_for(b: &BundleReport, f: &Finding) -> Option<String> {
+    let (name, version, id) = (f.package.name.as_str(), f.package.version.as_str(), f.advisory.id.as_str());
+    let plan = &b.fix_plan;
+    if let Some(c) =
+        plan.changes.iter().find(|c| c.package == name && c.from == version && c.clears.iter().any(|i| i == id))
+    {
+        return Some(c.line());
+    }
+    plan.unfixable
+        .iter()
+        .find(|u| u.package == name && u.version == version && u.ids.iter().any(|i| i == id))
+        .map(|u| format!("{} {}: {}", u.package, u.version, u.reason))
 }

@@ -103,6 +103,38 @@ struct RunProperties<'a> {
     /// Per risk signal, for how many packages it could be evaluated (absent when none ran).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     coverage: Vec<CoverageOut<'a>>,
+    /// Per function with gating findings, the changes that clear them (absent when nothing gates).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fix_plan: Vec<PlanOut>,
+}
+
+/// One function's fix plan, as in the JSON report's `fix_plan`, text made one-line.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlanOut {
+    bundle: String,
+    path: String,
+    changes: Vec<ChangeOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    no_fix: Vec<NoFixOut>,
+}
+
+#[derive(Serialize)]
+struct ChangeOut {
+    package: String,
+    from: String,
+    to: String,
+    direct: bool,
+    clears: Vec<String>,
+    instruction: String,
+}
+
+#[derive(Serialize)]
+struct NoFixOut {
+    package: String,
+    version: String,
+    ids: Vec<String>,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -205,6 +237,9 @@ enum ResultProperties {
         status: Vec<&'static str>,
         bundles: Vec<String>,
         packages: Vec<String>,
+        /// The fix plan's lines for these findings (the change that clears them, or why none does).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        fix: Vec<String>,
     },
     Risk {
         kind: &'static str,
@@ -360,6 +395,39 @@ fn run_properties(result: &ScanResult, grouping: Grouping) -> RunProperties<'_> 
                 evaluated: c.evaluated,
                 total: c.total,
                 reason: c.reason.as_deref().map(escape::one_line),
+            })
+            .collect(),
+        fix_plan: result.bundles.iter().filter(|b| !b.fix_plan.is_empty()).map(plan_out).collect(),
+    }
+}
+
+fn plan_out(b: &BundleReport) -> PlanOut {
+    let ids = |ids: &[String]| ids.iter().map(|i| escape::one_line(i)).collect();
+    PlanOut {
+        bundle: escape::one_line(&b.name),
+        path: escape::one_line(&b.path),
+        changes: b
+            .fix_plan
+            .changes
+            .iter()
+            .map(|c| ChangeOut {
+                package: escape::one_line(&c.package),
+                from: escape::one_line(&c.from),
+                to: escape::one_line(&c.to),
+                direct: c.direct,
+                clears: ids(&c.clears),
+                instruction: escape::one_line(&c.instruction),
+            })
+            .collect(),
+        no_fix: b
+            .fix_plan
+            .unfixable
+            .iter()
+            .map(|u| NoFixOut {
+                package: escape::one_line(&u.package),
+                version: escape::one_line(&u.version),
+                ids: ids(&u.ids),
+                reason: escape::one_line(&u.reason),
             })
             .collect(),
     }
@@ -546,6 +614,13 @@ fn result_out(rules: &RuleSet, group: &[Item<'_>], grouping: Grouping, limits: L
                 .into_iter()
                 .collect(),
             packages: packages(group).into_iter().collect(),
+            fix: group
+                .iter()
+                .filter_map(|(b, f)| super::fix_for(b, f))
+                .map(|line| escape::one_line(&line))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
         },
     }
 }

@@ -200,13 +200,11 @@ fn record(id: &str, package: &str, introduced: &str, fixed: Option<&str>) -> (St
     (id.to_owned(), v)
 }
 
-/// A target is matched against every advisory of the package, not only the ones found: a fixed
-/// version that another advisory hits is skipped for the next named one, and when every named
-/// fixed version is hit the plan says which fixes what and what hits it.
-#[test]
-fn a_plan_skips_fixed_versions_other_advisories_hit_and_says_when_none_clears() {
-    let dir = tempfile::tempdir().unwrap();
-    let bucket = dir.path().join("bucket");
+/// A bucket with the pinned npm records plus five made-up ones, and a repository with the two
+/// packages they hit: chain-demo (1.1.0 fixes A but B hits [1.1.0, 1.2.0): the plan goes to
+/// 1.2.0) and blocked-demo (1.1.0 fixes D but E hits everything from 1.1.0 on: no fix).
+fn crafted(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let bucket = dir.join("bucket");
     crate::sync::copy_bucket(&repo_root().join("advisories"), &bucket, &["npm"]);
     crate::sync::rewrite_bucket(&bucket, "npm", |mut records| {
         records.extend([
@@ -220,7 +218,7 @@ fn a_plan_skips_fixed_versions_other_advisories_hit_and_says_when_none_clears() 
         ]);
         records
     });
-    let repo = dir.path().join("repo");
+    let repo = dir.join("repo");
     fs_err::create_dir_all(&repo).unwrap();
     let lock = serde_json::json!({
         "name": "fixplan-demo", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
@@ -232,16 +230,30 @@ fn a_plan_skips_fixed_versions_other_advisories_hit_and_says_when_none_clears() 
         }
     });
     fs_err::write(repo.join("package-lock.json"), lock.to_string()).unwrap();
-    let out = assert_cmd::Command::cargo_bin("bundleguard")
+    (bucket, repo)
+}
+
+fn scan_crafted(dir: &Path, format: &str) -> std::process::Output {
+    let (bucket, repo) = crafted(dir);
+    assert_cmd::Command::cargo_bin("bundleguard")
         .expect("binary")
         .arg("--db")
-        .arg(dir.path().join("db.sqlite"))
+        .arg(dir.join("db.sqlite"))
         .args(["scan", "--no-inventory", "--source"])
         .arg(&bucket)
-        .args(["--format", "json"])
+        .args(["--format", format])
         .arg(&repo)
         .output()
-        .expect("runs");
+        .expect("runs")
+}
+
+/// A target is matched against every advisory of the package, not only the ones found: a fixed
+/// version that another advisory hits is skipped for the next named one, and when every named
+/// fixed version is hit the plan says which fixes what and what hits it.
+#[test]
+fn a_plan_skips_fixed_versions_other_advisories_hit_and_says_when_none_clears() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = scan_crafted(dir.path(), "json");
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let plan = &report["fix_plan"][0];
@@ -259,4 +271,62 @@ fn a_plan_skips_fixed_versions_other_advisories_hit_and_says_when_none_clears() 
             "reason": "no fixed version clears all advisories: 1.1.0 fixes GHSA-fpla-0000-000d but is hit by GHSA-fpla-0000-000e"
         }])
     );
+}
+
+fn scan_example(db: &Path, format: &str) -> String {
+    let out = scan(db, &["--format", format], Path::new("fixtures/scan/lambda-repo"));
+    assert_eq!(out.status.code(), Some(1), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The plan decided by the scan is in every format: SARIF (run `properties.fixPlan`, and each
+/// result's `properties.fix`), CycloneDX (`vulnerabilities[].recommendation`), Markdown (a
+/// section), each still valid against its schema; the unfixable case says why in each.
+#[test]
+fn the_plan_is_in_sarif_cyclonedx_and_markdown() {
+    use crate::report_schemas::{CYCLONEDX, CYCLONEDX_RESOURCES, SARIF};
+    use crate::schema::schema_errors;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite");
+    let certifi = "certifi 2018.8.24 -> 2024.7.4 clears 2 findings (PYSEC-2022-42986, PYSEC-2023-135): requirements: certifi==2024.7.4";
+
+    let sarif: Value = serde_json::from_str(&scan_example(&db, "sarif")).unwrap();
+    assert_eq!(schema_errors(SARIF, &[], &sarif), Vec::<String>::new());
+    let plans = sarif["runs"][0]["properties"]["fixPlan"].as_array().expect("fixPlan in the run properties");
+    assert_eq!(plans.len(), 2, "{plans:#?}");
+    let report_api = plans.iter().find(|p| p["bundle"] == "report-api").expect("report-api's plan");
+    let change = report_api["changes"].as_array().unwrap().iter().find(|c| c["package"] == "certifi").unwrap();
+    assert_eq!((change["from"].as_str(), change["to"].as_str()), (Some("2018.8.24"), Some("2024.7.4")));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let certifi_result = results.iter().find(|r| r["ruleId"] == "PYSEC-2023-135").expect("a certifi result");
+    assert_eq!(certifi_result["properties"]["fix"], serde_json::json!([certifi]));
+
+    let bom: Value = serde_json::from_str(&scan_example(&db, "cyclonedx")).unwrap();
+    assert_eq!(schema_errors(CYCLONEDX, &CYCLONEDX_RESOURCES, &bom), Vec::<String>::new());
+    let vuln = bom["vulnerabilities"].as_array().unwrap().iter().find(|v| v["id"] == "PYSEC-2023-135").unwrap();
+    let recommendation = vuln["recommendation"].as_str().unwrap();
+    assert!(recommendation.contains(&format!("Fix plan: report-api: {certifi}.")), "{recommendation}");
+
+    let markdown = scan_example(&db, "markdown");
+    let section = &markdown[markdown.find("### 🔧 Fix plan").expect("a fix plan section")..];
+    assert!(
+        section.contains("- `certifi 2018.8.24 -> 2024.7.4` clears 2 findings (PYSEC-2022-42986, PYSEC-2023-135): `requirements: certifi==2024.7.4`"),
+        "{section}"
+    );
+
+    let reason =
+        "no fixed version clears all advisories: 1.1.0 fixes GHSA-fpla-0000-000d but is hit by GHSA-fpla-0000-000e";
+    let crafted = dir.path().join("crafted");
+    for format in ["sarif", "cyclonedx", "markdown", "table", "html"] {
+        let out = scan_crafted(&crafted.join(format), format);
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(reason), "{format} says why blocked-demo has no fix:\n{text}");
+        if format == "sarif" {
+            assert_eq!(schema_errors(SARIF, &[], &serde_json::from_str(&text).unwrap()), Vec::<String>::new());
+        } else if format == "cyclonedx" {
+            let bom = serde_json::from_str(&text).unwrap();
+            assert_eq!(schema_errors(CYCLONEDX, &CYCLONEDX_RESOURCES, &bom), Vec::<String>::new());
+        }
+    }
 }

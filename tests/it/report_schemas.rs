@@ -19,9 +19,9 @@ use serde_json::Value;
 
 use crate::schema::schema_errors;
 
-const SARIF: &str = "sarif-2.1.0-rtm.5.json";
-const CYCLONEDX: &str = "bom-1.6.schema.json";
-const CYCLONEDX_RESOURCES: [(&str, &str); 2] = [
+pub const SARIF: &str = "sarif-2.1.0-rtm.5.json";
+pub const CYCLONEDX: &str = "bom-1.6.schema.json";
+pub const CYCLONEDX_RESOURCES: [(&str, &str); 2] = [
     ("http://cyclonedx.org/schema/spdx.schema.json", "spdx.schema.json"),
     ("http://cyclonedx.org/schema/jsf-0.82.schema.json", "jsf-0.82.schema.json"),
 ];
