@@ -34,6 +34,10 @@ svg text{fill:var(--fg);font-size:12px}.bar-critical{fill:var(--critical)}.bar-h
 #filters{background:var(--card);border:1px solid var(--line);padding:.5rem .8rem;margin:1rem 0}
 #filters fieldset{display:inline-block;border:0;margin:0 1rem 0 0;padding:0}#filters legend{font-weight:700;padding:0}
 .fix{background:var(--card);border-left:3px solid var(--pass);padding:.3rem .6rem;margin:.4rem 0}
+.not-read{display:inline-block;padding:0 .45rem;border-radius:.6rem;font-size:.85em;font-weight:700;color:#fff;background:var(--medium)}
+#coverage{background:var(--card);border-left:3px solid var(--medium);padding:.3rem .8rem;margin:.6rem 0}
+#coverage.complete{border-left-color:var(--pass)}#coverage table{width:auto}
+dd.coverage-not-read{border-left:3px solid var(--medium);padding-left:.4rem}
 ";
 
 /// Hides the rows whose severity, kind or status is unchecked; counts what is left. Only
@@ -168,6 +172,7 @@ fn summary(h: &mut String, result: &ScanResult) {
         result.errors.len(),
     );
     chart(h, result);
+    coverage_summary(h, result);
     h.push_str("<table id=\"summary-table\">\n<thead><tr><th>function</th><th>tree</th>");
     for s in SEVERITIES {
         let _ = write!(h, "<th class=\"sev sev-{s}\">{s}</th>");
@@ -178,9 +183,10 @@ fn summary(h: &mut String, result: &ScanResult) {
     h.push_str("</tr></thead>\n<tbody>\n");
     for (i, b) in result.bundles.iter().enumerate() {
         let (sev, kind) = counts(b);
+        let not_read = if b.coverage.is_some() { " <span class=\"not-read\">not read</span>" } else { "" };
         let _ = write!(
             h,
-            "<tr><td><a href=\"#unit-{i}\">{}</a></td><td class=\"mono\">{}</td>",
+            "<tr><td><a href=\"#unit-{i}\">{}</a>{not_read}</td><td class=\"mono\">{}</td>",
             escape_html(&b.name),
             escape_html(&b.path)
         );
@@ -193,6 +199,43 @@ fn summary(h: &mut String, result: &ScanResult) {
         h.push_str("</tr>\n");
     }
     h.push_str("</tbody></table>\n</section>\n");
+}
+
+/// What the scan could not evaluate, over all functions: packages not checked against the
+/// advisories, functions whose tree was not read, and per risk signal how many packages it could
+/// be evaluated for (signals with the same figures and reason share a row). Unknown is not clean.
+fn coverage_summary(h: &mut String, result: &ScanResult) {
+    let not_read = result.bundles.iter().filter(|b| b.coverage.is_some()).count();
+    let signals_short = result.coverage.iter().filter(|c| c.evaluated < c.total).count();
+    let complete = result.not_evaluated.is_empty() && not_read == 0 && signals_short == 0;
+    let _ = writeln!(
+        h,
+        "<div id=\"coverage\"{}>\n<h3>Not evaluated</h3>\n<ul>\n\
+         <li><strong id=\"not-evaluated-packages\">{}</strong> packages could not be checked against the advisories</li>\n\
+         <li><strong id=\"not-read-functions\">{not_read}</strong> of {} functions' dependency trees were not read</li>\n\
+         <li><strong id=\"signals-short\">{signals_short}</strong> of {} risk signals could not be evaluated for every package</li>\n</ul>",
+        if complete { " class=\"complete\"" } else { "" },
+        result.not_evaluated.len(),
+        result.bundles.len(),
+        result.coverage.len(),
+    );
+    let mut rows: BTreeMap<(usize, usize, &str), Vec<&str>> = BTreeMap::new();
+    for c in &result.coverage {
+        rows.entry((c.evaluated, c.total, c.reason.as_deref().unwrap_or(""))).or_default().push(c.code.as_str());
+    }
+    if !rows.is_empty() {
+        h.push_str("<details><summary>risk signal coverage</summary><table id=\"signal-coverage\"><thead><tr><th>signals</th><th>evaluated</th><th>why not</th></tr></thead><tbody>\n");
+        for ((evaluated, total, reason), codes) in rows {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"mono\">{}</td><td>{evaluated} of {total} packages</td><td>{}</td></tr>",
+                escape_html(&codes.join(", ")),
+                escape_html(reason)
+            );
+        }
+        h.push_str("</tbody></table></details>\n");
+    }
+    h.push_str("</div>\n");
 }
 
 /// A horizontal bar per severity: findings of all functions.
@@ -294,13 +337,15 @@ fn bundle(h: &mut String, result: &ScanResult, i: usize, b: &BundleReport) {
         let _ = write!(h, "<dt>{k}</dt><dd class=\"mono\">{}</dd>", escape_html(v));
     }
     let not_evaluated: Vec<_> = result.not_evaluated.iter().filter(|n| n.bundle == b.path).collect();
-    let _ = writeln!(
+    let _ = write!(
         h,
-        "<dt>packages</dt><dd>{} ({} direct), {} not evaluated</dd></dl>",
+        "<dt>packages</dt><dd>{} ({} direct), {} not evaluated</dd>",
         b.graph.len(),
         b.graph.roots().len(),
         not_evaluated.len()
     );
+    unit_coverage(h, b, not_evaluated.len());
+    h.push_str("</dl>\n");
     if !not_evaluated.is_empty() {
         h.push_str("<details><summary>not evaluated</summary><ul>\n");
         for n in not_evaluated {
@@ -332,6 +377,36 @@ fn bundle(h: &mut String, result: &ScanResult, i: usize, b: &BundleReport) {
         h.push_str("</tbody></table>\n");
     }
     h.push_str("</section>\n");
+}
+
+/// What was read for this function, what was not, and why.
+fn unit_coverage(h: &mut String, b: &BundleReport, not_evaluated: usize) {
+    match &b.coverage {
+        Some(why) => {
+            let _ = write!(
+                h,
+                "<dt>coverage</dt><dd class=\"coverage coverage-not-read\" data-coverage=\"not-read\">\
+                 <span class=\"not-read\">not read</span> {} (so none of its packages was evaluated)</dd>",
+                escape_html(why)
+            );
+        }
+        None => {
+            let registry = b.graph.nodes().iter().filter(|p| p.source == crate::package::Source::Registry).count();
+            let checked = registry.saturating_sub(not_evaluated);
+            let rest = if not_evaluated == 0 {
+                String::new()
+            } else {
+                format!("; {not_evaluated} not evaluated (listed below)")
+            };
+            let _ = write!(
+                h,
+                "<dt>coverage</dt><dd class=\"coverage\" data-coverage=\"read\">read from <span class=\"mono\">{}</span> \
+                 ({}): {checked} of {registry} registry packages checked against the advisories{rest}</dd>",
+                escape_html(&b.path),
+                escape_html(b.format.as_str()),
+            );
+        }
+    }
 }
 
 fn row_start(h: &mut String, level: Level, status: &Status, kind: FindingKind) {

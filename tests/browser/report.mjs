@@ -1,7 +1,8 @@
 // Loads an HTML report in Debian's headless chromium (through playwright-core, which downloads
 // nothing) and prints one JSON line of what happened: console errors, page errors, network
 // requests other than the report itself, whether an injected script ran, and the visible row
-// counts before and after unticking a filter. Optionally takes screenshots.
+// counts before and after unticking a filter, and what the coverage lines say and whether they
+// are visible. Optionally takes screenshots.
 //
 // usage: node report.mjs REPORT.html [SCREENSHOT_DIR]
 // env: PLAYWRIGHT_CORE (path of the playwright-core package), CHROMIUM (the browser binary)
@@ -46,6 +47,26 @@ try {
       acc[r.dataset.severity] = (acc[r.dataset.severity] || 0) + 1; return acc;
     }, {}),
   }));
+  // Coverage: the summary's not-evaluated counts and each function's coverage line, with
+  // whether each is really visible (laid out, not hidden) before any filter is touched.
+  out.coverage = await page.evaluate(() => {
+    const shown = (el) => !!el && el.checkVisibility() && el.getBoundingClientRect().height > 0;
+    const text = (id) => { const el = document.getElementById(id); return el ? el.textContent : null; };
+    return {
+      summary_visible: shown(document.getElementById('coverage')),
+      not_evaluated_packages: text('not-evaluated-packages'),
+      not_read_functions: text('not-read-functions'),
+      units: Array.from(document.querySelectorAll('section.unit')).map((u) => {
+        const dd = u.querySelector('dd.coverage');
+        return {
+          name: u.querySelector('h2').firstChild.textContent.trim(),
+          coverage: dd ? dd.dataset.coverage : null,
+          text: dd ? dd.textContent : null,
+          visible: shown(dd),
+        };
+      }),
+    };
+  });
   out.before = await visible();
   if (shots) {
     await page.screenshot({ path: join(shots, 'report-summary.png') });

@@ -18,6 +18,11 @@ const HOSTILE: &str = "</td></tr></table><script>window.__bundleguard_pwned=true
 
 /// Scans the README example (advisories from `bucket`) and writes the HTML report.
 fn html_report(bucket: &Path, dir: &Path) -> PathBuf {
+    html_report_of("fixtures/scan/lambda-repo", bucket, dir)
+}
+
+/// Scans `fixture` (advisories from `bucket`; the scan must fail) and writes the HTML report.
+fn html_report_of(fixture: &str, bucket: &Path, dir: &Path) -> PathBuf {
     let report = dir.join("report.html");
     let out = assert_cmd::Command::cargo_bin("bundleguard")
         .expect("binary")
@@ -26,7 +31,7 @@ fn html_report(bucket: &Path, dir: &Path) -> PathBuf {
         .arg(dir.join("db.sqlite"))
         .args(["scan", "--no-inventory", "--format", "html", "--source"])
         .arg(bucket)
-        .arg("fixtures/scan/lambda-repo")
+        .arg(fixture)
         .arg("--output")
         .arg(&report)
         .output()
@@ -133,6 +138,31 @@ fn assert_filters_work(run: &Value) {
     assert_eq!(run["after_vulnerability_off"]["rows"].as_u64(), Some(0), "{run}");
 }
 
+/// The summary's not-evaluated counts and every function's coverage line are on screen; `read`
+/// lines say how many registry packages were checked, `not-read` lines say why.
+fn assert_coverage_visible(run: &Value, not_read: &[(&str, &str)], not_evaluated: &str) {
+    let c = &run["coverage"];
+    assert_eq!(c["summary_visible"], Value::Bool(true), "{c}");
+    assert_eq!(c["not_evaluated_packages"].as_str(), Some(not_evaluated), "{c}");
+    assert_eq!(c["not_read_functions"].as_str(), Some(not_read.len().to_string().as_str()), "{c}");
+    let units = c["units"].as_array().expect("units");
+    assert!(!units.is_empty(), "{c}");
+    for u in units {
+        assert_eq!(u["visible"], Value::Bool(true), "{u}");
+        let text = u["text"].as_str().unwrap_or_default();
+        match not_read.iter().find(|(name, _)| u["name"] == *name) {
+            Some((_, why)) => {
+                assert_eq!(u["coverage"], "not-read", "{u}");
+                assert!(text.contains(why), "{u}");
+            }
+            None => {
+                assert_eq!(u["coverage"], "read", "{u}");
+                assert!(text.contains("registry packages checked against the advisories"), "{u}");
+            }
+        }
+    }
+}
+
 #[test]
 fn html_report_in_chromium_loads_cleanly_and_filters() {
     let Some((chromium, package)) = browser() else { return };
@@ -142,6 +172,22 @@ fn html_report_in_chromium_loads_cleanly_and_filters() {
     let run = load_in_browser(&report, &chromium, &package, shots.as_deref());
     assert_clean_load(&run);
     assert_filters_work(&run);
+    assert_coverage_visible(&run, &[], "0");
+
+    // Five functions whose trees cannot be read: each says why, and the summary counts them.
+    let sam_dir = tempfile::tempdir().unwrap();
+    let report =
+        html_report_of("fixtures/templates/sam-unsupported-runtimes", &repo_root().join("advisories"), sam_dir.path());
+    let run = load_in_browser(&report, &chromium, &package, None);
+    assert_clean_load(&run);
+    let not_read = [
+        ("CustomFunction", "runtime provided.al2023 with no go.mod, Cargo.lock or built binary found"),
+        ("DotnetFunction", "unsupported runtime dotnet8: dependency tree not read"),
+        ("GoDepFunction", "only a legacy Gopkg.lock (dep), which bundleguard does not read"),
+        ("JavaFunction", "unsupported runtime java21: dependency tree not read"),
+        ("RubyFunction", "unsupported runtime ruby3.3: dependency tree not read"),
+    ];
+    assert_coverage_visible(&run, &not_read, "0");
 
     let bucket = tempfile::tempdir().unwrap();
     hostile_bucket(bucket.path());
