@@ -381,31 +381,25 @@ fn bundle(h: &mut String, result: &ScanResult, i: usize, b: &BundleReport) {
 
 /// What was read for this function, what was not, and why.
 fn unit_coverage(h: &mut String, b: &BundleReport, not_evaluated: usize) {
-    match &b.coverage {
-        Some(why) => {
-            let _ = write!(
-                h,
-                "<dt>coverage</dt><dd class=\"coverage coverage-not-read\" data-coverage=\"not-read\">\
+    if let Some(why) = &b.coverage {
+        let _ = write!(
+            h,
+            "<dt>coverage</dt><dd class=\"coverage coverage-not-read\" data-coverage=\"not-read\">\
                  <span class=\"not-read\">not read</span> {} (so none of its packages was evaluated)</dd>",
-                escape_html(why)
-            );
-        }
-        None => {
-            let registry = b.graph.nodes().iter().filter(|p| p.source == crate::package::Source::Registry).count();
-            let checked = registry.saturating_sub(not_evaluated);
-            let rest = if not_evaluated == 0 {
-                String::new()
-            } else {
-                format!("; {not_evaluated} not evaluated (listed below)")
-            };
-            let _ = write!(
-                h,
-                "<dt>coverage</dt><dd class=\"coverage\" data-coverage=\"read\">read from <span class=\"mono\">{}</span> \
+            escape_html(why)
+        );
+    } else {
+        let registry = b.graph.nodes().iter().filter(|p| p.source == crate::package::Source::Registry).count();
+        let checked = registry.saturating_sub(not_evaluated);
+        let rest =
+            if not_evaluated == 0 { String::new() } else { format!("; {not_evaluated} not evaluated (listed below)") };
+        let _ = write!(
+            h,
+            "<dt>coverage</dt><dd class=\"coverage\" data-coverage=\"read\">read from <span class=\"mono\">{}</span> \
                  ({}): {checked} of {registry} registry packages checked against the advisories{rest}</dd>",
-                escape_html(&b.path),
-                escape_html(b.format.as_str()),
-            );
-        }
+            escape_html(&b.path),
+            escape_html(b.format.as_str()),
+        );
     }
 }
 

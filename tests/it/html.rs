@@ -150,15 +150,12 @@ fn assert_coverage_visible(run: &Value, not_read: &[(&str, &str)], not_evaluated
     for u in units {
         assert_eq!(u["visible"], Value::Bool(true), "{u}");
         let text = u["text"].as_str().unwrap_or_default();
-        match not_read.iter().find(|(name, _)| u["name"] == *name) {
-            Some((_, why)) => {
-                assert_eq!(u["coverage"], "not-read", "{u}");
-                assert!(text.contains(why), "{u}");
-            }
-            None => {
-                assert_eq!(u["coverage"], "read", "{u}");
-                assert!(text.contains("registry packages checked against the advisories"), "{u}");
-            }
+        if let Some((_, why)) = not_read.iter().find(|(name, _)| u["name"] == *name) {
+            assert_eq!(u["coverage"], "not-read", "{u}");
+            assert!(text.contains(why), "{u}");
+        } else {
+            assert_eq!(u["coverage"], "read", "{u}");
+            assert!(text.contains("registry packages checked against the advisories"), "{u}");
         }
     }
 }
