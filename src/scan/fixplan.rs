@@ -237,3 +237,52 @@ fn instruction(source: TreeSource, package: &Package, to: &str, direct: bool) ->
 fn go_version(v: &str) -> String {
     if v.starts_with('v') { v.to_owned() } else { format!("v{v}") }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::{PackageName, Scope, Source};
+
+    fn package(ecosystem: Ecosystem, name: &str) -> Package {
+        Package {
+            ecosystem,
+            name: PackageName::new(ecosystem, name),
+            version: "1.0.0".into(),
+            scope: Scope::Prod,
+            source: Source::Registry,
+        }
+    }
+
+    #[test]
+    fn instructions_in_each_tools_own_syntax() {
+        let lock = |f| TreeSource::Lockfile(f);
+        let npm = package(Ecosystem::Npm, "qs");
+        let cases = [
+            (lock(LockfileFormat::PnpmLock), &npm, true, "pnpm add qs@6.7.3"),
+            (
+                lock(LockfileFormat::PnpmLock),
+                &npm,
+                false,
+                "package.json: \"pnpm\": { \"overrides\": { \"qs\": \"6.7.3\" } }",
+            ),
+            (lock(LockfileFormat::YarnLock), &npm, false, "package.json: \"resolutions\": { \"qs\": \"6.7.3\" }"),
+            (TreeSource::Artifact, &npm, false, "package.json: \"overrides\": { \"qs\": \"6.7.3\" }"),
+        ];
+        for (source, p, direct, want) in cases {
+            assert_eq!(instruction(source, p, "6.7.3", direct), want);
+        }
+        let py = package(Ecosystem::PyPI, "Jinja2");
+        assert_eq!(instruction(lock(LockfileFormat::PoetryLock), &py, "2.10.1", true), "poetry add jinja2@2.10.1");
+        assert_eq!(
+            instruction(lock(LockfileFormat::Requirements), &py, "2.10.1", false),
+            "constraints.txt: jinja2>=2.10.1 (pip install -c constraints.txt)"
+        );
+        let go = package(Ecosystem::Go, "golang.org/x/net");
+        assert_eq!(instruction(lock(LockfileFormat::GoMod), &go, "0.23.0", false), "go get golang.org/x/net@v0.23.0");
+        let rust = package(Ecosystem::CratesIo, "tokio");
+        assert_eq!(
+            instruction(lock(LockfileFormat::CargoLock), &rust, "1.18.4", true),
+            "cargo update -p tokio --precise 1.18.4"
+        );
+    }
+}
