@@ -6,11 +6,12 @@
 //! so concurrent writers queue instead of deadlocking; readers never block writers (MVCC).
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use postgres::error::SqlState;
-use postgres::{Client, GenericClient, Statement, Transaction};
+use postgres::{Client, GenericClient, Transaction};
 
 use super::{
     Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction, ScanRecord,
@@ -214,118 +215,147 @@ fn from_micros(v: i64) -> Timestamp {
     Timestamp::from_microsecond(v).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-/// The statements a recorded scan uses, prepared once per transaction.
-struct RecordStatements {
-    upsert: Statement,
-    digest: Statement,
-    refresh: Statement,
-    insert: Statement,
-    packages: Statement,
-    replace: Statement,
-    point: Statement,
-}
-
-fn prepare_record(tx: &mut Transaction<'_>, queries: &Cell<u64>) -> Result<RecordStatements, postgres::Error> {
-    queries.set(queries.get() + 7);
-    Ok(RecordStatements {
-        // The row lock queues writers of one function; the record it points to is read by the
-        // next statement, whose snapshot sees what the writer before us committed.
-        upsert: tx.prepare(
-            "INSERT INTO bundleguard_functions (repository, environment, function) VALUES ($1, $2, $3)
-             ON CONFLICT (repository, environment, function) DO UPDATE SET function = excluded.function
-             RETURNING id, current_record",
-        )?,
-        digest: tx.prepare("SELECT digest FROM bundleguard_records WHERE id = $1")?,
-        refresh: tx.prepare(
-            "UPDATE bundleguard_records SET scanned_at = to_timestamp($2), git_ref = $3, tool_version = $4, deploy = $5
-             WHERE id = $1",
-        )?,
-        insert: tx.prepare(
-            "INSERT INTO bundleguard_records
-                (function_id, kind, runtime, path, git_ref, git_commit, scanned_at, tool_version, deploy, digest)
-             VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8, $9, $10) RETURNING id",
-        )?,
-        packages: tx.prepare(
-            "INSERT INTO bundleguard_packages (record_id, ecosystem, name, version, scope)
-             SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING",
-        )?,
-        replace: tx.prepare("UPDATE bundleguard_records SET replaced_at = to_timestamp($2) WHERE id = $1")?,
-        point: tx.prepare("UPDATE bundleguard_functions SET current_record = $2 WHERE id = $1")?,
-    })
-}
-
-fn record_function(
-    tx: &mut Transaction<'_>,
-    st: &RecordStatements,
-    queries: &Cell<u64>,
-    scan: &ScanRecord,
-    f: &FunctionRecord,
-) -> Result<(), postgres::Error> {
+/// Records every function of a scan in at most nine statements, whatever their number:
+/// 1. upsert the function rows in (repository, environment, function) order, which locks them
+///    in the order every writer locks (so two scans never deadlock) and queues a second writer
+///    of the same function until the first commits;
+/// 2. read the digests of their current records (this statement's snapshot sees what the
+///    writer before us committed);
+/// 3. refresh the records whose content is unchanged (a retried job writes no history);
+/// 4. insert the new records, 5. their packages, 6. mark the records they replace as history,
+///    7. point the functions at them;
+/// 8. and 9. replace the findings of every record written.
+fn record_all(tx: &mut Transaction<'_>, queries: &Cell<u64>, scan: &ScanRecord) -> Result<(), postgres::Error> {
     let c = &scan.context;
     let at = seconds(c.scanned_at);
-    let row = tx.query_one(&st.upsert, &[&c.repository, &c.environment, &f.function])?;
+    let names: Vec<&str> = scan.functions.iter().map(|f| f.function.as_str()).collect();
     count(queries);
-    let (function_id, current): (i64, Option<i64>) = (row.get(0), row.get(1));
-    let digest: Option<String> = match current {
-        Some(id) => {
-            count(queries);
-            tx.query_opt(&st.digest, &[&id])?.map(|r| r.get(0))
-        }
-        None => None,
-    };
-    let wanted = f.digest(c);
-    let record_id = if let (Some(id), Some(true)) = (current, digest.map(|d| d == wanted)) {
-        tx.execute(&st.refresh, &[&id, &at, &c.git_ref, &c.tool_version, &c.deploy])?;
-        count(queries);
-        id
+    let functions: HashMap<String, (i64, Option<i64>)> = tx
+        .query(
+            "INSERT INTO bundleguard_functions (repository, environment, function)
+             SELECT $1, $2, u.f FROM unnest($3::text[]) AS u (f) ORDER BY u.f
+             ON CONFLICT (repository, environment, function) DO UPDATE SET function = excluded.function
+             RETURNING function, id, current_record",
+            &[&c.repository, &c.environment, &names],
+        )?
+        .iter()
+        .map(|row| (row.get(0), (row.get(1), row.get(2))))
+        .collect();
+    let current: Vec<i64> = functions.values().filter_map(|(_, current)| *current).collect();
+    let digests: HashMap<i64, String> = if current.is_empty() {
+        HashMap::new()
     } else {
-        let id: i64 = tx
-            .query_one(
-                &st.insert,
-                &[
-                    &function_id,
-                    &f.kind,
-                    &f.runtime,
-                    &f.path,
-                    &c.git_ref,
-                    &c.commit,
-                    &at,
-                    &c.tool_version,
-                    &c.deploy,
-                    &wanted,
-                ],
-            )?
-            .get(0);
-        let eco: Vec<&str> = f.packages.iter().map(|p| p.ecosystem.as_str()).collect();
-        let names: Vec<&str> = f.packages.iter().map(|p| p.name.as_str()).collect();
-        let versions: Vec<&str> = f.packages.iter().map(|p| p.version.as_str()).collect();
-        let scopes: Vec<&str> = f.packages.iter().map(|p| p.scope.as_str()).collect();
-        tx.execute(&st.packages, &[&id, &eco, &names, &versions, &scopes])?;
-        if let Some(old) = current {
-            tx.execute(&st.replace, &[&old, &at])?;
-            count(queries);
-        }
-        tx.execute(&st.point, &[&function_id, &id])?;
-        queries.set(queries.get() + 3);
-        id
+        count(queries);
+        tx.query("SELECT id, digest FROM bundleguard_records WHERE id = ANY($1)", &[&current])?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect()
     };
-    write_findings(tx, queries, record_id, &f.findings)
+    let mut refreshed = Vec::new();
+    let mut written = Vec::new();
+    for f in &scan.functions {
+        let Some(&(function_id, current)) = functions.get(&f.function) else { continue };
+        let wanted = f.digest(c);
+        match current {
+            Some(id) if digests.get(&id) == Some(&wanted) => refreshed.push((id, f)),
+            _ => written.push((function_id, current, wanted, f)),
+        }
+    }
+    if !refreshed.is_empty() {
+        count(queries);
+        let ids: Vec<i64> = refreshed.iter().map(|(id, _)| *id).collect();
+        tx.execute(
+            "UPDATE bundleguard_records SET scanned_at = to_timestamp($2), git_ref = $3, tool_version = $4, deploy = $5
+             WHERE id = ANY($1)",
+            &[&ids, &at, &c.git_ref, &c.tool_version, &c.deploy],
+        )?;
+        count(queries);
+        tx.execute("DELETE FROM bundleguard_findings WHERE record_id = ANY($1)", &[&ids])?;
+    }
+    let inserted = insert_records(tx, queries, scan, &written)?;
+    let mut findings: Vec<(i64, &InventoryFinding)> =
+        refreshed.iter().flat_map(|(id, f)| f.findings.iter().map(move |x| (*id, x))).collect();
+    findings
+        .extend(written.iter().zip(&inserted).flat_map(|((_, _, _, f), id)| f.findings.iter().map(move |x| (*id, x))));
+    if !findings.is_empty() {
+        count(queries);
+        insert_findings(tx, &findings)?;
+    }
+    Ok(())
 }
 
-fn write_findings(
+/// Statements 4 to 7 of [`record_all`]: the new records (returned in the order of `written`),
+/// their packages, the replaced records marked as history, the functions pointed at the new ones.
+fn insert_records(
     tx: &mut Transaction<'_>,
     queries: &Cell<u64>,
-    record_id: i64,
-    findings: &[InventoryFinding],
-) -> Result<(), postgres::Error> {
-    tx.execute("DELETE FROM bundleguard_findings WHERE record_id = $1", &[&record_id])?;
+    scan: &ScanRecord,
+    written: &[(i64, Option<i64>, String, &FunctionRecord)],
+) -> Result<Vec<i64>, postgres::Error> {
+    if written.is_empty() {
+        return Ok(Vec::new());
+    }
+    let c = &scan.context;
+    let function_ids: Vec<i64> = written.iter().map(|w| w.0).collect();
+    let kinds: Vec<&str> = written.iter().map(|w| w.3.kind.as_str()).collect();
+    let runtimes: Vec<Option<&str>> = written.iter().map(|w| w.3.runtime.as_deref()).collect();
+    let paths: Vec<&str> = written.iter().map(|w| w.3.path.as_str()).collect();
+    let digests: Vec<&str> = written.iter().map(|w| w.2.as_str()).collect();
     count(queries);
-    if findings.is_empty() {
-        return Ok(());
+    let by_function: HashMap<i64, i64> = tx
+        .query(
+            "INSERT INTO bundleguard_records
+                (function_id, kind, runtime, path, digest, git_ref, git_commit, scanned_at, tool_version, deploy)
+             SELECT u.*, $6, $7, to_timestamp($8), $9, $10
+             FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u
+             RETURNING function_id, id",
+            &[
+                &function_ids,
+                &kinds,
+                &runtimes,
+                &paths,
+                &digests,
+                &c.git_ref,
+                &c.commit,
+                &seconds(c.scanned_at),
+                &c.tool_version,
+                &c.deploy,
+            ],
+        )?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let ids: Vec<i64> = function_ids.iter().map(|f| by_function.get(f).copied().unwrap_or_default()).collect();
+    let packages = written.iter().zip(&ids).flat_map(|(w, id)| w.3.packages.iter().map(move |p| (*id, p)));
+    let (mut records, mut eco, mut names, mut versions, mut scopes) = (vec![], vec![], vec![], vec![], vec![]);
+    for (id, p) in packages {
+        records.push(id);
+        eco.push(p.ecosystem.as_str());
+        names.push(p.name.as_str());
+        versions.push(p.version.as_str());
+        scopes.push(p.scope.as_str());
     }
     count(queries);
-    let rows: Vec<(i64, &InventoryFinding)> = findings.iter().map(|f| (record_id, f)).collect();
-    insert_findings(tx, &rows)
+    tx.execute(
+        "INSERT INTO bundleguard_packages (record_id, ecosystem, name, version, scope)
+         SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING",
+        &[&records, &eco, &names, &versions, &scopes],
+    )?;
+    let replaced: Vec<i64> = written.iter().filter_map(|w| w.1).collect();
+    if !replaced.is_empty() {
+        count(queries);
+        tx.execute(
+            "UPDATE bundleguard_records SET replaced_at = to_timestamp($2) WHERE id = ANY($1)",
+            &[&replaced, &seconds(c.scanned_at)],
+        )?;
+    }
+    count(queries);
+    tx.execute(
+        "UPDATE bundleguard_functions AS f SET current_record = u.r
+         FROM unnest($1::int8[], $2::int8[]) AS u (f, r) WHERE f.id = u.f",
+        &[&function_ids, &ids],
+    )?;
+    Ok(ids)
 }
 
 /// Inserts findings of any number of records in one statement.
@@ -390,13 +420,7 @@ impl Inventory for PgInventory {
     }
 
     fn record(&mut self, scan: &ScanRecord) -> Result<(), InventoryError> {
-        self.with_retry(|tx, queries| {
-            let st = prepare_record(tx, queries)?;
-            for f in &scan.functions {
-                record_function(tx, &st, queries, scan, f)?;
-            }
-            Ok(())
-        })?;
+        self.with_retry(|tx, queries| record_all(tx, queries, scan))?;
         // History is pruned apart, skipping rows another writer holds: never a wait, never a
         // deadlock between two writers pruning the same rows.
         let cutoff = seconds(scan.context.scanned_at - SignedDuration::from_hours(24 * i64::from(scan.history_days)));
