@@ -38,26 +38,39 @@ impl RecordContext {
     }
 
     /// Detects the repository, ref and commit: `GITHUB_REPOSITORY`, `GITHUB_REF` and
-    /// `GITHUB_SHA` when set (a GitHub Actions job), else git run in `root`, else the folder
-    /// itself as the repository.
+    /// `GITHUB_SHA` when set (a GitHub Actions job), else the repository holding `root` (read
+    /// from its `.git` folder; the `git` command only where that reader cannot answer), else the
+    /// folder itself as the repository.
     pub fn detect(root: &Path, now: Timestamp) -> RecordContext {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let git = |args: &[&str]| git_output(root, args);
+        let dir =
+            if root.is_dir() { root } else { root.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(root) };
+        let facts = super::git::read(dir).unwrap_or_default();
+        let git = |args: &[&str]| if facts.ask_git { git_output(dir, args) } else { None };
         let repository = env("GITHUB_REPOSITORY")
-            .or_else(|| git(&["remote", "get-url", "origin"]).map(|u| repository_from_remote(&u)))
-            .or_else(|| git(&["rev-parse", "--show-toplevel"]))
+            .or_else(|| {
+                facts
+                    .origin
+                    .clone()
+                    .or_else(|| git(&["remote", "get-url", "origin"]))
+                    .map(|u| repository_from_remote(&u))
+            })
+            .or_else(|| {
+                facts.top.as_ref().map(|t| t.display().to_string()).or_else(|| git(&["rev-parse", "--show-toplevel"]))
+            })
             .unwrap_or_else(|| fs_err::canonicalize(root).unwrap_or_else(|_| root.to_owned()).display().to_string());
         RecordContext {
             repository,
-            git_ref: env("GITHUB_REF").or_else(|| git(&["symbolic-ref", "-q", "HEAD"])),
-            commit: env("GITHUB_SHA").or_else(|| git(&["rev-parse", "-q", "--verify", "HEAD"])),
+            git_ref: env("GITHUB_REF")
+                .or_else(|| facts.git_ref.clone().or_else(|| git(&["symbolic-ref", "-q", "HEAD"]))),
+            commit: env("GITHUB_SHA")
+                .or_else(|| facts.commit.clone().or_else(|| git(&["rev-parse", "-q", "--verify", "HEAD"]))),
             ..RecordContext::local(now)
         }
     }
 }
 
-fn git_output(root: &Path, args: &[&str]) -> Option<String> {
-    let dir = if root.is_dir() { root } else { root.parent().filter(|p| !p.as_os_str().is_empty())? };
+fn git_output(dir: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
     let text = String::from_utf8(out.stdout).ok()?;
     let text = text.trim();

@@ -20,6 +20,7 @@ use crate::package::{Ecosystem, PackageName, Scope, Source};
 use crate::vocab::Level;
 
 pub mod context;
+pub mod git;
 pub mod postgres;
 pub mod resync;
 pub mod sqlite;

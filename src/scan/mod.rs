@@ -108,7 +108,6 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
     let assessed = assess::assess(matched, &inputs);
     let mut result = policy.judge(assessed, warnings, &baseline, today);
     fixplan::plan(&opened.store, &mut result)?;
-    drop(opened.store);
     if options.nothing_scanned_is_error && result.bundles.is_empty() {
         let at = options.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
         result.errors.push(Diagnostic::at(
@@ -121,7 +120,7 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         }
     }
     if let Some(recording) = &options.record {
-        record(&options.db, recording, &mut result);
+        record(&options.db, recording, &mut opened.store, &mut result);
     }
     Ok(result)
 }
@@ -139,10 +138,21 @@ pub struct Recording {
 
 /// Records the judged result. Reporting never depends on recording: a failure is a warning, and
 /// a deploy that could not be recorded leaves the inventory wrong, so it is never a pass.
-fn record(db: &std::path::Path, recording: &Recording, result: &mut ScanResult) {
-    let outcome = crate::inventory::open(recording.inventory.as_deref(), db).and_then(|mut inventory| {
-        crate::inventory::record_scan(inventory.as_mut(), &recording.context, result, recording.history_days)
-    });
+/// The local inventory is written through the scan's own connection to the database file (one
+/// open, one WAL checkpoint on close), unless that connection is read-only.
+fn record(
+    db: &std::path::Path,
+    recording: &Recording,
+    store: &mut crate::advisory::store::Store,
+    result: &mut ScanResult,
+) {
+    let history = recording.history_days;
+    let outcome = match recording.inventory.as_deref().filter(|i| !i.is_empty()) {
+        None if !store.is_read_only() => crate::inventory::record_scan(store, &recording.context, result, history),
+        url => crate::inventory::open(url, db).and_then(|mut inventory| {
+            crate::inventory::record_scan(inventory.as_mut(), &recording.context, result, history)
+        }),
+    };
     if let Err(e) = outcome {
         result.warnings.push(Diagnostic::new(
             "inventory/record",
