@@ -83,6 +83,9 @@ pub struct Bundle {
     pub notes: Vec<String>,
     /// Whether its dependency tree is read, and if not, why.
     pub coverage: BundleCoverage,
+    /// The stage its template deploys to when the deploy command names none (Serverless
+    /// `provider.stage`, SAM's `samconfig.toml` environment); `None` when not known.
+    pub stage: Option<String>,
 }
 
 impl Bundle {
@@ -100,6 +103,7 @@ impl Bundle {
             layers: Vec::new(),
             notes: Vec::new(),
             coverage: BundleCoverage::NoDependencyFiles,
+            stage: None,
         }
     }
 }

@@ -23,6 +23,10 @@ pub(crate) fn bundles(template: &Path, dir: &Path, doc: &Node) -> Result<Vec<Bun
         return Err(format!("Resources.{name}: expected a mapping (Type, Properties), found {}", resource.kind()));
     }
     let globals = doc.at(&["Globals", "Function"]);
+    let (stage, stage_note) = match samconfig_stage(dir, std::env::var("SAM_CONFIG_ENV").ok().as_deref()) {
+        Ok(stage) => (stage, None),
+        Err(note) => (None, Some(note)),
+    };
     let mut out = Vec::new();
     for (name, resource) in resources {
         let kind = resource.get("Type").and_then(Node::as_str).unwrap_or_default();
@@ -57,9 +61,32 @@ pub(crate) fn bundles(template: &Path, dir: &Path, doc: &Node) -> Result<Vec<Bun
             }
             _ => continue,
         }
+        bundle.stage.clone_from(&stage);
+        bundle.notes.extend(stage_note.clone());
         out.push(bundle);
     }
     Ok(out)
+}
+
+/// The environment `sam deploy` uses from the `samconfig.toml` beside the template: `env`
+/// (`SAM_CONFIG_ENV`, as `--config-env` names it) or `default`, when the file has a
+/// `[<env>.deploy.parameters]` table. No file: `Ok(None)`; a file that does not parse: a note.
+pub(crate) fn samconfig_stage(dir: &Path, env: Option<&str>) -> Result<Option<String>, String> {
+    let file = dir.join("samconfig.toml");
+    let text = match fs_err::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("samconfig.toml not read, environment unknown: {e}")),
+    };
+    let config: toml::Table =
+        text.parse().map_err(|e| format!("samconfig.toml does not parse, environment unknown: {e}"))?;
+    let env = env.filter(|e| !e.is_empty()).unwrap_or("default");
+    let has_deploy = config
+        .get(env)
+        .and_then(|t| t.get("deploy"))
+        .and_then(|t| t.get("parameters"))
+        .is_some_and(toml::Value::is_table);
+    Ok(has_deploy.then(|| env.to_owned()))
 }
 
 fn empty_bundle(name: &str, template: &Path) -> Bundle {

@@ -79,8 +79,11 @@ pub struct ScanArgs {
     /// The repository recorded [default: GITHUB_REPOSITORY, else the git remote `origin`].
     #[arg(long, value_name = "OWNER/NAME")]
     repository: Option<String>,
-    /// The environment or stage deployed to (`prod`, `staging`...), part of a record's identity.
-    #[arg(long, env = "BUNDLEGUARD_ENVIRONMENT", value_name = "NAME")]
+    /// The environment or stage deployed to (`prod`, `staging`...), part of a record's identity
+    /// [default: the stage the templates declare: Serverless `provider.stage` (`dev` without
+    /// one, `${opt:stage, 'x'}` read as `x`), SAM's `samconfig.toml` environment (`SAM_CONFIG_ENV`
+    /// or `default`)]. Pass the deploy's own `--stage` here.
+    #[arg(long, visible_alias = "stage", env = "BUNDLEGUARD_ENVIRONMENT", value_name = "NAME")]
     environment: Option<String>,
     /// Replaced records are kept as history this many days.
     #[arg(long, env = "BUNDLEGUARD_INVENTORY_HISTORY_DAYS", default_value_t = crate::inventory::DEFAULT_HISTORY_DAYS)]

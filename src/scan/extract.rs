@@ -1,7 +1,7 @@
 //! The discover and extract stages: the functions and layers under each path, every lockfile
 //! parsed once and every artifact read once (in parallel), and one [`Unit`] per tree.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -19,6 +19,9 @@ pub struct Extracted {
     pub units: Vec<Unit>,
     pub errors: Vec<Diagnostic>,
     pub warnings: Vec<Diagnostic>,
+    /// The deploy stages the scanned templates declare (see [`Bundle::stage`]), each with the
+    /// templates that declare it: what a record's environment is when none is given.
+    pub stages: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Extracted {
@@ -64,6 +67,11 @@ pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Excl
         }
         let name = file.file_name().map_or_else(|| display(file), |n| n.to_string_lossy().into_owned());
         bundles.push(Bundle { artifacts: vec![file.clone()], coverage: BundleCoverage::Read, ..Bundle::named(name) });
+    }
+    for b in &bundles {
+        if let (Some(stage), Some(source)) = (&b.stage, &b.source) {
+            out.stages.entry(stage.clone()).or_default().insert(display(source));
+        }
     }
     for b in &mut bundles {
         // A template may name a build output that is not there yet (CI before `sam build`).

@@ -83,7 +83,8 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         Some(path) => Baseline::load(path)?,
         None => Baseline::default(),
     };
-    let extracted = extract::collect(&options.paths, &options.artifacts, &policy.exclude);
+    let mut extracted = extract::collect(&options.paths, &options.artifacts, &policy.exclude);
+    let stages = std::mem::take(&mut extracted.stages);
     let ecosystems = extracted.ecosystems();
     let request = OpenRequest {
         db: &options.db,
@@ -120,7 +121,8 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         }
     }
     if let Some(recording) = &options.record {
-        record(&options.db, recording, &mut opened.store, &mut result);
+        let recording = with_declared_environment(recording, &stages, &mut result);
+        record(&options.db, &recording, &mut opened.store, &mut result);
     }
     Ok(result)
 }
@@ -134,6 +136,36 @@ pub struct Recording {
     pub context: crate::inventory::RecordContext,
     /// How long replaced records are kept.
     pub history_days: u32,
+}
+
+/// The recording, with the environment the scanned templates declare when none was given: one
+/// stage for all (Serverless `provider.stage`, SAM's `samconfig.toml` environment) is used;
+/// templates that disagree leave it unknown (empty) with a warning naming them.
+fn with_declared_environment(
+    recording: &Recording,
+    stages: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    result: &mut ScanResult,
+) -> Recording {
+    let mut recording = recording.clone();
+    if !recording.context.environment.is_empty() || stages.is_empty() {
+        return recording;
+    }
+    if let [(stage, _)] = stages.iter().collect::<Vec<_>>()[..] {
+        recording.context.environment.clone_from(stage);
+    } else {
+        let each: Vec<String> = stages
+            .iter()
+            .map(|(stage, from)| format!("{stage} ({})", from.iter().cloned().collect::<Vec<_>>().join(", ")))
+            .collect();
+        result.warnings.push(Diagnostic::new(
+            "inventory/environment",
+            format!(
+                "the templates deploy to different stages: {}; recorded without an environment (pass --environment)",
+                each.join(", ")
+            ),
+        ));
+    }
+    recording
 }
 
 /// Records the judged result. Reporting never depends on recording: a failure is a warning, and

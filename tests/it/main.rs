@@ -11,6 +11,7 @@ mod gate;
 mod html;
 mod inventory;
 mod inventory_backends;
+mod inventory_environment;
 mod inventory_pg;
 mod lockfiles;
 mod lockfiles_gate;
