@@ -104,7 +104,9 @@ impl PgInventory {
         let shown = redact(url);
         let fail = |message: String| InventoryError::Postgres { url: shown.clone(), message };
         let config: postgres::Config = url.parse().map_err(|e| fail(format!("not a valid connection URL: {e}")))?;
-        let client = config.connect(tls().map_err(&fail)?).map_err(|e| fail(format!("cannot connect: {e}")))?;
+        let client = config
+            .connect(tls().map_err(&fail)?)
+            .map_err(|e| fail(format!("cannot connect: {}", describe_error(&e))))?;
         let mut inv = PgInventory { client, url: shown, queries: Cell::new(0) };
         inv.migrate()?;
         Ok(inv)
@@ -155,11 +157,23 @@ fn retryable(e: &postgres::Error) -> bool {
     e.code().is_some_and(|c| *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE)
 }
 
+/// The server's message and code, or the error with its causes (a TLS handshake failure says
+/// why: `invalid peer certificate: UnknownIssuer`).
 fn describe_error(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
+    if let Some(db) = e.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
     }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {

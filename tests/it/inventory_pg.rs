@@ -9,7 +9,8 @@ use std::process::Command;
 
 pub struct PgServer {
     _dir: tempfile::TempDir,
-    data: PathBuf,
+    /// The data folder; the server's log is `server.log` beside it.
+    pub data: PathBuf,
     bin: PathBuf,
     as_nobody: bool,
     pub port: u16,
@@ -46,6 +47,13 @@ impl PgServer {
     /// Starts a server, or prints one "skipped" line and returns `None` when PostgreSQL is not
     /// installed.
     pub fn start(test: &str) -> Option<PgServer> {
+        PgServer::start_with(test, |_| String::new())
+    }
+
+    /// [`PgServer::start`] with files of the test's own in the server's folder: `prepare` gets
+    /// that folder (before it is handed to `nobody`) and returns extra server options
+    /// (`-c ssl=on ...`).
+    pub fn start_with(test: &str, prepare: impl FnOnce(&std::path::Path) -> String) -> Option<PgServer> {
         let Some(bin) = bin_dir() else {
             #[expect(clippy::print_stdout, reason = "the one line that says a test was skipped")]
             {
@@ -54,6 +62,7 @@ impl PgServer {
             return None;
         };
         let dir = tempfile::Builder::new().prefix("bundleguard-pg-").tempdir().unwrap();
+        let extra = prepare(dir.path());
         let as_nobody = is_root();
         if as_nobody {
             let ok = Command::new("chown").args(["-R", "nobody"]).arg(dir.path()).status().unwrap().success();
@@ -74,7 +83,7 @@ impl PgServer {
             server.port = free_port();
             let socket_dir = server.data.parent().unwrap().to_owned();
             let options = format!(
-                "-h 127.0.0.1 -p {} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100",
+                "-h 127.0.0.1 -p {} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 {extra}",
                 server.port,
                 socket_dir.display()
             );

@@ -13,6 +13,7 @@ mod inventory;
 mod inventory_backends;
 mod inventory_environment;
 mod inventory_pg;
+mod inventory_tls;
 mod lockfiles;
 mod lockfiles_gate;
 mod lockfiles_hostile;
