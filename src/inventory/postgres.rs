@@ -14,7 +14,8 @@ use postgres::error::SqlState;
 use postgres::{Client, GenericClient, Transaction};
 
 use super::{
-    Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction, ScanRecord,
+    Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction,
+    RecordedPackage, ScanRecord,
 };
 use crate::package::Ecosystem;
 
@@ -236,7 +237,7 @@ fn from_micros(v: i64) -> Timestamp {
 /// 2. read the digests of their current records (this statement's snapshot sees what the
 ///    writer before us committed);
 /// 3. refresh the records whose content is unchanged (a retried job writes no history);
-/// 4. insert the new records, 5. their packages, 6. mark the records they replace as history,
+/// 4. insert the new records, 5. copy their packages, 6. mark the records they replace as history,
 ///    7. point the functions at them;
 /// 8. and 9. replace the findings of every record written.
 fn record_all(tx: &mut Transaction<'_>, queries: &Cell<u64>, scan: &ScanRecord) -> Result<(), postgres::Error> {
@@ -340,21 +341,8 @@ fn insert_records(
         .map(|row| (row.get(0), row.get(1)))
         .collect();
     let ids: Vec<i64> = function_ids.iter().map(|f| by_function.get(f).copied().unwrap_or_default()).collect();
-    let packages = written.iter().zip(&ids).flat_map(|(w, id)| w.3.packages.iter().map(move |p| (*id, p)));
-    let (mut records, mut eco, mut names, mut versions, mut scopes) = (vec![], vec![], vec![], vec![], vec![]);
-    for (id, p) in packages {
-        records.push(id);
-        eco.push(p.ecosystem.as_str());
-        names.push(p.name.as_str());
-        versions.push(p.version.as_str());
-        scopes.push(p.scope.as_str());
-    }
     count(queries);
-    tx.execute(
-        "INSERT INTO bundleguard_packages (record_id, ecosystem, name, version, scope)
-         SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING",
-        &[&records, &eco, &names, &versions, &scopes],
-    )?;
+    copy_packages(tx, written.iter().zip(&ids).map(|(w, id)| (*id, &w.3.packages[..])))?;
     let replaced: Vec<i64> = written.iter().filter_map(|w| w.1).collect();
     if !replaced.is_empty() {
         count(queries);
@@ -370,6 +358,28 @@ fn insert_records(
         &[&function_ids, &ids],
     )?;
     Ok(ids)
+}
+
+/// The packages of new records, streamed with one binary `COPY` (the fastest bulk load the
+/// server has; the record ids are fresh, so no row can conflict: duplicates within a record's
+/// list are skipped here).
+fn copy_packages<'a>(
+    tx: &mut Transaction<'_>,
+    records: impl Iterator<Item = (i64, &'a [RecordedPackage])>,
+) -> Result<(), postgres::Error> {
+    use postgres::binary_copy::BinaryCopyInWriter;
+    use postgres::types::Type;
+    let sink =
+        tx.copy_in("COPY bundleguard_packages (record_id, ecosystem, name, version, scope) FROM STDIN BINARY")?;
+    let mut writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT]);
+    for (id, packages) in records {
+        let mut seen = std::collections::HashSet::new();
+        for p in packages.iter().filter(|p| seen.insert(*p)) {
+            writer.write(&[&id, &p.ecosystem.as_str(), &p.name, &p.version, &p.scope.as_str()])?;
+        }
+    }
+    writer.finish()?;
+    Ok(())
 }
 
 /// Inserts findings of any number of records in one statement.
