@@ -20,6 +20,7 @@ use crate::vocab::{Diagnostic, Level};
 pub mod assess;
 pub mod extract;
 pub mod fixplan;
+pub mod resync;
 pub mod vulns;
 
 pub use extract::{Extracted, collect};
@@ -191,7 +192,7 @@ fn metadata(
 }
 
 /// The stale and takeover thresholds, with the registries the policy says rewrite times.
-fn registry_checks(policy: &Policy) -> assess::RegistryChecks {
+pub(crate) fn registry_checks(policy: &Policy) -> assess::RegistryChecks {
     let mut checks = assess::RegistryChecks::default();
     let untrusted: std::collections::BTreeSet<crate::package::Ecosystem> = policy
         .registries
