@@ -12,9 +12,9 @@ use super::progress::SyncProgress;
 use crate::advisory::sync::{DEFAULT_SOURCE, Patience, Source, SyncOptions, SyncReport};
 use crate::finding::Level;
 use crate::inventory::InventoryChange;
-use crate::scan::resync::{self, Resync, Resynced};
 use crate::package::Ecosystem;
 use crate::report::escape;
+use crate::scan::resync::{self, Resync, Resynced};
 
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
@@ -229,17 +229,22 @@ fn where_label(c: &InventoryChange) -> Option<String> {
 }
 
 fn changes_json(changes: &[InventoryChange]) -> serde_json::Value {
-    json!(changes.iter().map(|c| json!({
-        "repository": c.repository,
-        "environment": c.environment,
-        "bundle": c.name,
-        "path": c.path,
-        "new": c.new.iter().map(new_json).collect::<Vec<_>>(),
-        "gone": c.gone.iter().map(|g| json!({
-            "id": g.advisory_id,
-            "package": {"ecosystem": g.ecosystem.as_str(), "name": g.name, "version": g.version},
-        })).collect::<Vec<_>>(),
-    })).collect::<Vec<_>>())
+    json!(
+        changes
+            .iter()
+            .map(|c| json!({
+                "repository": c.repository,
+                "environment": c.environment,
+                "bundle": c.name,
+                "path": c.path,
+                "new": c.new.iter().map(new_json).collect::<Vec<_>>(),
+                "gone": c.gone.iter().map(|g| json!({
+                    "id": g.advisory_id,
+                    "package": {"ecosystem": g.ecosystem.as_str(), "name": g.name, "version": g.version},
+                })).collect::<Vec<_>>(),
+            }))
+            .collect::<Vec<_>>()
+    )
 }
 
 /// A new vulnerability (`id` is the advisory's) or a new stale or takeover signal (`id` is
@@ -273,7 +278,10 @@ fn write_changes_markdown(
     if changes.is_empty() {
         return Ok(());
     }
-    writeln!(out, "| repository | environment | bundle | change | severity | advisory or signal | package | fixed in |")?;
+    writeln!(
+        out,
+        "| repository | environment | bundle | change | severity | advisory or signal | package | fixed in |"
+    )?;
     writeln!(out, "|---|---|---|---|---|---|---|---|")?;
     for c in changes {
         for n in &c.new {

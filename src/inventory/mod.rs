@@ -394,7 +394,8 @@ pub fn recheck_with(
     let mut changes = Vec::new();
     let mut updates = Vec::new();
     for (i, r) in recorded.iter().enumerate() {
-        let known_vulns: Vec<InventoryFinding> = r.findings.iter().filter(|f| f.risk_code().is_none()).cloned().collect();
+        let known_vulns: Vec<InventoryFinding> =
+            r.findings.iter().filter(|f| f.risk_code().is_none()).cloned().collect();
         let (mut current, mut new) = compare(&known_vulns, &r.packages, &matches, unknown_severity);
         let gone: Vec<InventoryFinding> =
             known_vulns.iter().filter(|k| !current.iter().any(|c| same_finding(k, c))).cloned().collect();

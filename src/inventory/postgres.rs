@@ -13,7 +13,8 @@ use postgres::error::SqlState;
 use postgres::{Client, GenericClient, Statement, Transaction};
 
 use super::{
-    Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction, RecordedPackage, ScanRecord,
+    Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction,
+    RecordedPackage, ScanRecord,
 };
 use crate::package::{Ecosystem, Scope};
 

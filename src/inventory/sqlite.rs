@@ -6,7 +6,8 @@ use jiff::SignedDuration;
 use rusqlite::{OptionalExtension as _, Transaction, params};
 
 use super::{
-    Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction, RecordedPackage, ScanRecord,
+    Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction,
+    RecordedPackage, ScanRecord,
 };
 use crate::advisory::store::{Store, StoreError, from_ns, ns};
 use crate::package::{Ecosystem, Scope};
@@ -201,8 +202,8 @@ impl Inventory for Store {
                  JOIN inv_functions f ON f.current_record = p.record_id GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
             ),
         )?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?)));
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?)));
         let rows: Vec<(i64, String, String, String, bool)> = sql(self, rows.and_then(Iterator::collect))?;
         for (id, eco, name, version, ships) in rows {
             if let (Some(&i), Some(ecosystem)) = (index.get(&id), Ecosystem::from_name(&eco)) {
