@@ -106,7 +106,8 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         registry: &registry,
         unused: &crate::risk::unused::UnusedConfig::default(),
     };
-    let assessed = assess::assess(matched, &inputs);
+    let mut assessed = assess::assess(matched, &inputs);
+    assessed.metadata_off = options.no_metadata;
     let mut result = policy.judge(assessed, warnings, &baseline, today);
     fixplan::plan(&opened.store, &mut result)?;
     drop(opened.store);
