@@ -96,7 +96,6 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
     let source = Source::parse_with(&args.source, patience)?;
     let progress = SyncProgress::new(args.quiet);
     let threshold: Level = args.fail_on.into();
-    let policy = crate::policy::Policy { fail_on: threshold, ..crate::policy::Policy::default() };
     let job = Resync {
         db,
         source: &source,
@@ -104,7 +103,7 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
         options: SyncOptions { allow_shrink: args.allow_shrink },
         inventory: args.inventory.as_deref(),
         metadata: args.metadata,
-        policy: &policy,
+        fail_on: threshold,
     };
     let done = resync::run(&job, &progress);
     progress.finish();

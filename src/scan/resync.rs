@@ -31,8 +31,9 @@ pub struct Resync<'a> {
     pub inventory: Option<&'a str>,
     /// Also revalidate the registry metadata of every recorded package (before the re-check).
     pub metadata: bool,
-    /// The policy the stale and takeover signals are judged by (levels, `off` codes, fail-on).
-    pub policy: &'a Policy,
+    /// The level at or above which news alerts; the stale and takeover signals are judged by the
+    /// default policy with it.
+    pub fail_on: Level,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,8 +75,9 @@ pub fn run(job: &Resync<'_>, observer: &dyn Observer) -> Result<Resynced, Resync
     drop(store);
     let advisories = Store::open_existing(job.db)?;
     let now = crate::clock::now();
-    let check = |functions: &[RecordedFunction]| assess_recorded(functions, &fetched.facts, job.policy, now);
-    let changes = inventory::recheck_with(recorded.as_mut(), &advisories, job.policy.unknown_severity, Some(&check))
+    let policy = Policy { fail_on: job.fail_on, ..Policy::default() };
+    let check = |functions: &[RecordedFunction]| assess_recorded(functions, &fetched.facts, &policy, now);
+    let changes = inventory::recheck_with(recorded.as_mut(), &advisories, policy.unknown_severity, Some(&check))
         .map_err(|error| ResyncError::Recheck { inventory: recorded.describe(), error })?;
     let metadata = job.metadata.then_some((fetched, diagnostics));
     Ok(Resynced { report, changes, metadata })
