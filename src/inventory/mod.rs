@@ -519,3 +519,53 @@ fn same_finding(a: &InventoryFinding, b: &InventoryFinding) -> bool {
         && a.version == b.version
         && std::iter::once(&a.advisory_id).chain(&a.aliases).any(|id| *id == b.advisory_id || b.aliases.contains(id))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, code: &str) -> InventoryFinding {
+        InventoryFinding {
+            ecosystem: Ecosystem::Npm,
+            name: name.into(),
+            version: "1.0.0".into(),
+            advisory_id: code.into(),
+            aliases: Vec::new(),
+        }
+    }
+
+    fn now(name: &str, code: Code) -> CurrentRisk {
+        CurrentRisk {
+            code,
+            ecosystem: Ecosystem::Npm,
+            name: name.into(),
+            version: "1.0.0".into(),
+            level: Level::Medium,
+            message: "m".into(),
+            dev_only: false,
+        }
+    }
+
+    const YANKED: Code = Code::new("stale/yanked");
+    const FRESH: Code = Code::new("takeover/too-fresh");
+
+    #[test]
+    fn risk_news_is_what_was_not_known_and_unevaluated_packages_keep_their_signals() {
+        let known = [row("a", "stale/yanked"), row("b", "takeover/too-fresh"), row("c", "stale/deprecated")];
+        let known: Vec<&InventoryFinding> = known.iter().collect();
+        let evaluated = ["a", "b"].iter().map(|n| (Ecosystem::Npm, (*n).to_owned(), "1.0.0".to_owned())).collect();
+        // a: still yanked and now too fresh; b: no longer too fresh; c: not evaluated today.
+        let state = RiskState { current: vec![now("a", YANKED), now("a", FRESH)], evaluated };
+        let (rows, new) = compare_risks(&known, &state);
+        let ids: Vec<String> = new.iter().map(|n| n.package.report_id()).collect();
+        assert_eq!(ids, ["takeover/too-fresh:npm/a@1.0.0"]);
+        assert_eq!(new[0].code, Some(FRESH));
+        let mut kept: Vec<(String, String)> = rows.iter().map(|r| (r.name.clone(), r.advisory_id.clone())).collect();
+        kept.sort();
+        let want = [("a", "stale/yanked"), ("a", "takeover/too-fresh"), ("c", "stale/deprecated")];
+        assert_eq!(kept, want.map(|(n, c)| (n.to_owned(), c.to_owned())));
+        assert!(rows.iter().all(|r| r.risk_code().is_some()));
+        assert_eq!(row("a", "GHSA-xxxx-yyyy-zzzz").risk_code(), None);
+        assert_eq!(row("a", "GHSA-xxxx-yyyy-zzzz").report_id(), "GHSA-xxxx-yyyy-zzzz");
+    }
+}
