@@ -60,6 +60,21 @@ pub struct Assessed {
     pub warnings: Vec<Diagnostic>,
     pub not_evaluated: Vec<NotEvaluated>,
     pub coverage: Vec<Coverage>,
+    /// The user turned registry metadata off (`--no-metadata`): the registry checks ran on
+    /// cached facts only, and what they could not evaluate is off, not unknown.
+    pub metadata_off: bool,
+}
+
+/// What a wanted registry check that could not be evaluated for some package does to the
+/// verdict (`[risk] unknown` in bundleguard.toml).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unknown {
+    /// A check whose level would gate makes the verdict `incomplete` (the default: unknown is
+    /// not clean).
+    #[default]
+    Incomplete,
+    /// Reported in the coverage lines only; the verdict does not change.
+    Report,
 }
 
 /// One unit with its vulnerabilities and risk signals.
@@ -90,6 +105,8 @@ pub struct Policy {
     pub vex_files: Vec<PathBuf>,
     /// Their `not_affected` statements (and those of `scan --vex`).
     pub vex: Vec<crate::vex::VexStatement>,
+    /// `[risk] unknown`: what registry checks that could not be evaluated do to the verdict.
+    pub unknown: Unknown,
 }
 
 impl Default for Policy {
@@ -105,6 +122,7 @@ impl Default for Policy {
             sources: Vec::new(),
             vex_files: Vec::new(),
             vex: Vec::new(),
+            unknown: Unknown::Incomplete,
         }
     }
 }
@@ -134,6 +152,13 @@ struct ConfigWire {
     registries: Option<crate::registry::config::RegistriesOverride>,
     #[serde(default)]
     vex: Vec<String>,
+    risk: Option<RiskWire>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RiskWire {
+    unknown: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -196,6 +221,16 @@ impl Policy {
             sources: vec![path.to_owned()],
             vex_files: wire.vex.iter().map(|f| path.parent().unwrap_or(Path::new("")).join(f)).collect(),
             vex: Vec::new(),
+            unknown: match wire.risk.and_then(|r| r.unknown).as_deref().map(str::trim) {
+                None | Some("incomplete") => Unknown::Incomplete,
+                Some("report") => Unknown::Report,
+                Some(other) => {
+                    return Err(invalid(
+                        path,
+                        format!("risk.unknown: {other:?}; expected \"incomplete\" or \"report\""),
+                    ));
+                }
+            },
         };
         for (code, value) in wire.levels {
             let key = format!("levels.{code:?}");
@@ -284,28 +319,79 @@ impl Policy {
         let mut state = JudgeState { used: vec![false; self.ignores.len()], expired: HashSet::new() };
         let bundles: Vec<BundleReport> =
             assessed.units.into_iter().map(|a| self.judge_unit(a, baseline, today, &mut state)).collect();
+        let mut coverage = assessed.coverage;
+        let unknown = self.judge_coverage(&mut coverage, assessed.metadata_off);
         let mut result = ScanResult {
             bundles,
             errors: assessed.errors,
             warnings: assessed.warnings,
             not_evaluated: assessed.not_evaluated,
-            coverage: assessed.coverage,
+            coverage,
             verdict: Verdict::Pass,
             fail_on: self.fail_on,
             include_dev: self.include_dev,
         };
         result.warnings.extend(warnings);
         result.warnings.extend(self.ignore_warnings(&state, today));
+        result.warnings.extend(unknown.iter().cloned());
         let gating = result.findings().any(|(_, f)| f.status == Status::Gating)
             || result.risks().any(|(_, r)| r.status == Status::Gating);
         result.verdict = if gating {
             Verdict::Fail
-        } else if !result.errors.is_empty() || !result.not_evaluated.is_empty() {
+        } else if !result.errors.is_empty() || !result.not_evaluated.is_empty() || !unknown.is_empty() {
             Verdict::Incomplete
         } else {
             Verdict::Pass
         };
         result
+    }
+
+    /// The "unknown is not clean" rule for the registry checks (stale, takeover): a code that
+    /// could not be evaluated for some package is
+    /// - *off* when the user turned it off (`--no-metadata`, or `off` in `[levels]`): its
+    ///   coverage line says so, the verdict does not change;
+    /// - *unknown* when it was wanted and its level would gate (at or above `fail-on`): one
+    ///   warning each, and the verdict is `incomplete`, unless `[risk] unknown = "report"`;
+    /// - otherwise (info, or a level below `fail-on`) only counted in its coverage line.
+    ///
+    /// Returns the warnings of the unknown codes that make the verdict incomplete.
+    fn judge_coverage(&self, coverage: &mut [Coverage], metadata_off: bool) -> Vec<Diagnostic> {
+        let mut unknown = Vec::new();
+        for c in coverage.iter_mut().filter(|c| c.evaluated < c.total) {
+            if !matches!(c.code.kind(), FindingKind::Stale | FindingKind::Takeover) {
+                continue;
+            }
+            let setting = self.setting(c.code, default_level(c.code));
+            let off = if setting == Setting::Off {
+                Some("off in the policy")
+            } else if metadata_off {
+                Some("off: --no-metadata, cached facts only")
+            } else {
+                None
+            };
+            if let Some(off) = off {
+                c.reason = Some(c.reason.take().map_or_else(|| off.to_owned(), |r| format!("{off}; {r}")));
+                continue;
+            }
+            let Setting::Level(level) = setting else { continue };
+            if level < self.fail_on || self.unknown == Unknown::Report {
+                continue;
+            }
+            unknown.push(Diagnostic::new(
+                "risk/not-evaluated",
+                format!(
+                    "{} ({}, gates at fail-on {}) could not be evaluated for {} of {} packages ({}): the verdict is \
+                     incomplete; fetch the registry metadata, turn the code off, or set [risk] unknown = \"report\"",
+                    c.code,
+                    level.as_str(),
+                    self.fail_on.as_str(),
+                    c.total - c.evaluated,
+                    c.total,
+                    c.reason.as_deref().unwrap_or("no reason recorded"),
+                ),
+            ));
+        }
+        unknown
     }
 
     fn judge_unit(&self, a: AssessedUnit, baseline: &Baseline, today: Date, state: &mut JudgeState) -> BundleReport {
@@ -497,6 +583,18 @@ struct Subject<'a> {
     in_baseline: bool,
 }
 
+/// The default level of a code the checks declare (low when unknown).
+fn default_level(code: Code) -> Level {
+    use crate::risk::{hygiene, stale, takeover, unused};
+    hygiene::CODES
+        .iter()
+        .chain(stale::CODES)
+        .chain(takeover::CODES)
+        .chain(unused::CODES)
+        .find(|(c, _, _)| *c == code)
+        .map_or(Level::Low, |(_, l, _)| *l)
+}
+
 /// Every finding code a policy may set, as `kind/name`.
 fn all_codes() -> Vec<&'static str> {
     let mut codes: Vec<&'static str> = check_codes().map(Code::as_str).collect();
@@ -605,5 +703,122 @@ impl Baseline {
                 id.to_ascii_uppercase(),
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::risk::{stale, takeover};
+
+    fn today() -> Date {
+        "2026-12-06".parse().unwrap()
+    }
+
+    /// Nothing scanned but coverage: `evaluated` of 4 packages for each code.
+    fn assessed(evaluated: usize, metadata_off: bool) -> Assessed {
+        let coverage = [takeover::INSTALL_SCRIPT_ADDED, takeover::BURST, stale::YANKED]
+            .into_iter()
+            .map(|code| Coverage {
+                code,
+                evaluated,
+                total: 4,
+                reason: (evaluated < 4).then(|| "no registry facts for the package (4)".to_owned()),
+            })
+            .collect();
+        Assessed { coverage, metadata_off, ..Assessed::default() }
+    }
+
+    fn policy(text: &str) -> Policy {
+        Policy::from_bundleguard_toml(Path::new("bundleguard.toml"), text).unwrap()
+    }
+
+    fn judge(p: &Policy, a: Assessed) -> ScanResult {
+        p.judge(a, Vec::new(), &Baseline::default(), today())
+    }
+
+    fn reason(r: &ScanResult, code: Code) -> String {
+        r.coverage.iter().find(|c| c.code == code).and_then(|c| c.reason.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_wanted_gating_check_that_could_not_be_evaluated_makes_the_scan_incomplete() {
+        let r = judge(&Policy::default(), assessed(0, false));
+        assert_eq!(r.verdict, Verdict::Incomplete);
+        let warned: Vec<&str> = r.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(warned.len(), 1, "only install-script-added (high) gates at fail-on high: {warned:?}");
+        assert!(warned[0].starts_with("takeover/install-script-added (high, gates at fail-on high) could not be evaluated for 4 of 4 packages (no registry facts"), "{}", warned[0]);
+        // Once every package is evaluated there is nothing unknown.
+        assert_eq!(judge(&Policy::default(), assessed(4, false)).verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn a_lower_fail_on_makes_more_codes_count() {
+        let r = judge(&policy("fail-on = \"medium\"\n"), assessed(3, false));
+        assert_eq!(r.verdict, Verdict::Incomplete);
+        assert_eq!(r.warnings.len(), 2, "install-script-added and yanked (medium); burst is low: {:?}", r.warnings);
+    }
+
+    #[test]
+    fn unknown_report_only_reports() {
+        let r = judge(&policy("[risk]\nunknown = \"report\"\n"), assessed(0, false));
+        assert_eq!(r.verdict, Verdict::Pass);
+        assert!(r.warnings.is_empty());
+        assert_eq!(reason(&r, takeover::INSTALL_SCRIPT_ADDED), "no registry facts for the package (4)");
+        let bad = Policy::from_bundleguard_toml(Path::new("bundleguard.toml"), "[risk]\nunknown = \"ignore\"\n")
+            .expect_err("unknown value");
+        assert!(bad.to_string().contains("risk.unknown: \"ignore\""), "{bad}");
+    }
+
+    #[test]
+    fn no_metadata_turns_the_registry_checks_off_and_says_so() {
+        let r = judge(&Policy::default(), assessed(1, true));
+        assert_eq!(r.verdict, Verdict::Pass);
+        assert!(r.warnings.is_empty());
+        assert_eq!(
+            reason(&r, takeover::INSTALL_SCRIPT_ADDED),
+            "off: --no-metadata, cached facts only; no registry facts for the package (4)"
+        );
+    }
+
+    #[test]
+    fn a_code_off_in_the_policy_is_off_and_a_code_below_fail_on_only_counted() {
+        let r = judge(&policy("[levels]\n\"takeover/install-script-added\" = \"off\"\n"), assessed(0, false));
+        assert_eq!(r.verdict, Verdict::Pass);
+        assert_eq!(
+            reason(&r, takeover::INSTALL_SCRIPT_ADDED),
+            "off in the policy; no registry facts for the package (4)"
+        );
+        assert_eq!(reason(&r, takeover::BURST), "no registry facts for the package (4)");
+        // Raised to gate, a low code counts.
+        let r = judge(&policy("[levels]\n\"takeover/burst\" = \"critical\"\n"), assessed(0, false));
+        assert_eq!(r.warnings.len(), 2);
+    }
+
+    #[test]
+    fn a_gating_finding_still_fails() {
+        let mut a = assessed(0, false);
+        a.errors.push(Diagnostic::new("x", "y"));
+        assert_eq!(judge(&Policy::default(), a).verdict, Verdict::Incomplete);
+        let mut a = assessed(0, false);
+        a.units.push(AssessedUnit {
+            unit: crate::risk::history::testing::unit(&[(
+                crate::package::Ecosystem::Npm,
+                "lib",
+                "1.0.1",
+                crate::package::Scope::Prod,
+            )]),
+            hits: Vec::new(),
+            signals: vec![Signal {
+                code: takeover::INSTALL_SCRIPT_ADDED,
+                package: None,
+                node: None,
+                location: None,
+                message: "m".into(),
+                evidence: Vec::new(),
+                level: Level::High,
+            }],
+        });
+        assert_eq!(judge(&Policy::default(), a).verdict, Verdict::Fail);
     }
 }

@@ -12,9 +12,9 @@ use super::progress::SyncProgress;
 use crate::advisory::sync::{DEFAULT_SOURCE, Patience, Source, SyncOptions, SyncReport};
 use crate::finding::Level;
 use crate::inventory::InventoryChange;
-use crate::inventory::resync::{self, Resync, Resynced};
 use crate::package::Ecosystem;
 use crate::report::escape;
+use crate::scan::resync::{self, Resync, Resynced};
 
 #[derive(Debug, clap::Args)]
 pub struct SyncArgs {
@@ -95,6 +95,7 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
     };
     let source = Source::parse_with(&args.source, patience)?;
     let progress = SyncProgress::new(args.quiet);
+    let threshold: Level = args.fail_on.into();
     let job = Resync {
         db,
         source: &source,
@@ -102,6 +103,7 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
         options: SyncOptions { allow_shrink: args.allow_shrink },
         inventory: args.inventory.as_deref(),
         metadata: args.metadata,
+        fail_on: threshold,
     };
     let done = resync::run(&job, &progress);
     progress.finish();
@@ -120,7 +122,6 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
             writeln!(err, "warning: {}", escape::terminal(&d.to_string()))?;
         }
     }
-    let threshold: Level = args.fail_on.into();
     let mut out = std::io::stdout().lock();
     match args.format {
         SyncFormat::Table => {
@@ -134,7 +135,7 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
         }
         SyncFormat::Markdown => write_changes_markdown(&mut out, &report, &changes)?,
     }
-    let alert = changes.iter().flat_map(|c| &c.new).any(|n| n.severity >= threshold);
+    let alert = changes.iter().flat_map(|c| &c.new).any(|n| resync::alerts(n, threshold));
     Ok(if alert { Outcome::Fail } else { Outcome::Pass })
 }
 
@@ -227,24 +228,41 @@ fn where_label(c: &InventoryChange) -> Option<String> {
 }
 
 fn changes_json(changes: &[InventoryChange]) -> serde_json::Value {
-    json!(changes.iter().map(|c| json!({
-        "repository": c.repository,
-        "environment": c.environment,
-        "bundle": c.name,
-        "path": c.path,
-        "new": c.new.iter().map(|n| json!({
-            "id": n.package.advisory_id,
-            "aliases": n.package.aliases,
-            "severity": n.severity.as_str(),
-            "summary": n.summary,
-            "fixed": n.fixed,
-            "package": {"ecosystem": n.package.ecosystem.as_str(), "name": n.package.name, "version": n.package.version},
-        })).collect::<Vec<_>>(),
-        "gone": c.gone.iter().map(|g| json!({
-            "id": g.advisory_id,
-            "package": {"ecosystem": g.ecosystem.as_str(), "name": g.name, "version": g.version},
-        })).collect::<Vec<_>>(),
-    })).collect::<Vec<_>>())
+    json!(
+        changes
+            .iter()
+            .map(|c| json!({
+                "repository": c.repository,
+                "environment": c.environment,
+                "bundle": c.name,
+                "path": c.path,
+                "new": c.new.iter().map(new_json).collect::<Vec<_>>(),
+                "gone": c.gone.iter().map(|g| json!({
+                    "id": g.advisory_id,
+                    "package": {"ecosystem": g.ecosystem.as_str(), "name": g.name, "version": g.version},
+                })).collect::<Vec<_>>(),
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+/// A new vulnerability (`id` is the advisory's) or a new stale or takeover signal (`id` is
+/// `code:ecosystem/name@version`, with its `code`; `kind` says which).
+fn new_json(n: &crate::inventory::NewFinding) -> serde_json::Value {
+    let mut entry = json!({
+        "id": n.package.report_id(),
+        "kind": n.code.map_or(crate::vocab::FindingKind::Vulnerability, crate::vocab::Code::kind).as_str(),
+        "aliases": n.package.aliases,
+        "severity": n.severity.as_str(),
+        "summary": n.summary,
+        "fixed": n.fixed,
+        "package": {"ecosystem": n.package.ecosystem.as_str(), "name": n.package.name, "version": n.package.version},
+    });
+    if let Some(code) = n.code {
+        entry["code"] = json!(code.as_str());
+        entry["dev_only"] = json!(n.dev_only);
+    }
+    entry
 }
 
 fn write_changes_markdown(
@@ -259,7 +277,10 @@ fn write_changes_markdown(
     if changes.is_empty() {
         return Ok(());
     }
-    writeln!(out, "| repository | environment | bundle | change | severity | advisory | package | fixed in |")?;
+    writeln!(
+        out,
+        "| repository | environment | bundle | change | severity | advisory or signal | package | fixed in |"
+    )?;
     writeln!(out, "|---|---|---|---|---|---|---|---|")?;
     for c in changes {
         for n in &c.new {

@@ -8,7 +8,7 @@
 //! A record is identified by (repository, environment, function) and replaces the previous one
 //! of the same identity; replaced records are kept as history for a number of days.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use jiff::Timestamp;
@@ -17,12 +17,11 @@ use crate::advisory::store::{Store, StoreError};
 use crate::finding::ScanResult;
 use crate::matcher::{self, PackageMatches, PackageQuery};
 use crate::package::{Ecosystem, PackageName, Scope, Source};
-use crate::vocab::Level;
+use crate::vocab::{Code, FindingKind, Level};
 
 pub mod context;
 pub mod git;
 pub mod postgres;
-pub mod resync;
 pub mod sqlite;
 
 pub use context::RecordContext;
@@ -51,7 +50,10 @@ pub struct RecordedPackage {
     pub scope: Scope,
 }
 
-/// One recorded (package, vulnerability) pair of a function.
+/// One recorded (package, vulnerability) pair of a function, or one recorded stale or takeover
+/// signal of a package: then `advisory_id` holds the signal's code (`stale/yanked`), which no
+/// advisory id can be (they never contain a `/`), and `aliases` is empty. Both live in the same
+/// "known findings" rows, so what a re-check reported is remembered the same way for both.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct InventoryFinding {
     pub ecosystem: Ecosystem,
@@ -59,6 +61,29 @@ pub struct InventoryFinding {
     pub version: String,
     pub advisory_id: String,
     pub aliases: Vec<String>,
+}
+
+impl InventoryFinding {
+    /// The code of a recorded stale or takeover signal; `None` for a vulnerability.
+    pub fn risk_code(&self) -> Option<&str> {
+        self.advisory_id.contains('/').then_some(self.advisory_id.as_str())
+    }
+
+    /// The stable id a report gives this entry: the advisory id, or for a signal
+    /// `code:ecosystem/name@version` (`stale/yanked:PyPI/requests@2.19.0`), the same every day
+    /// for the same signal on the same package version.
+    pub fn report_id(&self) -> String {
+        match self.risk_code() {
+            Some(code) => risk_id(code, self.ecosystem, &self.name, &self.version),
+            None => self.advisory_id.clone(),
+        }
+    }
+}
+
+/// `code:ecosystem/name@version`, the stable id of a stale or takeover signal on one package
+/// version (what `sync` reports as `new[].id`).
+pub fn risk_id(code: &str, ecosystem: Ecosystem, name: &str, version: &str) -> String {
+    format!("{code}:{}/{name}@{version}", ecosystem.as_str())
 }
 
 /// What one scan records of one function: every tree the scan read for it (lockfile and
@@ -168,7 +193,11 @@ pub struct RecordedFunction {
     pub environment: String,
     pub name: String,
     pub path: String,
-    pub packages: Vec<(Ecosystem, String, String)>,
+    /// One entry per (ecosystem, name, version): `prod` when any recorded scope of it ships,
+    /// else `dev`.
+    pub packages: Vec<RecordedPackage>,
+    /// What the function was last known to have: vulnerabilities, and stale or takeover
+    /// signals (see [`InventoryFinding::risk_code`]).
     pub findings: Vec<InventoryFinding>,
 }
 
@@ -248,6 +277,18 @@ pub fn scan_record(context: &RecordContext, result: &ScanResult, history_days: u
             advisory_id: f.advisory.id.as_str().to_owned(),
             aliases: f.advisory.aliases.clone(),
         }));
+        // The stale and takeover signals the scan saw are known too: a re-check reports only
+        // what appears after the deploy.
+        f.findings.extend(b.risks.iter().filter(|r| is_recheckable(r.code.kind())).filter_map(|r| {
+            let p = r.package.as_ref()?;
+            Some(InventoryFinding {
+                ecosystem: p.ecosystem,
+                name: p.name.as_str().to_owned(),
+                version: p.version.clone(),
+                advisory_id: r.code.as_str().to_owned(),
+                aliases: Vec::new(),
+            })
+        }));
     }
     let functions = functions
         .into_values()
@@ -260,6 +301,12 @@ pub fn scan_record(context: &RecordContext, result: &ScanResult, history_days: u
         })
         .collect();
     ScanRecord { context: context.clone(), functions, history_days }
+}
+
+/// The kinds of risk signal a re-check evaluates again (registry facts change after a deploy;
+/// hygiene and unused signals depend only on what was deployed).
+pub fn is_recheckable(kind: FindingKind) -> bool {
+    matches!(kind, FindingKind::Stale | FindingKind::Takeover)
 }
 
 /// What changed for one recorded function after a sync.
@@ -275,13 +322,48 @@ pub struct InventoryChange {
     pub gone: Vec<InventoryFinding>,
 }
 
+/// A vulnerability, or a stale or takeover signal, newly affecting a recorded package.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewFinding {
+    /// For a signal, `advisory_id` holds its code ([`InventoryFinding::report_id`] gives the id).
     pub package: InventoryFinding,
+    /// The advisory's severity, or the level the policy gives the signal.
     pub severity: Level,
     pub summary: String,
     pub fixed: Vec<String>,
+    /// The signal's code; `None` for a vulnerability.
+    pub code: Option<Code>,
+    /// Only in dev dependencies of the function: reported, never alerts (vulnerabilities are
+    /// matched whatever their scope and always alert at their severity, as before).
+    pub dev_only: bool,
 }
+
+/// A stale or takeover signal a re-check found on a recorded package, as the policy judged it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurrentRisk {
+    pub code: Code,
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: String,
+    pub level: Level,
+    pub message: String,
+    pub dev_only: bool,
+}
+
+/// The stale and takeover state of one recorded function now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RiskState {
+    pub current: Vec<CurrentRisk>,
+    /// The (ecosystem, name, version) the checks could evaluate (registry facts that list the
+    /// version). Remembered signals of the other packages are kept as they were: a registry down
+    /// for a day neither clears them nor makes the next day report them again.
+    pub evaluated: HashSet<(Ecosystem, String, String)>,
+}
+
+/// Evaluates the stale and takeover checks on every recorded function (one [`RiskState`] per
+/// function, in the same order). The scan pipeline provides it (`scan::resync`): the inventory
+/// only remembers and compares.
+pub type RiskCheck<'a> = dyn Fn(&[RecordedFunction]) -> Vec<RiskState> + 'a;
 
 /// Re-matches every recorded function against the advisories (each unique package once, the
 /// inventory read in bulk) and returns, per function, the vulnerabilities that appeared or
@@ -292,25 +374,53 @@ pub fn recheck(
     advisories: &Store,
     unknown_severity: Level,
 ) -> Result<Vec<InventoryChange>, InventoryError> {
+    recheck_with(inventory, advisories, unknown_severity, None)
+}
+
+/// [`recheck`], and with `risk` the stale and takeover signals too: a signal not known for the
+/// function before is news (reported once, then remembered like a vulnerability). Without
+/// `risk` the remembered signals are kept as they are.
+pub fn recheck_with(
+    inventory: &mut dyn Inventory,
+    advisories: &Store,
+    unknown_severity: Level,
+    risk: Option<&RiskCheck<'_>>,
+) -> Result<Vec<InventoryChange>, InventoryError> {
     let recorded = inventory.load_all()?;
-    let matches =
-        matcher::match_unique(advisories, recorded.iter().flat_map(|r| &r.packages).map(|(e, n, v)| query(*e, n, v)))?;
+    let matches = matcher::match_unique(
+        advisories,
+        recorded.iter().flat_map(|r| &r.packages).map(|p| query(p.ecosystem, &p.name, &p.version)),
+    )?;
+    let risks = risk.map(|check| check(&recorded));
     let mut changes = Vec::new();
     let mut updates = Vec::new();
-    for r in &recorded {
-        let (current, mut new) = compare(&r.findings, &r.packages, &matches, unknown_severity);
+    for (i, r) in recorded.iter().enumerate() {
+        let known_vulns: Vec<InventoryFinding> =
+            r.findings.iter().filter(|f| f.risk_code().is_none()).cloned().collect();
+        let (mut current, mut new) = compare(&known_vulns, &r.packages, &matches, unknown_severity);
         let gone: Vec<InventoryFinding> =
-            r.findings.iter().filter(|k| !current.iter().any(|c| same_finding(k, c))).cloned().collect();
-        if !new.is_empty() || !gone.is_empty() {
+            known_vulns.iter().filter(|k| !current.iter().any(|c| same_finding(k, c))).cloned().collect();
+        let known_risks: Vec<&InventoryFinding> = r.findings.iter().filter(|f| f.risk_code().is_some()).collect();
+        let (risk_rows, new_risks) = match risks.as_ref().and_then(|all| all.get(i)) {
+            Some(state) => compare_risks(&known_risks, state),
+            None => (known_risks.iter().map(|f| (*f).clone()).collect(), Vec::new()),
+        };
+        let risks_changed = risk_rows.len() != known_risks.len() || !new_risks.is_empty();
+        new.extend(new_risks);
+        current.extend(risk_rows);
+        current.sort();
+        if !new.is_empty() || !gone.is_empty() || risks_changed {
             new.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.package.cmp(&b.package)));
-            changes.push(InventoryChange {
-                repository: r.repository.clone(),
-                environment: r.environment.clone(),
-                name: r.name.clone(),
-                path: r.path.clone(),
-                new,
-                gone,
-            });
+            if !new.is_empty() || !gone.is_empty() {
+                changes.push(InventoryChange {
+                    repository: r.repository.clone(),
+                    environment: r.environment.clone(),
+                    name: r.name.clone(),
+                    path: r.path.clone(),
+                    new,
+                    gone,
+                });
+            }
             updates.push((r, current));
         }
     }
@@ -323,6 +433,41 @@ pub fn recheck(
     Ok(changes)
 }
 
+/// The signals to remember for a function (those found now, plus the remembered ones of
+/// packages that could not be evaluated) and those among them not known before.
+fn compare_risks(known: &[&InventoryFinding], state: &RiskState) -> (Vec<InventoryFinding>, Vec<NewFinding>) {
+    let mut keep: Vec<InventoryFinding> = known
+        .iter()
+        .filter(|k| !state.evaluated.contains(&(k.ecosystem, k.name.clone(), k.version.clone())))
+        .map(|k| (*k).clone())
+        .collect();
+    let mut new = Vec::new();
+    for c in &state.current {
+        let row = InventoryFinding {
+            ecosystem: c.ecosystem,
+            name: c.name.clone(),
+            version: c.version.clone(),
+            advisory_id: c.code.as_str().to_owned(),
+            aliases: Vec::new(),
+        };
+        if keep.contains(&row) {
+            continue;
+        }
+        if !known.contains(&&row) {
+            new.push(NewFinding {
+                package: row.clone(),
+                severity: c.level,
+                summary: c.message.clone(),
+                fixed: Vec::new(),
+                code: Some(c.code),
+                dev_only: c.dev_only,
+            });
+        }
+        keep.push(row);
+    }
+    (keep, new)
+}
+
 fn query(eco: Ecosystem, name: &str, version: &str) -> PackageQuery {
     PackageQuery { ecosystem: eco, name: PackageName::new(eco, name), version: version.to_owned() }
 }
@@ -330,13 +475,13 @@ fn query(eco: Ecosystem, name: &str, version: &str) -> PackageQuery {
 /// The current findings of a function's packages, and those among them not known before.
 fn compare(
     known: &[InventoryFinding],
-    packages: &[(Ecosystem, String, String)],
+    packages: &[RecordedPackage],
     matches: &HashMap<PackageQuery, PackageMatches>,
     unknown_severity: Level,
 ) -> (Vec<InventoryFinding>, Vec<NewFinding>) {
     let mut current = Vec::new();
     let mut new = Vec::new();
-    for (ecosystem, name, version) in packages {
+    for RecordedPackage { ecosystem, name, version, .. } in packages {
         let Some(found) = matches.get(&query(*ecosystem, name, version)) else { continue };
         for v in &found.vulnerabilities {
             let f = InventoryFinding {
@@ -357,6 +502,8 @@ fn compare(
                     severity,
                     summary: v.summary.clone(),
                     fixed: v.fixed.clone(),
+                    code: None,
+                    dev_only: false,
                 });
             }
             current.push(f);
@@ -372,4 +519,54 @@ fn same_finding(a: &InventoryFinding, b: &InventoryFinding) -> bool {
         && a.name == b.name
         && a.version == b.version
         && std::iter::once(&a.advisory_id).chain(&a.aliases).any(|id| *id == b.advisory_id || b.aliases.contains(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, code: &str) -> InventoryFinding {
+        InventoryFinding {
+            ecosystem: Ecosystem::Npm,
+            name: name.into(),
+            version: "1.0.0".into(),
+            advisory_id: code.into(),
+            aliases: Vec::new(),
+        }
+    }
+
+    fn now(name: &str, code: Code) -> CurrentRisk {
+        CurrentRisk {
+            code,
+            ecosystem: Ecosystem::Npm,
+            name: name.into(),
+            version: "1.0.0".into(),
+            level: Level::Medium,
+            message: "m".into(),
+            dev_only: false,
+        }
+    }
+
+    const YANKED: Code = Code::new("stale/yanked");
+    const FRESH: Code = Code::new("takeover/too-fresh");
+
+    #[test]
+    fn risk_news_is_what_was_not_known_and_unevaluated_packages_keep_their_signals() {
+        let known = [row("a", "stale/yanked"), row("b", "takeover/too-fresh"), row("c", "stale/deprecated")];
+        let known: Vec<&InventoryFinding> = known.iter().collect();
+        let evaluated = ["a", "b"].iter().map(|n| (Ecosystem::Npm, (*n).to_owned(), "1.0.0".to_owned())).collect();
+        // a: still yanked and now too fresh; b: no longer too fresh; c: not evaluated today.
+        let state = RiskState { current: vec![now("a", YANKED), now("a", FRESH)], evaluated };
+        let (rows, new) = compare_risks(&known, &state);
+        let ids: Vec<String> = new.iter().map(|n| n.package.report_id()).collect();
+        assert_eq!(ids, ["takeover/too-fresh:npm/a@1.0.0"]);
+        assert_eq!(new[0].code, Some(FRESH));
+        let mut kept: Vec<(String, String)> = rows.iter().map(|r| (r.name.clone(), r.advisory_id.clone())).collect();
+        kept.sort();
+        let want = [("a", "stale/yanked"), ("a", "takeover/too-fresh"), ("c", "stale/deprecated")];
+        assert_eq!(kept, want.map(|(n, c)| (n.to_owned(), c.to_owned())));
+        assert!(rows.iter().all(|r| r.risk_code().is_some()));
+        assert_eq!(row("a", "GHSA-xxxx-yyyy-zzzz").risk_code(), None);
+        assert_eq!(row("a", "GHSA-xxxx-yyyy-zzzz").report_id(), "GHSA-xxxx-yyyy-zzzz");
+    }
 }

@@ -17,7 +17,7 @@ use super::{
     Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction,
     RecordedPackage, ScanRecord,
 };
-use crate::package::Ecosystem;
+use crate::package::{Ecosystem, Scope};
 
 /// The schema version this code writes.
 const SCHEMA_VERSION: i64 = 1;
@@ -475,7 +475,7 @@ impl Inventory for PgInventory {
                 .start()?;
             let listed = list(&mut tx, &Filter::default())?;
             let packages = tx.query(
-                "SELECT p.record_id, p.ecosystem, p.name, p.version FROM bundleguard_packages p
+                "SELECT p.record_id, p.ecosystem, p.name, p.version, bool_or(p.scope <> 'dev') FROM bundleguard_packages p
                  JOIN bundleguard_functions f ON f.current_record = p.record_id
                  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
                 &[],
@@ -506,7 +506,12 @@ impl Inventory for PgInventory {
             out.iter().enumerate().map(|(i, r)| (r.record_id, i)).collect();
         for row in &packages {
             if let (Some(&i), Some(eco)) = (index.get(&row.get::<_, i64>(0)), Ecosystem::from_name(row.get(1))) {
-                out[i].packages.push((eco, row.get(2), row.get(3)));
+                out[i].packages.push(RecordedPackage {
+                    ecosystem: eco,
+                    name: row.get(2),
+                    version: row.get(3),
+                    scope: if row.get(4) { Scope::Prod } else { Scope::Dev },
+                });
             }
         }
         for row in &findings {

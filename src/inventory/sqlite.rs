@@ -6,10 +6,11 @@ use jiff::SignedDuration;
 use rusqlite::{OptionalExtension as _, Transaction, params};
 
 use super::{
-    Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction, ScanRecord,
+    Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction,
+    RecordedPackage, ScanRecord,
 };
 use crate::advisory::store::{Store, StoreError, from_ns, ns};
-use crate::package::Ecosystem;
+use crate::package::{Ecosystem, Scope};
 
 /// The inventory schema version this code writes.
 const SCHEMA_VERSION: i64 = 1;
@@ -197,15 +198,17 @@ impl Inventory for Store {
         let mut stmt = sql(
             self,
             conn.prepare(
-                "SELECT DISTINCT p.record_id, p.ecosystem, p.name, p.version FROM inv_packages p
-                 JOIN inv_functions f ON f.current_record = p.record_id ORDER BY 1, 2, 3, 4",
+                "SELECT p.record_id, p.ecosystem, p.name, p.version, max(p.scope <> 'dev') FROM inv_packages p
+                 JOIN inv_functions f ON f.current_record = p.record_id GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
             ),
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?)));
-        let rows: Vec<(i64, String, String, String)> = sql(self, rows.and_then(Iterator::collect))?;
-        for (id, eco, name, version) in rows {
-            if let (Some(&i), Some(eco)) = (index.get(&id), Ecosystem::from_name(&eco)) {
-                out[i].packages.push((eco, name, version));
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?)));
+        let rows: Vec<(i64, String, String, String, bool)> = sql(self, rows.and_then(Iterator::collect))?;
+        for (id, eco, name, version, ships) in rows {
+            if let (Some(&i), Some(ecosystem)) = (index.get(&id), Ecosystem::from_name(&eco)) {
+                let scope = if ships { Scope::Prod } else { Scope::Dev };
+                out[i].packages.push(RecordedPackage { ecosystem, name, version, scope });
             }
         }
         let mut stmt = sql(

@@ -20,6 +20,7 @@ use crate::vocab::{Diagnostic, Level};
 pub mod assess;
 pub mod extract;
 pub mod fixplan;
+pub mod resync;
 pub mod vulns;
 
 pub use extract::{Extracted, collect};
@@ -106,7 +107,8 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         registry: &registry,
         unused: &crate::risk::unused::UnusedConfig::default(),
     };
-    let assessed = assess::assess(matched, &inputs);
+    let mut assessed = assess::assess(matched, &inputs);
+    assessed.metadata_off = options.no_metadata;
     let mut result = policy.judge(assessed, warnings, &baseline, today);
     fixplan::plan(&opened.store, &mut result)?;
     if options.nothing_scanned_is_error && result.bundles.is_empty() {
@@ -233,7 +235,7 @@ fn metadata(
 }
 
 /// The stale and takeover thresholds, with the registries the policy says rewrite times.
-fn registry_checks(policy: &Policy) -> assess::RegistryChecks {
+pub(crate) fn registry_checks(policy: &Policy) -> assess::RegistryChecks {
     let mut checks = assess::RegistryChecks::default();
     let untrusted: std::collections::BTreeSet<crate::package::Ecosystem> = policy
         .registries

@@ -45,7 +45,14 @@ pub fn match_units(extracted: Extracted, store: &Store, missing: &[Ecosystem]) -
             AssessedUnit { unit, hits, signals: Vec::new() }
         })
         .collect();
-    Ok(Assessed { units, errors: extracted.errors, warnings: extracted.warnings, not_evaluated, coverage: Vec::new() })
+    Ok(Assessed {
+        units,
+        errors: extracted.errors,
+        warnings: extracted.warnings,
+        not_evaluated,
+        coverage: Vec::new(),
+        metadata_off: false,
+    })
 }
 
 /// Registry packages the match could not evaluate, once per unit and package.

@@ -206,7 +206,10 @@ fn runner_command(script: &Path, workspace: &Path, files: &RunnerFiles, path_dir
         .env("GITHUB_STEP_SUMMARY", &files.summary)
         .env("RUNNER_TEMP", &files.temp)
         .env("RUNNER_OS", "Linux")
-        .env("RUNNER_ARCH", "X64");
+        .env("RUNNER_ARCH", "X64")
+        // Hermetic, as every program cargo runs (.cargo/config.toml): the scans use cached
+        // registry metadata only and never reach a real registry.
+        .env("BUNDLEGUARD_NO_METADATA", "1");
     cmd
 }
 

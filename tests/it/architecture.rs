@@ -29,8 +29,8 @@ pub const ALLOWED: &str = "\
 | `matcher` | `vocab`, `package`, `version`, `graph`, `advisory` | OSV range semantics, candidates from the store |
 | `risk` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `clock`, `lockfile`, `advisory`, `registry`, `bundle`, `finding` | the assess stage: one module per check family |
 | `policy` | `vocab`, `package`, `version`, `graph`, `clock`, `vex`, `registry`, `bundle`, `finding`, `risk` | the judge stage: bundleguard.toml, ignores, baseline, verdict |
-| `inventory` | `vocab`, `package`, `version`, `graph`, `clock`, `advisory`, `registry`, `matcher`, `finding`, `policy` | recorded bundles, their re-check, and the scheduled sync-recheck-refresh job |
-| `scan` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `clock`, `vex`, `lockfile`, `advisory`, `registry`, `bundle`, `finding`, `matcher`, `risk`, `policy`, `inventory` | the pipeline: discover, extract, match, assess, judge, record |
+| `inventory` | `vocab`, `package`, `version`, `graph`, `clock`, `advisory`, `registry`, `matcher`, `finding`, `policy` | recorded bundles and their re-check (what is new since the last one, remembered) |
+| `scan` | `vocab`, `package`, `version`, `graph`, `zip_limits`, `clock`, `vex`, `lockfile`, `advisory`, `registry`, `bundle`, `finding`, `matcher`, `risk`, `policy`, `inventory` | the pipeline: discover, extract, match, assess, judge, record; and the scheduled sync-refresh-recheck job |
 | `report` | `vocab`, `package`, `graph`, `vex`, `finding` | formats only: never the store, the scan or the CLI |
 | `cli` | anything | arguments to options, results to reports |
 ";

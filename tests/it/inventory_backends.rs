@@ -265,3 +265,78 @@ fn wait_until_blocked(inventory: &str, child: &mut std::process::Child) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// `sync --metadata` re-checks the stale and takeover signals of recorded functions: the
+/// registry of the first day (requests 2.32.0 just published) and of the next (2.32.0 yanked)
+/// differ, and each day reports only its own news, once.
+#[test]
+fn a_metadata_recheck_reports_new_stale_and_takeover_signals_once() {
+    for_each_backend("riskrecheck", |dir, inventory| {
+        let (db, _root, bucket) = synced(dir);
+        let project = dir.join("svc");
+        std::fs::create_dir_all(&project).unwrap();
+        std::fs::write(project.join("requirements.txt"), "requests==2.32.0\n").unwrap();
+        for env in ["prod", "dev"] {
+            let out = bundleguard(&db)
+                .args(["scan", "--offline", "--format", "json", "--record", "deploy", "--inventory", inventory])
+                .args(["--repository", "org/py", "--environment", env])
+                .arg(&project)
+                .output()
+                .unwrap();
+            assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(!String::from_utf8_lossy(&out.stderr).contains("could not be recorded"));
+        }
+        let registry = MockBucket::start(fixture("registry/pypi/json-before-yank"));
+        let sync = || {
+            let out = bundleguard(&db)
+                .env("BUNDLEGUARD_NOW", "2024-05-21T12:00:00Z")
+                .env("PIP_INDEX_URL", format!("{}/simple/", registry.url))
+                .args(["sync", "--quiet", "--metadata", "--fail-on", "medium", "--format", "json"])
+                .args(["--source", &bucket.url, "--inventory", inventory])
+                .output()
+                .unwrap();
+            let doc: Value = serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+            (out.status.code(), doc["inventory"].as_array().unwrap().clone())
+        };
+        let ids = |changes: &[Value]| -> BTreeSet<(String, String, String)> {
+            changes
+                .iter()
+                .flat_map(|c| {
+                    c["new"].as_array().unwrap().iter().map(|n| {
+                        (
+                            c["environment"].as_str().unwrap().to_owned(),
+                            n["id"].as_str().unwrap().to_owned(),
+                            n["kind"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                })
+                .collect()
+        };
+        let fresh = "takeover/too-fresh:PyPI/requests@2.32.0";
+        let yanked = "stale/yanked:PyPI/requests@2.32.0";
+        let both = |id: &str, kind: &str| -> BTreeSet<_> {
+            ["dev", "prod"].into_iter().map(|e| (e.to_owned(), id.to_owned(), kind.to_owned())).collect()
+        };
+
+        // Day 1: 2.32.0 is 20 hours old, younger than the 1-day cooldown.
+        let (code, changes) = sync();
+        assert_eq!(code, Some(1), "{changes:?}");
+        assert_eq!(ids(&changes), both(fresh, "takeover"));
+        let n = &changes[0]["new"][0];
+        assert_eq!((n["code"].as_str(), n["severity"].as_str()), (Some("takeover/too-fresh"), Some("medium")));
+        assert_eq!(n["package"], serde_json::json!({"ecosystem": "PyPI", "name": "requests", "version": "2.32.0"}));
+
+        // Day 2: the registry now says 2.32.0 is yanked; too-fresh was already reported.
+        registry.set_root(fixture("registry/pypi/json-yanked"));
+        let (code, changes) = sync();
+        assert_eq!(code, Some(1), "{changes:?}");
+        assert_eq!(ids(&changes), both(yanked, "stale"));
+        let n = &changes[0]["new"][0];
+        assert!(n["summary"].as_str().unwrap().contains("CVE-2024-35195"), "{n}");
+
+        // Day 3: nothing new, nothing repeated.
+        let (code, changes) = sync();
+        assert_eq!((code, changes), (Some(0), Vec::new()));
+    });
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Warm metadata cache benchmark (issue 10): whole-process `scan` of the generated 500-function
+monorepo with a warm registry metadata cache, against the same scan without metadata.
+
+Usage: python3 benches/warm_cache_bench.py [RUNS=9]   (from the repository root; needs
+../shared/corpus and target/release/bundleguard: `cargo build --release --locked` first)
+
+1. benches/gen_monorepo.py builds the monorepo; `bundleguard deps --format json` lists its
+   (ecosystem, name, version) triples.
+2. A local registry on 127.0.0.1 (Python's http.server over a folder of synthesised npm packuments
+   and PyPI JSON documents, 12 versions each plus every locked version, with publishers, times,
+   maintainers, dependencies; counts the requests it answers) stands in for npm and PyPI.
+3. An advisory database synced from the repository's `advisories/` folder is copied twice:
+   `plain.db` never holds metadata; `warm.db` is warmed by one online scan against the registry.
+4. Interleaved, RUNS times each: (a) `scan --no-metadata` on plain.db (no metadata at all),
+   (b) `scan` online on warm.db (every package within the 24 h TTL: no request), (c) `scan
+   --no-metadata` on warm.db (cached facts only, as a CI job after `sync --metadata`).
+   Median wall times; target: (b) within 10% of (a).
+"""
+import http.server, json, os, pathlib, shutil, statistics, subprocess, sys, tempfile, threading, time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SHARED = pathlib.Path(os.environ.get("BUNDLEGUARD_SHARED", ROOT.parent / "shared"))
+BIN = ROOT / "target" / "release" / "bundleguard"
+
+
+def packument(name, locked):
+    versions, times = {}, {"created": "2019-01-01T00:00:00.000Z"}
+    listed = [f"0.{i}.0" for i in range(12)] + sorted(locked)
+    for i, v in enumerate(listed):
+        p = f"publisher-{i % 3}"
+        versions[v] = {
+            "name": name, "version": v, "scripts": {"test": "node test"},
+            "dependencies": {f"dep-{i}": "^1.0.0"},
+            "_npmUser": {"name": p, "email": "p@example.invalid"},
+            "maintainers": [{"name": p, "email": "p@example.invalid"}],
+            "dist": {"tarball": f"http://x/{name}-{v}.tgz", "shasum": "0" * 40}, "readme": "x" * 200,
+        }
+        times[v] = f"20{19 + min(i, 12) // 2:02}-0{1 + i % 9}-15T10:00:00.000Z"
+    return {"_id": name, "name": name, "dist-tags": {"latest": listed[-1]}, "time": times,
+            "maintainers": [{"name": "publisher-0"}], "versions": versions}
+
+
+def pypi_json(name, locked):
+    listed = [f"0.{i}.0" for i in range(12)] + sorted(locked)
+    releases = {v: [{"filename": f"{name}-{v}.tar.gz", "yanked": False, "yanked_reason": None,
+                     "upload_time_iso_8601": f"20{19 + min(i, 12) // 2:02}-0{1 + i % 9}-15T10:00:00.000000Z"}]
+                for i, v in enumerate(listed)}
+    return {"info": {"name": name, "version": listed[-1]}, "releases": releases,
+            "ownership": {"roles": [{"role": "Owner", "user": "someone"}]}}
+
+
+class Counting(http.server.SimpleHTTPRequestHandler):
+    requests = 0
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        Counting.requests += 1
+        return super().do_GET()
+
+
+def timed(cmd, env):
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"{' '.join(map(str, cmd))}: exit {proc.returncode}: {proc.stderr.decode()[-2000:]}")
+    return elapsed, proc.stderr.decode()
+
+
+def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 9
+    if not (SHARED / "corpus").is_dir():
+        print("skipped: ../shared/corpus not found")
+        return
+    if not BIN.is_file():
+        sys.exit(f"{BIN} missing: cargo build --release --locked")
+    work = pathlib.Path(tempfile.mkdtemp(prefix="bg-warm-"))
+    mono = work / "mono"
+    subprocess.run([sys.executable, ROOT / "benches" / "gen_monorepo.py", SHARED / "corpus", mono, "500"],
+                   check=True, stdout=subprocess.DEVNULL)
+    deps = json.loads(subprocess.run([BIN, "deps", mono, "--format", "json"], check=True, capture_output=True).stdout)
+    locked = {}
+    for lock in deps["lockfiles"]:
+        for p in lock["packages"]:
+            locked.setdefault((p["ecosystem"], p["name"]), set()).add(p["version"])
+    served = work / "served"
+    for (eco, name), versions in locked.items():
+        if eco == "npm":
+            path, doc = served / "npm" / name, packument(name, versions)
+        elif eco == "PyPI":
+            path, doc = served / "pypi" / "pypi" / name / "json", pypi_json(name, versions)
+        else:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc))
+    handler = lambda *a, **k: Counting(*a, directory=str(served), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    env = {k: v for k, v in os.environ.items() if k != "BUNDLEGUARD_NO_METADATA"}
+    env.update({"NO_COLOR": "1", "NPM_CONFIG_REGISTRY": f"{url}/npm/", "PIP_INDEX_URL": f"{url}/pypi/simple/",
+                "HOME": str(work)})
+    plain, warm = work / "plain.db", work / "warm.db"
+    subprocess.run([BIN, "--db", plain, "sync", "--quiet", "--source", ROOT / "advisories"], check=True,
+                   env=env, stdout=subprocess.DEVNULL)
+    shutil.copy(plain, warm)
+    scan = ["scan", mono, "--no-inventory", "--format", "json", "--output", "/dev/null"]
+    t_cold, err = timed([BIN, "--db", warm, *scan], env)
+    print(f"{len(locked)} unique packages; first scan fetching the metadata (cold cache): {t_cold * 1e3:.0f} ms, "
+          f"{Counting.requests} requests")
+    Counting.requests = 0
+    cases = {
+        "a. scan --no-metadata, no metadata cached": [BIN, "--db", plain, *scan, "--no-metadata"],
+        "b. scan, warm cache (within TTL)": [BIN, "--db", warm, *scan],
+        "c. scan --no-metadata, warm cache": [BIN, "--db", warm, *scan, "--no-metadata"],
+    }
+    times = {k: [] for k in cases}
+    for _ in range(runs):
+        for name, cmd in cases.items():
+            times[name].append(timed(cmd, env)[0])
+    print(f"requests to the registry during the {runs * len(cases)} timed scans: {Counting.requests}")
+    base = statistics.median(times["a. scan --no-metadata, no metadata cached"])
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        print(f"{name:<45} median {med * 1e3:7.0f} ms  (min {min(ts) * 1e3:.0f}, max {max(ts) * 1e3:.0f}, "
+              f"n={len(ts)})  {100 * (med / base - 1):+.1f}% vs a")
+    server.shutdown()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
