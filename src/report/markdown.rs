@@ -313,7 +313,10 @@ fn row(f: &Finding) -> String {
         Some(url) => format!("[{}]({url})", escape::markdown(&f.advisory.id)),
         None => escape::markdown(&f.advisory.id),
     };
-    let package = escape::markdown_code(&format!("{}@{}", f.package.name, f.package.version));
+    let mut package = escape::markdown_code(&format!("{}@{}", f.package.name, f.package.version));
+    if f.reachable == Some(false) {
+        package.push_str(" (unreachable)");
+    }
     let fix = if f.advisory.fixed.is_empty() {
         "none known".to_owned()
     } else {

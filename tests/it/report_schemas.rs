@@ -86,6 +86,7 @@ fn hit(unit: &Unit, node: usize, id: &str, aliases: &[&str], severity: Option<Le
         upgrade: paths.iter().filter_map(|p| p.first().cloned()).collect(),
         paths,
         line: u32::try_from(node * 7 + 3).ok(),
+        reachable: None,
     }
 }
 

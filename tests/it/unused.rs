@@ -181,6 +181,149 @@ fn shared_corpus_zips_shipped_but_unused() {
     insta::assert_debug_snapshot!("shipped_corpus_zips", (node, python));
 }
 
+/// Reachability of vulnerability findings (issue 11 item 6): one scan of a function whose handler
+/// reaches axios and lodash but not minimist or node-fetch (only in `src/cli.js`).
+mod reachability {
+    use std::path::Path;
+
+    use serde_json::Value;
+
+    use super::{lockfile_unit, read_function_code};
+    use crate::common::{fixture, repo_root};
+    use crate::sync::{bundleguard, sync_json};
+    use bundleguard::bundle::code::CodeLimits;
+    use bundleguard::risk::unused::{self, UnusedConfig};
+
+    fn npm_db(dir: &Path) -> std::path::PathBuf {
+        let db = dir.join("npm.db");
+        sync_json(&db, &repo_root().join("advisories").display().to_string(), &["--ecosystem", "npm"]);
+        db
+    }
+
+    fn scan(db: &Path, target: &str, args: &[&str]) -> (i32, String) {
+        let out = bundleguard(db)
+            .current_dir(repo_root())
+            .args(["scan", "--offline", "--no-inventory", target])
+            .args(args)
+            .output()
+            .expect("bundleguard runs");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// (package, status, reachable) of every vulnerability finding of a JSON report.
+    fn findings(json: &str) -> Vec<(String, String, Option<bool>)> {
+        let doc: Value = serde_json::from_str(json).expect("JSON report");
+        let mut rows: Vec<_> = doc["bundles"]
+            .as_array()
+            .expect("bundles")
+            .iter()
+            .flat_map(|b| b["findings"].as_array().expect("findings").iter())
+            .map(|f| {
+                let name = f["package"]["name"].as_str().unwrap_or_default().to_owned();
+                (name, f["status"].as_str().unwrap_or_default().to_owned(), f.get("reachable").and_then(Value::as_bool))
+            })
+            .collect();
+        rows.sort();
+        rows.dedup();
+        rows
+    }
+
+    fn row(name: &str, status: &str, reachable: Option<bool>) -> (String, String, Option<bool>) {
+        (name.to_owned(), status.to_owned(), reachable)
+    }
+
+    #[test]
+    fn unreachable_findings_are_marked_in_every_format_and_gate_by_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = npm_db(dir.path());
+        let target = "fixtures/unused/npm-reachability";
+        let (code, json) = scan(&db, target, &["--format", "json", "--fail-on", "critical"]);
+        assert_eq!(code, 1, "minimist's critical advisory gates although no import reaches it: {json}");
+        assert_eq!(
+            findings(&json),
+            [
+                row("axios", "below-threshold", Some(true)),
+                row("lodash", "below-threshold", Some(true)),
+                row("minimist", "gating", Some(false)),
+                row("node-fetch", "below-threshold", Some(false)),
+            ]
+        );
+        let (_, table) = scan(&db, target, &["--format", "table"]);
+        let marked: Vec<&str> = table.lines().filter(|l| l.contains("(unreachable: no import leads to it)")).collect();
+        assert_eq!(marked.len(), 3, "minimist once, node-fetch twice: {table}");
+        assert!(marked.iter().all(|l| l.contains("minimist@1.2.5") || l.contains("node-fetch@2.6.0")), "{marked:?}");
+        let (_, markdown) = scan(&db, target, &["--format", "markdown"]);
+        assert!(markdown.contains("`minimist@1.2.5` (unreachable)"), "{markdown}");
+        assert!(!markdown.contains("`axios@0.21.0` (unreachable)"), "{markdown}");
+        let (_, html) = scan(&db, target, &["--format", "html"]);
+        assert_eq!(html.matches(">unreachable</span>").count(), 3, "one mark per unreachable finding");
+        let (_, sarif) = scan(&db, target, &["--format", "sarif"]);
+        let sarif: Value = serde_json::from_str(&sarif).expect("SARIF");
+        let results = sarif["runs"][0]["results"].as_array().expect("results");
+        let reach = |id: &str| {
+            let r = results.iter().find(|r| r["ruleId"] == id).expect("result");
+            r["properties"]["reachable"].clone()
+        };
+        assert_eq!(reach("GHSA-xvch-5gv4-984h"), Value::Bool(false), "minimist");
+        assert_eq!(reach("GHSA-35jh-r3h4-6jhm"), Value::Bool(true), "lodash");
+    }
+
+    #[test]
+    fn the_policy_can_report_unreachable_findings_without_gating() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = npm_db(dir.path());
+        let config = dir.path().join("bundleguard.toml");
+        fs_err::write(&config, "unreachable = \"report\"\nfail-on = \"critical\"\n").expect("write policy");
+        let config = config.display().to_string();
+        let (code, json) = scan(&db, "fixtures/unused/npm-reachability", &["--format", "json", "--config", &config]);
+        assert_eq!(code, 0, "only an unreachable finding was at or above critical: {json}");
+        let rows = findings(&json);
+        assert!(rows.contains(&row("minimist", "unreachable", Some(false))), "{rows:?}");
+        assert!(rows.contains(&row("node-fetch", "below-threshold", Some(false))), "below the threshold stays so");
+        let (code, json) = scan(
+            &db,
+            "fixtures/unused/npm-reachability",
+            &["--format", "json", "--config", &config, "--fail-on", "high"],
+        );
+        assert_eq!(code, 1, "reachable findings still gate under unreachable = \"report\"");
+        let rows = findings(&json);
+        assert!(rows.contains(&row("lodash", "gating", Some(true))), "{rows:?}");
+        assert!(rows.contains(&row("node-fetch", "unreachable", Some(false))), "{rows:?}");
+    }
+
+    #[test]
+    fn reachability_is_unknown_without_code_or_dependency_edges() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("all.db");
+        sync_json(&db, &repo_root().join("advisories").display().to_string(), &[]);
+        // The README example: lockfiles, requirements.txt and no code at all.
+        let (_, json) = scan(&db, "fixtures/scan/lambda-repo", &["--format", "json"]);
+        let rows = findings(&json);
+        assert!(rows.len() > 5, "{rows:?}");
+        assert!(rows.iter().all(|(_, _, r)| r.is_none()), "absent, never false: {rows:?}");
+        assert!(!json.contains("\"reachable\""), "the field is absent when unknown");
+        // Code, but a requirements.txt: no edges to follow from the imported packages.
+        let fixture_dir = fixture("unused/pypi-requirements");
+        let unit = lockfile_unit(&fixture_dir, "requirements.txt", "python3.12", "app.handler.lambda_handler");
+        let code = read_function_code(&fixture_dir, &[], &CodeLimits::default());
+        let analysis = unused::analyze(&unit, &code, &UnusedConfig::default());
+        assert!(analysis.files_scanned > 0);
+        assert!(unused::reachability(&unit, &code, &analysis).is_none(), "requirements.txt has no edges");
+        // The npm function: edges and code, so known; a file the scanners could not read makes it unknown.
+        let fixture_dir = fixture("unused/npm-reachability");
+        let unit = lockfile_unit(&fixture_dir, "package-lock.json", "nodejs20.x", "src/handler.main");
+        let mut code = read_function_code(&fixture_dir, &[], &CodeLimits::default());
+        let analysis = unused::analyze(&unit, &code, &UnusedConfig::default());
+        let reach = unused::reachability(&unit, &code, &analysis).expect("known");
+        let by_name =
+            |name: &str| (0..unit.graph.len()).find(|&i| unit.graph.node(i).name.as_str() == name).expect(name);
+        assert_eq!(reach.of(&unit, by_name("follow-redirects")), Some(true), "through axios");
+        assert_eq!(reach.of(&unit, by_name("minimist")), Some(false));
+        code.diagnostics.push(bundleguard::vocab::Diagnostic::at("code/limit", "src", "too many files"));
+        assert!(unused::reachability(&unit, &code, &analysis).is_none(), "code not read whole");
+    }
+}
+
 mod never_panic {
     use bundleguard::risk::unused::{Language, scan_imports};
     use proptest::prelude::*;

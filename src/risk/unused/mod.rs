@@ -521,6 +521,46 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> HashSet<NodeId> {
     seen
 }
 
+/// Which packages of a unit the function's imports reach, for marking vulnerability findings
+/// (`reachable: false` on a package no import chain leads to).
+#[derive(Debug, Clone)]
+pub struct Reachability {
+    ecosystem: Ecosystem,
+    reached: HashSet<NodeId>,
+}
+
+impl Reachability {
+    /// Whether the function's imports reach `node`; `None` when that is unknown (a package of
+    /// another ecosystem than the function's code, a Go or Rust binary's module).
+    pub fn of(&self, unit: &Unit, node: NodeId) -> Option<bool> {
+        (unit.graph.node(node).ecosystem == self.ecosystem).then(|| self.reached.contains(&node))
+    }
+}
+
+/// The reachability of a unit's packages from what [`analyze`] found its code imports, or
+/// `None` when it cannot be told: a layer (code of no one function), no source file of the function's
+/// language read, code not read whole (a limit, an unreadable file: `code.diagnostics`), a file
+/// too large to scan, or a tree without dependency edges to follow (`requirements.txt`,
+/// `Pipfile.lock`, `go.mod`; a zip's Go and Rust binaries).
+pub fn reachability(unit: &Unit, code: &FunctionCode, analysis: &Analysis) -> Option<Reachability> {
+    use crate::vocab::{LockfileFormat, TreeSource};
+    if unit.kind == crate::vocab::UnitKind::Layer
+        || !code.diagnostics.is_empty()
+        || analysis.files_scanned == 0
+        || analysis.diagnostics.iter().any(|d| d.code == "unused/too-large")
+    {
+        return None;
+    }
+    let ecosystem = unit_ecosystem(unit)?;
+    let edges_known = match unit.source {
+        TreeSource::Lockfile(LockfileFormat::Requirements | LockfileFormat::PipfileLock | LockfileFormat::GoMod)
+        | TreeSource::NotRead => false,
+        TreeSource::Lockfile(_) => true,
+        TreeSource::Artifact => matches!(ecosystem, Ecosystem::Npm | Ecosystem::PyPI),
+    };
+    edges_known.then(|| Reachability { ecosystem, reached: reached(unit, &analysis.imported) })
+}
+
 /// A root, or a child of a root that is the project itself (a workspace or path package).
 fn is_direct(g: &crate::graph::DepGraph, i: NodeId) -> bool {
     g.is_root(i)
