@@ -48,6 +48,7 @@ fn unit(path: &str, packages: &[Package]) -> Unit {
         artifact: None,
         lockfile_twin: None,
         coverage: None,
+        esbuild: None,
     }
 }
 

@@ -61,6 +61,7 @@ fn unit(path: &str, format: LockfileFormat, packages: Vec<Package>, edges: &[(us
         artifact: None,
         lockfile_twin: None,
         coverage: None,
+        esbuild: None,
     }
 }
 

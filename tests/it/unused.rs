@@ -30,6 +30,7 @@ fn lockfile_unit(dir: &Path, lock: &str, runtime: &str, handler: &str) -> Unit {
         artifact: None,
         lockfile_twin: None,
         coverage: None,
+        esbuild: None,
     }
 }
 
@@ -151,6 +152,7 @@ fn artifact_unit(path: &Path) -> Unit {
         artifact: Some(Arc::new(artifact)),
         lockfile_twin: None,
         coverage: None,
+        esbuild: None,
     }
 }
 
@@ -179,6 +181,84 @@ fn shared_corpus_zips_shipped_but_unused() {
     let node = shipped_of(&shared.join("corpus/bundles/nodejs-lambda-old-deps.zip"));
     let python = shipped_of(&shared.join("corpus/bundles/python-lambda-old-deps.zip"));
     insta::assert_debug_snapshot!("shipped_corpus_zips", (node, python));
+}
+
+/// (code, location, package) of the signals of one function of a discovered template.
+fn discovered(root: &Path, function: &str, lock: &str, without_metafile: bool) -> Vec<(String, String, String)> {
+    let d = bundleguard::bundle::discover(root);
+    assert!(d.errors.is_empty(), "{:?}", d.errors);
+    let b = d.bundles.iter().find(|b| b.name == function).expect("function discovered");
+    let dir = b.code_dir.clone().expect("code folder");
+    let mut unit =
+        lockfile_unit(&dir, lock, b.runtime.as_deref().unwrap_or_default(), b.handler.as_deref().unwrap_or_default());
+    unit.esbuild.clone_from(&b.esbuild);
+    let mut code = read_function_code(&dir, &[], &CodeLimits::default());
+    assert!(code.diagnostics.is_empty(), "{:?}", code.diagnostics);
+    if without_metafile {
+        code.bundled = None;
+    }
+    let analysis = unused::analyze(&unit, &code, &UnusedConfig::default());
+    assert!(analysis.entry_known, "the entry comes from EntryPoints or the metafile");
+    analysis
+        .signals
+        .iter()
+        .map(|s| {
+            let package = s.package.as_ref().map_or_else(String::new, |p| format!("{}@{}", p.name, p.version));
+            (s.code.as_str().to_owned(), s.location.clone().unwrap_or_default(), package)
+        })
+        .collect()
+}
+
+#[test]
+fn sam_esbuild_entry_points_and_metafile() {
+    let root = fixture("unused/sam-esbuild");
+    let d = bundleguard::bundle::discover(&root);
+    let orders = d.bundles.iter().find(|b| b.name == "OrdersFunction").expect("orders");
+    let build = orders.esbuild.as_ref().expect("BuildMethod: esbuild");
+    assert_eq!(build.entry_points, ["src/app.ts"]);
+    assert_eq!(build.external, ["@aws-sdk/client-dynamodb"]);
+    let reports = d.bundles.iter().find(|b| b.name == "ReportsFunction").expect("reports");
+    assert_eq!(reports.esbuild.as_ref().map(|b| b.entry_points.len()), Some(0), "esbuild without EntryPoints");
+    // The handler names `app`, the file esbuild writes; the source entry is src/app.ts. Without
+    // EntryPoints the whole folder would count and the seed script's dayjs would look used.
+    assert_eq!(
+        discovered(&root, "OrdersFunction", "package-lock.json", false),
+        owned([("unused/declared", "package.json:7", "dayjs@1.11.10")])
+    );
+    // The metafile says what esbuild bundled: uuid through the tsconfig alias `@lib/ids`, which a
+    // lexical scan cannot follow (it takes `@lib/ids` for an undeclared package).
+    let reports_dir = root.join("reports");
+    let code = read_function_code(&reports_dir, &[], &CodeLimits::default());
+    let bundled = code.bundled.as_ref().expect("meta.json read");
+    assert_eq!(bundled.sources, ["index.ts", "lib/ids.ts", "report.ts"]);
+    assert_eq!(bundled.packages.iter().map(String::as_str).collect::<Vec<_>>(), ["date-fns", "uuid"]);
+    assert_eq!(
+        discovered(&root, "ReportsFunction", "package-lock.json", false),
+        owned([("unused/declared", "package.json:8", "lodash@4.17.21")])
+    );
+    assert_eq!(
+        discovered(&root, "ReportsFunction", "package-lock.json", true),
+        owned([
+            ("hygiene/undeclared-import", "report.ts:2", ""),
+            ("unused/declared", "package.json:8", "lodash@4.17.21"),
+            ("unused/declared", "package.json:9", "uuid@9.0.1"),
+        ]),
+        "what the lexical scan gives without the metafile"
+    );
+}
+
+#[test]
+fn a_broken_metafile_is_a_diagnostic_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs_err::write(dir.path().join("index.js"), "import x from 'left-pad';\n").expect("write");
+    fs_err::write(dir.path().join("meta.json"), "{\"outputs\": {}}").expect("write");
+    let code = read_function_code(dir.path(), &[], &CodeLimits::default());
+    assert!(code.bundled.is_none());
+    assert_eq!(code.diagnostics.len(), 1, "{:?}", code.diagnostics);
+    let d = &code.diagnostics[0];
+    assert_eq!(d.code, "code/metafile");
+    assert!(d.path.as_deref().is_some_and(|p| p.ends_with("/meta.json")), "{d:?}");
+    assert!(d.message.contains("inputs"), "{d:?}");
 }
 
 /// Reachability of vulnerability findings (issue 11 item 6): one scan of a function whose handler

@@ -172,7 +172,10 @@ pub fn analyze(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig) -> Analysis
     let language = Language::of_ecosystem(ecosystem);
     let manifests = manifest::read(ecosystem, &code.manifests);
     out.diagnostics.extend(manifests.diagnostics.iter().cloned());
-    let usage = Usage::collect(language, unit.handler.as_deref(), code, &mut out);
+    let usage = match (&code.bundled, language) {
+        (Some(bundled), Language::JavaScript) => Some(Usage::from_bundled(bundled, &mut out)),
+        _ => Usage::collect(language, unit, code, &mut out),
+    };
     let Some(usage) = usage else {
         return out;
     };
@@ -215,7 +218,28 @@ struct Usage {
 }
 
 impl Usage {
-    fn collect(language: Language, handler: Option<&str>, code: &FunctionCode, out: &mut Analysis) -> Option<Usage> {
+    /// From an esbuild metafile: exactly the packages the function's own inputs import (resolved
+    /// into `node_modules`, or external); no lexical scanning.
+    fn from_bundled(bundled: &crate::bundle::metafile::Bundled, out: &mut Analysis) -> Usage {
+        out.entry_known = true;
+        out.files_scanned = bundled.sources.len();
+        let mut usage = Usage { runtime: BTreeMap::new(), types: BTreeMap::new() };
+        for imp in &bundled.imports {
+            let key = match &imp.package {
+                Some(p) => Some(p.clone()),
+                None if imp.external => resolve::package_of_spec(&imp.spec),
+                None => None,
+            };
+            if let Some(key) = key {
+                usage.runtime.entry(key).or_insert_with(|| (imp.from.clone(), 0));
+            }
+        }
+        usage
+    }
+
+    /// From the function's source files: the entry files (SAM esbuild `EntryPoints`, else the
+    /// handler's file, else every file) and what their imports reach.
+    fn collect(language: Language, unit: &Unit, code: &FunctionCode, out: &mut Analysis) -> Option<Usage> {
         let files: Vec<_> =
             code.files.iter().filter(|f| Language::of_path(&f.path) == Some(language)).cloned().collect();
         if files.is_empty() {
@@ -233,7 +257,14 @@ impl Usage {
                 Vec::new()
             }));
         }
-        let entries = handler.map(|h| resolve::entry_files(language, h, &files)).unwrap_or_default();
+        let entry_points = unit.esbuild.as_ref().map(|b| b.entry_points.as_slice()).unwrap_or_default();
+        let mut entries: Vec<usize> =
+            entry_points.iter().flat_map(|e| resolve::entry_files(language, e, &files)).collect();
+        if entries.is_empty() {
+            entries = unit.handler.as_deref().map(|h| resolve::entry_files(language, h, &files)).unwrap_or_default();
+        }
+        entries.sort_unstable();
+        entries.dedup();
         out.entry_known = !entries.is_empty();
         let reach: BTreeSet<usize> = if entries.is_empty() {
             (0..files.len()).collect()
@@ -456,7 +487,7 @@ fn undeclared_signals(
             code: UNDECLARED_IMPORT,
             package: package_of(unit, ecosystem, &name).map(|(p, _)| p),
             node: package_of(unit, ecosystem, &name).map(|(_, n)| n),
-            location: Some(format!("{file}:{line}")),
+            location: Some(if *line == 0 { file.clone() } else { format!("{file}:{line}") }),
             message: format!(
                 "{file} imports {key} but {manifest} {how}: it works only while something else installs it"
             ),
