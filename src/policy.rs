@@ -95,6 +95,8 @@ pub struct Policy {
     /// `[unused] allow = [..]`: packages whose unused-package findings are listed as allowed
     /// (status ignored, with the policy file as source), never gating.
     pub unused_allow: Vec<AllowedPackage>,
+    /// `[unused] enabled` (default true): whether the unused-package check reads the functions' code.
+    pub unused_enabled: bool,
 }
 
 /// What a vulnerability finding whose package no import chain of the function reaches does.
@@ -163,6 +165,7 @@ impl Default for Policy {
             vex: Vec::new(),
             unreachable: Unreachable::Gate,
             unused_allow: Vec::new(),
+            unused_enabled: true,
         }
     }
 }
@@ -201,6 +204,7 @@ struct ConfigWire {
 struct UnusedWire {
     #[serde(default)]
     allow: Vec<toml::Value>,
+    enabled: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -291,6 +295,7 @@ impl Policy {
             vex_files: wire.vex.iter().map(|f| path.parent().unwrap_or(Path::new("")).join(f)).collect(),
             vex: Vec::new(),
             unreachable: unreachable_of(path, wire.unreachable.as_deref())?,
+            unused_enabled: wire.unused.as_ref().and_then(|u| u.enabled).unwrap_or(true),
             unused_allow: allow_list_of(path, wire.unused.map(|u| u.allow).unwrap_or_default())?,
         };
         for (code, value) in wire.levels {

@@ -89,6 +89,9 @@ fn add_coverage(totals: &mut Vec<Coverage>, c: Coverage) {
 /// function's code folder; `unused/shipped` from the code a zip holds; and which packages the
 /// function's imports reach (`None`: unknown).
 fn unused_of(unit: &Unit, cfg: &UnusedConfig) -> (Vec<Signal>, Vec<Coverage>, Option<Reachability>) {
+    if cfg.disabled {
+        return (Vec::new(), Vec::new(), None);
+    }
     if let Some(artifact) = unit.artifact.as_deref() {
         let code = code::from_artifact(artifact);
         let analysis = unused::analyze(unit, &code, cfg);

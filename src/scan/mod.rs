@@ -104,7 +104,7 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         now: options.now,
         facts: &facts,
         registry: &registry,
-        unused: &crate::risk::unused::UnusedConfig::default(),
+        unused: &crate::risk::unused::UnusedConfig { disabled: !policy.unused_enabled, ..Default::default() },
     };
     let assessed = assess::assess(matched, &inputs);
     let mut result = policy.judge(assessed, warnings, &baseline, today);

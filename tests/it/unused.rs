@@ -81,7 +81,7 @@ fn npm_function_reached_from_its_handler() {
 
 #[test]
 fn npm_without_a_known_entry_counts_the_whole_folder_and_the_allow_list_applies() {
-    let cfg = UnusedConfig { allow: BTreeSet::from(["uuid".to_owned(), "axios".to_owned()]) };
+    let cfg = UnusedConfig { allow: BTreeSet::from(["uuid".to_owned(), "axios".to_owned()]), disabled: false };
     let (found, _) = run("npm-esm-handler", "package-lock.json", "nodejs20.x", "missing/file.main", &cfg);
     assert_eq!(found, [], "orphan.js counts when the entry is unknown; uuid and axios are allowed");
 }
@@ -369,6 +369,23 @@ mod reachability {
         let rows = findings(&json);
         assert!(rows.contains(&row("lodash", "gating", Some(true))), "{rows:?}");
         assert!(rows.contains(&row("node-fetch", "unreachable", Some(false))), "{rows:?}");
+    }
+
+    #[test]
+    fn the_unused_check_can_be_switched_off() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = npm_db(dir.path());
+        let config = dir.path().join("bundleguard.toml");
+        fs_err::write(&config, "[unused]\nenabled = false\n").expect("write policy");
+        let config = config.display().to_string();
+        let (code, json) = scan(&db, "fixtures/unused/npm-reachability", &["--format", "json", "--config", &config]);
+        assert_eq!(code, 1, "{json}");
+        let doc: Value = serde_json::from_str(&json).expect("JSON report");
+        let risks = doc["bundles"][0]["risks"].as_array().expect("risks");
+        assert!(risks.iter().all(|r| !r["code"].as_str().unwrap_or_default().starts_with("unused/")), "{risks:?}");
+        assert!(findings(&json).iter().all(|(_, _, r)| r.is_none()), "no code read: reachability unknown");
+        let (_, on) = scan(&db, "fixtures/unused/npm-reachability", &["--format", "json"]);
+        assert!(on.contains("\"unused/declared\""), "on by default");
     }
 
     #[test]

@@ -121,6 +121,9 @@ pub fn scan_imports(language: Language, src: &str) -> Option<Vec<Import>> {
 pub struct UnusedConfig {
     /// Packages never reported as unused or undeclared (names as the registry spells them).
     pub allow: BTreeSet<String>,
+    /// `[unused] enabled = false`: the function's code is not read at all (no unused-package
+    /// findings, reachability unknown).
+    pub disabled: bool,
 }
 
 /// A declared dependency that is not imported but is not a finding, and why.
