@@ -122,7 +122,7 @@ fn header(result: &ScanResult, doc: &mut Doc) {
         result.fail_on.as_str(),
         result.bundles.len()
     );
-    for status in ["below-threshold", "dev-only", "ignored", "baseline"] {
+    for status in ["below-threshold", "dev-only", "ignored", "baseline", "unreachable"] {
         let n = count(status);
         if n > 0 {
             let _ = write!(line, " · {n} {status}");

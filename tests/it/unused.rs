@@ -357,6 +357,9 @@ mod reachability {
         let config = config.display().to_string();
         let (code, json) = scan(&db, "fixtures/unused/npm-reachability", &["--format", "json", "--config", &config]);
         assert_eq!(code, 0, "only an unreachable finding was at or above critical: {json}");
+        let (_, markdown) =
+            scan(&db, "fixtures/unused/npm-reachability", &["--format", "markdown", "--config", &config]);
+        assert!(markdown.contains(" · 1 unreachable"), "counted in the summary line: {markdown}");
         let rows = findings(&json);
         assert!(rows.contains(&row("minimist", "unreachable", Some(false))), "{rows:?}");
         assert!(rows.contains(&row("node-fetch", "below-threshold", Some(false))), "below the threshold stays so");
@@ -416,6 +419,13 @@ mod reachability {
             |name: &str| (0..unit.graph.len()).find(|&i| unit.graph.node(i).name.as_str() == name).expect(name);
         assert_eq!(reach.of(&unit, by_name("follow-redirects")), Some(true), "through axios");
         assert_eq!(reach.of(&unit, by_name("minimist")), Some(false));
+        // An import of a package that is no direct dependency still reaches it.
+        let mut imports_it = analysis.clone();
+        imports_it.imported.insert("follow-redirects".to_owned());
+        imports_it.imported.remove("axios");
+        let reach = unused::reachability(&unit, &code, &imports_it).expect("known");
+        assert_eq!(reach.of(&unit, by_name("follow-redirects")), Some(true), "imported although not direct");
+        assert_eq!(reach.of(&unit, by_name("axios")), Some(false));
         code.diagnostics.push(bundleguard::vocab::Diagnostic::at("code/limit", "src", "too many files"));
         assert!(unused::reachability(&unit, &code, &analysis).is_none(), "code not read whole");
     }

@@ -546,6 +546,13 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> HashSet<NodeId> {
         imported.iter().flat_map(|n| Ecosystem::ALL.map(|e| PackageName::new(e, n))).collect();
     let mut stack: Vec<NodeId> =
         (0..g.len()).filter(|&i| wanted.contains(&g.node(i).name) && is_direct(g, i)).collect();
+    // An imported package that is no direct dependency (undeclared, hoisted): the code loads it
+    // all the same, so every node of that name counts.
+    let direct_names: BTreeSet<&PackageName> = stack.iter().map(|&i| &g.node(i).name).collect();
+    stack.extend((0..g.len()).filter(|&i| {
+        let name = &g.node(i).name;
+        wanted.contains(name) && !direct_names.contains(name)
+    }));
     let mut seen: HashSet<NodeId> = HashSet::new();
     while let Some(i) = stack.pop() {
         if seen.insert(i) {
