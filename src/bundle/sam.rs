@@ -167,7 +167,7 @@ fn esbuild(bundle: &mut Bundle, metadata: Option<&Node>) {
             match item.as_str() {
                 Some(text) => slot.push(text.trim_start_matches("./").to_owned()),
                 None => {
-                    bundle.notes.push(format!("Metadata.BuildProperties.{key} is not resolved: {}", item.describe()))
+                    bundle.notes.push(format!("Metadata.BuildProperties.{key} is not resolved: {}", item.describe()));
                 }
             }
         }
