@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use rayon::prelude::*;
 
 use crate::bundle::code::{self, CodeLimits};
 use crate::bundle::{Unit, UnitKind};
@@ -27,9 +28,11 @@ pub struct Inputs<'a> {
 /// Runs every risk check family on every unit: hygiene, unused, stale, takeover. Coverage is
 /// summed per code over units.
 pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
+    // Units are independent (the unused check reads each function's code): in parallel, results
+    // in unit order.
     let results: Vec<(Vec<Signal>, Vec<Coverage>, Option<Reachability>)> = assessed
         .units
-        .iter()
+        .par_iter()
         .map(|a| {
             let twin = a.unit.lockfile_twin.map(|i| &assessed.units[i].unit.graph);
             let mut signals = hygiene::check(&a.unit, twin, inputs.today);
