@@ -110,6 +110,7 @@ fn units(rng: &mut Rng, versions_of: &[Vec<String>]) -> Vec<AssessedUnit> {
                 artifact: None,
                 lockfile_twin: None,
                 coverage: None,
+                esbuild: None,
             };
             AssessedUnit { unit, hits: Vec::new(), signals: Vec::new() }
         })

@@ -4,7 +4,8 @@
 Usage: python3 benches/scan_bench.py   (from the repository root; needs ../shared, builds release)
 
 1. `scan` of every lockfile under ../shared/corpus with the full synced database;
-2. `scan` of a generated monorepo of 500 function folders (benches/gen_monorepo.py);
+2. `scan` of a generated monorepo of 500 function folders (benches/gen_monorepo.py), and the same
+   scan and one of fixtures/unused with the unused-package check on and off (`[unused] enabled`);
 3. side by side with cargo-audit on ../shared/corpus/cargo-lock/cargo-lambda-2026-v4/Cargo.lock,
    against ../shared/peers/rustsec-advisory-db: time ratio and the RUSTSEC ids each reports.
 Targets: corpus < 1 s, 500 functions < 5 s, peak memory < 300 MB, a third of cargo-audit's time.
@@ -45,6 +46,18 @@ def main():
     subprocess.run([sys.executable, ROOT / "benches" / "gen_monorepo.py", SHARED / "corpus", work / "mono", "500"], check=True)
     t, m, _ = run([BIN, "--db", db, "scan", work / "mono", "--offline", "--format", "json", "--output", "/dev/null"])
     print(f"scan generated monorepo (500 functions): {t * 1000:.0f} ms, peak {m:.0f} MB")
+
+    # The unused-package check (issue 11): the same scans with `[unused] enabled = false`.
+    # Target: the check adds less than 20% to the whole scan.
+    off = work / "unused-off.toml"
+    off.write_text("[unused]\nenabled = false\n")
+    on_cfg = work / "unused-on.toml"
+    on_cfg.write_text("")
+    for label, target in [("fixtures/unused", ROOT / "fixtures" / "unused"), ("generated monorepo (500 functions)", work / "mono")]:
+        base = [BIN, "--db", db, "scan", target, "--offline", "--format", "json", "--output", "/dev/null", "--config"]
+        t_on, m_on, _ = run(base + [on_cfg])
+        t_off, m_off, _ = run(base + [off])
+        print(f"unused check on vs off, {label}: {t_on * 1000:.0f} ms vs {t_off * 1000:.0f} ms ({(t_on / t_off - 1) * 100:+.0f}%), peak {m_on:.0f} vs {m_off:.0f} MB")
 
     lock = SHARED / "corpus" / "cargo-lock" / "cargo-lambda-2026-v4" / "Cargo.lock"
     t_bg, m_bg, out = run([BIN, "--db", db, "scan", lock, "--offline", "--format", "json"], runs=20)

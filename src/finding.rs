@@ -119,6 +119,8 @@ pub struct VulnHit {
     pub paths: Vec<Vec<String>>,
     pub upgrade: Vec<String>,
     pub line: Option<u32>,
+    /// Whether an import chain of the function's code reaches the package (`None`: unknown).
+    pub reachable: Option<bool>,
 }
 
 /// One vulnerability (all its alias records) in one package of one bundle.
@@ -137,6 +139,10 @@ pub struct Finding {
     pub upgrade: Vec<String>,
     /// 1-based line of the package's entry in the lockfile, where it could be found.
     pub line: Option<u32>,
+    /// Whether a chain of imports from the function's code reaches the package: `Some(false)`
+    /// when its imports were read and none leads to it, `None` when that is unknown (no code, a
+    /// language or a tree without edges we cannot follow, a layer). A lexical hint, not proof.
+    pub reachable: Option<bool>,
     pub status: Status,
 }
 
@@ -189,6 +195,9 @@ pub enum Status {
     Baseline,
     /// Informational (hygiene notes by default): reported, never gates.
     Info,
+    /// No import of the function reaches the package and the policy says `unreachable =
+    /// "report"`: reported, does not gate.
+    Unreachable,
 }
 
 impl Status {
@@ -201,6 +210,7 @@ impl Status {
             Status::Vex { .. } => "vex",
             Status::Baseline => "baseline",
             Status::Info => "info",
+            Status::Unreachable => "unreachable",
         }
     }
 }

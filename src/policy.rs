@@ -107,6 +107,64 @@ pub struct Policy {
     pub vex: Vec<crate::vex::VexStatement>,
     /// `[risk] unknown`: what registry checks that could not be evaluated do to the verdict.
     pub unknown: Unknown,
+    /// `unreachable = "gate" | "report"`: what a vulnerability no import of the function reaches does.
+    pub unreachable: Unreachable,
+    /// `[unused] allow = [..]`: packages whose unused-package findings are listed as allowed
+    /// (status ignored, with the policy file as source), never gating.
+    pub unused_allow: Vec<AllowedPackage>,
+    /// `[unused] enabled` (default true): whether the unused-package check reads the functions' code.
+    pub unused_enabled: bool,
+}
+
+/// What a vulnerability finding whose package no import chain of the function reaches does.
+/// Reachability from lexical imports is a hint, not proof (dynamic imports, code loaded by name),
+/// so by default such findings gate like any other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unreachable {
+    #[default]
+    Gate,
+    /// Reported with status `unreachable`; does not gate.
+    Report,
+}
+
+/// One entry of `[unused] allow`: a package name, limited to one ecosystem when written
+/// `ecosystem:name` (`npm:uuid`, `PyPI:PyYAML`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedPackage {
+    pub ecosystem: Option<crate::package::Ecosystem>,
+    pub name: String,
+}
+
+impl AllowedPackage {
+    /// Reads `name` or `ecosystem:name`; `None` when empty or the ecosystem is unknown.
+    fn parse(text: &str) -> Option<AllowedPackage> {
+        let text = text.trim();
+        let (ecosystem, name) = match text.split_once(':') {
+            Some((eco, name)) => {
+                let e =
+                    crate::package::Ecosystem::ALL.into_iter().find(|e| e.as_str().eq_ignore_ascii_case(eco.trim()))?;
+                (Some(e), name.trim())
+            }
+            None => (None, text),
+        };
+        (!name.is_empty() && !name.contains(char::is_whitespace))
+            .then(|| AllowedPackage { ecosystem, name: name.to_owned() })
+    }
+
+    /// Whether the entry names `package` (compared as its ecosystem normalizes names), or, for
+    /// an import whose package is in no tree, the import as written.
+    fn allows(&self, package: Option<&Package>, import: Option<&str>) -> bool {
+        use crate::package::{Ecosystem, PackageName};
+        match package {
+            Some(p) => {
+                self.ecosystem.is_none_or(|e| e == p.ecosystem) && PackageName::new(p.ecosystem, &self.name) == p.name
+            }
+            None => import.is_some_and(|i| {
+                let eco = self.ecosystem.unwrap_or(Ecosystem::Npm);
+                PackageName::new(eco, &self.name) == PackageName::new(eco, i)
+            }),
+        }
+    }
 }
 
 impl Default for Policy {
@@ -123,6 +181,9 @@ impl Default for Policy {
             vex_files: Vec::new(),
             vex: Vec::new(),
             unknown: Unknown::Incomplete,
+            unreachable: Unreachable::Gate,
+            unused_allow: Vec::new(),
+            unused_enabled: true,
         }
     }
 }
@@ -153,12 +214,22 @@ struct ConfigWire {
     #[serde(default)]
     vex: Vec<String>,
     risk: Option<RiskWire>,
+    unreachable: Option<String>,
+    unused: Option<UnusedWire>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RiskWire {
     unknown: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnusedWire {
+    #[serde(default)]
+    allow: Vec<toml::Value>,
+    enabled: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +254,33 @@ struct OsvIgnoreWire {
     #[serde(rename = "ignoreUntil")]
     ignore_until: Option<toml::Value>,
     reason: Option<String>,
+}
+
+/// `unreachable = "gate" | "report"`.
+fn unreachable_of(path: &Path, value: Option<&str>) -> Result<Unreachable, PolicyError> {
+    match value.map(str::trim) {
+        None | Some("gate") => Ok(Unreachable::Gate),
+        Some("report") => Ok(Unreachable::Report),
+        Some(other) => Err(invalid(path, format!("unreachable: {other:?}; expected \"gate\" or \"report\""))),
+    }
+}
+
+/// `[unused] allow`: strings `name` or `ecosystem:name`.
+fn allow_list_of(path: &Path, values: Vec<toml::Value>) -> Result<Vec<AllowedPackage>, PolicyError> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_str().and_then(AllowedPackage::parse).ok_or_else(|| {
+                invalid(
+                    path,
+                    format!(
+                        "unused.allow[{i}]: {v}; expected a package name such as \"uuid\", or \"ecosystem:name\" with ecosystem one of npm, PyPI, Go, crates.io"
+                    ),
+                )
+            })
+        })
+        .collect()
 }
 
 fn invalid(path: &Path, message: impl Into<String>) -> PolicyError {
@@ -231,6 +329,9 @@ impl Policy {
                     ));
                 }
             },
+            unreachable: unreachable_of(path, wire.unreachable.as_deref())?,
+            unused_enabled: wire.unused.as_ref().and_then(|u| u.enabled).unwrap_or(true),
+            unused_allow: allow_list_of(path, wire.unused.map(|u| u.allow).unwrap_or_default())?,
         };
         for (code, value) in wire.levels {
             let key = format!("levels.{code:?}");
@@ -316,7 +417,11 @@ impl Policy {
     /// Judges everything once: each vulnerability's severity and status, each risk signal's
     /// level and status, and the verdict; warns about expired or unused ignores.
     pub fn judge(&self, assessed: Assessed, warnings: Vec<Diagnostic>, baseline: &Baseline, today: Date) -> ScanResult {
-        let mut state = JudgeState { used: vec![false; self.ignores.len()], expired: HashSet::new() };
+        let mut state = JudgeState {
+            used: vec![false; self.ignores.len()],
+            expired: HashSet::new(),
+            allow_used: vec![false; self.unused_allow.len()],
+        };
         let bundles: Vec<BundleReport> =
             assessed.units.into_iter().map(|a| self.judge_unit(a, baseline, today, &mut state)).collect();
         let mut coverage = assessed.coverage;
@@ -406,7 +511,10 @@ impl Policy {
                     package: Some(&h.package),
                     in_baseline: baseline.contains(&path, &h.package, &h.advisory),
                 };
-                let status = self.status_of(&path, &subject, setting, today, state);
+                let mut status = self.status_of(&path, &subject, setting, today, state);
+                if status == Status::Gating && h.reachable == Some(false) && self.unreachable == Unreachable::Report {
+                    status = Status::Unreachable;
+                }
                 Some(Finding {
                     code: h.code,
                     node: h.node,
@@ -416,6 +524,7 @@ impl Policy {
                     paths: h.paths,
                     upgrade: h.upgrade,
                     line: h.line,
+                    reachable: h.reachable,
                     status,
                 })
             })
@@ -486,7 +595,10 @@ impl Policy {
             package: s.package.as_ref(),
             in_baseline: false,
         };
-        let status = self.status_of(path, &subject, setting, today, state);
+        let status = match self.allowed_unused(&s, state) {
+            Some(allowed) => allowed,
+            None => self.status_of(path, &subject, setting, today, state),
+        };
         Some(RiskFinding {
             code: s.code,
             package: s.package,
@@ -497,6 +609,19 @@ impl Policy {
             level,
             status,
         })
+    }
+
+    /// The status of an unused-package finding (`unused/*`, `hygiene/undeclared-import`) whose
+    /// package `[unused] allow` names: ignored, with the policy file as its source.
+    fn allowed_unused(&self, s: &Signal, state: &mut JudgeState) -> Option<Status> {
+        if !crate::risk::unused::CODES.iter().any(|(c, _, _)| *c == s.code) {
+            return None;
+        }
+        let import = s.evidence.iter().find(|e| e.name == "import").map(|e| e.value.as_str());
+        let i = self.unused_allow.iter().position(|a| a.allows(s.package.as_ref(), import))?;
+        state.allow_used[i] = true;
+        let source = self.sources.first().cloned().unwrap_or_else(|| PathBuf::from(CONFIG_FILE));
+        Some(Status::Ignored { reason: "allowed by [unused] allow".to_owned(), until: None, source })
     }
 
     fn status_of(
@@ -565,6 +690,16 @@ impl Policy {
                 ));
             }
         }
+        for (a, used) in self.unused_allow.iter().zip(&state.allow_used) {
+            if !used {
+                let source = self.sources.first().map(|p| p.display().to_string()).unwrap_or_default();
+                out.push(Diagnostic::at(
+                    "policy/allow-unused",
+                    source,
+                    format!("[unused] allow: {} matched no unused-package finding", a.name),
+                ));
+            }
+        }
         out
     }
 }
@@ -573,6 +708,8 @@ impl Policy {
 struct JudgeState {
     used: Vec<bool>,
     expired: HashSet<usize>,
+    /// Which `[unused] allow` entries matched a finding.
+    allow_used: Vec<bool>,
 }
 
 /// What an ignore or the baseline is compared with: a finding's ids, its package, and whether

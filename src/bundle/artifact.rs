@@ -10,8 +10,8 @@
 //! (the nearest `node_modules/<name>` up the tree), and Python `Requires-Dist` (without an
 //! `extra ==` marker) by normalized name. Each package also knows the bytes its files take
 //! (uncompressed): its folder without nested `node_modules`, or the files its `RECORD` lists.
-//! The function's own code in the zip (`.js`/`.mjs`/`.cjs`/`.py` outside packages, plus root
-//! manifests) is kept in memory for the unused-package check.
+//! The function's own code in the zip (`.js`/`.mjs`/`.cjs`/`.py` and esbuild metafiles outside
+//! packages, plus root manifests) is kept in memory for the unused-package check.
 //!
 //! Safety: entry count, total uncompressed size and per-entry compression ratio are capped
 //! before anything is decompressed ([`Limits`]); reads are bounded; names with `..` or absolute
@@ -183,7 +183,7 @@ fn role_of(name: &str) -> Option<EntryRole> {
 
 fn is_code_file(file: &str) -> bool {
     let ext = file.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
-    matches!(ext, "js" | "mjs" | "cjs" | "py") && !file.ends_with(".min.js")
+    matches!(ext, "js" | "mjs" | "cjs" | "py") && !file.ends_with(".min.js") || super::metafile::is_metafile_name(file)
 }
 
 /// `.../node_modules/<name>/package.json` or `.../node_modules/@scope/<name>/package.json`.

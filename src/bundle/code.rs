@@ -50,6 +50,9 @@ pub struct FunctionCode {
     pub manifests: Vec<SourceFile>,
     /// Python distributions vendored in the folder: normalized name -> top-level import names.
     pub python_dists: BTreeMap<String, Vec<String>>,
+    /// What esbuild metafiles in the folder (or the zip) say was bundled, merged; `None` when
+    /// there is none. When present it is the truth of what the function imports.
+    pub bundled: Option<super::metafile::Bundled>,
     /// Files skipped (too large, not UTF-8, over the limits) and folders not readable.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -154,6 +157,12 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
                 }
                 continue;
             }
+            if super::metafile::is_metafile_name(&name) {
+                if let Some(text) = read_bounded(&mut code, &path, &child, limits, &mut total) {
+                    add_metafile(&mut code, &child, &text);
+                }
+                continue;
+            }
             let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
             let wanted_source = SOURCE_EXTENSIONS.contains(&ext) && !is_test_file(&name) && !name.ends_with(".d.ts");
             let wanted_manifest = is_manifest(&name);
@@ -174,6 +183,19 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
         extra_manifests(&mut code, dir, limits, &mut total);
     }
     finish(code)
+}
+
+/// Merges one esbuild metafile into `code.bundled`; a file that is not one is a diagnostic.
+fn add_metafile(code: &mut FunctionCode, rel: &str, text: &str) {
+    match super::metafile::parse(text) {
+        Ok(b) => {
+            let all = code.bundled.get_or_insert_with(Default::default);
+            all.sources.extend(b.sources);
+            all.packages.extend(b.packages);
+            all.imports.extend(b.imports);
+        }
+        Err(message) => code.diagnostics.push(Diagnostic::at("code/metafile", code_path(&code.root, rel), message)),
+    }
 }
 
 fn finish(mut code: FunctionCode) -> FunctionCode {
@@ -283,7 +305,9 @@ pub fn from_artifact(artifact: &super::Artifact) -> FunctionCode {
     for (path, text) in &artifact.code {
         let name = path.rsplit('/').next().unwrap_or(path);
         let file = SourceFile { path: path.clone(), text: text.clone() };
-        if is_manifest(name) {
+        if super::metafile::is_metafile_name(name) {
+            add_metafile(&mut code, path, text);
+        } else if is_manifest(name) {
             code.manifests.push(file);
         } else if !is_test_file(name) {
             code.files.push(file);

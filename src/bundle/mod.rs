@@ -27,6 +27,7 @@ mod discover;
 mod exclude;
 mod gobuildinfo;
 mod manifest;
+pub mod metafile;
 mod runtimes;
 mod sam;
 mod serverless;
@@ -86,6 +87,17 @@ pub struct Bundle {
     /// The stage its template deploys to when the deploy command names none (Serverless
     /// `provider.stage`, SAM's `samconfig.toml` environment); `None` when not known.
     pub stage: Option<String>,
+    /// SAM's esbuild build settings, when the template says `Metadata.BuildMethod: esbuild`.
+    pub esbuild: Option<EsbuildBuild>,
+}
+
+/// SAM's esbuild build (`Metadata.BuildMethod: esbuild`, `Metadata.BuildProperties`): the entry
+/// files, relative to the code folder (`EntryPoints`), and the packages esbuild leaves out of the
+/// bundle (`External`), which must come from a layer or the runtime.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EsbuildBuild {
+    pub entry_points: Vec<String>,
+    pub external: Vec<String>,
 }
 
 impl Bundle {
@@ -104,6 +116,7 @@ impl Bundle {
             notes: Vec::new(),
             coverage: BundleCoverage::NoDependencyFiles,
             stage: None,
+            esbuild: None,
         }
     }
 }

@@ -42,6 +42,7 @@ pub(crate) fn bundles(template: &Path, dir: &Path, doc: &Node) -> Result<Vec<Bun
                 code_location(&mut bundle, dir, pick("CodeUri"), "CodeUri");
                 image_note(&mut bundle, pick("PackageType"), pick("ImageUri"));
                 layers(&mut bundle, pick("Layers"));
+                esbuild(&mut bundle, resource.get("Metadata"));
             }
             "AWS::Lambda::Function" => {
                 text_prop(&mut bundle.runtime, prop("Runtime"), "Runtime", &mut bundle.notes);
@@ -148,6 +149,30 @@ fn lambda_code(bundle: &mut Bundle, dir: &Path, code: Option<&Node>, metadata: O
     } else {
         bundle.notes.push(format!("Code is not resolved: {}", code.describe()));
     }
+}
+
+/// `Metadata: {BuildMethod: esbuild, BuildProperties: {EntryPoints: [..], External: [..]}}`
+/// (AWS SAM Developer Guide, "Building Node.js Lambda functions with esbuild"). An entry that is
+/// not a plain string is a note, not guessed.
+fn esbuild(bundle: &mut Bundle, metadata: Option<&Node>) {
+    let Some(metadata) = metadata else { return };
+    let method = metadata.get("BuildMethod").and_then(Node::as_str);
+    if !method.is_some_and(|m| m.eq_ignore_ascii_case("esbuild")) {
+        return;
+    }
+    let props = metadata.get("BuildProperties");
+    let mut build = super::EsbuildBuild::default();
+    for (key, slot) in [("EntryPoints", &mut build.entry_points), ("External", &mut build.external)] {
+        for item in props.and_then(|p| p.get(key)).map_or(&[][..], Node::items) {
+            match item.as_str() {
+                Some(text) => slot.push(text.trim_start_matches("./").to_owned()),
+                None => {
+                    bundle.notes.push(format!("Metadata.BuildProperties.{key} is not resolved: {}", item.describe()));
+                }
+            }
+        }
+    }
+    bundle.esbuild = Some(build);
 }
 
 fn image_note(bundle: &mut Bundle, package_type: Option<&Node>, image: Option<&Node>) {

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::EsbuildBuild;
 use super::artifact::Artifact;
 use crate::graph::DepGraph;
 
@@ -36,4 +37,6 @@ pub struct Unit {
     /// Why the function's tree could not be read (`unsupported runtime java21: ...`); `None`
     /// when it was.
     pub coverage: Option<String>,
+    /// SAM's esbuild entry points and externals, when the template has them.
+    pub esbuild: Option<EsbuildBuild>,
 }

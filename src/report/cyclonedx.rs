@@ -373,6 +373,10 @@ fn analysis(status: &Status) -> Option<Analysis> {
             state: "not_affected",
             detail: format!("VEX {justification} in {}: {statement}", source.to_string_lossy()),
         }),
+        Status::Unreachable => Some(Analysis {
+            state: "in_triage",
+            detail: "No import of the function reaches the package (a lexical hint, not proof); the policy reports unreachable findings without gating.".to_owned(),
+        }),
         Status::Gating | Status::BelowThreshold | Status::DevOnly | Status::Baseline | Status::Info => None,
     }
 }

@@ -73,7 +73,8 @@ apply();
 const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
 const KINDS: [FindingKind; 5] =
     [FindingKind::Vulnerability, FindingKind::Takeover, FindingKind::Stale, FindingKind::Unused, FindingKind::Hygiene];
-const STATUSES: [&str; 7] = ["gating", "below-threshold", "dev-only", "ignored", "vex", "baseline", "info"];
+const STATUSES: [&str; 8] =
+    ["gating", "below-threshold", "dev-only", "ignored", "vex", "baseline", "info", "unreachable"];
 
 /// Writes the report.
 pub fn render(result: &ScanResult, out: &mut dyn Write) -> io::Result<()> {
@@ -436,8 +437,17 @@ fn finding_row(h: &mut String, b: &BundleReport, f: &Finding) {
     row_start(h, f.severity, &f.status, f.code.kind());
     let p = &f.package;
     let direct = if b.graph.is_root(f.node) { " <span class=\"muted\">direct</span>" } else { "" };
-    let _ =
-        write!(h, "<td class=\"mono\">{}@{}{direct}</td><td>", escape_html(p.name.as_str()), escape_html(&p.version));
+    let reach = if f.reachable == Some(false) {
+        " <span class=\"muted\" title=\"no import of the function leads to this package\">unreachable</span>"
+    } else {
+        ""
+    };
+    let _ = write!(
+        h,
+        "<td class=\"mono\">{}@{}{direct}{reach}</td><td>",
+        escape_html(p.name.as_str()),
+        escape_html(&p.version)
+    );
     let _ = write!(h, "<strong class=\"mono advisory-id\">{}</strong>", escape_html(&f.advisory.id));
     if !f.advisory.aliases.is_empty() {
         let _ = write!(h, " <span class=\"muted mono\">{}</span>", escape_html(&f.advisory.aliases.join(", ")));

@@ -151,6 +151,9 @@ struct FindingOut<'a> {
     upgrade: &'a [String],
     line: Option<u32>,
     status: &'a str,
+    /// Whether an import chain of the function's code reaches the package; absent when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reachable: Option<bool>,
     ignored: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     ignore: Option<IgnoreOut<'a>>,
@@ -334,6 +337,7 @@ fn finding<'a>(b: &'a BundleReport, f: &'a Finding) -> FindingOut<'a> {
         upgrade: &f.upgrade,
         line: f.line,
         status: f.status.as_str(),
+        reachable: f.reachable,
         ignored: ignore.is_some(),
         ignore,
         notes: &f.advisory.notes,

@@ -122,7 +122,7 @@ fn header(result: &ScanResult, doc: &mut Doc) {
         result.fail_on.as_str(),
         result.bundles.len()
     );
-    for status in ["below-threshold", "dev-only", "ignored", "baseline"] {
+    for status in ["below-threshold", "dev-only", "ignored", "baseline", "unreachable"] {
         let n = count(status);
         if n > 0 {
             let _ = write!(line, " · {n} {status}");
@@ -313,7 +313,10 @@ fn row(f: &Finding) -> String {
         Some(url) => format!("[{}]({url})", escape::markdown(&f.advisory.id)),
         None => escape::markdown(&f.advisory.id),
     };
-    let package = escape::markdown_code(&format!("{}@{}", f.package.name, f.package.version));
+    let mut package = escape::markdown_code(&format!("{}@{}", f.package.name, f.package.version));
+    if f.reachable == Some(false) {
+        package.push_str(" (unreachable)");
+    }
     let fix = if f.advisory.fixed.is_empty() {
         "none known".to_owned()
     } else {

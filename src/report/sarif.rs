@@ -240,6 +240,9 @@ enum ResultProperties {
         /// The fix plan's lines for these findings (the change that clears them, or why none does).
         #[serde(skip_serializing_if = "Vec::is_empty")]
         fix: Vec<String>,
+        /// Whether an import chain of the function reaches the package; absent when unknown.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reachable: Option<bool>,
     },
     Risk {
         kind: &'static str,
@@ -621,7 +624,19 @@ fn result_out(rules: &RuleSet, group: &[Item<'_>], grouping: Grouping, limits: L
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect(),
+            reachable: group_reachable(group),
         },
+    }
+}
+
+/// A group is reachable when one of its findings is, unreachable when all are, else unknown.
+fn group_reachable(group: &[Item<'_>]) -> Option<bool> {
+    if group.iter().any(|(_, f)| f.reachable == Some(true)) {
+        Some(true)
+    } else if group.iter().all(|(_, f)| f.reachable == Some(false)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -643,6 +658,9 @@ fn suppression_justification(status: &Status) -> Option<String> {
             escape::one_line(&source.to_string_lossy())
         )),
         Status::Baseline => Some("in the baseline: an existing finding, not introduced by this change".into()),
+        Status::Unreachable => {
+            Some("no import of the function reaches the package and the policy says unreachable = \"report\"".into())
+        }
         Status::Gating | Status::BelowThreshold | Status::DevOnly | Status::Info => None,
     }
 }
@@ -904,6 +922,7 @@ pub(super) mod sample {
             paths,
             upgrade,
             line: u32::try_from(node * 7 + 3).ok(),
+            reachable: None,
             status,
         }
     }

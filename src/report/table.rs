@@ -87,9 +87,10 @@ pub fn render(result: &ScanResult, options: RenderOptions, out: &mut dyn Write) 
             let p = &f.package;
             let level = paint(options, level_color(f.severity), &format!("{:<8}", f.severity.as_str()));
             let status = status_note(&f.status);
+            let reach = if f.reachable == Some(false) { " (unreachable: no import leads to it)" } else { "" };
             writeln!(
                 out,
-                "  {level} {} {}@{}{status}",
+                "  {level} {} {}@{}{reach}{status}",
                 escape::terminal(&f.advisory.id),
                 escape::terminal(p.name.as_str()),
                 escape::terminal(&p.version)

@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use rayon::prelude::*;
 
 use crate::bundle::code::{self, CodeLimits};
 use crate::bundle::{Unit, UnitKind};
@@ -10,7 +11,7 @@ use crate::policy::Assessed;
 use crate::risk::history::FactsMap;
 use crate::risk::stale::{self, StaleConfig};
 use crate::risk::takeover::{self, TakeoverConfig};
-use crate::risk::unused::{self, UnusedConfig};
+use crate::risk::unused::{self, Reachability, UnusedConfig};
 use crate::risk::{Coverage, Signal, hygiene};
 
 /// What the checks are given besides the units: the clock, the registry facts of the scanned
@@ -27,13 +28,15 @@ pub struct Inputs<'a> {
 /// Runs every risk check family on every unit: hygiene, unused, stale, takeover. Coverage is
 /// summed per code over units.
 pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
-    let results: Vec<(Vec<Signal>, Vec<Coverage>)> = assessed
+    // Units are independent (the unused check reads each function's code): in parallel, results
+    // in unit order.
+    let results: Vec<(Vec<Signal>, Vec<Coverage>, Option<Reachability>)> = assessed
         .units
-        .iter()
+        .par_iter()
         .map(|a| {
             let twin = a.unit.lockfile_twin.map(|i| &assessed.units[i].unit.graph);
             let mut signals = hygiene::check(&a.unit, twin, inputs.today);
-            let (unused_signals, mut coverage) = unused_of(&a.unit, inputs.unused);
+            let (unused_signals, mut coverage, reach) = unused_of(&a.unit, inputs.unused);
             signals.extend(unused_signals);
             let (stale_signals, stale_coverage) =
                 stale::check(&a.unit, inputs.facts, &inputs.registry.stale, inputs.now);
@@ -43,12 +46,17 @@ pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
             signals.extend(takeover_signals);
             coverage.extend(stale_coverage);
             coverage.extend(takeover_coverage);
-            (signals, coverage)
+            (signals, coverage, reach)
         })
         .collect();
     let mut totals: Vec<Coverage> = Vec::new();
-    for (a, (signals, coverage)) in assessed.units.iter_mut().zip(results) {
+    for (a, (signals, coverage, reach)) in assessed.units.iter_mut().zip(results) {
         a.signals.extend(signals);
+        if let Some(reach) = reach {
+            for h in &mut a.hits {
+                h.reachable = reach.of(&a.unit, h.node);
+            }
+        }
         for c in coverage {
             add_coverage(&mut totals, c);
         }
@@ -81,12 +89,17 @@ fn add_coverage(totals: &mut Vec<Coverage>, c: Coverage) {
 }
 
 /// The unused-package check: `unused/declared` and `hygiene/undeclared-import` from a
-/// function's code folder; `unused/shipped` from the code a zip holds.
-fn unused_of(unit: &Unit, cfg: &UnusedConfig) -> (Vec<Signal>, Vec<Coverage>) {
+/// function's code folder; `unused/shipped` from the code a zip holds; and which packages the
+/// function's imports reach (`None`: unknown).
+fn unused_of(unit: &Unit, cfg: &UnusedConfig) -> (Vec<Signal>, Vec<Coverage>, Option<Reachability>) {
+    if cfg.disabled {
+        return (Vec::new(), Vec::new(), None);
+    }
     if let Some(artifact) = unit.artifact.as_deref() {
         let code = code::from_artifact(artifact);
         let analysis = unused::analyze(unit, &code, cfg);
-        return unused::shipped(unit, &analysis, cfg);
+        let (signals, coverage) = unused::shipped(unit, &analysis, cfg);
+        return (signals, coverage, unused::reachability(unit, &code, &analysis));
     }
     match unit.code_dir.as_deref() {
         Some(dir) if unit.kind == UnitKind::Function => {
@@ -98,9 +111,11 @@ fn unused_of(unit: &Unit, cfg: &UnusedConfig) -> (Vec<Signal>, Vec<Coverage>) {
                 .into_iter()
                 .collect();
             let code = code::read_function_code(dir, &extra, &CodeLimits::default());
-            unused::check(unit, &code, cfg)
+            let analysis = unused::analyze(unit, &code, cfg);
+            let reach = unused::reachability(unit, &code, &analysis);
+            (analysis.signals, analysis.coverage, reach)
         }
-        _ => (Vec::new(), Vec::new()),
+        _ => (Vec::new(), Vec::new(), None),
     }
 }
 

@@ -184,6 +184,7 @@ fn units_of(
             artifact,
             lockfile_twin: None,
             coverage: None,
+            esbuild: b.esbuild.clone(),
         };
     let mut locks: Vec<&Lockfile> = Vec::new();
     for path in &b.lockfiles {

@@ -105,7 +105,7 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         now: options.now,
         facts: &facts,
         registry: &registry,
-        unused: &crate::risk::unused::UnusedConfig::default(),
+        unused: &crate::risk::unused::UnusedConfig { disabled: !policy.unused_enabled, ..Default::default() },
     };
     let mut assessed = assess::assess(matched, &inputs);
     assessed.metadata_off = options.no_metadata;

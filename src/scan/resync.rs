@@ -185,6 +185,7 @@ fn unit_of(r: &RecordedFunction) -> Unit {
         artifact: None,
         lockfile_twin: None,
         coverage: None,
+        esbuild: None,
     }
 }
 

@@ -141,7 +141,7 @@ fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: 
         summary: v.summary.clone(),
         notes: v.notes.clone(),
     };
-    VulnHit { code, node, package, advisory, paths, upgrade, line }
+    VulnHit { code, node, package, advisory, paths, upgrade, line, reachable: None }
 }
 
 /// The 1-based line of a package's entry: the first line naming the package (as a whole word)

@@ -48,6 +48,7 @@ fn unit(path: &str, packages: &[Package]) -> Unit {
         artifact: None,
         lockfile_twin: None,
         coverage: None,
+        esbuild: None,
     }
 }
 
@@ -69,6 +70,7 @@ fn hit(unit: &Unit, node: usize, id: &str, aliases: &[&str], severity: Option<Le
         paths: vec![vec![format!("{}@{}", package.name, package.version)]],
         upgrade: vec![format!("{}@{}", package.name, package.version)],
         line: Some(1),
+        reachable: None,
         package,
     }
 }
@@ -453,4 +455,115 @@ fn advisory_codes_follow_per_code_levels() {
     let high = toml("[levels]\n\"vulnerability/advisory\" = \"high\"\n");
     let result = judge(&high, assessed(&levels));
     assert!(result.findings().all(|(_, f)| f.severity == Level::High && f.status == Status::Gating));
+}
+
+#[test]
+fn unreachable_findings_gate_unless_the_policy_says_report() {
+    let with_reach = |reach: [Option<bool>; 3]| {
+        let mut a = assessed(&[Some(Level::High), Some(Level::High), Some(Level::Low)]);
+        for (h, r) in a.units[0].hits.iter_mut().zip(reach) {
+            h.reachable = r;
+        }
+        a
+    };
+    let reach = [Some(false), None, Some(false)];
+    let result = judge(&Policy::default(), with_reach(reach));
+    let by_id: Vec<_> =
+        result.findings().map(|(_, f)| (f.advisory.id.to_string(), f.status.as_str(), f.reachable)).collect();
+    assert_eq!(
+        by_id,
+        [
+            ("GHSA-0000".to_owned(), "gating", Some(false)),
+            ("GHSA-0001".to_owned(), "gating", None),
+            ("GHSA-0002".to_owned(), "below-threshold", Some(false)),
+        ],
+        "by default an unreachable finding gates (a lexical hint, not proof)"
+    );
+    assert_eq!(result.verdict, Verdict::Fail);
+    let report = toml("unreachable = \"report\"\n");
+    assert_eq!(report.unreachable, bundleguard::policy::Unreachable::Report);
+    let result = judge(&report, with_reach(reach));
+    assert_eq!(
+        statuses(&result),
+        [
+            ("GHSA-0000".to_owned(), "unreachable"),
+            ("GHSA-0001".to_owned(), "gating"),
+            ("GHSA-0002".to_owned(), "below-threshold")
+        ],
+        "unknown reachability is never taken as unreachable"
+    );
+    assert_eq!(result.verdict, Verdict::Fail);
+    let result = judge(&report, with_reach([Some(false), Some(true), Some(false)]));
+    assert_eq!(result.verdict, Verdict::Fail, "a reachable high finding gates");
+    let result = judge(&report, with_reach([Some(false), Some(false), None]));
+    assert_eq!(result.verdict, Verdict::Pass, "reported, not gating");
+    assert_eq!(toml("unreachable = \"gate\"\n").unreachable, bundleguard::policy::Unreachable::Gate);
+    let bad = Policy::from_bundleguard_toml(Path::new("p/bundleguard.toml"), "unreachable = \"ignore\"\n")
+        .expect_err("unknown value");
+    assert_eq!(bad.to_string(), "p/bundleguard.toml: unreachable: \"ignore\"; expected \"gate\" or \"report\"");
+}
+
+#[test]
+fn the_unused_allow_list_lists_findings_as_allowed_and_names_bad_entries() {
+    use bundleguard::risk::unused::{DECLARED, SHIPPED, UNDECLARED_IMPORT};
+    let policy = toml("[unused]\nallow = [\"lodash\", \"PyPI:PyYAML\", \"npm:left-pad\", \"crates.io:serde\"]\n");
+    let pypi = |name: &str| Package {
+        ecosystem: Ecosystem::PyPI,
+        name: PackageName::new(Ecosystem::PyPI, name),
+        version: "6.0".into(),
+        scope: Scope::Prod,
+        source: Source::Registry,
+    };
+    let mut undeclared = signal(UNDECLARED_IMPORT, None);
+    undeclared.evidence = vec![bundleguard::vocab::Evidence::new("import", "left-pad")];
+    let signals = vec![
+        signal(DECLARED, Some(package("lodash", Scope::Prod))),
+        signal(SHIPPED, Some(pypi("pyyaml"))),
+        undeclared,
+        signal(DECLARED, Some(package("pyyaml", Scope::Prod))),
+        signal(hygiene::DEV_SHIPPED, Some(package("lodash", Scope::Prod))),
+    ];
+    let u = unit("fn/package-lock.json", &[]);
+    let assessed = Assessed { units: vec![AssessedUnit { unit: u, hits: Vec::new(), signals }], ..Assessed::default() };
+    let result = judge(&policy, assessed);
+    let got: Vec<(String, String)> = result
+        .risks()
+        .map(|(_, r)| {
+            let name = r.package.as_ref().map_or_else(|| "-".to_owned(), |p| format!("{}:{}", p.ecosystem, p.name));
+            let status = match &r.status {
+                Status::Ignored { reason, source, .. } => format!("ignored: {reason} ({})", source.display()),
+                other => other.as_str().to_owned(),
+            };
+            (format!("{} {name}", r.code), status)
+        })
+        .collect();
+    let allowed = "ignored: allowed by [unused] allow (bundleguard.toml)".to_owned();
+    assert_eq!(
+        got,
+        [
+            ("unused/declared npm:lodash".to_owned(), allowed.clone()),
+            ("unused/shipped PyPI:pyyaml".to_owned(), allowed.clone()),
+            ("hygiene/undeclared-import -".to_owned(), allowed),
+            ("unused/declared npm:pyyaml".to_owned(), "below-threshold".to_owned()),
+            ("hygiene/dev-shipped npm:lodash".to_owned(), "info".to_owned()),
+        ],
+        "ecosystem-qualified entries match only their ecosystem; other checks are not affected"
+    );
+    assert_eq!(result.verdict, Verdict::Pass);
+    assert_eq!(
+        warnings(&result),
+        ["bundleguard.toml: [unused] allow: serde matched no unused-package finding"],
+        "an entry that matched nothing is named"
+    );
+    for (text, key) in [
+        ("[unused]\nallow = [\"ok\", 3]\n", "unused.allow[1]: 3;"),
+        ("[unused]\nallow = [\"\"]\n", "unused.allow[0]: \"\";"),
+        ("[unused]\nallow = [\"maven:junit\"]\n", "unused.allow[0]: \"maven:junit\";"),
+        ("[unused]\nallow = \"lodash\"\n", "invalid type"),
+        ("[unused]\ndeny = []\n", "unknown field `deny`"),
+    ] {
+        let e = Policy::from_bundleguard_toml(Path::new("svc/bundleguard.toml"), text).expect_err(text).to_string();
+        assert!(e.starts_with("svc/bundleguard.toml: "), "{e}");
+        assert!(e.contains(key), "{text}: {e}");
+    }
 }

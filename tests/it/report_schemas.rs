@@ -61,6 +61,7 @@ fn unit(path: &str, format: LockfileFormat, packages: Vec<Package>, edges: &[(us
         artifact: None,
         lockfile_twin: None,
         coverage: None,
+        esbuild: None,
     }
 }
 
@@ -86,6 +87,7 @@ fn hit(unit: &Unit, node: usize, id: &str, aliases: &[&str], severity: Option<Le
         upgrade: paths.iter().filter_map(|p| p.first().cloned()).collect(),
         paths,
         line: u32::try_from(node * 7 + 3).ok(),
+        reachable: None,
     }
 }
 

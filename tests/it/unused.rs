@@ -30,6 +30,7 @@ fn lockfile_unit(dir: &Path, lock: &str, runtime: &str, handler: &str) -> Unit {
         artifact: None,
         lockfile_twin: None,
         coverage: None,
+        esbuild: None,
     }
 }
 
@@ -80,7 +81,7 @@ fn npm_function_reached_from_its_handler() {
 
 #[test]
 fn npm_without_a_known_entry_counts_the_whole_folder_and_the_allow_list_applies() {
-    let cfg = UnusedConfig { allow: BTreeSet::from(["uuid".to_owned(), "axios".to_owned()]) };
+    let cfg = UnusedConfig { allow: BTreeSet::from(["uuid".to_owned(), "axios".to_owned()]), disabled: false };
     let (found, _) = run("npm-esm-handler", "package-lock.json", "nodejs20.x", "missing/file.main", &cfg);
     assert_eq!(found, [], "orphan.js counts when the entry is unknown; uuid and axios are allowed");
 }
@@ -151,6 +152,7 @@ fn artifact_unit(path: &Path) -> Unit {
         artifact: Some(Arc::new(artifact)),
         lockfile_twin: None,
         coverage: None,
+        esbuild: None,
     }
 }
 
@@ -179,6 +181,254 @@ fn shared_corpus_zips_shipped_but_unused() {
     let node = shipped_of(&shared.join("corpus/bundles/nodejs-lambda-old-deps.zip"));
     let python = shipped_of(&shared.join("corpus/bundles/python-lambda-old-deps.zip"));
     insta::assert_debug_snapshot!("shipped_corpus_zips", (node, python));
+}
+
+/// (code, location, package) of the signals of one function of a discovered template.
+fn discovered(root: &Path, function: &str, lock: &str, without_metafile: bool) -> Vec<(String, String, String)> {
+    let d = bundleguard::bundle::discover(root);
+    assert!(d.errors.is_empty(), "{:?}", d.errors);
+    let b = d.bundles.iter().find(|b| b.name == function).expect("function discovered");
+    let dir = b.code_dir.clone().expect("code folder");
+    let mut unit =
+        lockfile_unit(&dir, lock, b.runtime.as_deref().unwrap_or_default(), b.handler.as_deref().unwrap_or_default());
+    unit.esbuild.clone_from(&b.esbuild);
+    let mut code = read_function_code(&dir, &[], &CodeLimits::default());
+    assert!(code.diagnostics.is_empty(), "{:?}", code.diagnostics);
+    if without_metafile {
+        code.bundled = None;
+    }
+    let analysis = unused::analyze(&unit, &code, &UnusedConfig::default());
+    assert!(analysis.entry_known, "the entry comes from EntryPoints or the metafile");
+    analysis
+        .signals
+        .iter()
+        .map(|s| {
+            let package = s.package.as_ref().map_or_else(String::new, |p| format!("{}@{}", p.name, p.version));
+            (s.code.as_str().to_owned(), s.location.clone().unwrap_or_default(), package)
+        })
+        .collect()
+}
+
+#[test]
+fn sam_esbuild_entry_points_and_metafile() {
+    let root = fixture("unused/sam-esbuild");
+    let d = bundleguard::bundle::discover(&root);
+    let orders = d.bundles.iter().find(|b| b.name == "OrdersFunction").expect("orders");
+    let build = orders.esbuild.as_ref().expect("BuildMethod: esbuild");
+    assert_eq!(build.entry_points, ["src/app.ts"]);
+    assert_eq!(build.external, ["@aws-sdk/client-dynamodb"]);
+    let reports = d.bundles.iter().find(|b| b.name == "ReportsFunction").expect("reports");
+    assert_eq!(reports.esbuild.as_ref().map(|b| b.entry_points.len()), Some(0), "esbuild without EntryPoints");
+    // The handler names `app`, the file esbuild writes; the source entry is src/app.ts. Without
+    // EntryPoints the whole folder would count and the seed script's dayjs would look used.
+    assert_eq!(
+        discovered(&root, "OrdersFunction", "package-lock.json", false),
+        owned([("unused/declared", "package.json:7", "dayjs@1.11.10")])
+    );
+    // The metafile says what esbuild bundled: uuid through the tsconfig alias `@lib/ids`, which a
+    // lexical scan cannot follow (it takes `@lib/ids` for an undeclared package).
+    let reports_dir = root.join("reports");
+    let code = read_function_code(&reports_dir, &[], &CodeLimits::default());
+    let bundled = code.bundled.as_ref().expect("meta.json read");
+    assert_eq!(bundled.sources, ["index.ts", "lib/ids.ts", "report.ts"]);
+    assert_eq!(bundled.packages.iter().map(String::as_str).collect::<Vec<_>>(), ["date-fns", "uuid"]);
+    assert_eq!(
+        discovered(&root, "ReportsFunction", "package-lock.json", false),
+        owned([("unused/declared", "package.json:8", "lodash@4.17.21")])
+    );
+    assert_eq!(
+        discovered(&root, "ReportsFunction", "package-lock.json", true),
+        owned([
+            ("hygiene/undeclared-import", "report.ts:2", ""),
+            ("unused/declared", "package.json:8", "lodash@4.17.21"),
+            ("unused/declared", "package.json:9", "uuid@9.0.1"),
+        ]),
+        "what the lexical scan gives without the metafile"
+    );
+}
+
+#[test]
+fn a_broken_metafile_is_a_diagnostic_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs_err::write(dir.path().join("index.js"), "import x from 'left-pad';\n").expect("write");
+    fs_err::write(dir.path().join("meta.json"), "{\"outputs\": {}}").expect("write");
+    let code = read_function_code(dir.path(), &[], &CodeLimits::default());
+    assert!(code.bundled.is_none());
+    assert_eq!(code.diagnostics.len(), 1, "{:?}", code.diagnostics);
+    let d = &code.diagnostics[0];
+    assert_eq!(d.code, "code/metafile");
+    assert!(d.path.as_deref().is_some_and(|p| p.ends_with("/meta.json")), "{d:?}");
+    assert!(d.message.contains("inputs"), "{d:?}");
+}
+
+/// Reachability of vulnerability findings (issue 11 item 6): one scan of a function whose handler
+/// reaches axios and lodash but not minimist or node-fetch (only in `src/cli.js`).
+mod reachability {
+    use std::path::Path;
+
+    use serde_json::Value;
+
+    use super::{lockfile_unit, read_function_code};
+    use crate::common::{fixture, repo_root};
+    use crate::sync::{bundleguard, sync_json};
+    use bundleguard::bundle::code::CodeLimits;
+    use bundleguard::risk::unused::{self, UnusedConfig};
+
+    fn npm_db(dir: &Path) -> std::path::PathBuf {
+        let db = dir.join("npm.db");
+        sync_json(&db, &repo_root().join("advisories").display().to_string(), &["--ecosystem", "npm"]);
+        db
+    }
+
+    fn scan(db: &Path, target: &str, args: &[&str]) -> (i32, String) {
+        let out = bundleguard(db)
+            .current_dir(repo_root())
+            .args(["scan", "--offline", "--no-inventory", target])
+            .args(args)
+            .output()
+            .expect("bundleguard runs");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// (package, status, reachable) of every vulnerability finding of a JSON report.
+    fn findings(json: &str) -> Vec<(String, String, Option<bool>)> {
+        let doc: Value = serde_json::from_str(json).expect("JSON report");
+        let mut rows: Vec<_> = doc["bundles"]
+            .as_array()
+            .expect("bundles")
+            .iter()
+            .flat_map(|b| b["findings"].as_array().expect("findings").iter())
+            .map(|f| {
+                let name = f["package"]["name"].as_str().unwrap_or_default().to_owned();
+                (name, f["status"].as_str().unwrap_or_default().to_owned(), f.get("reachable").and_then(Value::as_bool))
+            })
+            .collect();
+        rows.sort();
+        rows.dedup();
+        rows
+    }
+
+    fn row(name: &str, status: &str, reachable: Option<bool>) -> (String, String, Option<bool>) {
+        (name.to_owned(), status.to_owned(), reachable)
+    }
+
+    #[test]
+    fn unreachable_findings_are_marked_in_every_format_and_gate_by_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = npm_db(dir.path());
+        let target = "fixtures/unused/npm-reachability";
+        let (code, json) = scan(&db, target, &["--format", "json", "--fail-on", "critical"]);
+        assert_eq!(code, 1, "minimist's critical advisory gates although no import reaches it: {json}");
+        assert_eq!(
+            findings(&json),
+            [
+                row("axios", "below-threshold", Some(true)),
+                row("lodash", "below-threshold", Some(true)),
+                row("minimist", "gating", Some(false)),
+                row("node-fetch", "below-threshold", Some(false)),
+            ]
+        );
+        let (_, table) = scan(&db, target, &["--format", "table"]);
+        let marked: Vec<&str> = table.lines().filter(|l| l.contains("(unreachable: no import leads to it)")).collect();
+        assert_eq!(marked.len(), 3, "minimist once, node-fetch twice: {table}");
+        assert!(marked.iter().all(|l| l.contains("minimist@1.2.5") || l.contains("node-fetch@2.6.0")), "{marked:?}");
+        let (_, markdown) = scan(&db, target, &["--format", "markdown"]);
+        assert!(markdown.contains("`minimist@1.2.5` (unreachable)"), "{markdown}");
+        assert!(!markdown.contains("`axios@0.21.0` (unreachable)"), "{markdown}");
+        let (_, html) = scan(&db, target, &["--format", "html"]);
+        assert_eq!(html.matches(">unreachable</span>").count(), 3, "one mark per unreachable finding");
+        let (_, sarif) = scan(&db, target, &["--format", "sarif"]);
+        let sarif: Value = serde_json::from_str(&sarif).expect("SARIF");
+        let results = sarif["runs"][0]["results"].as_array().expect("results");
+        let reach = |id: &str| {
+            let r = results.iter().find(|r| r["ruleId"] == id).expect("result");
+            r["properties"]["reachable"].clone()
+        };
+        assert_eq!(reach("GHSA-xvch-5gv4-984h"), Value::Bool(false), "minimist");
+        assert_eq!(reach("GHSA-35jh-r3h4-6jhm"), Value::Bool(true), "lodash");
+    }
+
+    #[test]
+    fn the_policy_can_report_unreachable_findings_without_gating() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = npm_db(dir.path());
+        let config = dir.path().join("bundleguard.toml");
+        fs_err::write(&config, "unreachable = \"report\"\nfail-on = \"critical\"\n").expect("write policy");
+        let config = config.display().to_string();
+        let (code, json) = scan(&db, "fixtures/unused/npm-reachability", &["--format", "json", "--config", &config]);
+        assert_eq!(code, 0, "only an unreachable finding was at or above critical: {json}");
+        let (_, markdown) =
+            scan(&db, "fixtures/unused/npm-reachability", &["--format", "markdown", "--config", &config]);
+        assert!(markdown.contains(" · 1 unreachable"), "counted in the summary line: {markdown}");
+        let rows = findings(&json);
+        assert!(rows.contains(&row("minimist", "unreachable", Some(false))), "{rows:?}");
+        assert!(rows.contains(&row("node-fetch", "below-threshold", Some(false))), "below the threshold stays so");
+        let (code, json) = scan(
+            &db,
+            "fixtures/unused/npm-reachability",
+            &["--format", "json", "--config", &config, "--fail-on", "high"],
+        );
+        assert_eq!(code, 1, "reachable findings still gate under unreachable = \"report\"");
+        let rows = findings(&json);
+        assert!(rows.contains(&row("lodash", "gating", Some(true))), "{rows:?}");
+        assert!(rows.contains(&row("node-fetch", "unreachable", Some(false))), "{rows:?}");
+    }
+
+    #[test]
+    fn the_unused_check_can_be_switched_off() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = npm_db(dir.path());
+        let config = dir.path().join("bundleguard.toml");
+        fs_err::write(&config, "[unused]\nenabled = false\n").expect("write policy");
+        let config = config.display().to_string();
+        let (code, json) = scan(&db, "fixtures/unused/npm-reachability", &["--format", "json", "--config", &config]);
+        assert_eq!(code, 1, "{json}");
+        let doc: Value = serde_json::from_str(&json).expect("JSON report");
+        let risks = doc["bundles"][0]["risks"].as_array().expect("risks");
+        assert!(risks.iter().all(|r| !r["code"].as_str().unwrap_or_default().starts_with("unused/")), "{risks:?}");
+        assert!(findings(&json).iter().all(|(_, _, r)| r.is_none()), "no code read: reachability unknown");
+        let (_, on) = scan(&db, "fixtures/unused/npm-reachability", &["--format", "json"]);
+        assert!(on.contains("\"unused/declared\""), "on by default");
+    }
+
+    #[test]
+    fn reachability_is_unknown_without_code_or_dependency_edges() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("all.db");
+        sync_json(&db, &repo_root().join("advisories").display().to_string(), &[]);
+        // The README example: lockfiles, requirements.txt and no code at all.
+        let (_, json) = scan(&db, "fixtures/scan/lambda-repo", &["--format", "json"]);
+        let rows = findings(&json);
+        assert!(rows.len() > 5, "{rows:?}");
+        assert!(rows.iter().all(|(_, _, r)| r.is_none()), "absent, never false: {rows:?}");
+        assert!(!json.contains("\"reachable\""), "the field is absent when unknown");
+        // Code, but a requirements.txt: no edges to follow from the imported packages.
+        let fixture_dir = fixture("unused/pypi-requirements");
+        let unit = lockfile_unit(&fixture_dir, "requirements.txt", "python3.12", "app.handler.lambda_handler");
+        let code = read_function_code(&fixture_dir, &[], &CodeLimits::default());
+        let analysis = unused::analyze(&unit, &code, &UnusedConfig::default());
+        assert!(analysis.files_scanned > 0);
+        assert!(unused::reachability(&unit, &code, &analysis).is_none(), "requirements.txt has no edges");
+        // The npm function: edges and code, so known; a file the scanners could not read makes it unknown.
+        let fixture_dir = fixture("unused/npm-reachability");
+        let unit = lockfile_unit(&fixture_dir, "package-lock.json", "nodejs20.x", "src/handler.main");
+        let mut code = read_function_code(&fixture_dir, &[], &CodeLimits::default());
+        let analysis = unused::analyze(&unit, &code, &UnusedConfig::default());
+        let reach = unused::reachability(&unit, &code, &analysis).expect("known");
+        let by_name =
+            |name: &str| (0..unit.graph.len()).find(|&i| unit.graph.node(i).name.as_str() == name).expect(name);
+        assert_eq!(reach.of(&unit, by_name("follow-redirects")), Some(true), "through axios");
+        assert_eq!(reach.of(&unit, by_name("minimist")), Some(false));
+        // An import of a package that is no direct dependency still reaches it.
+        let mut imports_it = analysis.clone();
+        imports_it.imported.insert("follow-redirects".to_owned());
+        imports_it.imported.remove("axios");
+        let reach = unused::reachability(&unit, &code, &imports_it).expect("known");
+        assert_eq!(reach.of(&unit, by_name("follow-redirects")), Some(true), "imported although not direct");
+        assert_eq!(reach.of(&unit, by_name("axios")), Some(false));
+        code.diagnostics.push(bundleguard::vocab::Diagnostic::at("code/limit", "src", "too many files"));
+        assert!(unused::reachability(&unit, &code, &analysis).is_none(), "code not read whole");
+    }
 }
 
 mod never_panic {

@@ -107,5 +107,6 @@ pub fn unit(packages: &[(Ecosystem, &str, &str, Scope)]) -> Unit {
         artifact: None::<Arc<_>>,
         lockfile_twin: None,
         coverage: None,
+        esbuild: None,
     }
 }

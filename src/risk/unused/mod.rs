@@ -121,6 +121,9 @@ pub fn scan_imports(language: Language, src: &str) -> Option<Vec<Import>> {
 pub struct UnusedConfig {
     /// Packages never reported as unused or undeclared (names as the registry spells them).
     pub allow: BTreeSet<String>,
+    /// `[unused] enabled = false`: the function's code is not read at all (no unused-package
+    /// findings, reachability unknown).
+    pub disabled: bool,
 }
 
 /// A declared dependency that is not imported but is not a finding, and why.
@@ -172,7 +175,10 @@ pub fn analyze(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig) -> Analysis
     let language = Language::of_ecosystem(ecosystem);
     let manifests = manifest::read(ecosystem, &code.manifests);
     out.diagnostics.extend(manifests.diagnostics.iter().cloned());
-    let usage = Usage::collect(language, unit.handler.as_deref(), code, &mut out);
+    let usage = match (&code.bundled, language) {
+        (Some(bundled), Language::JavaScript) => Some(Usage::from_bundled(bundled, &mut out)),
+        _ => Usage::collect(language, unit, code, &mut out),
+    };
     let Some(usage) = usage else {
         return out;
     };
@@ -215,7 +221,28 @@ struct Usage {
 }
 
 impl Usage {
-    fn collect(language: Language, handler: Option<&str>, code: &FunctionCode, out: &mut Analysis) -> Option<Usage> {
+    /// From an esbuild metafile: exactly the packages the function's own inputs import (resolved
+    /// into `node_modules`, or external); no lexical scanning.
+    fn from_bundled(bundled: &crate::bundle::metafile::Bundled, out: &mut Analysis) -> Usage {
+        out.entry_known = true;
+        out.files_scanned = bundled.sources.len();
+        let mut usage = Usage { runtime: BTreeMap::new(), types: BTreeMap::new() };
+        for imp in &bundled.imports {
+            let key = match &imp.package {
+                Some(p) => Some(p.clone()),
+                None if imp.external => resolve::package_of_spec(&imp.spec),
+                None => None,
+            };
+            if let Some(key) = key {
+                usage.runtime.entry(key).or_insert_with(|| (imp.from.clone(), 0));
+            }
+        }
+        usage
+    }
+
+    /// From the function's source files: the entry files (SAM esbuild `EntryPoints`, else the
+    /// handler's file, else every file) and what their imports reach.
+    fn collect(language: Language, unit: &Unit, code: &FunctionCode, out: &mut Analysis) -> Option<Usage> {
         let files: Vec<_> =
             code.files.iter().filter(|f| Language::of_path(&f.path) == Some(language)).cloned().collect();
         if files.is_empty() {
@@ -233,7 +260,14 @@ impl Usage {
                 Vec::new()
             }));
         }
-        let entries = handler.map(|h| resolve::entry_files(language, h, &files)).unwrap_or_default();
+        let entry_points = unit.esbuild.as_ref().map(|b| b.entry_points.as_slice()).unwrap_or_default();
+        let mut entries: Vec<usize> =
+            entry_points.iter().flat_map(|e| resolve::entry_files(language, e, &files)).collect();
+        if entries.is_empty() {
+            entries = unit.handler.as_deref().map(|h| resolve::entry_files(language, h, &files)).unwrap_or_default();
+        }
+        entries.sort_unstable();
+        entries.dedup();
         out.entry_known = !entries.is_empty();
         let reach: BTreeSet<usize> = if entries.is_empty() {
             (0..files.len()).collect()
@@ -456,7 +490,7 @@ fn undeclared_signals(
             code: UNDECLARED_IMPORT,
             package: package_of(unit, ecosystem, &name).map(|(p, _)| p),
             node: package_of(unit, ecosystem, &name).map(|(_, n)| n),
-            location: Some(format!("{file}:{line}")),
+            location: Some(if *line == 0 { file.clone() } else { format!("{file}:{line}") }),
             message: format!(
                 "{file} imports {key} but {manifest} {how}: it works only while something else installs it"
             ),
@@ -512,6 +546,13 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> HashSet<NodeId> {
         imported.iter().flat_map(|n| Ecosystem::ALL.map(|e| PackageName::new(e, n))).collect();
     let mut stack: Vec<NodeId> =
         (0..g.len()).filter(|&i| wanted.contains(&g.node(i).name) && is_direct(g, i)).collect();
+    // An imported package that is no direct dependency (undeclared, hoisted): the code loads it
+    // all the same, so every node of that name counts.
+    let direct_names: BTreeSet<&PackageName> = stack.iter().map(|&i| &g.node(i).name).collect();
+    stack.extend((0..g.len()).filter(|&i| {
+        let name = &g.node(i).name;
+        wanted.contains(name) && !direct_names.contains(name)
+    }));
     let mut seen: HashSet<NodeId> = HashSet::new();
     while let Some(i) = stack.pop() {
         if seen.insert(i) {
@@ -519,6 +560,46 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> HashSet<NodeId> {
         }
     }
     seen
+}
+
+/// Which packages of a unit the function's imports reach, for marking vulnerability findings
+/// (`reachable: false` on a package no import chain leads to).
+#[derive(Debug, Clone)]
+pub struct Reachability {
+    ecosystem: Ecosystem,
+    reached: HashSet<NodeId>,
+}
+
+impl Reachability {
+    /// Whether the function's imports reach `node`; `None` when that is unknown (a package of
+    /// another ecosystem than the function's code, a Go or Rust binary's module).
+    pub fn of(&self, unit: &Unit, node: NodeId) -> Option<bool> {
+        (unit.graph.node(node).ecosystem == self.ecosystem).then(|| self.reached.contains(&node))
+    }
+}
+
+/// The reachability of a unit's packages from what [`analyze`] found its code imports, or
+/// `None` when it cannot be told: a layer (code of no one function), no source file of the function's
+/// language read, code not read whole (a limit, an unreadable file: `code.diagnostics`), a file
+/// too large to scan, or a tree without dependency edges to follow (`requirements.txt`,
+/// `Pipfile.lock`, `go.mod`; a zip's Go and Rust binaries).
+pub fn reachability(unit: &Unit, code: &FunctionCode, analysis: &Analysis) -> Option<Reachability> {
+    use crate::vocab::{LockfileFormat, TreeSource};
+    if unit.kind == crate::vocab::UnitKind::Layer
+        || !code.diagnostics.is_empty()
+        || analysis.files_scanned == 0
+        || analysis.diagnostics.iter().any(|d| d.code == "unused/too-large")
+    {
+        return None;
+    }
+    let ecosystem = unit_ecosystem(unit)?;
+    let edges_known = match unit.source {
+        TreeSource::Lockfile(LockfileFormat::Requirements | LockfileFormat::PipfileLock | LockfileFormat::GoMod)
+        | TreeSource::NotRead => false,
+        TreeSource::Lockfile(_) => true,
+        TreeSource::Artifact => matches!(ecosystem, Ecosystem::Npm | Ecosystem::PyPI),
+    };
+    edges_known.then(|| Reachability { ecosystem, reached: reached(unit, &analysis.imported) })
 }
 
 /// A root, or a child of a root that is the project itself (a workspace or path package).

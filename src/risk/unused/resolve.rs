@@ -117,6 +117,15 @@ fn js_target(spec: &str, from: &str, index: &BTreeMap<&str, usize>) -> Target {
     Target::Package(name)
 }
 
+/// The npm package a bare specifier names (`@scope/name/sub` -> `@scope/name`); `None` for a
+/// builtin or a path.
+pub fn package_of_spec(spec: &str) -> Option<String> {
+    match js_target(spec, "", &BTreeMap::new()) {
+        Target::Package(name) => Some(name),
+        Target::Local(_) | Target::Builtin => None,
+    }
+}
+
 /// `./x` -> `x`, `x.js`, `x.ts`, ..., `x/index.js`, ...; a `.js` written for a `.ts` file too.
 fn resolve_js(path: &str, index: &BTreeMap<&str, usize>) -> Option<usize> {
     if let Some(&i) = index.get(path) {
