@@ -143,7 +143,8 @@ fn median(times: &mut [Duration]) -> Duration {
 
 /// The RUSTSEC ids among the findings' ids and aliases.
 fn rustsec_ids_of_bundleguard(report: &serde_json::Value) -> BTreeSet<String> {
-    let findings = report["bundles"].as_array().into_iter().flatten().flat_map(|b| b["findings"].as_array()).flatten();
+    let findings =
+        report["bundles"].as_array().into_iter().flatten().filter_map(|b| b["findings"].as_array()).flatten();
     let ids = findings.flat_map(|f| std::iter::once(&f["id"]).chain(f["aliases"].as_array().into_iter().flatten()));
     ids.filter_map(|i| i.as_str()).filter(|i| i.starts_with("RUSTSEC-")).map(str::to_owned).collect()
 }
@@ -151,6 +152,7 @@ fn rustsec_ids_of_bundleguard(report: &serde_json::Value) -> BTreeSet<String> {
 /// The ids of cargo-audit's vulnerabilities and informational warnings.
 fn rustsec_ids_of_cargo_audit(report: &serde_json::Value) -> BTreeSet<String> {
     let vulns = report["vulnerabilities"]["list"].as_array().into_iter().flatten();
-    let warnings = report["warnings"].as_object().into_iter().flat_map(|w| w.values()).flat_map(|l| l.as_array()).flatten();
+    let warnings =
+        report["warnings"].as_object().into_iter().flat_map(|w| w.values()).filter_map(|l| l.as_array()).flatten();
     vulns.chain(warnings).filter_map(|v| v["advisory"]["id"].as_str()).map(str::to_owned).collect()
 }

@@ -112,7 +112,9 @@ fn fast_entries(text: &str) -> Option<Vec<(Package, Vec<DepRef>)>> {
             };
             deps.push(match found {
                 Some((n, v, s)) => DepRef { name: (*n).to_owned(), version: Some((*v).to_owned()), source: s.clone() },
-                None => DepRef { name: dep_name.to_owned(), version: Some(dep_version?.to_owned()), source: dep_source },
+                None => {
+                    DepRef { name: dep_name.to_owned(), version: Some(dep_version?.to_owned()), source: dep_source }
+                }
             });
         }
         let node_source = source.clone().unwrap_or(Source::Workspace);
@@ -122,7 +124,10 @@ fn fast_entries(text: &str) -> Option<Vec<(Package, Vec<DepRef>)>> {
 }
 
 /// `name`, `name version` or `name version (source)`, as `cargo-lock` splits it.
-fn split_dependency<'a>(dep: &'a str, sources: &mut SourceCache<'a>) -> Option<(&'a str, Option<&'a str>, Option<Source>)> {
+fn split_dependency<'a>(
+    dep: &'a str,
+    sources: &mut SourceCache<'a>,
+) -> Option<(&'a str, Option<&'a str>, Option<Source>)> {
     let mut parts = dep.split_whitespace();
     let name = parts.next()?;
     let version = parts.next();
@@ -142,7 +147,9 @@ fn canonical_version(text: &str) -> bool {
     let plain = {
         let mut parts = text.split('.');
         let numeric = |p: Option<&str>| {
-            p.is_some_and(|p| (1..20).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0')))
+            p.is_some_and(|p| {
+                (1..20).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'))
+            })
         };
         numeric(parts.next()) && numeric(parts.next()) && numeric(parts.next()) && parts.next().is_none()
     };
@@ -433,10 +440,12 @@ mod tests {
     /// same result.
     #[test]
     fn truncated_input_never_panics_and_agrees() {
-        for (rel, every) in [("cargo/v4-git-path-duplicates/Cargo.lock", true), ("cargo/v1-metadata/Cargo.lock", false)] {
+        for (rel, every) in [("cargo/v4-git-path-duplicates/Cargo.lock", true), ("cargo/v1-metadata/Cargo.lock", false)]
+        {
             let path = common::fixture(rel);
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let near_break = |i: usize| text.as_bytes().get(i.saturating_sub(1)..=i).is_some_and(|w| w.contains(&b'\n'));
+            let near_break =
+                |i: usize| text.as_bytes().get(i.saturating_sub(1)..=i).is_some_and(|w| w.contains(&b'\n'));
             for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i) && (every || near_break(i))) {
                 let prefix = &text[..end];
                 if let Some(Err(e)) = compare(&path, prefix) {
