@@ -7,8 +7,8 @@
 //! shrinkwrap under 0.45x.
 //!
 //! Run: `cargo build --release --locked && cargo bench --locked --bench peer_cargo_audit`
-//! (`BENCH_RUNS=N` to change the 9 runs). Skips with a line when `../shared`, cargo-audit or the
-//! release binary is missing.
+//! (`BENCH_RUNS=N` to change the 9 runs, `BENCH_BIN=PATH` to time another bundleguard binary).
+//! Skips with a line when `../shared`, cargo-audit or the release binary is missing.
 
 #![expect(clippy::print_stdout, reason = "a benchmark reports its figures on stdout")]
 
@@ -23,7 +23,8 @@ const NPM_SHRINKWRAP: &str = "corpus/npm-shrinkwrap/powertools-lambda-typescript
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let shared = std::env::var_os("BUNDLEGUARD_SHARED").map_or_else(|| root.join("../shared"), PathBuf::from);
-    let bin = root.join("target/release/bundleguard");
+    // `BENCH_BIN` compares another build (an older binary, for a before/after figure).
+    let bin = std::env::var_os("BENCH_BIN").map_or_else(|| root.join("target/release/bundleguard"), PathBuf::from);
     if !shared.join("osv").is_dir() || !shared.join("peers/rustsec-advisory-db").is_dir() {
         println!("skipped: ../shared (osv mirror and peers/rustsec-advisory-db) not found");
         return;
