@@ -51,12 +51,35 @@ pub struct Parsed {
 }
 
 mod cargo;
+mod cargo_lines;
 mod golang;
 mod npm;
 mod pnpm;
 mod pnpm_yaml;
 mod python;
 mod yarn;
+
+/// Paths the parsers' tests read: the repository's fixtures and the shared corpus.
+#[cfg(test)]
+pub(crate) mod test_paths {
+    use std::path::PathBuf;
+
+    fn repo_root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    pub(crate) fn fixture(rel: &str) -> PathBuf {
+        repo_root().join("fixtures").join(rel)
+    }
+
+    /// `../shared` (or `$BUNDLEGUARD_SHARED`); the tests that need it are ignored unless asked.
+    pub(crate) fn shared() -> PathBuf {
+        let dir =
+            std::env::var_os("BUNDLEGUARD_SHARED").map_or_else(|| repo_root().join("..").join("shared"), PathBuf::from);
+        assert!(dir.join("corpus").is_dir(), "needs ../shared (the lockfile corpus) at {}", dir.display());
+        dir
+    }
+}
 
 /// Lockfiles larger than this are refused (the largest real ones are tens of MB).
 pub const MAX_LOCKFILE_BYTES: u64 = 256 * 1024 * 1024;

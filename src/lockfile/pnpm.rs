@@ -881,27 +881,8 @@ fn opt_snapshot<'a>(r: &mut Reader<'a>, e: &Entry<'a>) -> Fast<Option<SnapshotWi
     Ok(present.then_some(w))
 }
 
-/// Paths the tests below read: the repository's fixtures and the shared corpus.
 #[cfg(test)]
-mod common {
-    use std::path::PathBuf;
-
-    fn repo_root() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-    }
-
-    pub fn fixture(rel: &str) -> PathBuf {
-        repo_root().join("fixtures").join(rel)
-    }
-
-    /// `../shared` (or `$BUNDLEGUARD_SHARED`); the tests that need it are ignored unless asked.
-    pub fn shared() -> PathBuf {
-        let dir =
-            std::env::var_os("BUNDLEGUARD_SHARED").map_or_else(|| repo_root().join("..").join("shared"), PathBuf::from);
-        assert!(dir.join("corpus").is_dir(), "needs ../shared (the lockfile corpus) at {}", dir.display());
-        dir
-    }
-}
+use super::test_paths as common;
 
 #[cfg(test)]
 mod tests {
