@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::extract::Extracted;
+use super::phases::{Phase, PhaseTimes, timed};
 use crate::advisory::osv::{Labels, parse_record};
 use crate::advisory::store::{Store, StoreError};
 use crate::bundle::{TreeSource, Unit};
@@ -28,23 +29,41 @@ pub const MAX_PATHS: usize = 5;
 /// Matches every registry package of every unit (each unique package once) and attaches the
 /// vulnerabilities. `missing` are the ecosystems the database has no advisories for.
 pub fn match_units(extracted: Extracted, store: &Store, missing: &[Ecosystem]) -> Result<Assessed, StoreError> {
-    let queries = extracted
-        .units
-        .iter()
-        .flat_map(|u| u.graph.nodes())
-        .filter(|p| p.source == Source::Registry)
-        .map(PackageQuery::of);
-    let matches = matcher::match_unique(store, queries)?;
-    let codes = advisory_codes(store, &matches)?;
-    let not_evaluated = not_evaluated(&extracted.units, missing);
-    let units = extracted
-        .units
-        .into_par_iter()
-        .map(|unit| {
-            let hits = hits(&unit, &matches, &codes);
-            AssessedUnit { unit, hits, signals: Vec::new() }
-        })
-        .collect();
+    match_units_timed(extracted, store, missing, None)
+}
+
+/// [`match_units`], timing each step.
+pub(crate) fn match_units_timed(
+    extracted: Extracted,
+    store: &Store,
+    missing: &[Ecosystem],
+    times: Option<&PhaseTimes>,
+) -> Result<Assessed, StoreError> {
+    let queries = matcher::unique(
+        extracted
+            .units
+            .iter()
+            .flat_map(|u| u.graph.nodes())
+            .filter(|p| p.source == Source::Registry)
+            .map(PackageQuery::of),
+    );
+    let candidates = timed(times, Phase::Candidates, || matcher::load_candidates(store, &queries))?;
+    let evaluated = timed(times, Phase::Evaluate, || matcher::evaluate(&queries, &candidates));
+    let matches = timed(times, Phase::Advisories, || matcher::group(store, &queries, evaluated))?;
+    let matches: HashMap<PackageQuery, PackageMatches> = queries.into_iter().zip(matches).collect();
+    let codes = timed(times, Phase::Labels, || advisory_codes(store, &matches))?;
+    let (not_evaluated, units) = timed(times, Phase::Attach, || {
+        let not_evaluated = not_evaluated(&extracted.units, missing);
+        let units = extracted
+            .units
+            .into_par_iter()
+            .map(|unit| {
+                let hits = hits(&unit, &matches, &codes);
+                AssessedUnit { unit, hits, signals: Vec::new() }
+            })
+            .collect();
+        (not_evaluated, units)
+    });
     Ok(Assessed { units, errors: extracted.errors, warnings: extracted.warnings, not_evaluated, coverage: Vec::new() })
 }
 
