@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::extract::Extracted;
 use super::phases::{Phase, PhaseTimes, timed};
-use crate::advisory::osv::{Labels, parse_record};
+use crate::advisory::osv::Labels;
 use crate::advisory::store::{Store, StoreError};
 use crate::bundle::{TreeSource, Unit};
 use crate::finding::{AdvisoryInfo, NotEvaluated, VulnHit};
@@ -89,7 +89,7 @@ fn not_evaluated(units: &[Unit], missing: &[Ecosystem]) -> Vec<NotEvaluated> {
 
 /// The code of every matched vulnerability, from the labels of its records (MAL- ids and
 /// CWE-506 are `takeover/malicious`; RustSec informational records are `stale/unmaintained`,
-/// `vulnerability/unsound` or `vulnerability/notice`): each record is read once.
+/// `vulnerability/unsound` or `vulnerability/notice`): the labels the store keeps per record.
 fn advisory_codes(
     store: &Store,
     matches: &HashMap<PackageQuery, PackageMatches>,
@@ -101,11 +101,9 @@ fn advisory_codes(
         }
         let mut labels = Labels::default();
         for id in std::iter::once(&v.id).chain(&v.aliases) {
-            let Some(raw) = store.raw(id)? else { continue };
-            if let Ok(record) = parse_record(raw.as_bytes()) {
-                labels.cwe_ids.extend(record.labels.cwe_ids);
-                labels.informational = labels.informational.or(record.labels.informational);
-            }
+            let Some(record) = store.labels(id)? else { continue };
+            labels.cwe_ids.extend(record.cwe_ids);
+            labels.informational = labels.informational.or(record.informational);
         }
         out.insert(v.id.clone(), classify(&v.id, &v.aliases, &labels));
     }
