@@ -111,23 +111,30 @@ fn advisory_codes(
 }
 
 fn hits(unit: &Unit, matches: &HashMap<PackageQuery, PackageMatches>, codes: &HashMap<String, Code>) -> Vec<VulnHit> {
+    let mut found: Vec<(NodeId, &Vulnerability)> = Vec::new();
+    for (node, p) in unit.graph.nodes().iter().enumerate() {
+        if p.source != Source::Registry {
+            continue;
+        }
+        let Some(of_package) = matches.get(&PackageQuery::of(p)) else { continue };
+        found.extend(of_package.vulnerabilities.iter().map(|v| (node, v)));
+    }
+    if found.is_empty() {
+        return Vec::new();
+    }
+    // Read again only for the lines of its hits (most units have none).
     let text = match unit.source {
         TreeSource::Artifact | TreeSource::NotRead => String::new(),
         TreeSource::Lockfile(_) => fs_err::read_to_string(&unit.file).unwrap_or_default(),
     };
     let reversed = unit.graph.reversed();
-    let mut out = Vec::new();
-    for (node, p) in unit.graph.nodes().iter().enumerate() {
-        if p.source != Source::Registry {
-            continue;
-        }
-        let Some(found) = matches.get(&PackageQuery::of(p)) else { continue };
-        for v in &found.vulnerabilities {
+    found
+        .into_iter()
+        .map(|(node, v)| {
             let code = codes.get(&v.id).copied().unwrap_or(VULNERABILITY);
-            out.push(hit(unit, &reversed, node, v, code, &text));
-        }
-    }
-    out
+            hit(unit, &reversed, node, v, code, &text)
+        })
+        .collect()
 }
 
 fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: Code, lockfile_text: &str) -> VulnHit {
