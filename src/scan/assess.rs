@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use rayon::prelude::*;
 
 use crate::bundle::code::{self, CodeLimits};
 use crate::bundle::{Unit, UnitKind};
@@ -27,9 +28,10 @@ pub struct Inputs<'a> {
 /// Runs every risk check family on every unit: hygiene, unused, stale, takeover. Coverage is
 /// summed per code over units.
 pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
+    // Units are independent (a function's code is read here): in parallel, results in order.
     let results: Vec<(Vec<Signal>, Vec<Coverage>)> = assessed
         .units
-        .iter()
+        .par_iter()
         .map(|a| {
             let twin = a.unit.lockfile_twin.map(|i| &assessed.units[i].unit.graph);
             let mut signals = hygiene::check(&a.unit, twin, inputs.today);

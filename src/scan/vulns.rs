@@ -128,16 +128,22 @@ fn hits(unit: &Unit, matches: &HashMap<PackageQuery, PackageMatches>, codes: &Ha
         TreeSource::Lockfile(_) => fs_err::read_to_string(&unit.file).unwrap_or_default(),
     };
     let reversed = unit.graph.reversed();
+    // A package with several vulnerabilities is located once.
+    let mut lines: HashMap<NodeId, Option<u32>> = HashMap::new();
     found
         .into_iter()
         .map(|(node, v)| {
             let code = codes.get(&v.id).copied().unwrap_or(VULNERABILITY);
-            hit(unit, &reversed, node, v, code, &text)
+            let line = *lines.entry(node).or_insert_with(|| {
+                let p = unit.graph.node(node);
+                locate_line(&text, p.name.as_str(), &p.version)
+            });
+            hit(unit, &reversed, node, v, code, line)
         })
         .collect()
 }
 
-fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: Code, lockfile_text: &str) -> VulnHit {
+fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: Code, line: Option<u32>) -> VulnHit {
     let label = |id: NodeId| {
         let p = unit.graph.node(id);
         format!("{}@{}", p.name, p.version)
@@ -148,7 +154,6 @@ fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: 
     upgrade.sort();
     upgrade.dedup();
     let package: Package = unit.graph.node(node).clone();
-    let line = locate_line(lockfile_text, package.name.as_str(), &package.version);
     let advisory = AdvisoryInfo {
         id: AdvisoryId::new(v.id.clone()),
         aliases: v.aliases.clone(),
