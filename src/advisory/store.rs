@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::osv::{Advisory, Affected, Level, Severity, SeveritySource};
+use super::osv::{Advisory, Affected, Labels, Level, Severity, SeveritySource};
 use crate::package::{Ecosystem, PackageName};
 
 /// Bumped whenever the schema changes; `migrate` brings older files forward.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// `PRAGMA application_id` of a bundleguard database: the ASCII bytes "BGDB". Files made before
 /// it was set (schema 1 and 2) get it on their next write.
@@ -136,6 +136,9 @@ pub struct AdvisoryMeta {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Whether the `advisories` table has the labels columns (schema 5); a read-only older file
+    /// has not, and its labels are read from the raw records.
+    labelled: bool,
 }
 
 pub(crate) fn ns(t: Timestamp) -> i64 {
@@ -226,7 +229,7 @@ impl Store {
                 immutable
             }
         };
-        let store = Store { conn, path: path.to_owned() };
+        let mut store = Store { conn, path: path.to_owned(), labelled: false };
         store.sql(store.conn.busy_timeout(std::time::Duration::from_secs(30)))?;
         match store.identity()? {
             Identity::Ours | Identity::OldOurs => {}
@@ -237,6 +240,7 @@ impl Store {
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: path.to_owned(), found: version });
         }
+        store.labelled = version >= 5;
         Ok(store)
     }
 
@@ -246,7 +250,7 @@ impl Store {
     }
 
     fn writable(conn: Connection, path: &Path) -> Result<Store, StoreError> {
-        let mut store = Store { conn, path: path.to_owned() };
+        let mut store = Store { conn, path: path.to_owned(), labelled: false };
         // Before the first read: a sync may hold the file (racing scans never see "locked").
         store.sql(store.conn.busy_timeout(std::time::Duration::from_secs(30)))?;
         let identity = store.identity()?;
@@ -255,6 +259,7 @@ impl Store {
         }
         store.configure()?;
         store.migrate()?;
+        store.labelled = true;
         if identity != Identity::Ours {
             let r = store.conn.pragma_update(None, "application_id", APPLICATION_ID);
             store.sql(r)?;
@@ -336,6 +341,10 @@ impl Store {
                 let r = self.conn.execute_batch(migration);
                 self.sql(r)?;
             }
+        }
+        if version < 5 {
+            let r = migrate_5(&mut self.conn);
+            self.sql(r)?;
         }
         Ok(())
     }
@@ -462,6 +471,25 @@ impl Store {
         self.sql(r)
     }
 
+    /// The labels of one advisory (CWE ids, RustSec informational kind), if present: from the
+    /// columns filled at ingest, or, in a read-only database of an older schema, from its raw
+    /// record (a record that does not parse has none, as at ingest).
+    pub fn labels(&self, id: &str) -> Result<Option<Labels>, StoreError> {
+        if !self.labelled {
+            let raw = self.raw(id)?;
+            return Ok(raw.map(|raw| labels_of_raw(&raw)));
+        }
+        let mut stmt =
+            self.sql(self.conn.prepare_cached("SELECT cwe_ids, informational FROM advisories WHERE id = ?1"))?;
+        let r = stmt
+            .query_row([id], |row| {
+                let cwe_ids: String = row.get(0)?;
+                Ok(Labels { cwe_ids: serde_json::from_str(&cwe_ids).unwrap_or_default(), informational: row.get(1)? })
+            })
+            .optional();
+        self.sql(r)
+    }
+
     /// Runs `PRAGMA quick_check` (or the full `integrity_check`) and records the result, when
     /// the file is writable, so that readers refuse a database that failed.
     pub fn check(&mut self, full: bool) -> Result<CheckReport, StoreError> {
@@ -547,12 +575,13 @@ impl Ingest<'_> {
         let sev = advisory.severity;
         let r = self.tx.prepare_cached(
             "INSERT INTO advisories (id, modified, published, withdrawn, summary, aliases,
-                                     severity_level, severity_score, severity_source, raw)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                                     severity_level, severity_score, severity_source, raw, cwe_ids, informational)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT(id) DO UPDATE SET modified = excluded.modified, published = excluded.published,
                withdrawn = excluded.withdrawn, summary = excluded.summary, aliases = excluded.aliases,
                severity_level = excluded.severity_level, severity_score = excluded.severity_score,
-               severity_source = excluded.severity_source, raw = excluded.raw",
+               severity_source = excluded.severity_source, raw = excluded.raw, cwe_ids = excluded.cwe_ids,
+               informational = excluded.informational",
         );
         let mut stmt = self.sql(r)?;
         let r = stmt.execute(params![
@@ -566,6 +595,8 @@ impl Ingest<'_> {
             sev.score,
             sev.source.as_str(),
             raw,
+            cwe_ids_json(&advisory.labels),
+            advisory.labels.informational,
         ]);
         self.sql(r)?;
         drop(stmt);
@@ -814,3 +845,56 @@ CREATE TABLE IF NOT EXISTS registry_versions (
 PRAGMA user_version = 4;
 COMMIT;
 ";
+
+/// Version 5: the labels of each record (`cwe_ids`, RustSec `informational`), kept at ingest so
+/// that a scan reads two short columns instead of parsing the raw record of every matched
+/// advisory. Records already stored are labelled here, once, from their raw JSON. Runs in one
+/// immediate transaction that checks the version again, so two processes opening an older
+/// file at once migrate it once.
+fn migrate_5(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version >= 5 {
+        return tx.commit();
+    }
+    let has = |column: &str| -> rusqlite::Result<bool> {
+        tx.query_row("SELECT count(*) > 0 FROM pragma_table_info('advisories') WHERE name = ?1", [column], |row| {
+            row.get(0)
+        })
+    };
+    if !has("cwe_ids")? {
+        tx.execute_batch("ALTER TABLE advisories ADD COLUMN cwe_ids TEXT NOT NULL DEFAULT '[]'; -- JSON array")?;
+    }
+    if !has("informational")? {
+        tx.execute_batch(
+            "ALTER TABLE advisories ADD COLUMN informational TEXT; -- RustSec: unmaintained | unsound | notice",
+        )?;
+    }
+    {
+        // Only records that can carry a label need parsing.
+        let mut read = tx.prepare(
+            "SELECT id, raw FROM advisories WHERE instr(raw, 'cwe_ids') > 0 OR instr(raw, 'informational') > 0",
+        )?;
+        let mut write = tx.prepare("UPDATE advisories SET cwe_ids = ?2, informational = ?3 WHERE id = ?1")?;
+        let mut rows = read.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: String = row.get(0)?;
+            let labels = labels_of_raw(&row.get::<_, String>(1)?);
+            if labels != Labels::default() {
+                write.execute(params![id, cwe_ids_json(&labels), labels.informational])?;
+            }
+        }
+    }
+    tx.pragma_update(None, "user_version", 5)?;
+    tx.commit()
+}
+
+/// The labels of a stored raw record; none when it does not parse (as the ingest would have
+/// refused it).
+fn labels_of_raw(raw: &str) -> Labels {
+    super::osv::parse_record(raw.as_bytes()).map(|a| a.labels).unwrap_or_default()
+}
+
+fn cwe_ids_json(labels: &Labels) -> String {
+    serde_json::to_string(&labels.cwe_ids).unwrap_or_else(|_| "[]".into())
+}

@@ -175,6 +175,7 @@ pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
         no_metadata: args.no_metadata,
         metadata_ttl: std::time::Duration::from_hours(24),
         now: Timestamp::now(),
+        phases: None,
     };
     let progress = SyncProgress::new(false);
     let result = scan::run(&options, &progress);

@@ -53,7 +53,7 @@ pub struct PackageMatches {
 }
 
 /// A matched advisory record before grouping.
-struct Hit {
+pub struct Hit {
     id: String,
     fixed: Vec<String>,
     unreadable: Vec<String>,
@@ -62,10 +62,57 @@ struct Hit {
 /// Matches every query against the store. Withdrawn records never match.
 pub fn match_packages(store: &Store, queries: &[PackageQuery]) -> Result<Vec<PackageMatches>, StoreError> {
     let candidates = load_candidates(store, queries)?;
-    let hits: Vec<(Vec<Hit>, Option<String>)> = queries
-        .par_iter()
-        .map(|q| evaluate_query(q, candidates.get(&(q.ecosystem, q.name.clone())).map_or(&[], Vec::as_slice)))
-        .collect();
+    let evaluated = evaluate(queries, &candidates);
+    group(store, queries, evaluated)
+}
+
+/// Matches each distinct query once; the result is keyed by query.
+pub fn match_unique(
+    store: &Store,
+    queries: impl IntoIterator<Item = PackageQuery>,
+) -> Result<HashMap<PackageQuery, PackageMatches>, StoreError> {
+    let unique = unique(queries);
+    let matches = match_packages(store, &unique)?;
+    Ok(unique.into_iter().zip(matches).collect())
+}
+
+/// The distinct queries among `queries`.
+pub fn unique(queries: impl IntoIterator<Item = PackageQuery>) -> Vec<PackageQuery> {
+    queries.into_iter().collect::<std::collections::HashSet<_>>().into_iter().collect()
+}
+
+/// The affected entries of every queried package, read from the store: the first step of
+/// [`match_packages`] (its steps are public so that a scan can time each).
+pub struct Candidates(HashMap<(Ecosystem, PackageName), Vec<(String, Affected)>>);
+
+/// The matched records of each query, in the order of the queries, before grouping.
+pub struct Evaluated(Vec<(Vec<Hit>, Option<String>)>);
+
+/// Reads the candidates of every query from the store.
+pub fn load_candidates(store: &Store, queries: &[PackageQuery]) -> Result<Candidates, StoreError> {
+    // Looked up in key order, so consecutive lookups touch neighbouring pages of the index.
+    let keys: BTreeSet<(Ecosystem, &PackageName)> = queries.iter().map(|q| (q.ecosystem, &q.name)).collect();
+    let mut out = HashMap::with_capacity(keys.len());
+    for (eco, name) in keys {
+        out.insert((eco, name.clone()), store.candidates(eco, name)?);
+    }
+    Ok(Candidates(out))
+}
+
+/// Evaluates each query's candidates against its version, in parallel.
+pub fn evaluate(queries: &[PackageQuery], candidates: &Candidates) -> Evaluated {
+    Evaluated(
+        queries
+            .par_iter()
+            .map(|q| evaluate_query(q, candidates.0.get(&(q.ecosystem, q.name.clone())).map_or(&[], Vec::as_slice)))
+            .collect(),
+    )
+}
+
+/// Reads the metadata of the matched records and groups the records of each query that are
+/// aliases of one another into one vulnerability.
+pub fn group(store: &Store, queries: &[PackageQuery], evaluated: Evaluated) -> Result<Vec<PackageMatches>, StoreError> {
+    let hits = evaluated.0;
     let mut metas: HashMap<String, AdvisoryMeta> = HashMap::new();
     for (package_hits, _) in &hits {
         for hit in package_hits {
@@ -84,28 +131,6 @@ pub fn match_packages(store: &Store, queries: &[PackageQuery]) -> Result<Vec<Pac
             version_warning,
         })
         .collect())
-}
-
-/// Matches each distinct query once; the result is keyed by query.
-pub fn match_unique(
-    store: &Store,
-    queries: impl IntoIterator<Item = PackageQuery>,
-) -> Result<HashMap<PackageQuery, PackageMatches>, StoreError> {
-    let unique: Vec<PackageQuery> = queries.into_iter().collect::<std::collections::HashSet<_>>().into_iter().collect();
-    let matches = match_packages(store, &unique)?;
-    Ok(unique.into_iter().zip(matches).collect())
-}
-
-type Candidates = HashMap<(Ecosystem, PackageName), Vec<(String, Affected)>>;
-
-fn load_candidates(store: &Store, queries: &[PackageQuery]) -> Result<Candidates, StoreError> {
-    // Looked up in key order, so consecutive lookups touch neighbouring pages of the index.
-    let keys: BTreeSet<(Ecosystem, &PackageName)> = queries.iter().map(|q| (q.ecosystem, &q.name)).collect();
-    let mut out: Candidates = HashMap::with_capacity(keys.len());
-    for (eco, name) in keys {
-        out.insert((eco, name.clone()), store.candidates(eco, name)?);
-    }
-    Ok(out)
 }
 
 fn evaluate_query(q: &PackageQuery, candidates: &[(String, Affected)]) -> (Vec<Hit>, Option<String>) {

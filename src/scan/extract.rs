@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::phases::{Phase, PhaseTimes, timed};
 use crate::bundle::{self, Artifact, Bundle, BundleCoverage, BundleKind, TreeSource, Unit, UnitKind};
 use crate::lockfile::{self, Lockfile};
 use crate::package::Ecosystem;
@@ -39,7 +40,24 @@ impl Extracted {
 /// lockfile. `artifacts` are files to read as deployment artifacts whatever their name;
 /// `excludes` are the policy's `exclude` patterns (relative to each path).
 pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Excludes) -> Extracted {
+    collect_timed(paths, artifacts, excludes, None)
+}
+
+/// [`collect`], timing discovery as [`Phase::Walk`] and the reads as [`Phase::Parse`].
+pub(crate) fn collect_timed(
+    paths: &[PathBuf],
+    artifacts: &[PathBuf],
+    excludes: &bundle::Excludes,
+    times: Option<&PhaseTimes>,
+) -> Extracted {
     let mut out = Extracted::default();
+    let bundles = timed(times, Phase::Walk, || discover(paths, artifacts, excludes, &mut out));
+    timed(times, Phase::Parse, || extract(&bundles, &mut out));
+    out
+}
+
+/// The bundles under `paths` and the named artifacts; problems go to `out`.
+fn discover(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Excludes, out: &mut Extracted) -> Vec<Bundle> {
     let mut bundles: Vec<Bundle> = Vec::new();
     for root in paths {
         if !root.exists() {
@@ -87,6 +105,11 @@ pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Excl
             exists
         });
     }
+    bundles
+}
+
+/// Parses every lockfile and reads every artifact of `bundles` once, in parallel, into units.
+fn extract(bundles: &[Bundle], out: &mut Extracted) {
     let lockfiles: BTreeSet<&PathBuf> = bundles.iter().flat_map(|b| &b.lockfiles).collect();
     let parsed: HashMap<&PathBuf, Result<Lockfile, lockfile::LockfileError>> =
         lockfiles.into_par_iter().map(|p| (p, lockfile::load(p))).collect();
@@ -94,14 +117,13 @@ pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Excl
     let limits = bundle::Limits::default();
     let read: HashMap<&PathBuf, Result<Arc<Artifact>, bundle::ArtifactError>> =
         zips.into_par_iter().map(|p| (p, bundle::read_artifact(p, &limits).map(Arc::new))).collect();
-    report_file_problems(&parsed, &read, &mut out);
+    report_file_problems(&parsed, &read, out);
     let mut twins = HashMap::new();
-    for b in &bundles {
-        units_of(b, &parsed, &read, &mut out, &mut twins);
+    for b in bundles {
+        units_of(b, &parsed, &read, out, &mut twins);
     }
     out.units.sort_by(|a, b| (&a.path, &a.name).cmp(&(&b.path, &b.name)));
     link_twins(&mut out.units, &twins);
-    out
 }
 
 /// Points each artifact unit at the lockfile unit of its function it is compared with.

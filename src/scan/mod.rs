@@ -16,14 +16,17 @@ use crate::advisory::sync::Observer;
 use crate::finding::{ScanResult, Verdict};
 use crate::policy::{Baseline, Policy, PolicyError};
 use crate::vocab::{Diagnostic, Level};
+use phases::timed;
 
 pub mod assess;
 pub mod extract;
 pub mod fixplan;
+pub mod phases;
 pub mod resync;
 pub mod vulns;
 
 pub use extract::{Extracted, collect};
+pub use phases::{Phase, PhaseTimes};
 
 /// Everything a scan needs to know, already validated by the caller.
 #[derive(Debug, Clone)]
@@ -61,6 +64,8 @@ pub struct ScanOptions {
     pub metadata_ttl: std::time::Duration,
     /// The clock (`BUNDLEGUARD_NOW` pins it for reproducible reports).
     pub now: Timestamp,
+    /// Where to add the wall time of each phase (benchmarks; `None`: not measured).
+    pub phases: Option<std::sync::Arc<PhaseTimes>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,13 +83,17 @@ pub enum ScanError {
 /// Runs the whole pipeline. Files that cannot be read become errors in the result (the scan goes
 /// on); only a policy that cannot be read or a database that cannot be opened stop it.
 pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult, ScanError> {
+    let times = options.phases.as_deref();
     let today = options.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    let policy = load_policy(options)?;
-    let baseline = match &options.baseline {
-        Some(path) => Baseline::load(path)?,
-        None => Baseline::default(),
-    };
-    let mut extracted = extract::collect(&options.paths, &options.artifacts, &policy.exclude);
+    let (policy, baseline) = timed(times, Phase::Policy, || -> Result<_, ScanError> {
+        let policy = load_policy(options)?;
+        let baseline = match &options.baseline {
+            Some(path) => Baseline::load(path)?,
+            None => Baseline::default(),
+        };
+        Ok((policy, baseline))
+    })?;
+    let mut extracted = extract::collect_timed(&options.paths, &options.artifacts, &policy.exclude, times);
     let stages = std::mem::take(&mut extracted.stages);
     let ecosystems = extracted.ecosystems();
     let request = OpenRequest {
@@ -95,10 +104,11 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         max_age: options.max_age,
         now: options.now,
     };
-    let mut opened = open::for_scan(&request, observer)?;
-    let matched = vulns::match_units(extracted, &opened.store, &opened.missing)?;
+    let mut opened = timed(times, Phase::Open, || open::for_scan(&request, observer))?;
+    let matched = vulns::match_units_timed(extracted, &opened.store, &opened.missing, times)?;
     let mut warnings = opened.warnings;
-    let facts = metadata(options, &policy, &mut opened.store, &matched, &mut warnings)?;
+    let facts =
+        timed(times, Phase::Metadata, || metadata(options, &policy, &mut opened.store, &matched, &mut warnings))?;
     let registry = registry_checks(&policy);
     let inputs = assess::Inputs {
         today,
@@ -107,10 +117,10 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         registry: &registry,
         unused: &crate::risk::unused::UnusedConfig { disabled: !policy.unused_enabled, ..Default::default() },
     };
-    let mut assessed = assess::assess(matched, &inputs);
+    let mut assessed = timed(times, Phase::Assess, || assess::assess(matched, &inputs));
     assessed.metadata_off = options.no_metadata;
-    let mut result = policy.judge(assessed, warnings, &baseline, today);
-    fixplan::plan(&opened.store, &mut result)?;
+    let mut result = timed(times, Phase::Judge, || policy.judge(assessed, warnings, &baseline, today));
+    timed(times, Phase::FixPlan, || fixplan::plan(&opened.store, &mut result))?;
     if options.nothing_scanned_is_error && result.bundles.is_empty() {
         let at = options.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
         result.errors.push(Diagnostic::at(
@@ -124,7 +134,7 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
     }
     if let Some(recording) = &options.record {
         let recording = with_declared_environment(recording, &stages, &mut result);
-        record(&options.db, &recording, &mut opened.store, &mut result);
+        timed(times, Phase::Record, || record(&options.db, &recording, &mut opened.store, &mut result));
     }
     Ok(result)
 }

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::extract::Extracted;
-use crate::advisory::osv::{Labels, parse_record};
+use super::phases::{Phase, PhaseTimes, timed};
+use crate::advisory::osv::Labels;
 use crate::advisory::store::{Store, StoreError};
 use crate::bundle::{TreeSource, Unit};
 use crate::finding::{AdvisoryInfo, NotEvaluated, VulnHit};
@@ -28,23 +29,41 @@ pub const MAX_PATHS: usize = 5;
 /// Matches every registry package of every unit (each unique package once) and attaches the
 /// vulnerabilities. `missing` are the ecosystems the database has no advisories for.
 pub fn match_units(extracted: Extracted, store: &Store, missing: &[Ecosystem]) -> Result<Assessed, StoreError> {
-    let queries = extracted
-        .units
-        .iter()
-        .flat_map(|u| u.graph.nodes())
-        .filter(|p| p.source == Source::Registry)
-        .map(PackageQuery::of);
-    let matches = matcher::match_unique(store, queries)?;
-    let codes = advisory_codes(store, &matches)?;
-    let not_evaluated = not_evaluated(&extracted.units, missing);
-    let units = extracted
-        .units
-        .into_par_iter()
-        .map(|unit| {
-            let hits = hits(&unit, &matches, &codes);
-            AssessedUnit { unit, hits, signals: Vec::new() }
-        })
-        .collect();
+    match_units_timed(extracted, store, missing, None)
+}
+
+/// [`match_units`], timing each step.
+pub(crate) fn match_units_timed(
+    extracted: Extracted,
+    store: &Store,
+    missing: &[Ecosystem],
+    times: Option<&PhaseTimes>,
+) -> Result<Assessed, StoreError> {
+    let queries = matcher::unique(
+        extracted
+            .units
+            .iter()
+            .flat_map(|u| u.graph.nodes())
+            .filter(|p| p.source == Source::Registry)
+            .map(PackageQuery::of),
+    );
+    let candidates = timed(times, Phase::Candidates, || matcher::load_candidates(store, &queries))?;
+    let evaluated = timed(times, Phase::Evaluate, || matcher::evaluate(&queries, &candidates));
+    let matches = timed(times, Phase::Advisories, || matcher::group(store, &queries, evaluated))?;
+    let matches: HashMap<PackageQuery, PackageMatches> = queries.into_iter().zip(matches).collect();
+    let codes = timed(times, Phase::Labels, || advisory_codes(store, &matches))?;
+    let (not_evaluated, units) = timed(times, Phase::Attach, || {
+        let not_evaluated = not_evaluated(&extracted.units, missing);
+        let units = extracted
+            .units
+            .into_par_iter()
+            .map(|unit| {
+                let hits = hits(&unit, &matches, &codes);
+                AssessedUnit { unit, hits, signals: Vec::new() }
+            })
+            .collect();
+        (not_evaluated, units)
+    });
     Ok(Assessed {
         units,
         errors: extracted.errors,
@@ -77,7 +96,7 @@ fn not_evaluated(units: &[Unit], missing: &[Ecosystem]) -> Vec<NotEvaluated> {
 
 /// The code of every matched vulnerability, from the labels of its records (MAL- ids and
 /// CWE-506 are `takeover/malicious`; RustSec informational records are `stale/unmaintained`,
-/// `vulnerability/unsound` or `vulnerability/notice`): each record is read once.
+/// `vulnerability/unsound` or `vulnerability/notice`): the labels the store keeps per record.
 fn advisory_codes(
     store: &Store,
     matches: &HashMap<PackageQuery, PackageMatches>,
@@ -89,11 +108,9 @@ fn advisory_codes(
         }
         let mut labels = Labels::default();
         for id in std::iter::once(&v.id).chain(&v.aliases) {
-            let Some(raw) = store.raw(id)? else { continue };
-            if let Ok(record) = parse_record(raw.as_bytes()) {
-                labels.cwe_ids.extend(record.labels.cwe_ids);
-                labels.informational = labels.informational.or(record.labels.informational);
-            }
+            let Some(record) = store.labels(id)? else { continue };
+            labels.cwe_ids.extend(record.cwe_ids);
+            labels.informational = labels.informational.or(record.informational);
         }
         out.insert(v.id.clone(), classify(&v.id, &v.aliases, &labels));
     }
@@ -101,26 +118,39 @@ fn advisory_codes(
 }
 
 fn hits(unit: &Unit, matches: &HashMap<PackageQuery, PackageMatches>, codes: &HashMap<String, Code>) -> Vec<VulnHit> {
+    let mut found: Vec<(NodeId, &Vulnerability)> = Vec::new();
+    for (node, p) in unit.graph.nodes().iter().enumerate() {
+        if p.source != Source::Registry {
+            continue;
+        }
+        let Some(of_package) = matches.get(&PackageQuery::of(p)) else { continue };
+        found.extend(of_package.vulnerabilities.iter().map(|v| (node, v)));
+    }
+    if found.is_empty() {
+        return Vec::new();
+    }
+    // Read again only for the lines of its hits (most units have none).
     let text = match unit.source {
         TreeSource::Artifact | TreeSource::NotRead => String::new(),
         TreeSource::Lockfile(_) => fs_err::read_to_string(&unit.file).unwrap_or_default(),
     };
     let reversed = unit.graph.reversed();
-    let mut out = Vec::new();
-    for (node, p) in unit.graph.nodes().iter().enumerate() {
-        if p.source != Source::Registry {
-            continue;
-        }
-        let Some(found) = matches.get(&PackageQuery::of(p)) else { continue };
-        for v in &found.vulnerabilities {
+    // A package with several vulnerabilities is located once.
+    let mut lines: HashMap<NodeId, Option<u32>> = HashMap::new();
+    found
+        .into_iter()
+        .map(|(node, v)| {
             let code = codes.get(&v.id).copied().unwrap_or(VULNERABILITY);
-            out.push(hit(unit, &reversed, node, v, code, &text));
-        }
-    }
-    out
+            let line = *lines.entry(node).or_insert_with(|| {
+                let p = unit.graph.node(node);
+                locate_line(&text, p.name.as_str(), &p.version)
+            });
+            hit(unit, &reversed, node, v, code, line)
+        })
+        .collect()
 }
 
-fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: Code, lockfile_text: &str) -> VulnHit {
+fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: Code, line: Option<u32>) -> VulnHit {
     let label = |id: NodeId| {
         let p = unit.graph.node(id);
         format!("{}@{}", p.name, p.version)
@@ -131,7 +161,6 @@ fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: 
     upgrade.sort();
     upgrade.dedup();
     let package: Package = unit.graph.node(node).clone();
-    let line = locate_line(lockfile_text, package.name.as_str(), &package.version);
     let advisory = AdvisoryInfo {
         id: AdvisoryId::new(v.id.clone()),
         aliases: v.aliases.clone(),

@@ -1,6 +1,7 @@
 //! The advisory store (`advisory::store`): opening and migrating the schema, refusing a newer
 //! one, upserting and removing records in one transaction that commits whole or not at all,
-//! candidates by normalized name (withdrawn left out), and the per-ecosystem sync state.
+//! candidates by normalized name (withdrawn left out), the labels kept per record (and filled
+//! in when an older file is migrated), and the per-ecosystem sync state.
 
 use std::path::Path;
 
@@ -128,6 +129,73 @@ fn an_older_schema_is_migrated_and_a_newer_one_refused() {
     let Err(err) = Store::open(&path) else { panic!("a newer schema opened") };
     assert!(matches!(err, StoreError::TooNew { found, .. } if found == SCHEMA_VERSION + 1));
     assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+}
+
+/// Records with each kind of label: CWE-506 at the record level (GHSA), RustSec informational
+/// in an affected entry, and none.
+fn labelled_records() -> Vec<String> {
+    vec![
+        r#"{"id":"GHSA-mal","modified":"2021-10-22T20:38:14Z","affected":[{"package":{"ecosystem":"npm","name":"ua-parser-js"},"versions":["0.7.29"]}],"database_specific":{"cwe_ids":["CWE-506","CWE-912"],"severity":"CRITICAL"}}"#.to_owned(),
+        r#"{"id":"RUSTSEC-2099-0001","modified":"2024-01-02T03:04:05Z","affected":[{"package":{"ecosystem":"crates.io","name":"old"},"database_specific":{"informational":"unmaintained"}}]}"#.to_owned(),
+        record("GHSA-plain", &[], false, &[("npm", "qs", "0", "6.7.3")]),
+    ]
+}
+
+fn all_labels(store: &Store) -> Vec<Option<osv::Labels>> {
+    ["GHSA-mal", "RUSTSEC-2099-0001", "GHSA-plain", "GHSA-absent"].map(|id| store.labels(id).expect("labels")).into()
+}
+
+#[test]
+fn labels_are_kept_at_ingest_and_back_filled_in_an_older_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.db");
+    let mut store = Store::open(&path).expect("open");
+    let records = labelled_records();
+    put(&mut store, Ecosystem::Npm, &records[..1]);
+    put(&mut store, Ecosystem::CratesIo, &records[1..2]);
+    put(&mut store, Ecosystem::Npm, &records[2..]);
+    let expected = vec![
+        Some(osv::Labels { cwe_ids: vec!["CWE-506".into(), "CWE-912".into()], informational: None }),
+        Some(osv::Labels { cwe_ids: Vec::new(), informational: Some("unmaintained".into()) }),
+        Some(osv::Labels::default()),
+        None,
+    ];
+    assert_eq!(all_labels(&store), expected, "as ingested");
+    drop(store);
+
+    // The same file as schema 4 wrote it: no labels columns.
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.execute_batch(
+        "ALTER TABLE advisories DROP COLUMN cwe_ids; ALTER TABLE advisories DROP COLUMN informational;
+         PRAGMA user_version = 4;",
+    )
+    .expect("downgrade");
+    drop(conn);
+    let read_only = Store::open_read_only(&path).expect("read-only open migrates nothing");
+    assert_eq!(all_labels(&read_only), expected, "read from the raw records");
+    drop(read_only);
+    assert_eq!(user_version(&path), 4);
+
+    let store = Store::open(&path).expect("migrates");
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let filled: Vec<(String, String, Option<String>)> = conn
+        .prepare("SELECT id, cwe_ids, informational FROM advisories ORDER BY id")
+        .expect("prepare")
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(
+        filled,
+        [
+            ("GHSA-mal".to_owned(), r#"["CWE-506","CWE-912"]"#.to_owned(), None),
+            ("GHSA-plain".to_owned(), "[]".to_owned(), None),
+            ("RUSTSEC-2099-0001".to_owned(), "[]".to_owned(), Some("unmaintained".to_owned())),
+        ],
+        "back-filled in the columns"
+    );
+    assert_eq!(all_labels(&store), expected, "read from the columns");
 }
 
 #[test]
