@@ -28,6 +28,12 @@ pub struct Inputs<'a> {
 /// Runs every risk check family on every unit: hygiene, unused, stale, takeover. Coverage is
 /// summed per code over units.
 pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
+    // The registry checks judge each unique package version once for the whole scan; every
+    // unit that ships it gets its signals and counts.
+    let all: Vec<&Unit> = assessed.units.iter().map(|a| &a.unit).collect();
+    let stale_judged = stale::judge(&all, inputs.facts, &inputs.registry.stale, inputs.now);
+    let takeover_judged = takeover::judge(&all, inputs.facts, &inputs.registry.takeover, inputs.now);
+    let (stale_codes, takeover_codes) = (stale::codes(), takeover::FACT_CODES);
     // Units are independent (the unused check reads each function's code): in parallel, results
     // in unit order.
     let results: Vec<(Vec<Signal>, Vec<Coverage>, Option<Reachability>)> = assessed
@@ -38,10 +44,8 @@ pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
             let mut signals = hygiene::check(&a.unit, twin, inputs.today);
             let (unused_signals, mut coverage, reach) = unused_of(&a.unit, inputs.unused);
             signals.extend(unused_signals);
-            let (stale_signals, stale_coverage) =
-                stale::check(&a.unit, inputs.facts, &inputs.registry.stale, inputs.now);
-            let (takeover_signals, takeover_coverage) =
-                takeover::check(&a.unit, inputs.facts, &inputs.registry.takeover, inputs.now);
+            let (stale_signals, stale_coverage) = stale_judged.apply(&a.unit, &stale_codes);
+            let (takeover_signals, takeover_coverage) = takeover_judged.apply(&a.unit, &takeover_codes);
             signals.extend(stale_signals);
             signals.extend(takeover_signals);
             coverage.extend(stale_coverage);

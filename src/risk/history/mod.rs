@@ -45,47 +45,141 @@ impl AllowList {
     }
 }
 
-/// One registry package of a unit that a registry check can judge: its node, its facts, the
-/// history around its locked version, and why its publish times are untrusted (if they are).
+/// One locked registry package version that a registry check can judge: its facts, the history
+/// around its locked version, and why its publish times are untrusted (if they are).
 pub struct Located<'a> {
-    pub node: NodeId,
     pub package: &'a Package,
     pub facts: &'a PackageFacts,
     pub history: History<'a>,
     pub untrusted: Option<String>,
 }
 
-/// The registry packages of a unit the checks can judge. Allow-listed packages are skipped;
-/// packages without facts, or whose locked version the registry does not list, are counted as
-/// not evaluated in `tally`.
-pub fn locate<'a>(
-    unit: &'a Unit,
-    facts: &'a FactsMap,
-    allow: &AllowList,
-    untrusted_times_of: &BTreeSet<Ecosystem>,
-    tally: &mut Tally,
-) -> Vec<Located<'a>> {
-    let mut out = Vec::new();
-    for (node, package) in registry_packages(unit) {
-        if allow.contains(package) {
-            continue;
+/// What one check concluded on one locked package version. Reached once per scan and shared by
+/// every unit that ships the version (as the matcher matches each unique package once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judged {
+    /// Allow-listed: no signal, not counted.
+    Allowed,
+    /// No code could be evaluated, for this reason (no facts, version not listed).
+    NoneEvaluated(&'static str),
+    /// Per code in the check's order: `None` when evaluated, else why not; and the raised
+    /// signals with their levels, in order.
+    Evaluated { counted: Vec<(Code, Option<String>)>, hits: Vec<(Code, Level, Hit)> },
+}
+
+/// The key of a locked package version: (ecosystem, normalized name, raw version), as
+/// [`registry_packages`] deduplicates.
+type VersionKey<'a> = (Ecosystem, &'a str, &'a str);
+
+/// One check's [`Judged`] for every unique registry package version of a scan's units.
+#[derive(Debug, Default)]
+pub struct Judgments<'a>(HashMap<VersionKey<'a>, Judged>);
+
+impl<'a> Judgments<'a> {
+    /// Judges every unique registry package version of `units` once, in parallel: allow-listed
+    /// ones are [`Judged::Allowed`], those without facts or whose locked version the registry
+    /// does not list are [`Judged::NoneEvaluated`], the others go through `judge`.
+    pub fn new<F>(
+        units: &[&'a Unit],
+        facts: &'a FactsMap,
+        allow: &AllowList,
+        untrusted_times_of: &BTreeSet<Ecosystem>,
+        judge: F,
+    ) -> Judgments<'a>
+    where
+        F: Fn(&Located<'_>) -> Judged + Sync,
+    {
+        use rayon::prelude::*;
+        let mut unique: HashMap<VersionKey<'a>, &'a Package> = HashMap::new();
+        for unit in units {
+            for package in unit.graph.nodes() {
+                if package.source == Source::Registry {
+                    unique.entry(key_of(package)).or_insert(package);
+                }
+            }
         }
-        let Some(package_facts) = facts.get(&(package.ecosystem, package.name.clone())) else {
-            tally.none_evaluated("no registry facts for the package");
-            continue;
-        };
-        let Some(history) = History::find(package_facts, &package.version) else {
-            tally.none_evaluated("the registry does not list the locked version");
-            continue;
-        };
-        let untrusted = if untrusted_times_of.contains(&history.ecosystem) {
-            Some(untrusted_times(history.ecosystem))
-        } else {
-            rewritten_times(package_facts)
-        };
-        out.push(Located { node, package, facts: package_facts, history, untrusted });
+        let unique: Vec<(VersionKey<'a>, &'a Package)> = unique.into_iter().collect();
+        let judged: Vec<Judged> = unique
+            .par_iter()
+            .map(|(_, package)| {
+                if allow.contains(package) {
+                    return Judged::Allowed;
+                }
+                match locate(package, facts, untrusted_times_of) {
+                    Ok(located) => judge(&located),
+                    Err(reason) => Judged::NoneEvaluated(reason),
+                }
+            })
+            .collect();
+        Judgments(unique.into_iter().map(|(k, _)| k).zip(judged).collect())
     }
-    out
+
+    /// The signals and coverage of one unit, from the judgments of the package versions it
+    /// ships: `codes` in the check's order. A version missing from the judgments (not among the
+    /// units they were made for) counts as not evaluated.
+    pub fn apply(&self, unit: &Unit, codes: &[Code]) -> (Vec<Signal>, Vec<Coverage>) {
+        let mut tally = Tally::new(codes.iter().copied());
+        let mut out = Vec::new();
+        for (node, package) in registry_packages(unit) {
+            match self.0.get(&key_of(package)) {
+                Some(Judged::Allowed) => {}
+                Some(Judged::NoneEvaluated(reason)) => tally.none_evaluated(reason),
+                None => tally.none_evaluated("not judged"),
+                Some(Judged::Evaluated { counted, hits }) => {
+                    for (code, reason) in counted {
+                        tally.count(*code, reason.as_deref());
+                    }
+                    out.extend(
+                        hits.iter().map(|(code, level, hit)| signal(*code, *level, node, package, hit.clone())),
+                    );
+                }
+            }
+        }
+        (out, tally.coverage())
+    }
+}
+
+fn key_of(package: &Package) -> VersionKey<'_> {
+    (package.ecosystem, package.name.as_str(), package.version.as_str())
+}
+
+/// The facts and history of one locked registry package version; the "not evaluated" reason
+/// when the package has no facts or the registry does not list its locked version.
+pub fn locate<'a>(
+    package: &'a Package,
+    facts: &'a FactsMap,
+    untrusted_times_of: &BTreeSet<Ecosystem>,
+) -> Result<Located<'a>, &'static str> {
+    let Some(package_facts) = facts.get(&(package.ecosystem, package.name.clone())) else {
+        return Err("no registry facts for the package");
+    };
+    let Some(history) = History::find(package_facts, &package.version) else {
+        return Err("the registry does not list the locked version");
+    };
+    let untrusted = if untrusted_times_of.contains(&history.ecosystem) {
+        Some(untrusted_times(history.ecosystem))
+    } else {
+        rewritten_times(package_facts)
+    };
+    Ok(Located { package, facts: package_facts, history, untrusted })
+}
+
+/// The outcomes of one package version split into what [`Judged::Evaluated`] counts (`None`:
+/// evaluated, else why not) and the flags, in order.
+pub fn split(outcomes: Vec<(Code, Outcome)>) -> (Vec<(Code, Option<String>)>, Vec<(Code, Hit)>) {
+    let mut counted = Vec::with_capacity(outcomes.len());
+    let mut hits = Vec::new();
+    for (code, outcome) in outcomes {
+        match outcome {
+            Outcome::Pass => counted.push((code, None)),
+            Outcome::NotEvaluated(reason) => counted.push((code, Some(reason))),
+            Outcome::Flag(hit) => {
+                counted.push((code, None));
+                hits.push((code, hit));
+            }
+        }
+    }
+    (counted, hits)
 }
 
 /// The registry packages of a unit, one entry per (ecosystem, name, version), first node kept,
@@ -347,18 +441,31 @@ impl Tally {
     }
 
     pub fn record(&mut self, code: Code, outcome: &Outcome) {
+        match outcome {
+            Outcome::NotEvaluated(reason) => self.count(code, Some(reason)),
+            Outcome::Pass | Outcome::Flag(_) => self.count(code, None),
+        }
+    }
+
+    /// Counts one package for `code`: evaluated (`None`) or not, with the reason.
+    pub fn count(&mut self, code: Code, not_evaluated: Option<&str>) {
         let entry = self.counts.entry(code).or_insert_with(|| (0, 0, BTreeMap::new()));
         entry.1 += 1;
-        match outcome {
-            Outcome::NotEvaluated(reason) => *entry.2.entry(reason.clone()).or_default() += 1,
-            Outcome::Pass | Outcome::Flag(_) => entry.0 += 1,
+        match not_evaluated {
+            Some(reason) => match entry.2.get_mut(reason) {
+                Some(n) => *n += 1,
+                None => {
+                    entry.2.insert(reason.to_owned(), 1);
+                }
+            },
+            None => entry.0 += 1,
         }
     }
 
     /// Records the package as not evaluated for every code.
     pub fn none_evaluated(&mut self, reason: &str) {
-        for code in self.codes.clone() {
-            self.record(code, &Outcome::NotEvaluated(reason.to_owned()));
+        for i in 0..self.codes.len() {
+            self.count(self.codes[i], Some(reason));
         }
     }
 

@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::history::{self, AllowList, FactsMap, History, Hit, Outcome, Tally, fmt_days, fmt_time, truncate};
+use super::history::{self, AllowList, FactsMap, History, Hit, Judged, Judgments, Outcome, fmt_days, fmt_time, truncate};
 use super::{Coverage, Signal};
 use crate::bundle::Unit;
 use crate::package::Ecosystem;
@@ -73,25 +73,32 @@ impl Default for StaleConfig {
 }
 
 /// The stale signals of one unit and, per code, how many registry packages could be evaluated.
+/// Over many units, [`judge`] once and [`Judgments::apply`] per unit.
 pub fn check(unit: &Unit, facts: &FactsMap, cfg: &StaleConfig, now: Timestamp) -> (Vec<Signal>, Vec<Coverage>) {
-    let mut tally = Tally::new(CODES.iter().map(|(c, _, _)| *c));
-    let mut out = Vec::new();
-    for located in history::locate(unit, facts, &cfg.allow, &cfg.untrusted_times, &mut tally) {
-        let history::Located { node, package, history: h, untrusted, .. } = located;
-        let outcomes = [
-            (DEPRECATED, deprecated(&h)),
-            (YANKED, yanked(&h)),
-            (UNMAINTAINED, unmaintained(&h, cfg, now, untrusted.as_deref())),
-            (OUTDATED, outdated(&h, cfg, untrusted.as_deref())),
-        ];
-        for (code, outcome) in outcomes {
-            tally.record(code, &outcome);
-            if let Outcome::Flag(hit) = outcome {
-                out.push(history::signal(code, default_level(code), node, package, hit));
-            }
-        }
-    }
-    (out, tally.coverage())
+    judge(&[unit], facts, cfg, now).apply(unit, &codes())
+}
+
+/// The codes of this check, in report order.
+pub fn codes() -> Vec<Code> {
+    CODES.iter().map(|(c, _, _)| *c).collect()
+}
+
+/// Judges every unique registry package version of `units` once.
+pub fn judge<'a>(units: &[&'a Unit], facts: &'a FactsMap, cfg: &StaleConfig, now: Timestamp) -> Judgments<'a> {
+    Judgments::new(units, facts, &cfg.allow, &cfg.untrusted_times, |located| judge_one(located, cfg, now))
+}
+
+/// The stale outcomes of one locked package version.
+fn judge_one(located: &history::Located<'_>, cfg: &StaleConfig, now: Timestamp) -> Judged {
+    let (h, untrusted) = (&located.history, located.untrusted.as_deref());
+    let (counted, hits) = history::split(vec![
+        (DEPRECATED, deprecated(h)),
+        (YANKED, yanked(h)),
+        (UNMAINTAINED, unmaintained(h, cfg, now, untrusted)),
+        (OUTDATED, outdated(h, cfg, untrusted)),
+    ]);
+    let hits = hits.into_iter().map(|(code, hit)| (code, default_level(code), hit)).collect();
+    Judged::Evaluated { counted, hits }
 }
 
 /// The default level of a code of this check.

@@ -40,7 +40,7 @@ use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::history::{self, AllowList, FactsMap, Outcome, Tally};
+use super::history::{self, AllowList, FactsMap, Judged, Judgments};
 use super::{Coverage, Evidence, Signal};
 use crate::bundle::Unit;
 use crate::package::Ecosystem;
@@ -105,7 +105,7 @@ impl Default for TakeoverConfig {
 }
 
 /// The codes judged from registry facts (all but `malicious`), in report order.
-const FACT_CODES: [Code; 9] = [
+pub const FACT_CODES: [Code; 9] = [
     TOO_FRESH,
     NEW_PUBLISHER,
     MAINTAINER_CHANGE,
@@ -118,26 +118,19 @@ const FACT_CODES: [Code; 9] = [
 ];
 
 /// The takeover signals of one unit and, per code, how many of its registry packages could be
-/// evaluated.
+/// evaluated. Over many units, [`judge`] once and [`Judgments::apply`] per unit with
+/// [`FACT_CODES`].
 pub fn check(unit: &Unit, facts: &FactsMap, cfg: &TakeoverConfig, now: Timestamp) -> (Vec<Signal>, Vec<Coverage>) {
-    let mut tally = Tally::new(FACT_CODES);
-    let mut out = Vec::new();
-    for located in history::locate(unit, facts, &cfg.allow, &cfg.untrusted_times, &mut tally) {
-        let history::Located { node, package, history: h, untrusted, .. } = located;
-        let ctx = signals::Ctx { h: &h, cfg, now, facts, untrusted };
-        let outcomes = signals::evaluate(&ctx);
-        let mut hits = Vec::new();
-        for (code, outcome) in outcomes {
-            tally.record(code, &outcome);
-            if let Outcome::Flag(hit) = outcome {
-                hits.push((code, hit));
-            }
-        }
-        out.extend(
-            coincide(hits).into_iter().map(|(code, level, hit)| history::signal(code, level, node, package, hit)),
-        );
-    }
-    (out, tally.coverage())
+    judge(&[unit], facts, cfg, now).apply(unit, &FACT_CODES)
+}
+
+/// Judges every unique registry package version of `units` once.
+pub fn judge<'a>(units: &[&'a Unit], facts: &'a FactsMap, cfg: &TakeoverConfig, now: Timestamp) -> Judgments<'a> {
+    Judgments::new(units, facts, &cfg.allow, &cfg.untrusted_times, |located| {
+        let ctx = signals::Ctx { h: &located.history, cfg, now, facts, untrusted: located.untrusted.clone() };
+        let (counted, hits) = history::split(signals::evaluate(&ctx));
+        Judged::Evaluated { counted, hits: coincide(hits) }
+    })
 }
 
 /// The default level of a code of this check.
