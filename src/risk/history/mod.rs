@@ -64,8 +64,11 @@ pub enum Judged {
     NoneEvaluated(&'static str),
     /// Per code in the check's order: `None` when evaluated, else why not; and the raised
     /// signals with their levels, in order.
-    Evaluated { counted: Vec<(Code, Option<String>)>, hits: Vec<(Code, Level, Hit)> },
+    Evaluated { counted: Counted, hits: Vec<(Code, Level, Hit)> },
 }
+
+/// Per code, `None` when the package version was evaluated, else why not.
+pub type Counted = Vec<(Code, Option<String>)>;
 
 /// The key of a locked package version: (ecosystem, normalized name, raw version), as
 /// [`registry_packages`] deduplicates.
@@ -129,9 +132,7 @@ impl<'a> Judgments<'a> {
                     for (code, reason) in counted {
                         tally.count(*code, reason.as_deref());
                     }
-                    out.extend(
-                        hits.iter().map(|(code, level, hit)| signal(*code, *level, node, package, hit.clone())),
-                    );
+                    out.extend(hits.iter().map(|(code, level, hit)| signal(*code, *level, node, package, hit.clone())));
                 }
             }
         }
@@ -166,7 +167,7 @@ pub fn locate<'a>(
 
 /// The outcomes of one package version split into what [`Judged::Evaluated`] counts (`None`:
 /// evaluated, else why not) and the flags, in order.
-pub fn split(outcomes: Vec<(Code, Outcome)>) -> (Vec<(Code, Option<String>)>, Vec<(Code, Hit)>) {
+pub fn split(outcomes: Vec<(Code, Outcome)>) -> (Counted, Vec<(Code, Hit)>) {
     let mut counted = Vec::with_capacity(outcomes.len());
     let mut hits = Vec::new();
     for (code, outcome) in outcomes {

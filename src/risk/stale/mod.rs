@@ -23,7 +23,9 @@ use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::history::{self, AllowList, FactsMap, History, Hit, Judged, Judgments, Outcome, fmt_days, fmt_time, truncate};
+use super::history::{
+    self, AllowList, FactsMap, History, Hit, Judged, Judgments, Outcome, fmt_days, fmt_time, truncate,
+};
 use super::{Coverage, Signal};
 use crate::bundle::Unit;
 use crate::package::Ecosystem;
