@@ -21,6 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::auditable::{self, RustBinary};
 use super::gobuildinfo::{self, GoModule};
@@ -86,7 +87,7 @@ pub struct Artifact {
     /// The lockfile found inside the zip, by its path in the zip, and its tree.
     pub lockfile: Option<(String, DepGraph)>,
     /// The function's own source files and root manifests in the zip: (path, text).
-    pub code: Vec<(String, String)>,
+    pub code: Vec<(String, Arc<str>)>,
     /// Python distributions in the zip: normalized name -> top-level modules (from `RECORD`).
     pub python_modules: BTreeMap<String, Vec<String>>,
 }
@@ -331,7 +332,7 @@ struct Collector<'a> {
     py_requires: Vec<(NodeId, Vec<String>)>,
     /// `*.dist-info/RECORD` texts by location.
     records: Vec<(String, String)>,
-    code: Vec<(String, String)>,
+    code: Vec<(String, Arc<str>)>,
     code_bytes: u64,
 }
 
@@ -443,7 +444,7 @@ impl<'a> Collector<'a> {
                 .notes
                 .push(format!("{location}: over {MAX_CODE_TOTAL_BYTES} bytes of code in the zip: not kept"));
         }
-        self.code.push((location, String::from_utf8_lossy(bytes).into_owned()));
+        self.code.push((location, String::from_utf8_lossy(bytes).into()));
     }
 
     fn binary(&mut self, location: &str, bytes: &[u8]) {
@@ -543,7 +544,7 @@ impl<'a> Collector<'a> {
         let python_modules = self.python_edges_and_bytes();
         let package_files: BTreeSet<&str> = python_modules.values().flatten().map(String::as_str).collect();
         let root_manifests = self.project_manifests.iter().filter(|(loc, _)| !loc.contains('/'));
-        self.code.extend(root_manifests.map(|(loc, bytes)| (loc.clone(), String::from_utf8_lossy(bytes).into_owned())));
+        self.code.extend(root_manifests.map(|(loc, bytes)| (loc.clone(), String::from_utf8_lossy(bytes).into())));
         let code = std::mem::take(&mut self.code)
             .into_iter()
             .filter(|(loc, _)| {

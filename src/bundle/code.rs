@@ -11,8 +11,9 @@
 //! are not shipped code, and they import dev dependencies, which would hide unused production
 //! ones.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::vocab::Diagnostic;
 
@@ -30,11 +31,12 @@ impl Default for CodeLimits {
     }
 }
 
-/// One file, by its `/`-separated path relative to the function's root.
+/// One file, by its `/`-separated path relative to the function's root. The text is shared
+/// (a zip's code and the units reading one folder hold it once).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
     pub path: String,
-    pub text: String,
+    pub text: Arc<str>,
 }
 
 /// What the unused check reads of one function.
@@ -175,7 +177,7 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
                 return finish(code);
             }
             let Some(text) = read_bounded(&mut code, &path, &child, limits, &mut total) else { continue };
-            let file = SourceFile { path: child, text };
+            let file = SourceFile { path: child, text: text.into() };
             if wanted_source { code.files.push(file) } else { code.manifests.push(file) }
         }
     }
@@ -293,7 +295,7 @@ fn extra_manifests(code: &mut FunctionCode, dir: &Path, limits: &CodeLimits, tot
             continue;
         }
         if let Some(text) = read_bounded(code, &path, &shown, limits, total) {
-            code.manifests.push(SourceFile { path: name, text });
+            code.manifests.push(SourceFile { path: name, text: text.into() });
         }
     }
 }
@@ -304,7 +306,7 @@ pub fn from_artifact(artifact: &super::Artifact) -> FunctionCode {
     let mut code = FunctionCode { root: artifact.path.to_string_lossy().replace('\\', "/"), ..FunctionCode::default() };
     for (path, text) in &artifact.code {
         let name = path.rsplit('/').next().unwrap_or(path);
-        let file = SourceFile { path: path.clone(), text: text.clone() };
+        let file = SourceFile { path: path.clone(), text: Arc::clone(text) };
         if super::metafile::is_metafile_name(name) {
             add_metafile(&mut code, path, text);
         } else if is_manifest(name) {
@@ -315,4 +317,59 @@ pub fn from_artifact(artifact: &super::Artifact) -> FunctionCode {
     }
     code.python_dists = artifact.python_modules.clone();
     finish(code)
+}
+
+/// Where a unit's code is read from: its code folder and the extra folders whose manifests count.
+pub type CodeKey = (PathBuf, Vec<PathBuf>);
+
+/// Function code read once per scan: the units of one function folder (the functions of one
+/// serverless service, a lockfile unit and its twin) share one read, also when checked in
+/// parallel. Each unit announces its key up front; an entry is dropped from the cache when the
+/// last unit that announced it has taken it, so the code of the whole repository is never held
+/// at once.
+#[derive(Debug, Default)]
+pub struct CodeCache {
+    limits: CodeLimits,
+    entries: Mutex<HashMap<CodeKey, CacheEntry>>,
+}
+
+#[derive(Debug)]
+struct CacheEntry {
+    users: usize,
+    code: Arc<OnceLock<Arc<FunctionCode>>>,
+}
+
+impl CodeCache {
+    /// A cache for one read per announced key (a key announced twice is read once, taken twice).
+    pub fn new(keys: impl IntoIterator<Item = CodeKey>, limits: CodeLimits) -> CodeCache {
+        let mut entries: HashMap<CodeKey, CacheEntry> = HashMap::new();
+        for key in keys {
+            entries.entry(key).or_insert_with(|| CacheEntry { users: 0, code: Arc::default() }).users += 1;
+        }
+        CodeCache { limits, entries: Mutex::new(entries) }
+    }
+
+    /// The code of `key`, read by the first unit that asks ([`read_function_code`]). A key that was
+    /// not announced (or is taken more often than announced) is read again, never cached.
+    pub fn read(&self, key: &CodeKey) -> Arc<FunctionCode> {
+        let cell = {
+            let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            match entries.get_mut(key) {
+                Some(entry) => {
+                    entry.users -= 1;
+                    let cell = Arc::clone(&entry.code);
+                    if entry.users == 0 {
+                        entries.remove(key);
+                    }
+                    Some(cell)
+                }
+                None => None,
+            }
+        };
+        let read = || Arc::new(read_function_code(&key.0, &key.1, &self.limits));
+        match cell {
+            Some(cell) => Arc::clone(cell.get_or_init(read)),
+            None => read(),
+        }
+    }
 }

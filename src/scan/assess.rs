@@ -5,8 +5,8 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use rayon::prelude::*;
 
-use crate::bundle::code::{self, CodeLimits};
-use crate::bundle::{Unit, UnitKind};
+use crate::bundle::Unit;
+use crate::bundle::code::{CodeCache, CodeLimits};
 use crate::policy::Assessed;
 use crate::risk::history::FactsMap;
 use crate::risk::stale::{self, StaleConfig};
@@ -34,15 +34,19 @@ pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
     let stale_judged = stale::judge(&all, inputs.facts, &inputs.registry.stale, inputs.now);
     let takeover_judged = takeover::judge(&all, inputs.facts, &inputs.registry.takeover, inputs.now);
     let (stale_codes, takeover_codes) = (stale::codes(), takeover::FACT_CODES);
-    // Units are independent (the unused check reads each function's code): in parallel, results
-    // in unit order.
+    // Units are independent (the unused check reads each function's code, once per folder): in
+    // parallel, results in unit order.
+    let codes = CodeCache::new(
+        assessed.units.iter().filter_map(|a| unused::code_key(&a.unit, inputs.unused)),
+        CodeLimits::default(),
+    );
     let results: Vec<(Vec<Signal>, Vec<Coverage>, Option<Reachability>)> = assessed
         .units
         .par_iter()
         .map(|a| {
             let twin = a.unit.lockfile_twin.map(|i| &assessed.units[i].unit.graph);
             let mut signals = hygiene::check(&a.unit, twin, inputs.today);
-            let (unused_signals, mut coverage, reach) = unused_of(&a.unit, inputs.unused);
+            let (unused_signals, mut coverage, reach) = unused::check_unit(&a.unit, inputs.unused, &codes);
             signals.extend(unused_signals);
             let (stale_signals, stale_coverage) = stale_judged.apply(&a.unit, &stale_codes);
             let (takeover_signals, takeover_coverage) = takeover_judged.apply(&a.unit, &takeover_codes);
@@ -90,37 +94,6 @@ fn add_coverage(totals: &mut Vec<Coverage>, c: Coverage) {
         (Some(a), Some(b)) => Some(format!("{a}; {b}")),
         (a, b) => a.or(b),
     };
-}
-
-/// The unused-package check: `unused/declared` and `hygiene/undeclared-import` from a
-/// function's code folder; `unused/shipped` from the code a zip holds; and which packages the
-/// function's imports reach (`None`: unknown).
-fn unused_of(unit: &Unit, cfg: &UnusedConfig) -> (Vec<Signal>, Vec<Coverage>, Option<Reachability>) {
-    if cfg.disabled {
-        return (Vec::new(), Vec::new(), None);
-    }
-    if let Some(artifact) = unit.artifact.as_deref() {
-        let code = code::from_artifact(artifact);
-        let analysis = unused::analyze(unit, &code, cfg);
-        let (signals, coverage) = unused::shipped(unit, &analysis, cfg);
-        return (signals, coverage, unused::reachability(unit, &code, &analysis));
-    }
-    match unit.code_dir.as_deref() {
-        Some(dir) if unit.kind == UnitKind::Function => {
-            let extra: Vec<_> = unit
-                .file
-                .parent()
-                .filter(|p| !p.starts_with(dir))
-                .map(std::path::Path::to_path_buf)
-                .into_iter()
-                .collect();
-            let code = code::read_function_code(dir, &extra, &CodeLimits::default());
-            let analysis = unused::analyze(unit, &code, cfg);
-            let reach = unused::reachability(unit, &code, &analysis);
-            (analysis.signals, analysis.coverage, reach)
-        }
-        _ => (Vec::new(), Vec::new(), None),
-    }
 }
 
 #[cfg(test)]

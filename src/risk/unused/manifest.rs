@@ -33,6 +33,9 @@ pub struct Declared {
     pub role: Role,
     pub manifest: String,
     pub line: Option<u32>,
+    /// Python: the module names the distribution installs (filled by the check from the vendored
+    /// `top_level.txt`s and the table, once per function); empty for the other ecosystems.
+    pub import_names: Vec<String>,
 }
 
 /// What the manifests of one function say.
@@ -42,7 +45,7 @@ pub struct Manifests {
     /// Words of package.json `scripts` (CLI names called from scripts).
     pub script_words: BTreeSet<String>,
     /// The manifests' texts for the "named in config" rule: (file, text).
-    pub config_texts: Vec<(String, String)>,
+    pub config_texts: Vec<(String, std::sync::Arc<str>)>,
     /// go.mod's own module path.
     pub go_module: Option<String>,
     /// The manifest the declarations come from, if any was found.
@@ -126,6 +129,7 @@ fn package_json(f: &SourceFile, out: &mut Manifests) {
                 role,
                 manifest: f.path.clone(),
                 line,
+                import_names: Vec::new(),
             });
         }
     }
@@ -145,7 +149,14 @@ fn pep508_name(spec: &str) -> Option<&str> {
 
 fn push_pypi(out: &mut Manifests, f: &SourceFile, raw: &str, role: Role, line: Option<u32>) {
     let name = PackageName::new(Ecosystem::PyPI, raw).as_str().to_owned();
-    out.declared.push(Declared { code_name: name.clone(), name, role, manifest: f.path.clone(), line });
+    out.declared.push(Declared {
+        code_name: name.clone(),
+        name,
+        role,
+        manifest: f.path.clone(),
+        line,
+        import_names: Vec::new(),
+    });
 }
 
 fn requirements(f: &SourceFile, out: &mut Manifests) {
@@ -246,6 +257,7 @@ fn go_mod(f: &SourceFile, out: &mut Manifests) {
                 role,
                 manifest: f.path.clone(),
                 line: u32::try_from(i + 1).ok(),
+                import_names: Vec::new(),
             });
         }
     }
@@ -271,6 +283,7 @@ fn cargo_toml(f: &SourceFile, out: &mut Manifests) {
                 role,
                 manifest: f.path.clone(),
                 line: line_of(&f.text, &format!("\n{key}")).map(|l| l + 1),
+                import_names: Vec::new(),
             });
         }
     }
@@ -281,7 +294,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, text: &str) -> SourceFile {
-        SourceFile { path: path.to_owned(), text: text.to_owned() }
+        SourceFile { path: path.to_owned(), text: text.into() }
     }
 
     fn names(m: &Manifests, role: Role) -> Vec<(String, String, Option<u32>)> {

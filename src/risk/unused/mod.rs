@@ -16,10 +16,11 @@
 //! the per-package allow-list of [`UnusedConfig`].
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
 use std::sync::LazyLock;
 
-use crate::bundle::Unit;
-use crate::bundle::code::FunctionCode;
+use crate::bundle::code::{CodeCache, CodeKey, FunctionCode, SourceFile};
+use crate::bundle::{Unit, UnitKind};
 use crate::graph::NodeId;
 use crate::package::{Ecosystem, PackageName};
 use crate::risk::{Coverage, Evidence, Signal};
@@ -173,7 +174,12 @@ pub fn analyze(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig) -> Analysis
         return out;
     };
     let language = Language::of_ecosystem(ecosystem);
-    let manifests = manifest::read(ecosystem, &code.manifests);
+    let mut manifests = manifest::read(ecosystem, &code.manifests);
+    if ecosystem == Ecosystem::PyPI {
+        for d in &mut manifests.declared {
+            d.import_names = python_import_names(&d.name, &code.python_dists);
+        }
+    }
     out.diagnostics.extend(manifests.diagnostics.iter().cloned());
     let usage = match (&code.bundled, language) {
         (Some(bundled), Language::JavaScript) => Some(Usage::from_bundled(bundled, &mut out)),
@@ -188,7 +194,7 @@ pub fn analyze(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig) -> Analysis
     if manifests.found.is_empty() {
         out.coverage.push(not_evaluated(DECLARED, "no manifest (package.json, requirements.txt, pyproject.toml, Pipfile, go.mod, Cargo.toml) found at the function's root"));
     } else {
-        declared_signals(ecosystem, unit, code, cfg, &manifests, &prod, &usage, &mut out);
+        declared_signals(ecosystem, unit, cfg, &manifests, &prod, &usage, &mut out);
     }
     if matches!(language, Language::JavaScript | Language::Python) {
         undeclared_signals(ecosystem, unit, code, cfg, &manifests, &usage, &mut out);
@@ -243,8 +249,8 @@ impl Usage {
     /// From the function's source files: the entry files (SAM esbuild `EntryPoints`, else the
     /// handler's file, else every file) and what their imports reach.
     fn collect(language: Language, unit: &Unit, code: &FunctionCode, out: &mut Analysis) -> Option<Usage> {
-        let files: Vec<_> =
-            code.files.iter().filter(|f| Language::of_path(&f.path) == Some(language)).cloned().collect();
+        let files: Vec<&SourceFile> =
+            code.files.iter().filter(|f| Language::of_path(&f.path) == Some(language)).collect();
         if files.is_empty() {
             out.coverage.push(not_evaluated(
                 DECLARED,
@@ -260,11 +266,12 @@ impl Usage {
                 Vec::new()
             }));
         }
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         let entry_points = unit.esbuild.as_ref().map(|b| b.entry_points.as_slice()).unwrap_or_default();
         let mut entries: Vec<usize> =
-            entry_points.iter().flat_map(|e| resolve::entry_files(language, e, &files)).collect();
+            entry_points.iter().flat_map(|e| resolve::entry_files(language, e, &paths)).collect();
         if entries.is_empty() {
-            entries = unit.handler.as_deref().map(|h| resolve::entry_files(language, h, &files)).unwrap_or_default();
+            entries = unit.handler.as_deref().map(|h| resolve::entry_files(language, h, &paths)).unwrap_or_default();
         }
         entries.sort_unstable();
         entries.dedup();
@@ -272,21 +279,61 @@ impl Usage {
         let reach: BTreeSet<usize> = if entries.is_empty() {
             (0..files.len()).collect()
         } else {
-            resolve::reachable(language, &entries, &files, &imports)
+            resolve::reachable(language, &entries, &paths, &imports)
         };
         out.files_scanned = reach.len();
-        let index: BTreeMap<&str, usize> = files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
+        let index = resolve::file_index(&paths);
         let mut usage = Usage { runtime: BTreeMap::new(), types: BTreeMap::new() };
         for &i in &reach {
-            let (Some(file), Some(list)) = (files.get(i), imports.get(i)) else { continue };
+            let (Some(&file), Some(list)) = (paths.get(i), imports.get(i)) else { continue };
             for imp in list {
-                if let resolve::Target::Package(key) = resolve::target(language, imp, &file.path, &files, &index) {
+                if let resolve::Target::Package(key) = resolve::target(language, imp, file, &paths, &index) {
                     let map = if imp.type_only { &mut usage.types } else { &mut usage.runtime };
-                    map.entry(key).or_insert_with(|| (file.path.clone(), imp.line));
+                    map.entry(key).or_insert_with(|| (file.to_owned(), imp.line));
                 }
             }
         }
         Some(usage)
+    }
+}
+
+/// Where the unused check reads a unit's code: a function unit's code folder, plus its
+/// lockfile's folder when that is outside it (`None`: disabled, a zip, a layer, no folder).
+pub fn code_key(unit: &Unit, cfg: &UnusedConfig) -> Option<CodeKey> {
+    if cfg.disabled || unit.artifact.is_some() || unit.kind != UnitKind::Function {
+        return None;
+    }
+    let dir = unit.code_dir.as_deref()?;
+    let extra = unit.file.parent().filter(|p| !p.starts_with(dir)).map(Path::to_path_buf).into_iter().collect();
+    Some((dir.to_path_buf(), extra))
+}
+
+/// The unused-package check of one unit: `unused/declared` and `hygiene/undeclared-import` from
+/// a function's code folder (read through `codes`, shared with the other units of that folder);
+/// `unused/shipped` from the code a zip holds; and which packages the function's imports reach
+/// (`None`: unknown).
+pub fn check_unit(
+    unit: &Unit,
+    cfg: &UnusedConfig,
+    codes: &CodeCache,
+) -> (Vec<Signal>, Vec<Coverage>, Option<Reachability>) {
+    if cfg.disabled {
+        return (Vec::new(), Vec::new(), None);
+    }
+    if let Some(artifact) = unit.artifact.as_deref() {
+        let code = crate::bundle::code::from_artifact(artifact);
+        let analysis = analyze(unit, &code, cfg);
+        let (signals, coverage) = shipped(unit, &analysis, cfg);
+        return (signals, coverage, reachability(unit, &code, &analysis));
+    }
+    match code_key(unit, cfg) {
+        Some(key) => {
+            let code = codes.read(&key);
+            let analysis = analyze(unit, &code, cfg);
+            let reach = reachability(unit, &code, &analysis);
+            (analysis.signals, analysis.coverage, reach)
+        }
+        None => (Vec::new(), Vec::new(), None),
     }
 }
 
@@ -303,10 +350,12 @@ pub fn python_import_names(dist: &str, vendored: &BTreeMap<String, Vec<String>>)
     vec![normalized.replace('-', "_")]
 }
 
-/// Whether the dotted module `spec` is `name` or inside it (`google.protobuf.x` in `google.protobuf`).
+/// Whether the dotted module `spec` is `name` or inside it (`google.protobuf.x` in
+/// `google.protobuf`), ASCII case ignored.
 fn python_module_in(spec: &str, name: &str) -> bool {
-    let (spec, name) = (spec.to_ascii_lowercase(), name.to_ascii_lowercase());
-    spec == name || spec.strip_prefix(&name).is_some_and(|r| r.starts_with('.'))
+    let (spec, name) = (spec.as_bytes(), name.as_bytes());
+    spec.get(..name.len()).is_some_and(|head| head.eq_ignore_ascii_case(name))
+        && matches!(spec.get(name.len()), None | Some(b'.'))
 }
 
 #[derive(serde::Deserialize)]
@@ -321,10 +370,10 @@ static PYTHON_IMPORT_NAMES: LazyLock<BTreeMap<String, Vec<String>>> = LazyLock::
 });
 
 /// Whether the declared dependency `d` is what the import key names.
-fn declares(ecosystem: Ecosystem, d: &manifest::Declared, key: &str, code: &FunctionCode) -> bool {
+fn declares(ecosystem: Ecosystem, d: &manifest::Declared, key: &str) -> bool {
     match ecosystem {
         Ecosystem::Npm | Ecosystem::CratesIo => d.code_name == key,
-        Ecosystem::PyPI => python_import_names(&d.name, &code.python_dists).iter().any(|n| python_module_in(key, n)),
+        Ecosystem::PyPI => d.import_names.iter().any(|n| python_module_in(key, n)),
         Ecosystem::Go => {
             key == d.code_name || key.strip_prefix(d.code_name.as_str()).is_some_and(|r| r.starts_with('/'))
         }
@@ -374,7 +423,11 @@ fn exemption(
 
 /// The config file that names the package (serverless `plugins:`, babel presets, eslint
 /// plugins, esbuild / jest / webpack configs), also by the short names babel and eslint accept.
-fn named_in_config<'a>(ecosystem: Ecosystem, name: &str, configs: &'a [(String, String)]) -> Option<&'a str> {
+fn named_in_config<'a>(
+    ecosystem: Ecosystem,
+    name: &str,
+    configs: &'a [(String, std::sync::Arc<str>)],
+) -> Option<&'a str> {
     if ecosystem != Ecosystem::Npm {
         return None;
     }
@@ -396,11 +449,9 @@ fn named_in_config<'a>(ecosystem: Ecosystem, name: &str, configs: &'a [(String, 
     })
 }
 
-#[expect(clippy::too_many_arguments, reason = "one call site, the parts of one analysis")]
 fn declared_signals(
     ecosystem: Ecosystem,
     unit: &Unit,
-    code: &FunctionCode,
     cfg: &UnusedConfig,
     manifests: &manifest::Manifests,
     prod: &[&manifest::Declared],
@@ -410,7 +461,7 @@ fn declared_signals(
     let mut evaluated = 0;
     for d in prod {
         evaluated += 1;
-        let used = usage.runtime.keys().chain(usage.types.keys()).any(|k| declares(ecosystem, d, k, code));
+        let used = usage.runtime.keys().chain(usage.types.keys()).any(|k| declares(ecosystem, d, k));
         if used {
             continue;
         }
@@ -436,7 +487,7 @@ fn declared_signals(
     }
     let peers = manifests.declared.iter().filter(|d| d.role == manifest::Role::Peer);
     for d in peers {
-        let used = usage.runtime.keys().chain(usage.types.keys()).any(|k| declares(ecosystem, d, k, code));
+        let used = usage.runtime.keys().chain(usage.types.keys()).any(|k| declares(ecosystem, d, k));
         if !used {
             let reason = "a peerDependency: the host project provides it".to_owned();
             out.exempt.push(Exempt { name: d.name.clone(), reason });
@@ -470,7 +521,7 @@ fn undeclared_signals(
             Ecosystem::PyPI => python_dist_of(key, &manifests.declared, code),
             _ => key.clone(),
         };
-        let declared_as = manifests.declared.iter().find(|d| declares(ecosystem, d, key, code)).map(|d| d.role);
+        let declared_as = manifests.declared.iter().find(|d| declares(ecosystem, d, key)).map(|d| d.role);
         if matches!(declared_as, Some(manifest::Role::Prod | manifest::Role::Peer))
             || runtime_provided(ecosystem, &name, unit.runtime.as_deref())
             || cfg.allow.contains(&name)
@@ -523,10 +574,7 @@ fn registry_name(
 /// The distribution a Python import comes from: a declared one that provides it, the table
 /// read backwards, or the top-level name itself.
 fn python_dist_of(key: &str, declared: &[manifest::Declared], code: &FunctionCode) -> String {
-    if let Some(d) = declared
-        .iter()
-        .find(|d| python_import_names(&d.name, &code.python_dists).iter().any(|n| python_module_in(key, n)))
-    {
+    if let Some(d) = declared.iter().find(|d| d.import_names.iter().any(|n| python_module_in(key, n))) {
         return d.name.clone();
     }
     let all = code.python_dists.iter().chain(PYTHON_IMPORT_NAMES.iter());

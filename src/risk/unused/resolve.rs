@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::LazyLock;
 
 use super::{Import, Language};
-use crate::bundle::code::SourceFile;
 
 /// What one import names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,8 +31,9 @@ fn data_lines(text: &'static str) -> BTreeSet<&'static str> {
 const JS_EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "jsx", "ts", "tsx", "mts", "cts"];
 
 /// The files a handler names (`src/app.handler` -> `src/app.{js,ts,...}`; Python
-/// `pkg.mod.handler` -> `pkg/mod.py`), if one of them is among `files`.
-pub fn entry_files(language: Language, handler: &str, files: &[SourceFile]) -> Vec<usize> {
+/// `pkg.mod.handler` -> `pkg/mod.py`), if one of them is among `files` (the source files'
+/// paths relative to the function's root).
+pub fn entry_files(language: Language, handler: &str, files: &[&str]) -> Vec<usize> {
     let base = handler.rsplit_once('.').map_or(handler, |(b, _)| b).trim_start_matches("./");
     let index = file_index(files);
     let candidates: Vec<String> = match language {
@@ -47,8 +47,9 @@ pub fn entry_files(language: Language, handler: &str, files: &[SourceFile]) -> V
     candidates.iter().filter_map(|c| index.get(c.as_str()).copied()).take(1).collect()
 }
 
-fn file_index(files: &[SourceFile]) -> BTreeMap<&str, usize> {
-    files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect()
+/// Path -> index in `files`.
+pub fn file_index<'a>(files: &[&'a str]) -> BTreeMap<&'a str, usize> {
+    files.iter().enumerate().map(|(i, f)| (*f, i)).collect()
 }
 
 /// Joins a relative path onto a folder, resolving `.` and `..`; `None` above the root.
@@ -75,7 +76,7 @@ pub fn target(
     language: Language,
     import: &Import,
     from: &str,
-    files: &[SourceFile],
+    files: &[&str],
     index: &BTreeMap<&str, usize>,
 ) -> Target {
     let spec = import.spec.as_str();
@@ -139,7 +140,7 @@ fn resolve_js(path: &str, index: &BTreeMap<&str, usize>) -> Option<usize> {
         .find_map(|c| index.get(c.as_str()).copied())
 }
 
-fn python_target(spec: &str, from: &str, files: &[SourceFile], index: &BTreeMap<&str, usize>) -> Target {
+fn python_target(spec: &str, from: &str, files: &[&str], index: &BTreeMap<&str, usize>) -> Target {
     let dots = spec.len() - spec.trim_start_matches('.').len();
     if dots > 0 {
         let mut dir = dir_of(from).to_owned();
@@ -157,11 +158,9 @@ fn python_target(spec: &str, from: &str, files: &[SourceFile], index: &BTreeMap<
         if let Some(i) = resolve_python(dir, spec, index) {
             return Target::Local(Some(i));
         }
-        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
         let is_local_top = files.iter().any(|f| {
-            f.path
-                .strip_prefix(&prefix)
-                .is_some_and(|rest| rest == format!("{top}.py") || rest.starts_with(&format!("{top}/")))
+            let rest = if dir.is_empty() { Some(*f) } else { f.strip_prefix(dir).and_then(|r| r.strip_prefix('/')) };
+            rest.and_then(|r| r.strip_prefix(top)).is_some_and(|after| after == ".py" || after.starts_with('/'))
         });
         if is_local_top {
             return Target::Local(None);
@@ -193,12 +192,7 @@ fn resolve_python(dir: &str, dotted: &str, index: &BTreeMap<&str, usize>) -> Opt
 
 /// The files reachable from `entries` by relative (local) imports; `imports[i]` are the
 /// imports of `files[i]`. Every `__init__.py` above a reached Python file runs too.
-pub fn reachable(
-    language: Language,
-    entries: &[usize],
-    files: &[SourceFile],
-    imports: &[Vec<Import>],
-) -> BTreeSet<usize> {
+pub fn reachable(language: Language, entries: &[usize], files: &[&str], imports: &[Vec<Import>]) -> BTreeSet<usize> {
     let index = file_index(files);
     let mut seen: BTreeSet<usize> = BTreeSet::new();
     let mut queue: VecDeque<usize> = entries.iter().copied().collect();
@@ -206,18 +200,18 @@ pub fn reachable(
         if !seen.insert(i) {
             continue;
         }
-        let Some(file) = files.get(i) else { continue };
+        let Some(&file) = files.get(i) else { continue };
         let mut next: Vec<usize> = imports
             .get(i)
             .into_iter()
             .flatten()
-            .filter_map(|imp| match target(language, imp, &file.path, files, &index) {
+            .filter_map(|imp| match target(language, imp, file, files, &index) {
                 Target::Local(Some(j)) => Some(j),
                 _ => None,
             })
             .collect();
         if language == Language::Python {
-            let mut dir = dir_of(&file.path);
+            let mut dir = dir_of(file);
             while !dir.is_empty() {
                 next.extend(index.get(format!("{dir}/__init__.py").as_str()));
                 dir = dir_of(dir);
@@ -232,8 +226,8 @@ pub fn reachable(
 mod tests {
     use super::*;
 
-    fn files(paths: &[&str]) -> Vec<SourceFile> {
-        paths.iter().map(|p| SourceFile { path: (*p).to_owned(), text: String::new() }).collect()
+    fn files<'a>(paths: &[&'a str]) -> Vec<&'a str> {
+        paths.to_vec()
     }
 
     fn imp(spec: &str) -> Import {
