@@ -39,13 +39,54 @@ pub struct SourceFile {
     pub text: Arc<str>,
 }
 
+/// A source file of the function, read when first asked for ([`CodeFile::text`]): only the
+/// files reachable from the function's entry are read at all, and once per scan when units
+/// share the folder ([`CodeCache`]). Its size was checked against the limits when listed.
+#[derive(Debug, Clone)]
+pub struct CodeFile {
+    /// `/`-separated, relative to the function's root.
+    pub path: String,
+    /// Where it is read from; `None` when its text came with it (a zip's code).
+    disk: Option<PathBuf>,
+    text: OnceLock<Result<Arc<str>, String>>,
+}
+
+impl CodeFile {
+    /// A file whose text is already in memory.
+    pub fn loaded(path: String, text: Arc<str>) -> CodeFile {
+        CodeFile { path, disk: None, text: OnceLock::from(Ok(text)) }
+    }
+
+    /// A file on disk, read on first use.
+    pub fn on_disk(path: String, disk: PathBuf) -> CodeFile {
+        CodeFile { path, disk: Some(disk), text: OnceLock::new() }
+    }
+
+    /// The file's text (invalid UTF-8 replaced), read on first use; the error says why it could
+    /// not be read.
+    pub fn text(&self) -> Result<&str, &str> {
+        let text = self.text.get_or_init(|| {
+            let Some(disk) = &self.disk else { return Err("no text".to_owned()) };
+            match fs_err::read(disk) {
+                Ok(bytes) => Ok(match String::from_utf8(bytes) {
+                    Ok(text) => text.into(),
+                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into(),
+                }),
+                Err(e) => Err(e.to_string()),
+            }
+        });
+        text.as_deref().map_err(String::as_str)
+    }
+}
+
 /// What the unused check reads of one function.
 #[derive(Debug, Clone, Default)]
 pub struct FunctionCode {
     /// The folder paths are relative to (display form).
     pub root: String,
-    /// Source files by extension (`.js .mjs .cjs .jsx .ts .tsx .mts .cts .py .go .rs`).
-    pub files: Vec<SourceFile>,
+    /// Source files by extension (`.js .mjs .cjs .jsx .ts .tsx .mts .cts .py .go .rs`), listed;
+    /// each is read when the check first asks for its text.
+    pub files: Vec<CodeFile>,
     /// Manifests and config files: `package.json`, `requirements*.txt`, `pyproject.toml`,
     /// `Pipfile`, `go.mod`, `Cargo.toml`, `serverless.yml`, `template.yaml`, babel / eslint /
     /// esbuild / webpack / jest / tsconfig configs.
@@ -176,9 +217,14 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
                 code.diagnostics.push(Diagnostic::at("code/limit", code.root.clone(), message));
                 return finish(code);
             }
+            if wanted_source {
+                if admit(&mut code, &path, &child, limits, &mut total) {
+                    code.files.push(CodeFile::on_disk(child, path));
+                }
+                continue;
+            }
             let Some(text) = read_bounded(&mut code, &path, &child, limits, &mut total) else { continue };
-            let file = SourceFile { path: child, text: text.into() };
-            if wanted_source { code.files.push(file) } else { code.manifests.push(file) }
+            code.manifests.push(SourceFile { path: child, text: text.into() });
         }
     }
     for dir in extra_dirs {
@@ -210,6 +256,23 @@ fn code_path(root: &str, rel: &str) -> String {
     if rel.is_empty() { root.to_owned() } else { format!("{root}/{rel}") }
 }
 
+/// Whether a file fits the limits (its size counted into `total`); a diagnostic when not.
+fn admit(code: &mut FunctionCode, path: &Path, rel: &str, limits: &CodeLimits, total: &mut u64) -> bool {
+    let size = fs_err::metadata(path).map_or(0, |m| m.len());
+    if size > limits.max_file_bytes {
+        let message = format!("{size} bytes, more than the {}-byte limit: imports not scanned", limits.max_file_bytes);
+        code.diagnostics.push(Diagnostic::at("code/too-large", code_path(&code.root, rel), message));
+        return false;
+    }
+    if *total + size > limits.max_total_bytes {
+        let message = format!("the function's code is over {} bytes: not scanned", limits.max_total_bytes);
+        code.diagnostics.push(Diagnostic::at("code/limit", code_path(&code.root, rel), message));
+        return false;
+    }
+    *total += size;
+    true
+}
+
 fn read_bounded(
     code: &mut FunctionCode,
     path: &Path,
@@ -217,19 +280,10 @@ fn read_bounded(
     limits: &CodeLimits,
     total: &mut u64,
 ) -> Option<String> {
+    if !admit(code, path, rel, limits, total) {
+        return None;
+    }
     let shown = code_path(&code.root, rel);
-    let size = fs_err::metadata(path).map_or(0, |m| m.len());
-    if size > limits.max_file_bytes {
-        let message = format!("{size} bytes, more than the {}-byte limit: imports not scanned", limits.max_file_bytes);
-        code.diagnostics.push(Diagnostic::at("code/too-large", shown, message));
-        return None;
-    }
-    if *total + size > limits.max_total_bytes {
-        let message = format!("the function's code is over {} bytes: not scanned", limits.max_total_bytes);
-        code.diagnostics.push(Diagnostic::at("code/limit", shown, message));
-        return None;
-    }
-    *total += size;
     match fs_err::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Some(text),
@@ -306,13 +360,12 @@ pub fn from_artifact(artifact: &super::Artifact) -> FunctionCode {
     let mut code = FunctionCode { root: artifact.path.to_string_lossy().replace('\\', "/"), ..FunctionCode::default() };
     for (path, text) in &artifact.code {
         let name = path.rsplit('/').next().unwrap_or(path);
-        let file = SourceFile { path: path.clone(), text: Arc::clone(text) };
         if super::metafile::is_metafile_name(name) {
             add_metafile(&mut code, path, text);
         } else if is_manifest(name) {
-            code.manifests.push(file);
+            code.manifests.push(SourceFile { path: path.clone(), text: Arc::clone(text) });
         } else if !is_test_file(name) {
-            code.files.push(file);
+            code.files.push(CodeFile::loaded(path.clone(), Arc::clone(text)));
         }
     }
     code.python_dists = artifact.python_modules.clone();

@@ -34,22 +34,26 @@ struct Lexer<'a> {
     templates: Vec<usize>,
 }
 
-const EXPR_KEYWORDS: &[&str] = &[
-    "return",
-    "typeof",
-    "instanceof",
-    "in",
-    "of",
-    "new",
-    "delete",
-    "void",
-    "throw",
-    "case",
-    "do",
-    "else",
-    "yield",
-    "await",
-];
+/// Keywords after which an expression starts: a `/` after them begins a regex.
+fn is_expr_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "return"
+            | "typeof"
+            | "instanceof"
+            | "in"
+            | "of"
+            | "new"
+            | "delete"
+            | "void"
+            | "throw"
+            | "case"
+            | "do"
+            | "else"
+            | "yield"
+            | "await"
+    )
+}
 
 impl<'a> Lexer<'a> {
     fn run(mut self) -> Vec<Import> {
@@ -124,23 +128,21 @@ impl<'a> Lexer<'a> {
     }
 
     fn skip_line(&mut self) {
-        while self.peek(0).is_some_and(|c| c != b'\n') {
-            self.i += 1;
-        }
+        self.i += self.rest().iter().position(|&c| c == b'\n').unwrap_or(self.rest().len());
+    }
+
+    /// The bytes from the cursor on.
+    fn rest(&self) -> &'a [u8] {
+        self.b.get(self.i..).unwrap_or_default()
     }
 
     fn skip_block_comment(&mut self) {
         self.i += 2;
-        while let Some(c) = self.peek(0) {
-            if c == b'*' && self.peek(1) == Some(b'/') {
-                self.i += 2;
-                return;
-            }
-            if c == b'\n' {
-                self.line += 1;
-            }
-            self.i += 1;
-        }
+        let rest = self.rest();
+        let end = rest.windows(2).position(|w| w == b"*/");
+        let body = rest.get(..end.unwrap_or(rest.len())).unwrap_or_default();
+        self.line += count_newlines(body);
+        self.i += end.map_or(rest.len(), |e| e + 2);
     }
 
     /// Skips a quoted string; returns its contents when it has no escapes and stays on one line.
@@ -148,7 +150,11 @@ impl<'a> Lexer<'a> {
         self.i += 1;
         let start = self.i;
         let mut plain = true;
-        while let Some(c) = self.peek(0) {
+        loop {
+            // the run of bytes that are neither the quote, a backslash nor a newline
+            self.i +=
+                self.rest().iter().position(|&c| c == quote || c == b'\\' || c == b'\n').unwrap_or(self.rest().len());
+            let Some(c) = self.peek(0) else { break };
             match c {
                 b'\\' => {
                     plain = false;
@@ -239,16 +245,14 @@ impl<'a> Lexer<'a> {
 
     fn read_ident(&mut self) -> &'a str {
         let start = self.i;
-        while self.peek(0).is_some_and(is_ident_char) {
-            self.i += 1;
-        }
+        self.i += self.rest().iter().position(|&c| !is_ident_char(c)).unwrap_or(self.rest().len());
         self.src.get(start..self.i).unwrap_or_default()
     }
 
     fn ident(&mut self) {
         let after_dot = self.last == Last::Dot;
         let word = self.read_ident();
-        self.last = if EXPR_KEYWORDS.contains(&word) { Last::Keyword } else { Last::Operand };
+        self.last = if is_expr_keyword(word) { Last::Keyword } else { Last::Operand };
         if after_dot {
             return;
         }
@@ -400,12 +404,41 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Byte classes, looked up once per byte: [`IDENT_START`] and [`IDENT_CHAR`] bits.
+static CLASS: [u8; 256] = classes();
+const IDENT_START: u8 = 1;
+const IDENT_CHAR: u8 = 2;
+
+const fn classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut c: u8 = 0;
+    loop {
+        let start = c.is_ascii_alphabetic() || c == b'_' || c == b'$' || c >= 0x80;
+        table[c as usize] = if start {
+            IDENT_START | IDENT_CHAR
+        } else if c.is_ascii_digit() {
+            IDENT_CHAR
+        } else {
+            0
+        };
+        if c == u8::MAX {
+            return table;
+        }
+        c += 1;
+    }
+}
+
 fn is_ident_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_' || c == b'$' || c >= 0x80
+    CLASS[usize::from(c)] & IDENT_START != 0
 }
 
 fn is_ident_char(c: u8) -> bool {
-    is_ident_start(c) || c.is_ascii_digit()
+    CLASS[usize::from(c)] & IDENT_CHAR != 0
+}
+
+#[expect(clippy::naive_bytecount, reason = "block comments are short; not worth the bytecount crate")]
+fn count_newlines(bytes: &[u8]) -> u32 {
+    u32::try_from(bytes.iter().filter(|&&c| c == b'\n').count()).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
@@ -460,6 +493,16 @@ const v = require("w" + x);
     fn regex_after_keyword_and_division_after_operand() {
         let src = "function f(x) { return /\"/.test(x) }\nconst y = (a) / 2; require('z')";
         assert_eq!(specs(src), [("z".to_owned(), 2, false)]);
+    }
+
+    #[test]
+    fn lines_count_through_comments_and_strings() {
+        let src = "/* a\n * require('no')\n */ import a from 'a';\nconst s = 'x\\'y\\\n'; require(\"b\");\n/* open\n\nrequire('c')";
+        assert_eq!(specs(src), [("a".to_owned(), 3, false), ("b".to_owned(), 5, false)]);
+        assert_eq!(
+            specs("const e = 'a\\'b'; import x from \"c\\\"d\"; import y from 'ok'"),
+            [("ok".to_owned(), 1, false)]
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::LazyLock;
 
-use crate::bundle::code::{CodeCache, CodeKey, FunctionCode, SourceFile};
+use crate::bundle::code::{CodeCache, CodeFile, CodeKey, FunctionCode};
 use crate::bundle::{Unit, UnitKind};
 use crate::graph::NodeId;
 use crate::package::{Ecosystem, PackageName};
@@ -249,7 +249,7 @@ impl Usage {
     /// From the function's source files: the entry files (SAM esbuild `EntryPoints`, else the
     /// handler's file, else every file) and what their imports reach.
     fn collect(language: Language, unit: &Unit, code: &FunctionCode, out: &mut Analysis) -> Option<Usage> {
-        let files: Vec<&SourceFile> =
+        let files: Vec<&CodeFile> =
             code.files.iter().filter(|f| Language::of_path(&f.path) == Some(language)).collect();
         if files.is_empty() {
             out.coverage.push(not_evaluated(
@@ -258,14 +258,24 @@ impl Usage {
             ));
             return None;
         }
-        let mut imports = Vec::with_capacity(files.len());
-        for f in &files {
-            imports.push(scan_imports(language, &f.text).unwrap_or_else(|| {
-                let message = format!("more than {MAX_SOURCE_BYTES} bytes: imports not scanned");
-                out.diagnostics.push(Diagnostic::at("unused/too-large", format!("{}/{}", code.root, f.path), message));
-                Vec::new()
-            }));
-        }
+        // Read and scanned when first needed: with a known entry, only the files it reaches.
+        let mut imports: Vec<Option<Vec<Import>>> = vec![None; files.len()];
+        let mut diagnostics = Vec::new();
+        let mut scan = |i: usize| {
+            let Some(f) = files.get(i) else { return Vec::new() };
+            let shown = || format!("{}/{}", code.root, f.path);
+            match f.text() {
+                Ok(text) => scan_imports(language, text).unwrap_or_else(|| {
+                    let message = format!("more than {MAX_SOURCE_BYTES} bytes: imports not scanned");
+                    diagnostics.push(Diagnostic::at("unused/too-large", shown(), message));
+                    Vec::new()
+                }),
+                Err(e) => {
+                    diagnostics.push(Diagnostic::at("code/read", shown(), e.to_owned()));
+                    Vec::new()
+                }
+            }
+        };
         let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         let entry_points = unit.esbuild.as_ref().map(|b| b.entry_points.as_slice()).unwrap_or_default();
         let mut entries: Vec<usize> =
@@ -277,15 +287,19 @@ impl Usage {
         entries.dedup();
         out.entry_known = !entries.is_empty();
         let reach: BTreeSet<usize> = if entries.is_empty() {
+            for (i, slot) in imports.iter_mut().enumerate() {
+                *slot = Some(scan(i));
+            }
             (0..files.len()).collect()
         } else {
-            resolve::reachable(language, &entries, &paths, &imports)
+            resolve::reachable(language, &entries, &paths, &mut imports, scan)
         };
+        out.diagnostics.extend(diagnostics);
         out.files_scanned = reach.len();
         let index = resolve::file_index(&paths);
         let mut usage = Usage { runtime: BTreeMap::new(), types: BTreeMap::new() };
         for &i in &reach {
-            let (Some(&file), Some(list)) = (paths.get(i), imports.get(i)) else { continue };
+            let (Some(&file), Some(Some(list))) = (paths.get(i), imports.get(i)) else { continue };
             for imp in list {
                 if let resolve::Target::Package(key) = resolve::target(language, imp, file, &paths, &index) {
                     let map = if imp.type_only { &mut usage.types } else { &mut usage.runtime };
@@ -628,7 +642,8 @@ impl Reachability {
 
 /// The reachability of a unit's packages from what [`analyze`] found its code imports, or
 /// `None` when it cannot be told: a layer (code of no one function), no source file of the function's
-/// language read, code not read whole (a limit, an unreadable file: `code.diagnostics`), a file
+/// language read, code not read whole (a limit, an unreadable file: `code.diagnostics`, or a
+/// reached file that could not be read), a file
 /// too large to scan, or a tree without dependency edges to follow (`requirements.txt`,
 /// `Pipfile.lock`, `go.mod`; a zip's Go and Rust binaries).
 pub fn reachability(unit: &Unit, code: &FunctionCode, analysis: &Analysis) -> Option<Reachability> {
@@ -636,7 +651,7 @@ pub fn reachability(unit: &Unit, code: &FunctionCode, analysis: &Analysis) -> Op
     if unit.kind == crate::vocab::UnitKind::Layer
         || !code.diagnostics.is_empty()
         || analysis.files_scanned == 0
-        || analysis.diagnostics.iter().any(|d| d.code == "unused/too-large")
+        || analysis.diagnostics.iter().any(|d| d.code == "unused/too-large" || d.code == "code/read")
     {
         return None;
     }

@@ -24,7 +24,7 @@ enum Tok<'a> {
 /// the first segment); relative modules start with their dots (`.`, `..pkg.mod`).
 pub fn scan(src: &str) -> Vec<Import> {
     let mut out = Vec::new();
-    let mut toks: Vec<(Tok<'_>, u32)> = Vec::new();
+    let mut toks = Tokens::default();
     let b = src.as_bytes();
     let (mut i, mut line, mut depth) = (0usize, 1u32, 0u32);
     while let Some(&c) = b.get(i) {
@@ -33,8 +33,7 @@ pub fn scan(src: &str) -> Vec<Import> {
                 line += 1;
                 i += 1;
                 if depth == 0 {
-                    statements(&toks, &mut out);
-                    toks.clear();
+                    toks.end_line(&mut out);
                 }
             }
             b'\\' if b.get(i + 1) == Some(&b'\n') => {
@@ -48,32 +47,32 @@ pub fn scan(src: &str) -> Vec<Import> {
             }
             b'\'' | b'"' => {
                 (i, line) = skip_string(b, i, line);
-                toks.push((Tok::Other, line));
+                toks.push(Tok::Other, line);
             }
             b'.' => {
-                toks.push((Tok::Dot, line));
+                toks.push(Tok::Dot, line);
                 i += 1;
             }
             b',' => {
-                toks.push((Tok::Comma, line));
+                toks.push(Tok::Comma, line);
                 i += 1;
             }
             b'*' => {
-                toks.push((Tok::Star, line));
+                toks.push(Tok::Star, line);
                 i += 1;
             }
             b'(' | b'[' | b'{' => {
                 depth += 1;
-                toks.push((Tok::Open, line));
+                toks.push(Tok::Open, line);
                 i += 1;
             }
             b')' | b']' | b'}' => {
                 depth = depth.saturating_sub(1);
-                toks.push((Tok::Close, line));
+                toks.push(Tok::Close, line);
                 i += 1;
             }
             b';' | b':' if depth == 0 => {
-                toks.push((Tok::StatementEnd, line));
+                toks.push(Tok::StatementEnd, line);
                 i += 1;
             }
             c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
@@ -84,20 +83,45 @@ pub fn scan(src: &str) -> Vec<Import> {
                 // a string prefix (r"", b'', f"", rb"", ...) belongs to the string
                 if matches!(b.get(i), Some(b'\'' | b'"')) && i - start <= 2 {
                     (i, line) = skip_string(b, i, line);
-                    toks.push((Tok::Other, line));
+                    toks.push(Tok::Other, line);
                 } else {
-                    toks.push((Tok::Name(src.get(start..i).unwrap_or_default()), line));
+                    toks.push(Tok::Name(src.get(start..i).unwrap_or_default()), line);
                 }
             }
             b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
             _ => {
-                toks.push((Tok::Other, line));
+                toks.push(Tok::Other, line);
                 i += 1;
             }
         }
     }
-    statements(&toks, &mut out);
+    toks.end_line(&mut out);
     out
+}
+
+/// The tokens of the logical line being read, kept only from the first `import` or `from`
+/// that starts a statement: what comes before it cannot belong to an import statement.
+#[derive(Default)]
+struct Tokens<'a> {
+    toks: Vec<(Tok<'a>, u32)>,
+    /// Whether the next token starts a statement (the line's first, or after `;` / `:`).
+    mid_statement: bool,
+}
+
+impl<'a> Tokens<'a> {
+    fn push(&mut self, tok: Tok<'a>, line: u32) {
+        let at_start = !self.mid_statement;
+        self.mid_statement = tok != Tok::StatementEnd;
+        if !self.toks.is_empty() || (at_start && matches!(tok, Tok::Name("import" | "from"))) {
+            self.toks.push((tok, line));
+        }
+    }
+
+    fn end_line(&mut self, out: &mut Vec<Import>) {
+        statements(&self.toks, out);
+        self.toks.clear();
+        self.mid_statement = false;
+    }
 }
 
 /// Skips the string starting at `b[i]` (a quote); returns the index after it and the line.

@@ -190,9 +190,16 @@ fn resolve_python(dir: &str, dotted: &str, index: &BTreeMap<&str, usize>) -> Opt
     None
 }
 
-/// The files reachable from `entries` by relative (local) imports; `imports[i]` are the
-/// imports of `files[i]`. Every `__init__.py` above a reached Python file runs too.
-pub fn reachable(language: Language, entries: &[usize], files: &[&str], imports: &[Vec<Import>]) -> BTreeSet<usize> {
+/// The files reachable from `entries` by relative (local) imports; `imports[i]` holds the
+/// imports of `files[i]`, filled by `scan(i)` when first needed (files never reached are never
+/// scanned). Every `__init__.py` above a reached Python file runs too.
+pub fn reachable(
+    language: Language,
+    entries: &[usize],
+    files: &[&str],
+    imports: &mut [Option<Vec<Import>>],
+    mut scan: impl FnMut(usize) -> Vec<Import>,
+) -> BTreeSet<usize> {
     let index = file_index(files);
     let mut seen: BTreeSet<usize> = BTreeSet::new();
     let mut queue: VecDeque<usize> = entries.iter().copied().collect();
@@ -201,10 +208,12 @@ pub fn reachable(language: Language, entries: &[usize], files: &[&str], imports:
             continue;
         }
         let Some(&file) = files.get(i) else { continue };
-        let mut next: Vec<usize> = imports
-            .get(i)
-            .into_iter()
-            .flatten()
+        let list: &[Import] = match imports.get_mut(i) {
+            Some(slot) => slot.get_or_insert_with(|| scan(i)),
+            None => &[],
+        };
+        let mut next: Vec<usize> = list
+            .iter()
             .filter_map(|imp| match target(language, imp, file, files, &index) {
                 Target::Local(Some(j)) => Some(j),
                 _ => None,
@@ -262,6 +271,13 @@ mod tests {
         assert_eq!(t("yaml", "app.py"), Target::Package("yaml".to_owned()));
         let imports = vec![vec![imp("pkg.sub.x")], vec![], vec![], vec![], vec![]];
         let entries = entry_files(Language::Python, "app.lambda_handler", &fs);
-        assert_eq!(reachable(Language::Python, &entries, &fs, &imports), BTreeSet::from([0, 1, 3]));
+        let mut slots = vec![None; imports.len()];
+        let mut scanned = Vec::new();
+        let scan = |i: usize| {
+            scanned.push(i);
+            imports.get(i).cloned().unwrap_or_default()
+        };
+        assert_eq!(reachable(Language::Python, &entries, &fs, &mut slots, scan), BTreeSet::from([0, 1, 3]));
+        assert_eq!(scanned, [0, 3, 1], "only the reached files are scanned, once each");
     }
 }
