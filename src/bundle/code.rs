@@ -62,6 +62,11 @@ impl CodeFile {
         CodeFile { path, disk: Some(disk), text: OnceLock::new() }
     }
 
+    /// Whether the text was asked for (or came with the file).
+    pub fn is_read(&self) -> bool {
+        self.text.get().is_some()
+    }
+
     /// The file's text (invalid UTF-8 replaced), read on first use; the error says why it could
     /// not be read.
     pub fn text(&self) -> Result<&str, &str> {

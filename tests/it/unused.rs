@@ -87,6 +87,22 @@ fn npm_without_a_known_entry_counts_the_whole_folder_and_the_allow_list_applies(
 }
 
 #[test]
+fn only_the_files_the_handler_reaches_are_read() {
+    let dir = fixture("unused/npm-esm-handler");
+    let code = read_function_code(&dir, &[], &CodeLimits::default());
+    assert!(code.files.iter().all(|f| !f.is_read()), "listed, not read");
+    let unit = lockfile_unit(&dir, "package-lock.json", "nodejs20.x", "src/handler.main");
+    let analysis = unused::analyze(&unit, &code, &UnusedConfig::default());
+    let read: Vec<&str> = code.files.iter().filter(|f| f.is_read()).map(|f| f.path.as_str()).collect();
+    assert_eq!(read, ["src/handler.ts", "src/lib/format.js"]);
+    assert_eq!(analysis.files_scanned, 2);
+    // The entry unknown: the whole folder is read.
+    let unit = lockfile_unit(&dir, "package-lock.json", "nodejs20.x", "missing/file.main");
+    unused::analyze(&unit, &code, &UnusedConfig::default());
+    assert!(code.files.iter().all(|f| f.is_read()));
+}
+
+#[test]
 fn python_function_with_import_names_that_differ() {
     let (found, exempt) = run(
         "pypi-requirements",
