@@ -99,7 +99,7 @@ fn only_the_files_the_handler_reaches_are_read() {
     // The entry unknown: the whole folder is read.
     let unit = lockfile_unit(&dir, "package-lock.json", "nodejs20.x", "missing/file.main");
     unused::analyze(&unit, &code, &UnusedConfig::default());
-    assert!(code.files.iter().all(|f| f.is_read()));
+    assert!(code.files.iter().all(bundleguard::bundle::code::CodeFile::is_read));
 }
 
 #[test]

@@ -269,7 +269,7 @@ mod tests {
         assert_eq!(t("..mod", "pkg/sub/x.py"), Target::Local(Some(2)));
         assert_eq!(t("os.path", "app.py"), Target::Builtin);
         assert_eq!(t("yaml", "app.py"), Target::Package("yaml".to_owned()));
-        let imports = vec![vec![imp("pkg.sub.x")], vec![], vec![], vec![], vec![]];
+        let imports = [vec![imp("pkg.sub.x")], vec![], vec![], vec![], vec![]];
         let entries = entry_files(Language::Python, "app.lambda_handler", &fs);
         let mut slots = vec![None; imports.len()];
         let mut scanned = Vec::new();
