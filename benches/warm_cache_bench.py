@@ -24,19 +24,26 @@ SHARED = pathlib.Path(os.environ.get("BUNDLEGUARD_SHARED", ROOT.parent / "shared
 BIN = ROOT / "target" / "release" / "bundleguard"
 
 
+def release_time(i, fraction=".000"):
+    """Version i of a package: one release a month from 2024-01, so the generated history raises no
+    takeover or stale signal (no burst, no dormant revival, no fresh release) and the warm-cache
+    scan is timed on reading and judging the cached facts, not on writing thousands of findings."""
+    year, month = 2024 + i // 12, 1 + i % 12
+    return f"{year}-{month:02}-15T10:00:00{fraction}Z"
+
+
 def packument(name, locked):
-    versions, times = {}, {"created": "2019-01-01T00:00:00.000Z"}
+    versions, times = {}, {"created": "2024-01-01T00:00:00.000Z"}
     listed = [f"0.{i}.0" for i in range(12)] + sorted(locked)
     for i, v in enumerate(listed):
-        p = f"publisher-{i % 3}"
         versions[v] = {
             "name": name, "version": v, "scripts": {"test": "node test"},
-            "dependencies": {f"dep-{i}": "^1.0.0"},
-            "_npmUser": {"name": p, "email": "p@example.invalid"},
-            "maintainers": [{"name": p, "email": "p@example.invalid"}],
+            "dependencies": {"dep-0": "^1.0.0"},
+            "_npmUser": {"name": "publisher-0", "email": "p@example.invalid"},
+            "maintainers": [{"name": "publisher-0", "email": "p@example.invalid"}],
             "dist": {"tarball": f"http://x/{name}-{v}.tgz", "shasum": "0" * 40}, "readme": "x" * 200,
         }
-        times[v] = f"20{19 + min(i, 12) // 2:02}-0{1 + i % 9}-15T10:00:00.000Z"
+        times[v] = release_time(i)
     return {"_id": name, "name": name, "dist-tags": {"latest": listed[-1]}, "time": times,
             "maintainers": [{"name": "publisher-0"}], "versions": versions}
 
@@ -44,7 +51,7 @@ def packument(name, locked):
 def pypi_json(name, locked):
     listed = [f"0.{i}.0" for i in range(12)] + sorted(locked)
     releases = {v: [{"filename": f"{name}-{v}.tar.gz", "yanked": False, "yanked_reason": None,
-                     "upload_time_iso_8601": f"20{19 + min(i, 12) // 2:02}-0{1 + i % 9}-15T10:00:00.000000Z"}]
+                     "upload_time_iso_8601": release_time(i, ".000000")}]
                 for i, v in enumerate(listed)}
     return {"info": {"name": name, "version": listed[-1]}, "releases": releases,
             "ownership": {"roles": [{"role": "Owner", "user": "someone"}]}}
