@@ -357,7 +357,7 @@ fn toml_location(message: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use super::super::test_paths as common;
     use super::*;
@@ -381,41 +381,13 @@ mod tests {
         Some(Ok(()))
     }
 
-    fn cargo_locks(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                cargo_locks(&p, out);
-            } else if p.file_name().is_some_and(|n| n == "Cargo.lock") {
-                out.push(p);
-            }
-        }
-    }
-
-    /// `(failures, declined)` over the files.
-    fn check_files(files: &[PathBuf]) -> (Vec<String>, Vec<String>) {
-        let mut failures = Vec::new();
-        let mut declined = Vec::new();
-        for path in files {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
-            match compare(path, &text) {
-                None => declined.push(path.display().to_string()),
-                Some(Ok(())) => {}
-                Some(Err(e)) => failures.push(format!("{}: {e}", path.display())),
-            }
-        }
-        (failures, declined)
-    }
-
     #[test]
     fn fast_reader_matches_cargo_lock_on_fixtures() {
         let mut files = Vec::new();
-        cargo_locks(&common::fixture("cargo"), &mut files);
-        cargo_locks(&common::fixture("unused"), &mut files);
+        common::files_named(&common::fixture("cargo"), "Cargo.lock", &mut files);
+        common::files_named(&common::fixture("unused"), "Cargo.lock", &mut files);
         assert!(files.len() >= 7, "found {} fixtures", files.len());
-        let (failures, declined) = check_files(&files);
+        let (failures, declined) = common::differential(&files, compare);
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         // Only the invalid fixtures are left to cargo-lock.
         assert!(declined.iter().all(|d| d.contains("invalid-")), "declined: {declined:?}");
@@ -425,9 +397,9 @@ mod tests {
     #[ignore = "needs ../shared: the Cargo.lock files of the corpus"]
     fn shared_corpus_cargo_fast_reader_matches_cargo_lock() {
         let mut files = Vec::new();
-        cargo_locks(&common::shared().join("corpus"), &mut files);
+        common::files_named(&common::shared().join("corpus"), "Cargo.lock", &mut files);
         assert!(files.len() >= 12, "found only {} Cargo.lock files", files.len());
-        let (failures, declined) = check_files(&files);
+        let (failures, declined) = common::differential(&files, compare);
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         // Left to cargo-lock: the sample that is not TOML, and two excerpts whose dependencies
         // are not listed (cargo-lock refuses them, the lenient reader reads them).

@@ -62,7 +62,7 @@ mod yarn;
 /// Paths the parsers' tests read: the repository's fixtures and the shared corpus.
 #[cfg(test)]
 pub(crate) mod test_paths {
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     fn repo_root() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -78,6 +78,39 @@ pub(crate) mod test_paths {
             std::env::var_os("BUNDLEGUARD_SHARED").map_or_else(|| repo_root().join("..").join("shared"), PathBuf::from);
         assert!(dir.join("corpus").is_dir(), "needs ../shared (the lockfile corpus) at {}", dir.display());
         dir
+    }
+
+    /// Every file called `name` under `dir`, in path order.
+    pub(crate) fn files_named(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                files_named(&p, name, out);
+            } else if p.file_name().is_some_and(|n| n == name) {
+                out.push(p);
+            }
+        }
+    }
+
+    /// A differential test over `files`: `compare` gives `None` when the fast path declined the
+    /// text, else whether it agrees with the reference parser. Returns `(failures, declined)`.
+    pub(crate) fn differential(
+        files: &[PathBuf],
+        compare: impl Fn(&Path, &str) -> Option<Result<(), String>>,
+    ) -> (Vec<String>, Vec<String>) {
+        let mut failures = Vec::new();
+        let mut declined = Vec::new();
+        for path in files {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            match compare(path, &text) {
+                None => declined.push(path.display().to_string()),
+                Some(Ok(())) => {}
+                Some(Err(e)) => failures.push(format!("{}: {e}", path.display())),
+            }
+        }
+        (failures, declined)
     }
 }
 

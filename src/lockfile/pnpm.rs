@@ -886,7 +886,7 @@ use super::test_paths as common;
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use super::*;
 
@@ -913,39 +913,12 @@ mod tests {
         Some(Ok(()))
     }
 
-    fn pnpm_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                pnpm_files(&p, out);
-            } else if p.file_name().is_some_and(|n| n == "pnpm-lock.yaml") {
-                out.push(p);
-            }
-        }
-    }
-
-    fn check_files(files: &[PathBuf]) -> (Vec<String>, Vec<String>) {
-        let mut failures = Vec::new();
-        let mut declined = Vec::new();
-        for path in files {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
-            match compare(path, &text) {
-                None => declined.push(path.display().to_string()),
-                Some(Ok(())) => {}
-                Some(Err(e)) => failures.push(format!("{}: {e}", path.display())),
-            }
-        }
-        (failures, declined)
-    }
-
     #[test]
     fn fast_path_matches_full_parser_on_fixtures() {
         let mut files = Vec::new();
-        pnpm_files(&common::fixture("pnpm"), &mut files);
+        common::files_named(&common::fixture("pnpm"), "pnpm-lock.yaml", &mut files);
         assert!(files.len() >= 7, "found {} fixtures", files.len());
-        let (failures, declined) = check_files(&files);
+        let (failures, declined) = common::differential(&files, compare);
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         // Only the invalid fixtures are outside the subset.
         assert!(declined.iter().all(|d| d.contains("invalid-")), "declined: {declined:?}");
@@ -956,9 +929,9 @@ mod tests {
     fn shared_corpus_fast_path_matches_full_parser() {
         let shared = common::shared();
         let mut files = Vec::new();
-        pnpm_files(&shared.join("corpus"), &mut files);
+        common::files_named(&shared.join("corpus"), "pnpm-lock.yaml", &mut files);
         assert!(files.len() >= 20, "found only {} pnpm lockfiles", files.len());
-        let (failures, declined) = check_files(&files);
+        let (failures, declined) = common::differential(&files, compare);
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         // Only the malformed and the empty samples are left to the full parser.
         assert!(declined.iter().all(|d| d.contains("-not-yaml/") || d.contains("-empty/")), "declined: {declined:?}");
@@ -1005,7 +978,7 @@ mod tests {
     fn mutated_corpus_agrees() {
         let shared = common::shared();
         let mut files = Vec::new();
-        pnpm_files(&shared.join("corpus"), &mut files);
+        common::files_named(&shared.join("corpus"), "pnpm-lock.yaml", &mut files);
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         for path in &files {
             let text = std::fs::read_to_string(path).unwrap_or_default();
