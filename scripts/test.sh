@@ -4,8 +4,9 @@
 # arguments given. chromium: the HTML report's browser test (tests/it/html.rs, which also
 # installs playwright-core under target/ with npm; no browser is ever downloaded). postgresql:
 # the inventory tests, which start their own server on 127.0.0.1 (initdb + pg_ctl, as `nobody`
-# when root; Debian keeps both in /usr/lib/postgresql/<version>/bin). Without a package, its
-# tests print one "skipped:" line.
+# when root; Debian keeps both in /usr/lib/postgresql/<version>/bin). openssl: the inventory's TLS
+# test makes its CA and server certificate with the openssl CLI. Without a package, its tests
+# print one "skipped:" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,7 @@ have_postgres() {
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 have_postgres || missing+=(postgresql)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
