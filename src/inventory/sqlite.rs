@@ -129,18 +129,31 @@ impl Inventory for Store {
         self.path().display().to_string()
     }
 
+    /// One transaction. A local record commits into the `-wal` file without an fsync
+    /// (`synchronous = NORMAL`: atomic and consistent at once, durable at the next checkpoint, which
+    /// `sync` runs); a deploy record commits with `synchronous = FULL`, so it survives a power
+    /// loss as soon as the scan ends.
     fn record(&mut self, scan: &ScanRecord) -> Result<(), InventoryError> {
         ensure(self)?;
         let p = self.path().to_owned();
         let err = |source| StoreError::Sqlite { path: p.clone(), source };
+        let durable = scan.context.deploy;
+        if durable {
+            self.connection().pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        }
         let tx = self.connection().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
         for f in &scan.functions {
             record_function(&tx, scan, f).map_err(err)?;
         }
         let cutoff = scan.context.scanned_at - SignedDuration::from_hours(24 * i64::from(scan.history_days));
-        tx.execute("DELETE FROM inv_records WHERE replaced_at IS NOT NULL AND replaced_at < ?1", [ns(cutoff)])
+        tx.prepare_cached("DELETE FROM inv_records WHERE replaced_at IS NOT NULL AND replaced_at < ?1")
+            .and_then(|mut stmt| stmt.execute([ns(cutoff)]))
             .map_err(err)?;
-        Ok(tx.commit().map_err(err)?)
+        tx.commit().map_err(err)?;
+        if durable {
+            self.connection().pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+        }
+        Ok(())
     }
 
     fn list(&mut self, filter: &Filter) -> Result<Vec<InventoryBundle>, InventoryError> {
@@ -248,7 +261,10 @@ impl Inventory for Store {
                 write_findings(&tx, r.record_id, findings).map_err(err)?;
             }
         }
-        Ok(tx.commit().map_err(err)?)
+        tx.commit().map_err(err)?;
+        // The end of the scheduled re-check: leave a durable, self-contained file.
+        self.checkpoint()?;
+        Ok(())
     }
 
     fn forget(&mut self, filter: &Filter) -> Result<usize, InventoryError> {
@@ -261,6 +277,7 @@ impl Inventory for Store {
             n += tx.execute("DELETE FROM inv_functions WHERE current_record = ?1", [id]).map_err(err)?;
         }
         tx.commit().map_err(err)?;
+        self.checkpoint()?;
         Ok(n)
     }
 }

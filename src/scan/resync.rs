@@ -79,6 +79,9 @@ pub fn run(job: &Resync<'_>, observer: &dyn Observer) -> Result<Resynced, Resync
     let check = |functions: &[RecordedFunction]| assess_recorded(functions, &fetched.facts, &policy, now);
     let changes = inventory::recheck_with(recorded.as_mut(), &advisories, policy.unknown_severity, Some(&check))
         .map_err(|error| ResyncError::Recheck { inventory: recorded.describe(), error })?;
+    // The job ends with everything (advisories, metadata cache, inventory) in the database file
+    // itself, fsynced: it can be copied or cached alone, or read from a read-only medium.
+    advisories.checkpoint()?;
     let metadata = job.metadata.then_some((fetched, diagnostics));
     Ok(Resynced { report, changes, metadata })
 }

@@ -90,3 +90,32 @@ fn a_sync_reports_which_scanned_bundles_new_advisories_hit() {
     let out = bundleguard(&db).args(["inventory", "forget", "--all"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "forgot 2 bundles\n");
 }
+
+/// Issue 15: a recording scan leaves its record in the `-wal` file (closing does not checkpoint),
+/// where every later process reads it; `sync` ends with a checkpoint, after which the database
+/// file copied alone (a CI cache of just the file) still holds every record.
+#[test]
+fn a_recorded_scan_stays_in_the_wal_until_sync_leaves_a_self_contained_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = crate::sync::synced_fixture_db(tmp.path());
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
+    let wal_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert_eq!(wal_len(), 0, "sync leaves nothing in the -wal");
+    let out = bundleguard(&db).args(["scan", "--format", "json"]).arg(fixture("scan/lambda-repo")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(wal_len() > 0, "the record was appended to the -wal, not checkpointed on close");
+    let names = |db: &std::path::Path| -> Vec<String> {
+        let out = bundleguard(db).args(["inventory", "list", "--format", "json"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        listed["bundles"].as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names(&db), ["orders-webhook", "report-api"]);
+
+    crate::sync::sync_json(&db, &repo_root().join("advisories").display().to_string(), &[]);
+    assert_eq!(wal_len(), 0, "sync ends with a checkpoint");
+    let copy = tmp.path().join("cache").join("db.sqlite");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&db, &copy).unwrap();
+    assert_eq!(names(&copy), ["orders-webhook", "report-api"]);
+}
