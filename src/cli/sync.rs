@@ -10,8 +10,7 @@ use serde_json::json;
 use super::Outcome;
 use super::progress::SyncProgress;
 use crate::advisory::sync::{DEFAULT_SOURCE, Patience, Source, SyncOptions, SyncReport};
-use crate::finding::Level;
-use crate::inventory::InventoryChange;
+use crate::inventory::{InventoryChange, InventoryFinding};
 use crate::package::Ecosystem;
 use crate::report::escape;
 use crate::scan::resync::{self, Resync, Resynced};
@@ -27,9 +26,16 @@ pub struct SyncArgs {
     /// Summary format.
     #[arg(long, value_enum, default_value_t = SyncFormat::Table)]
     format: SyncFormat,
-    /// Exit 1 when a recorded bundle is newly affected by an advisory at or above this severity.
-    #[arg(long, value_enum, default_value = "high")]
-    fail_on: super::scan::LevelArg,
+    /// Exit 1 when a recorded bundle is newly affected by an advisory, or a stale or takeover
+    /// signal, at or above this severity [default: the policy's `fail-on`, else high].
+    #[arg(long, value_enum)]
+    fail_on: Option<super::scan::LevelArg>,
+    /// Policy file for the re-check: its levels, `off`, ignores, scopes, `[registries]` and
+    /// `fail-on` judge the stale and takeover signals as `scan` does [default: none, the
+    /// built-in defaults; the inventory spans repositories, so no bundleguard.toml is picked up
+    /// from the working directory].
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     /// No progress output on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -95,7 +101,6 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
     };
     let source = Source::parse_with(&args.source, patience)?;
     let progress = SyncProgress::new(args.quiet);
-    let threshold: Level = args.fail_on.into();
     let job = Resync {
         db,
         source: &source,
@@ -103,11 +108,12 @@ pub fn run(db: &Path, args: &SyncArgs) -> anyhow::Result<Outcome> {
         options: SyncOptions { allow_shrink: args.allow_shrink },
         inventory: args.inventory.as_deref(),
         metadata: args.metadata,
-        fail_on: threshold,
+        config: args.config.as_deref(),
+        fail_on: args.fail_on.map(Into::into),
     };
     let done = resync::run(&job, &progress);
     progress.finish();
-    let Resynced { report, changes, metadata } = done?;
+    let Resynced { report, changes, metadata, fail_on: threshold } = done?;
     if let Some((fetched, diagnostics)) = &metadata
         && !args.quiet
     {
@@ -207,14 +213,21 @@ fn write_changes_table(out: &mut dyn Write, changes: &[InventoryChange]) -> std:
         for g in &c.gone {
             writeln!(
                 out,
-                "  gone          {} {}@{} (withdrawn or removed)",
+                "  gone          {} {}@{} ({})",
                 escape::terminal(&g.advisory_id),
                 escape::terminal(&g.name),
-                escape::terminal(&g.version)
+                escape::terminal(&g.version),
+                gone_why(g)
             )?;
         }
     }
     Ok(())
+}
+
+/// Why a remembered finding is gone: an advisory withdrawn or removed, or a signal the checks
+/// evaluated again and no longer raise.
+fn gone_why(g: &InventoryFinding) -> &'static str {
+    if g.risk_code().is_some() { "no longer raised" } else { "withdrawn or removed" }
 }
 
 /// `repository [environment]` of a change, when known.
@@ -237,13 +250,24 @@ fn changes_json(changes: &[InventoryChange]) -> serde_json::Value {
                 "bundle": c.name,
                 "path": c.path,
                 "new": c.new.iter().map(new_json).collect::<Vec<_>>(),
-                "gone": c.gone.iter().map(|g| json!({
-                    "id": g.advisory_id,
-                    "package": {"ecosystem": g.ecosystem.as_str(), "name": g.name, "version": g.version},
-                })).collect::<Vec<_>>(),
+                "gone": c.gone.iter().map(gone_json).collect::<Vec<_>>(),
             }))
             .collect::<Vec<_>>()
     )
+}
+
+/// A remembered vulnerability (`id` is the advisory's) or stale or takeover signal (`id` is
+/// `code:ecosystem/name@version`, with its `code`) that is gone; `why` says which way.
+fn gone_json(g: &InventoryFinding) -> serde_json::Value {
+    let mut entry = json!({
+        "id": g.report_id(),
+        "why": gone_why(g),
+        "package": {"ecosystem": g.ecosystem.as_str(), "name": g.name, "version": g.version},
+    });
+    if let Some(code) = g.risk_code() {
+        entry["code"] = json!(code);
+    }
+    entry
 }
 
 /// A new vulnerability (`id` is the advisory's) or a new stale or takeover signal (`id` is
@@ -261,6 +285,9 @@ fn new_json(n: &crate::inventory::NewFinding) -> serde_json::Value {
     if let Some(code) = n.code {
         entry["code"] = json!(code.as_str());
         entry["dev_only"] = json!(n.dev_only);
+    }
+    if let Some(status) = n.status {
+        entry["status"] = json!(status);
     }
     entry
 }
@@ -301,10 +328,11 @@ fn write_changes_markdown(
         for g in &c.gone {
             writeln!(
                 out,
-                "| {} | {} | {} | gone | | {} | {}@{} | |",
+                "| {} | {} | {} | gone ({}) | | {} | {}@{} | |",
                 escape::markdown(&c.repository),
                 escape::markdown(&c.environment),
                 escape::markdown(&c.name),
+                gone_why(g),
                 escape::markdown(&g.advisory_id),
                 escape::markdown(&g.name),
                 escape::markdown(&g.version)

@@ -318,7 +318,9 @@ pub struct InventoryChange {
     pub path: String,
     /// Vulnerabilities that newly affect one of its packages.
     pub new: Vec<NewFinding>,
-    /// Recorded vulnerabilities that no longer match (withdrawn or removed advisories).
+    /// Recorded vulnerabilities that no longer match (withdrawn or removed advisories), and
+    /// remembered stale or takeover signals the checks evaluated again and no longer raise
+    /// ([`InventoryFinding::risk_code`] tells them apart). Reported once: the row is forgotten.
     pub gone: Vec<InventoryFinding>,
 }
 
@@ -336,6 +338,10 @@ pub struct NewFinding {
     /// Only in dev dependencies of the function: reported, never alerts (vulnerabilities are
     /// matched whatever their scope and always alert at their severity, as before).
     pub dev_only: bool,
+    /// A signal's status as the policy judged it (`gating`, `below-threshold`, `dev-only`,
+    /// `ignored`, `info`): only `gating` alerts. `None` for a vulnerability, which alerts at
+    /// its severity.
+    pub status: Option<&'static str>,
 }
 
 /// A stale or takeover signal a re-check found on a recorded package, as the policy judged it.
@@ -348,16 +354,28 @@ pub struct CurrentRisk {
     pub level: Level,
     pub message: String,
     pub dev_only: bool,
+    /// The policy's status of the signal ([`crate::finding::Status::as_str`]).
+    pub status: &'static str,
 }
 
 /// The stale and takeover state of one recorded function now.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RiskState {
     pub current: Vec<CurrentRisk>,
-    /// The (ecosystem, name, version) the checks could evaluate (registry facts that list the
-    /// version). Remembered signals of the other packages are kept as they were: a registry down
-    /// for a day neither clears them nor makes the next day report them again.
-    pub evaluated: HashSet<(Ecosystem, String, String)>,
+    /// The (ecosystem, name, version, code) the checks could evaluate: registry facts list the
+    /// version, every input of the code is known, the package is not allow-listed and the policy
+    /// does not turn the code off. A remembered signal evaluated again and not raised is gone;
+    /// the others are kept as they were: a registry down for a day (or a mirror stripping a
+    /// field) neither clears them nor makes the next day report them again.
+    pub evaluated: HashSet<Evaluated>,
+}
+
+/// (ecosystem, name, version, code) of one signal evaluated on one package version.
+pub type Evaluated = (Ecosystem, String, String, String);
+
+/// The key of a remembered signal in [`RiskState::evaluated`].
+fn evaluated_key(f: &InventoryFinding) -> Evaluated {
+    (f.ecosystem, f.name.clone(), f.version.clone(), f.advisory_id.clone())
 }
 
 /// Evaluates the stale and takeover checks on every recorded function (one [`RiskState`] per
@@ -401,12 +419,14 @@ pub fn recheck_with(
         let gone: Vec<InventoryFinding> =
             known_vulns.iter().filter(|k| !current.iter().any(|c| same_finding(k, c))).cloned().collect();
         let known_risks: Vec<&InventoryFinding> = r.findings.iter().filter(|f| f.risk_code().is_some()).collect();
-        let (risk_rows, new_risks) = match risks.as_ref().and_then(|all| all.get(i)) {
+        let (risk_rows, new_risks, gone_risks) = match risks.as_ref().and_then(|all| all.get(i)) {
             Some(state) => compare_risks(&known_risks, state),
-            None => (known_risks.iter().map(|f| (*f).clone()).collect(), Vec::new()),
+            None => (known_risks.iter().map(|f| (*f).clone()).collect(), Vec::new(), Vec::new()),
         };
         let risks_changed = risk_rows.len() != known_risks.len() || !new_risks.is_empty();
         new.extend(new_risks);
+        let mut gone = gone;
+        gone.extend(gone_risks);
         current.extend(risk_rows);
         current.sort();
         if !new.is_empty() || !gone.is_empty() || risks_changed {
@@ -433,14 +453,27 @@ pub fn recheck_with(
     Ok(changes)
 }
 
-/// The signals to remember for a function (those found now, plus the remembered ones of
-/// packages that could not be evaluated) and those among them not known before.
-fn compare_risks(known: &[&InventoryFinding], state: &RiskState) -> (Vec<InventoryFinding>, Vec<NewFinding>) {
-    let mut keep: Vec<InventoryFinding> = known
-        .iter()
-        .filter(|k| !state.evaluated.contains(&(k.ecosystem, k.name.clone(), k.version.clone())))
-        .map(|k| (*k).clone())
-        .collect();
+/// The signals to remember for a function (those found now, plus the remembered ones that could
+/// not be evaluated), those among them not known before, and the remembered ones evaluated again
+/// and no longer raised (gone: unknown is not clean, so a signal that could not be evaluated is
+/// never gone).
+fn compare_risks(
+    known: &[&InventoryFinding],
+    state: &RiskState,
+) -> (Vec<InventoryFinding>, Vec<NewFinding>, Vec<InventoryFinding>) {
+    let raised = |k: &InventoryFinding| {
+        state.current.iter().any(|c| {
+            c.ecosystem == k.ecosystem && c.name == k.name && c.version == k.version && c.code.as_str() == k.advisory_id
+        })
+    };
+    let (mut keep, mut gone) = (Vec::new(), Vec::new());
+    for k in known {
+        if !state.evaluated.contains(&evaluated_key(k)) {
+            keep.push((*k).clone());
+        } else if !raised(k) {
+            gone.push((*k).clone());
+        }
+    }
     let mut new = Vec::new();
     for c in &state.current {
         let row = InventoryFinding {
@@ -461,11 +494,13 @@ fn compare_risks(known: &[&InventoryFinding], state: &RiskState) -> (Vec<Invento
                 fixed: Vec::new(),
                 code: Some(c.code),
                 dev_only: c.dev_only,
+                status: Some(c.status),
             });
         }
         keep.push(row);
     }
-    (keep, new)
+    gone.sort();
+    (keep, new, gone)
 }
 
 fn query(eco: Ecosystem, name: &str, version: &str) -> PackageQuery {
@@ -504,6 +539,7 @@ fn compare(
                     fixed: v.fixed.clone(),
                     code: None,
                     dev_only: false,
+                    status: None,
                 });
             }
             current.push(f);
@@ -544,6 +580,7 @@ mod tests {
             level: Level::Medium,
             message: "m".into(),
             dev_only: false,
+            status: "gating",
         }
     }
 
@@ -551,19 +588,37 @@ mod tests {
     const FRESH: Code = Code::new("takeover/too-fresh");
 
     #[test]
-    fn risk_news_is_what_was_not_known_and_unevaluated_packages_keep_their_signals() {
-        let known = [row("a", "stale/yanked"), row("b", "takeover/too-fresh"), row("c", "stale/deprecated")];
+    fn risk_news_is_what_was_not_known_gone_is_what_was_evaluated_and_unknown_keeps_its_signal() {
+        let known = [
+            row("a", "stale/yanked"),
+            row("b", "takeover/too-fresh"),
+            row("c", "stale/deprecated"),
+            row("d", "stale/deprecated"),
+        ];
         let known: Vec<&InventoryFinding> = known.iter().collect();
-        let evaluated = ["a", "b"].iter().map(|n| (Ecosystem::Npm, (*n).to_owned(), "1.0.0".to_owned())).collect();
-        // a: still yanked and now too fresh; b: no longer too fresh; c: not evaluated today.
+        let at = |n: &str, code: &str| (Ecosystem::Npm, n.to_owned(), "1.0.0".to_owned(), code.to_owned());
+        // a: evaluated for both codes; b: too-fresh evaluated; c: nothing (no facts today);
+        // d: only yanked evaluated (the deprecation field was stripped by a mirror).
+        let evaluated = [
+            at("a", "stale/yanked"),
+            at("a", "takeover/too-fresh"),
+            at("b", "takeover/too-fresh"),
+            at("d", "stale/yanked"),
+        ]
+        .into_iter()
+        .collect();
+        // a: still yanked and now too fresh; b: no longer too fresh.
         let state = RiskState { current: vec![now("a", YANKED), now("a", FRESH)], evaluated };
-        let (rows, new) = compare_risks(&known, &state);
+        let (rows, new, gone) = compare_risks(&known, &state);
         let ids: Vec<String> = new.iter().map(|n| n.package.report_id()).collect();
         assert_eq!(ids, ["takeover/too-fresh:npm/a@1.0.0"]);
-        assert_eq!(new[0].code, Some(FRESH));
+        assert_eq!((new[0].code, new[0].status), (Some(FRESH), Some("gating")));
+        let gone: Vec<String> = gone.iter().map(InventoryFinding::report_id).collect();
+        assert_eq!(gone, ["takeover/too-fresh:npm/b@1.0.0"]);
         let mut kept: Vec<(String, String)> = rows.iter().map(|r| (r.name.clone(), r.advisory_id.clone())).collect();
         kept.sort();
-        let want = [("a", "stale/yanked"), ("a", "takeover/too-fresh"), ("c", "stale/deprecated")];
+        let want =
+            [("a", "stale/yanked"), ("a", "takeover/too-fresh"), ("c", "stale/deprecated"), ("d", "stale/deprecated")];
         assert_eq!(kept, want.map(|(n, c)| (n.to_owned(), c.to_owned())));
         assert!(rows.iter().all(|r| r.risk_code().is_some()));
         assert_eq!(row("a", "GHSA-xxxx-yyyy-zzzz").risk_code(), None);

@@ -5,7 +5,7 @@
 //! renders the outcome. It lives in `scan` because it runs the pipeline's stages; the inventory
 //! only remembers what was reported.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -16,7 +16,7 @@ use crate::bundle::{Unit, UnitKind};
 use crate::graph::DepGraph;
 use crate::inventory::{self, CurrentRisk, InventoryChange, InventoryError, RecordedFunction, RiskState};
 use crate::package::{Ecosystem, Package, PackageName, Source as PackageSource};
-use crate::policy::{Assessed, AssessedUnit, Baseline, Policy};
+use crate::policy::{Assessed, AssessedUnit, Baseline, Policy, PolicyError, Setting};
 use crate::registry::{self, FetchMode, FetchOptions, Metadata, RegistryError};
 use crate::risk::history::FactsMap;
 use crate::vocab::{Diagnostic, Level, TreeSource};
@@ -31,9 +31,13 @@ pub struct Resync<'a> {
     pub inventory: Option<&'a str>,
     /// Also revalidate the registry metadata of every recorded package (before the re-check).
     pub metadata: bool,
-    /// The level at or above which news alerts; the stale and takeover signals are judged by the
-    /// default policy with it.
-    pub fail_on: Level,
+    /// The policy file (`sync --config`; none: the defaults, since the inventory spans
+    /// repositories no bundleguard.toml is discovered): its levels, `off`, ignores, scopes and
+    /// `[registries]` judge the stale and takeover signals as a scan would, and its `fail-on`
+    /// says at or above which level news alerts.
+    pub config: Option<&'a Path>,
+    /// `--fail-on`, overriding the policy's.
+    pub fail_on: Option<Level>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +52,8 @@ pub enum ResyncError {
     Inventory(#[from] InventoryError),
     #[error("refreshing the registry metadata: {0}")]
     Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 /// What the job did.
@@ -56,17 +62,38 @@ pub struct Resynced {
     pub changes: Vec<InventoryChange>,
     /// With `metadata`: what was fetched, and the registry configuration's diagnostics.
     pub metadata: Option<(Metadata, Vec<Diagnostic>)>,
+    /// The policy's `fail-on` (after `--fail-on`): news at or above it alerts.
+    pub fail_on: Level,
+}
+
+/// The re-check's policy: the file (with the `osv-scanner.toml` ignores beside it), else the
+/// defaults; `fail_on` overrides its threshold.
+pub fn policy(config: Option<&Path>, fail_on: Option<Level>) -> Result<Policy, PolicyError> {
+    let mut policy = match config {
+        Some(file) => {
+            let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            Policy::load(Some(file), dir)?
+        }
+        None => Policy::default(),
+    };
+    if let Some(level) = fail_on {
+        policy.fail_on = level;
+    }
+    Ok(policy)
 }
 
 /// Syncs, refreshes the metadata, then re-checks, in that order (the re-check judges the fresh
 /// facts); a failed sync leaves everything as it was.
 pub fn run(job: &Resync<'_>, observer: &dyn Observer) -> Result<Resynced, ResyncError> {
+    // Read first: a policy file with a mistake fails before anything is downloaded.
+    let policy = &policy(job.config, job.fail_on)?;
     let mut store = Store::open(job.db)?;
     let report = sync::sync_with(&mut store, job.source, job.ecosystems, job.options, observer)
         .map_err(|error| ResyncError::Sync { source_desc: job.source.describe(), error })?;
     let mut recorded = inventory::open(job.inventory, job.db)?;
     let packages = recorded_packages(recorded.as_mut())?;
-    let (cfg, diagnostics) = registry::config::resolve(Path::new("."), &|k| std::env::var(k).ok(), None);
+    let (cfg, diagnostics) =
+        registry::config::resolve(Path::new("."), &|k| std::env::var(k).ok(), policy.registries.as_ref());
     let fetched = if job.metadata {
         registry::sync_metadata(&mut store, &cfg, &packages, &FetchOptions::new(FetchMode::CacheOnly))?
     } else {
@@ -75,15 +102,14 @@ pub fn run(job: &Resync<'_>, observer: &dyn Observer) -> Result<Resynced, Resync
     drop(store);
     let advisories = Store::open_existing(job.db)?;
     let now = crate::clock::now();
-    let policy = Policy { fail_on: job.fail_on, ..Policy::default() };
-    let check = |functions: &[RecordedFunction]| assess_recorded(functions, &fetched.facts, &policy, now);
+    let check = |functions: &[RecordedFunction]| assess_recorded(functions, &fetched.facts, policy, now);
     let changes = inventory::recheck_with(recorded.as_mut(), &advisories, policy.unknown_severity, Some(&check))
         .map_err(|error| ResyncError::Recheck { inventory: recorded.describe(), error })?;
     // The job ends with everything (advisories, metadata cache, inventory) in the database file
     // itself, fsynced: it can be copied or cached alone, or read from a read-only medium.
     advisories.checkpoint()?;
     let metadata = job.metadata.then_some((fetched, diagnostics));
-    Ok(Resynced { report, changes, metadata })
+    Ok(Resynced { report, changes, metadata, fail_on: policy.fail_on })
 }
 
 /// Every (ecosystem, name) of the inventory, once.
@@ -111,6 +137,7 @@ pub fn assess_recorded(
     let units = recorded.iter().map(|r| AssessedUnit { unit: unit_of(r), hits: Vec::new(), signals: Vec::new() });
     let assessed = Assessed { units: units.collect(), ..Assessed::default() };
     let checks = super::registry_checks(policy);
+    let evaluated = evaluated(recorded, facts, &checks, policy, now);
     let inputs = super::assess::Inputs {
         today,
         now,
@@ -137,25 +164,72 @@ pub fn assess_recorded(
                         level: f.level,
                         message: f.message.clone(),
                         dev_only: !p.scope.ships(),
+                        status: f.status.as_str(),
                     })
                 })
                 .collect(),
-            evaluated: evaluated(r, facts),
+            evaluated: r
+                .packages
+                .iter()
+                .flat_map(|p| evaluated.get(&(p.ecosystem, p.name.as_str(), p.version.as_str())).into_iter().flatten())
+                .cloned()
+                .collect(),
         })
         .collect()
 }
 
-/// The packages of a function whose registry facts list the recorded version.
-fn evaluated(r: &RecordedFunction, facts: &FactsMap) -> HashSet<(Ecosystem, String, String)> {
-    r.packages
+/// Per unique recorded package version, the codes the registry checks could evaluate on it (each
+/// input known, not allow-listed) and the policy does not turn off: a remembered signal of such a
+/// code that is not raised now is gone. Each version is judged as a one-package unit, whose
+/// coverage then says exactly which codes were evaluated for it.
+fn evaluated<'r>(
+    recorded: &'r [RecordedFunction],
+    facts: &FactsMap,
+    checks: &super::assess::RegistryChecks,
+    policy: &Policy,
+    now: Timestamp,
+) -> HashMap<(Ecosystem, &'r str, &'r str), Vec<inventory::Evaluated>> {
+    let mut unique: Vec<&inventory::RecordedPackage> = recorded.iter().flat_map(|r| &r.packages).collect();
+    unique.sort_by(|a, b| (a.ecosystem, &a.name, &a.version).cmp(&(b.ecosystem, &b.name, &b.version)));
+    unique.dedup_by(|a, b| (a.ecosystem, &a.name, &a.version) == (b.ecosystem, &b.name, &b.version));
+    let units: Vec<Unit> = unique.iter().map(|p| package_unit(p)).collect();
+    let refs: Vec<&Unit> = units.iter().collect();
+    let stale_judged = crate::risk::stale::judge(&refs, facts, &checks.stale, now);
+    let takeover_judged = crate::risk::takeover::judge(&refs, facts, &checks.takeover, now);
+    let (stale_codes, takeover_codes) = (crate::risk::stale::codes(), crate::risk::takeover::FACT_CODES);
+    unique
         .iter()
-        .filter(|p| {
-            facts
-                .get(&(p.ecosystem, PackageName::new(p.ecosystem, &p.name)))
-                .is_some_and(|f| f.versions.iter().any(|v| v.version == p.version))
+        .zip(&units)
+        .map(|(p, unit)| {
+            let (_, mut coverage) = stale_judged.apply(unit, &stale_codes);
+            coverage.extend(takeover_judged.apply(unit, &takeover_codes).1);
+            let codes = coverage
+                .into_iter()
+                .filter(|c| c.evaluated > 0 && policy.setting(c.code, Level::Low) != Setting::Off)
+                .map(|c| (p.ecosystem, p.name.clone(), p.version.clone(), c.code.as_str().to_owned()))
+                .collect();
+            ((p.ecosystem, p.name.as_str(), p.version.as_str()), codes)
         })
-        .map(|p| (p.ecosystem, p.name.clone(), p.version.clone()))
         .collect()
+}
+
+/// A unit of one recorded package.
+fn package_unit(p: &inventory::RecordedPackage) -> Unit {
+    let mut graph = DepGraph::new();
+    let node = graph.add_node(package_of(p));
+    graph.add_root(node);
+    graph.finish();
+    bare_unit(String::new(), String::new(), graph)
+}
+
+fn package_of(p: &inventory::RecordedPackage) -> Package {
+    Package {
+        ecosystem: p.ecosystem,
+        name: PackageName::new(p.ecosystem, &p.name),
+        version: p.version.clone(),
+        scope: p.scope,
+        source: PackageSource::Registry,
+    }
 }
 
 /// A unit whose tree is the recorded package list (each package a root: the recorded edges are
@@ -163,19 +237,18 @@ fn evaluated(r: &RecordedFunction, facts: &FactsMap) -> HashSet<(Ecosystem, Stri
 fn unit_of(r: &RecordedFunction) -> Unit {
     let mut graph = DepGraph::new();
     for p in &r.packages {
-        let node = graph.add_node(Package {
-            ecosystem: p.ecosystem,
-            name: PackageName::new(p.ecosystem, &p.name),
-            version: p.version.clone(),
-            scope: p.scope,
-            source: PackageSource::Registry,
-        });
+        let node = graph.add_node(package_of(p));
         graph.add_root(node);
     }
     graph.finish();
     let path = r.path.split(", ").next().unwrap_or_default().to_owned();
+    bare_unit(r.name.clone(), path, graph)
+}
+
+/// A function unit of `graph` with nothing else known (no runtime, code or artifact).
+fn bare_unit(name: String, path: String, graph: DepGraph) -> Unit {
     Unit {
-        name: r.name.clone(),
+        name,
         kind: UnitKind::Function,
         runtime: None,
         handler: None,
@@ -192,7 +265,11 @@ fn unit_of(r: &RecordedFunction) -> Unit {
     }
 }
 
-/// The level at or above which a new signal or vulnerability makes `sync` exit 1.
+/// Whether news makes `sync` exit 1: a signal the policy judged gating, or a vulnerability at or
+/// above `threshold`.
 pub fn alerts(change: &inventory::NewFinding, threshold: Level) -> bool {
-    !change.dev_only && change.severity >= threshold
+    match change.status {
+        Some(status) => status == crate::finding::Status::Gating.as_str(),
+        None => !change.dev_only && change.severity >= threshold,
+    }
 }

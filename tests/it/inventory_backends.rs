@@ -338,5 +338,129 @@ fn a_metadata_recheck_reports_new_stale_and_takeover_signals_once() {
         // Day 3: nothing new, nothing repeated.
         let (code, changes) = sync();
         assert_eq!((code, changes), (Some(0), Vec::new()));
+
+        // Day 4: the registry no longer lists 2.32.0: nothing can be evaluated on it, so its
+        // remembered signals are not gone (unknown is not clean).
+        let unlisted = dir.join("registry-unlisted");
+        copy_dir(&fixture("registry/pypi/json-yanked"), &unlisted);
+        let doc = unlisted.join("pypi/requests/json");
+        let mut json: Value = serde_json::from_slice(&std::fs::read(&doc).unwrap()).unwrap();
+        json["releases"].as_object_mut().unwrap().remove("2.32.0");
+        std::fs::write(&doc, serde_json::to_vec(&json).unwrap()).unwrap();
+        registry.set_root(&unlisted);
+        let (code, changes) = sync();
+        assert_eq!((code, changes), (Some(0), Vec::new()));
+
+        // Day 5: 2.32.0 is listed again and no longer yanked: the yank is reported gone, in each
+        // environment, without alerting.
+        registry.set_root(fixture("registry/pypi/json-before-yank"));
+        let (code, changes) = sync();
+        assert_eq!(code, Some(0), "{changes:?}");
+        assert_eq!(gone_ids(&changes), both(yanked, "no longer raised"));
+        assert!(changes.iter().all(|c| c["new"].as_array().unwrap().is_empty()), "{changes:?}");
+        let g = &changes[0]["gone"][0];
+        assert_eq!(g["code"], "stale/yanked");
+        assert_eq!(g["package"], serde_json::json!({"ecosystem": "PyPI", "name": "requests", "version": "2.32.0"}));
+
+        // Day 6: reported once, not every day.
+        let (code, changes) = sync();
+        assert_eq!((code, changes), (Some(0), Vec::new()));
     });
+}
+
+/// (environment, id, why) of every gone entry of a re-check's JSON.
+fn gone_ids(changes: &[Value]) -> BTreeSet<(String, String, String)> {
+    changes
+        .iter()
+        .flat_map(|c| {
+            c["gone"].as_array().unwrap().iter().map(|g| {
+                let text = |v: &Value| v.as_str().unwrap().to_owned();
+                (text(&c["environment"]), text(&g["id"]), text(&g["why"]))
+            })
+        })
+        .collect()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir_files(from) {
+        let target = to.join(entry.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+}
+
+fn walkdir_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walkdir_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// `sync --config FILE` judges the re-checked signals by the policy, as `scan` would: a code
+/// `off` is not reported (nor remembered), a `[levels]` entry sets the level and the file's
+/// `fail-on` the alert, and an ignored signal is reported with its status without alerting.
+#[test]
+fn a_recheck_judges_signals_by_the_config_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let inventory = dir.join("inventory.sqlite").display().to_string();
+    let (db, _root, bucket) = synced(dir);
+    let project = dir.join("svc");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(project.join("requirements.txt"), "requests==2.32.0\n").unwrap();
+    let out = bundleguard(&db)
+        .args(["scan", "--offline", "--format", "json", "--record", "deploy", "--inventory", &inventory])
+        .args(["--repository", "org/py", "--environment", "prod"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+    let registry = MockBucket::start(fixture("registry/pypi/json-before-yank"));
+    let sync = |policy: &str| {
+        let config = dir.join("bundleguard.toml");
+        std::fs::write(&config, policy).unwrap();
+        let out = bundleguard(&db)
+            .env("BUNDLEGUARD_NOW", "2024-05-21T12:00:00Z")
+            .env("PIP_INDEX_URL", format!("{}/simple/", registry.url))
+            .args(["sync", "--quiet", "--metadata", "--format", "json", "--config"])
+            .arg(&config)
+            .args(["--source", &bucket.url, "--inventory", &inventory])
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), doc["inventory"].as_array().unwrap().clone())
+    };
+    let news = |changes: &[Value]| -> Vec<(String, String, String)> {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        changes
+            .iter()
+            .flat_map(|c| c["new"].as_array().unwrap().iter())
+            .map(|n| (text(&n["id"]), text(&n["severity"]), text(&n["status"])))
+            .collect()
+    };
+    let fresh = "takeover/too-fresh:PyPI/requests@2.32.0";
+
+    // Off: not reported, not remembered.
+    let (code, changes) = sync("[levels]\n\"takeover/too-fresh\" = \"off\"\n");
+    assert_eq!((code, news(&changes)), (Some(0), Vec::new()), "{changes:?}");
+
+    // The file's level and fail-on: critical, gating (the default fail-on would be high too,
+    // but medium, the check's own level, would not alert without the file).
+    let (code, changes) = sync("fail-on = \"critical\"\n[levels]\n\"takeover/too-fresh\" = \"critical\"\n");
+    assert_eq!(news(&changes), [(fresh.to_owned(), "critical".to_owned(), "gating".to_owned())]);
+    assert_eq!(code, Some(1));
+
+    // Ignored: the new yank is reported with its status and does not alert.
+    registry.set_root(fixture("registry/pypi/json-yanked"));
+    let (code, changes) = sync("[[ignore]]\nid = \"stale/yanked\"\nreason = \"pinned until the upgrade lands\"\n");
+    let yanked = "stale/yanked:PyPI/requests@2.32.0";
+    assert_eq!(news(&changes), [(yanked.to_owned(), "medium".to_owned(), "ignored".to_owned())]);
+    assert_eq!(code, Some(0), "{changes:?}");
 }
