@@ -6,9 +6,11 @@
 //! The folder is walked once ([`walk`](super::walk)), with one skip list and the policy's
 //! excludes, for `scan`, `bundles` and `deps` alike.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use super::exclude::Excludes;
 use super::walk::{self, Walk};
@@ -129,8 +131,11 @@ pub fn discover_with(root: &Path, excludes: &Excludes) -> Discovery {
 /// zips, and folder bundles for the lockfiles no template claims (or for all, without templates).
 fn bundles_of(root: &Path, tree: &mut Walk, excludes: &Excludes, errors: &mut Vec<DiscoverError>) -> Vec<Bundle> {
     let mut bundles = Vec::new();
-    for template in &tree.templates {
-        match read_template(template) {
+    // Parsing is most of discovery's time on a repository of many templates: in parallel, the
+    // results kept in the templates' order.
+    let read: Vec<Result<Vec<Bundle>, DiscoverError>> = tree.templates.par_iter().map(|t| read_template(t)).collect();
+    for found in read {
+        match found {
             Ok(found) => bundles.extend(found),
             Err(err) => errors.push(err),
         }
@@ -141,8 +146,10 @@ fn bundles_of(root: &Path, tree: &mut Walk, excludes: &Excludes, errors: &mut Ve
         walk_skipped_code_dirs(root, &bundles, excludes, tree);
         let template_dirs: Vec<PathBuf> =
             tree.templates.iter().filter_map(|t| t.parent().map(Path::to_path_buf)).collect();
+        let locks = PathIndex::new(&tree.lockfiles);
+        let services = PathIndex::new(&template_dirs);
         for bundle in &mut bundles {
-            bundle.lockfiles = lockfiles_for(bundle, root, &tree.lockfiles, &template_dirs);
+            bundle.lockfiles = lockfiles_for(bundle, root, &locks, &services);
         }
         // Lockfiles no template function claims are still scanned, as folder bundles: a gate
         // never skips a tree silently.
@@ -193,8 +200,10 @@ fn discover_template_file(path: &Path, excludes: &Excludes, discovery: &mut Disc
     let mut tree = walk::walk(root, excludes);
     walk_skipped_code_dirs(root, &discovery.bundles, excludes, &mut tree);
     let template_dirs: Vec<PathBuf> = tree.templates.iter().filter_map(|t| t.parent().map(Path::to_path_buf)).collect();
+    let locks = PathIndex::new(&tree.lockfiles);
+    let services = PathIndex::new(&template_dirs);
     for bundle in &mut discovery.bundles {
-        bundle.lockfiles = lockfiles_for(bundle, root, &tree.lockfiles, &template_dirs);
+        bundle.lockfiles = lockfiles_for(bundle, root, &locks, &services);
         bundle.coverage = coverage_of(bundle, root, &tree.folders);
     }
     discovery.errors.extend(tree.errors);
@@ -264,6 +273,8 @@ fn folder_bundle(name: String, dir: Option<&Path>) -> Bundle {
 
 /// One bundle per folder with lockfiles or unlocked manifests.
 fn folder_bundles(root: &Path, lockfiles: &[PathBuf], unlocked_manifests: &[PathBuf]) -> Vec<Bundle> {
+    let locks = PathIndex::new(lockfiles);
+    let manifests = PathIndex::new(unlocked_manifests);
     let mut folders: BTreeSet<&Path> = BTreeSet::new();
     for path in lockfiles.iter().chain(unlocked_manifests) {
         if let Some(dir) = path.parent() {
@@ -274,13 +285,55 @@ fn folder_bundles(root: &Path, lockfiles: &[PathBuf], unlocked_manifests: &[Path
     for dir in folders {
         let name = folder_name(root, dir);
         let mut bundle = folder_bundle(name, Some(dir));
-        bundle.lockfiles = lockfiles.iter().filter(|l| l.parent() == Some(dir)).cloned().collect();
-        for manifest in unlocked_manifests.iter().filter(|m| m.parent() == Some(dir)) {
+        bundle.lockfiles = locks.in_folder(dir).cloned().collect();
+        for manifest in manifests.in_folder(dir) {
             bundle.notes.push(format!("{}: no lockfile: the tree cannot be known", manifest.display()));
         }
         out.push(bundle);
     }
     out
+}
+
+/// A list of paths indexed for the two questions discovery asks of it per bundle: which are in a
+/// folder, and which are at or below a folder. Both answer in the list's own order, as a filter
+/// over the list would, without walking the whole list for every bundle (a repository of a
+/// thousand functions and as many lockfiles).
+struct PathIndex<'a> {
+    paths: &'a [PathBuf],
+    /// Positions in `paths`, sorted by path. Paths compare component by component, so the paths
+    /// at or below a folder are one run of this order, starting at the folder itself.
+    sorted: Vec<usize>,
+    /// Positions in `paths` by parent folder, in the list's order.
+    by_folder: HashMap<&'a Path, Vec<usize>>,
+}
+
+impl<'a> PathIndex<'a> {
+    fn new(paths: &'a [PathBuf]) -> PathIndex<'a> {
+        let mut sorted: Vec<usize> = (0..paths.len()).collect();
+        sorted.sort_by(|&a, &b| paths[a].cmp(&paths[b]));
+        let mut by_folder: HashMap<&Path, Vec<usize>> = HashMap::new();
+        for (i, path) in paths.iter().enumerate() {
+            if let Some(dir) = path.parent() {
+                by_folder.entry(dir).or_default().push(i);
+            }
+        }
+        PathIndex { paths, sorted, by_folder }
+    }
+
+    /// The paths whose parent is `dir`.
+    fn in_folder(&self, dir: &Path) -> impl Iterator<Item = &'a PathBuf> + use<'a, '_> {
+        self.by_folder.get(dir).into_iter().flatten().map(|&i| &self.paths[i])
+    }
+
+    /// The paths that start with `dir` (`Path::starts_with`: whole components).
+    fn under(&self, dir: &Path) -> impl Iterator<Item = &'a PathBuf> + use<'a> {
+        let start = self.sorted.partition_point(|&i| self.paths[i].as_path() < dir);
+        let mut found: Vec<usize> =
+            self.sorted[start..].iter().copied().take_while(|&i| self.paths[i].starts_with(dir)).collect();
+        found.sort_unstable();
+        let paths = self.paths;
+        found.into_iter().map(move |i| &paths[i])
+    }
 }
 
 fn folder_name(root: &Path, dir: &Path) -> String {
@@ -316,24 +369,25 @@ fn runtime_accepts(runtime: Option<&str>, format: LockfileFormat) -> bool {
 
 /// The lockfiles of a bundle: those in its code folder or below (not inside another template's
 /// folder), else those of the nearest ancestor folder (within `root`) that has one.
-fn lockfiles_for(bundle: &Bundle, root: &Path, all: &[PathBuf], template_dirs: &[PathBuf]) -> Vec<PathBuf> {
+/// `template_dirs` are the folders of the templates found.
+fn lockfiles_for(bundle: &Bundle, root: &Path, all: &PathIndex, template_dirs: &PathIndex) -> Vec<PathBuf> {
     let Some(code_dir) = bundle.code_dir.as_deref() else { return Vec::new() };
     let own_dir = bundle.source.as_deref().and_then(Path::parent);
     let fits = |lock: &PathBuf| {
         lockfile::detect(lock).is_some_and(|f| runtime_accepts(bundle.runtime.as_deref(), f))
             && !is_build_dependency(lock)
     };
-    let other_service = |lock: &Path| {
-        template_dirs.iter().any(|t| Some(t.as_path()) != own_dir && t.starts_with(code_dir) && lock.starts_with(t))
-    };
-    let below: Vec<PathBuf> =
-        all.iter().filter(|l| l.starts_with(code_dir) && fits(l) && !other_service(l)).cloned().collect();
+    // The folders of other services inside this code folder: their lockfiles are theirs.
+    let other_services: Vec<&PathBuf> =
+        template_dirs.under(code_dir).filter(|t| Some(t.as_path()) != own_dir).collect();
+    let other_service = |lock: &Path| other_services.iter().any(|t| lock.starts_with(t));
+    let below: Vec<PathBuf> = all.under(code_dir).filter(|l| fits(l) && !other_service(l)).cloned().collect();
     if !below.is_empty() {
         return below;
     }
     let mut at = code_dir.parent();
     while let Some(dir) = at {
-        let here: Vec<PathBuf> = all.iter().filter(|l| l.parent() == Some(dir) && fits(l)).cloned().collect();
+        let here: Vec<PathBuf> = all.in_folder(dir).filter(|l| fits(l)).cloned().collect();
         if !here.is_empty() || dir == root || !dir.starts_with(root) {
             return here;
         }
