@@ -9,13 +9,13 @@
 //! moves a package onto a version another advisory hits. An advisory that already hits the current
 //! version and does not gate (ignored, VEX, below the threshold, baseline) may stay.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::advisory::store::{Store, StoreError};
 use crate::finding::{BundleReport, FixChange, FixPlan, LockfileFormat, ScanResult, Status, TreeSource, Unfixable};
 use crate::graph::NodeId;
-use crate::matcher::{self, PackageQuery, Vulnerability};
-use crate::package::{Ecosystem, Package};
+use crate::matcher::{self, Candidates, PackageQuery, Vulnerability};
+use crate::package::{Ecosystem, Package, PackageName};
 use crate::version::Version;
 
 /// Rounds of "this candidate is hit by another advisory: add the versions that one names";
@@ -25,10 +25,53 @@ const MAX_ROUNDS: usize = 8;
 /// Sets the fix plan of every unit of the result.
 pub fn plan(store: &Store, result: &mut ScanResult) -> Result<(), StoreError> {
     let mut targets: BTreeMap<TargetKey, Target> = BTreeMap::new();
+    let mut matches = Matches::new(store);
     for b in &mut result.bundles {
-        b.fix_plan = bundle_plan(store, b, &mut targets)?;
+        b.fix_plan = bundle_plan(&mut matches, b, &mut targets)?;
     }
     Ok(())
+}
+
+/// The candidate versions matched so far, for the whole plan: each package's advisories are read
+/// from the store once, however many of its versions are tried, and each version is matched once,
+/// whichever units and findings ask. What [`matcher::match_packages`] would say of each: the same
+/// steps over the same store.
+struct Matches<'s> {
+    store: &'s Store,
+    candidates: HashMap<(Ecosystem, PackageName), Candidates>,
+    vulnerabilities: HashMap<PackageQuery, Vec<Vulnerability>>,
+}
+
+impl<'s> Matches<'s> {
+    fn new(store: &'s Store) -> Matches<'s> {
+        Matches { store, candidates: HashMap::new(), vulnerabilities: HashMap::new() }
+    }
+
+    /// Matches the versions of one package not matched yet.
+    fn match_versions(&mut self, queries: &[PackageQuery]) -> Result<(), StoreError> {
+        let new: Vec<PackageQuery> =
+            queries.iter().filter(|q| !self.vulnerabilities.contains_key(*q)).cloned().collect();
+        let Some(first) = new.first() else { return Ok(()) };
+        let key = (first.ecosystem, first.name.clone());
+        debug_assert!(new.iter().all(|q| q.ecosystem == key.0 && q.name == key.1), "one package at a time");
+        let candidates = match self.candidates.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(matcher::load_candidates(self.store, std::slice::from_ref(first))?)
+            }
+        };
+        let evaluated = matcher::evaluate(&new, candidates);
+        let found = matcher::group(self.store, &new, evaluated)?;
+        for (q, m) in new.into_iter().zip(found) {
+            self.vulnerabilities.insert(q, m.vulnerabilities);
+        }
+        Ok(())
+    }
+
+    /// The vulnerabilities of a version matched before.
+    fn of(&self, query: &PackageQuery) -> &[Vulnerability] {
+        self.vulnerabilities.get(query).map_or(&[], Vec::as_slice)
+    }
 }
 
 /// The same package, version and advisories in two units get the same target (computed once).
@@ -42,7 +85,7 @@ enum Target {
 }
 
 fn bundle_plan(
-    store: &Store,
+    matches: &mut Matches,
     b: &BundleReport,
     targets: &mut BTreeMap<TargetKey, Target>,
 ) -> Result<FixPlan, StoreError> {
@@ -65,7 +108,7 @@ fn bundle_plan(
         let target = if let Some(t) = targets.get(&key) {
             t.clone()
         } else {
-            let t = target(store, b, node, &ids, &tolerated)?;
+            let t = target(matches, b, node, &ids, &tolerated)?;
             targets.insert(key, t.clone());
             t
         };
@@ -112,7 +155,7 @@ fn is_tolerated(v: &Vulnerability, tolerated: &BTreeSet<String>) -> bool {
 /// no advisory hits (but the tolerated ones). Candidates start with the fixed versions of the
 /// gating findings; a candidate hit by another advisory adds the versions that one names.
 fn target(
-    store: &Store,
+    matches: &mut Matches,
     b: &BundleReport,
     node: NodeId,
     ids: &[String],
@@ -155,12 +198,13 @@ fn target(
         if unchecked.is_empty() {
             break;
         }
-        let found = matcher::match_packages(store, &unchecked)?;
-        for (q, m) in unchecked.into_iter().zip(found) {
-            for v in &m.vulnerabilities {
+        matches.match_versions(&unchecked)?;
+        for q in unchecked {
+            let vulnerabilities = matches.of(&q).to_vec();
+            for v in &vulnerabilities {
                 add(&mut candidates, &v.fixed);
             }
-            hits.insert(q.version, m.vulnerabilities);
+            hits.insert(q.version, vulnerabilities);
         }
     }
     let clear = candidates
