@@ -224,20 +224,31 @@ pub fn to_json_vec<T: Serialize + ?Sized>(value: &T) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The first UTF-8 byte of every character [`VisibleJson`] escapes: `#`, and those of the
+/// [`is_invisible`] characters (U+061C, U+180E, U+200B..U+2069, U+FEFF).
+const ESCAPE_LEADS: [u8; 5] = [b'#', 0xD8, 0xE1, 0xE2, 0xEF];
+
 /// serde_json's pretty formatter, with invisible characters in strings written as escapes.
 struct VisibleJson<'a>(serde_json::ser::PrettyFormatter<'a>);
 
 impl serde_json::ser::Formatter for VisibleJson<'_> {
     fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        let bytes = fragment.as_bytes();
         let mut start = 0;
-        for (i, c) in fragment.char_indices() {
+        for (i, &b) in bytes.iter().enumerate() {
+            // Most text has no character to escape: only these bytes start one, and none of them
+            // is a UTF-8 continuation byte, so `i` is a character boundary.
+            if !ESCAPE_LEADS.contains(&b) {
+                continue;
+            }
+            let Some(c) = fragment[i..].chars().next() else { continue };
             if is_invisible(c) || (c == '#' && fragment[i..].starts_with("##[")) {
-                writer.write_all(&fragment.as_bytes()[start..i])?;
+                writer.write_all(&bytes[start..i])?;
                 write!(writer, "\\u{:04x}", u32::from(c))?;
                 start = i + c.len_utf8();
             }
         }
-        writer.write_all(&fragment.as_bytes()[start..])
+        writer.write_all(&bytes[start..])
     }
 
     fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
@@ -364,6 +375,21 @@ mod tests {
             assert!(!markdown_code(input).contains("##["), "{input:?}");
             assert!(!String::from_utf8(to_json_vec(input).expect("json")).expect("utf-8").contains("##["));
         }
+    }
+
+    #[test]
+    fn every_escaped_character_starts_with_a_byte_the_json_writer_looks_for() {
+        let mut buf = [0; 4];
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            if is_invisible(c) || c == '#' {
+                let first = c.encode_utf8(&mut buf).as_bytes()[0];
+                assert!(ESCAPE_LEADS.contains(&first), "{c:?} starts with {first:#x}");
+            }
+        }
+        // And the writer escapes them wherever they are in a string.
+        let text = "a\u{202e}b\u{feff}##[c\u{061c}\u{180e}é#x";
+        let json = String::from_utf8(to_json_vec(text).expect("json")).expect("utf-8");
+        assert_eq!(json, r#""a\u202eb\ufeff\u0023#[c\u061c\u180eé#x""#);
     }
 
     #[test]
