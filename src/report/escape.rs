@@ -213,8 +213,12 @@ pub fn one_line(text: &str) -> String {
 /// command as `\u0023`: the same data, no raw bidi control or command in the file (which may be
 /// printed to a CI log).
 pub fn to_json_writer<T: Serialize + ?Sized>(out: &mut dyn io::Write, value: &T) -> io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(out, VisibleJson(serde_json::ser::PrettyFormatter::new()));
-    value.serialize(&mut ser).map_err(io::Error::other)
+    // The serializer writes a few bytes at a time: into a buffer of its own, not through `dyn`.
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut buffered, VisibleJson(serde_json::ser::PrettyFormatter::new()));
+    value.serialize(&mut ser).map_err(io::Error::other)?;
+    io::Write::flush(&mut buffered)
 }
 
 /// [`to_json_writer`] into a buffer.

@@ -275,7 +275,7 @@ fn render_within(result: &ScanResult, limits: Limits, out: &mut dyn Write) -> io
             continue;
         }
         let bytes = document(result, &rules, &groups, grouping, limits)?;
-        if gzipped_len(&bytes)? <= limits.gzip_bytes {
+        if fits_gzipped(&bytes, limits.gzip_bytes)? {
             out.write_all(&bytes)?;
             return Ok(grouping);
         }
@@ -446,6 +446,22 @@ fn grouping_name(grouping: Grouping) -> &'static str {
         Grouping::BundleAndAdvisory => "per-bundle-and-advisory",
         Grouping::Advisory => "per-advisory",
     }
+}
+
+/// Whether the gzipped file stays within `limit` bytes. A file whose gzip cannot exceed the limit
+/// even uncompressed is not compressed to find out (a 500-function report is several MB).
+fn fits_gzipped(bytes: &[u8], limit: usize) -> io::Result<bool> {
+    if gzip_bound(bytes.len()) <= limit {
+        return Ok(true);
+    }
+    Ok(gzipped_len(bytes)? <= limit)
+}
+
+/// More than gzip can write for `len` bytes: deflate's stored blocks add 5 bytes per 64 KiB
+/// (zlib's `deflateBound` allows `len/4096 + len/16384 + 13`), gzip's header and trailer 18;
+/// this allows `len/2048 + 64`.
+fn gzip_bound(len: usize) -> usize {
+    len + len / 2048 + 64
 }
 
 /// What GitHub counts against its 10 MB limit: the gzipped file.
@@ -1167,6 +1183,32 @@ pub(super) mod sample {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_never_writes_more_than_the_bound() {
+        // Incompressible bytes (xorshift), the worst case, and text, at sizes around block edges.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let noise: Vec<u8> = (0..3_000_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state.to_le_bytes()[0]
+            })
+            .collect();
+        let text = "{\"ruleId\": \"GHSA-xxxx\"}\n".repeat(100_000);
+        for len in [0, 1, 100, 65_535, 65_536, 1_000_000, 3_000_000] {
+            let n = gzipped_len(&noise[..len]).expect("gzip");
+            assert!(n <= gzip_bound(len), "{len} random bytes gzip to {n}");
+        }
+        let n = gzipped_len(text.as_bytes()).expect("gzip");
+        assert!(n <= gzip_bound(text.len()), "text: {n}");
+        // The shortcut and the measure agree on both sides of the limit.
+        for limit in [10, 1_000, 100_000, 2_999_999, 3_000_000, 3_100_000] {
+            let measured = gzipped_len(&noise).expect("gzip") <= limit;
+            assert_eq!(fits_gzipped(&noise, limit).expect("gzip"), measured, "limit {limit}");
+        }
+    }
 
     fn render_to_value(result: &ScanResult) -> serde_json::Value {
         serde_json::from_str(&sample::rendered(render, result)).expect("valid JSON")
