@@ -463,3 +463,54 @@ fn has_nearby(bundle: &Bundle, root: &Path, folders: &BTreeMap<PathBuf, BTreeSet
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index answers as a filter over the list would: same paths, same order, whatever the
+    /// neighbours' names (`a/b` against `a/b-c`, `a/bc`, `a/b c`) and the list's order.
+    #[test]
+    fn path_index_answers_as_a_filter() {
+        let paths: Vec<PathBuf> = [
+            "r/a/bc/yarn.lock",
+            "r/a/b/package-lock.json",
+            "r/a/b-c/poetry.lock",
+            "r/a/b c/go.mod",
+            "r/a/b/x/y/Cargo.lock",
+            "r/a/package-lock.json",
+            "r/ab/uv.lock",
+            "r/a/b/package-lock.json",
+            "./r/a/b/pdm.lock",
+            "r/a/b/../c/go.mod",
+            "/abs/r/a/b/go.mod",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let index = PathIndex::new(&paths);
+        let dirs = [
+            "r",
+            "r/a",
+            "r/a/b",
+            "r/a/b/x",
+            "r/a/bc",
+            "r/ab",
+            "./r/a",
+            "r/a/b/..",
+            "/abs",
+            "/",
+            "",
+            "zz",
+            "r/a/b/x/y/Cargo.lock",
+        ];
+        for dir in dirs.map(Path::new) {
+            let under: Vec<&PathBuf> = index.under(dir).collect();
+            let filtered: Vec<&PathBuf> = paths.iter().filter(|p| p.starts_with(dir)).collect();
+            assert_eq!(under, filtered, "under {dir:?}");
+            let here: Vec<&PathBuf> = index.in_folder(dir).collect();
+            let filtered: Vec<&PathBuf> = paths.iter().filter(|p| p.parent() == Some(dir)).collect();
+            assert_eq!(here, filtered, "in {dir:?}");
+        }
+    }
+}
