@@ -488,11 +488,20 @@ fn declared_signals(
         let scope =
             if out.entry_known { "no file reachable from the handler" } else { "no file of the function's folder" };
         let location = d.line.map_or_else(|| d.manifest.clone(), |l| format!("{}:{l}", d.manifest));
-        let message = format!("{} is a production dependency in {} but {scope} imports it", d.name, d.manifest);
-        let evidence = vec![
+        let mut message = format!("{} is a production dependency in {} but {scope} imports it", d.name, d.manifest);
+        let mut evidence = vec![
             Evidence::new("files_scanned", out.files_scanned.to_string()),
             Evidence::new("entry", if out.entry_known { "handler" } else { "whole folder" }),
         ];
+        if let Some(build) = unit.esbuild.as_ref().filter(|_| ecosystem == Ecosystem::Npm) {
+            let (note, shipped) = if esbuild_external(&build.external, &d.name) {
+                ("it is in the esbuild External list, so it ships in node_modules all the same", "external")
+            } else {
+                ("esbuild bundles only what the code imports, so it is not shipped", "not bundled")
+            };
+            message = format!("{message}: {note}");
+            evidence.push(Evidence::new("esbuild", shipped));
+        }
         out.signals.push(Signal {
             code: DECLARED,
             package: package_of(unit, ecosystem, &d.name).map(|(p, _)| p),
@@ -513,6 +522,18 @@ fn declared_signals(
     }
     out.exempt.sort();
     out.coverage.push(Coverage { code: DECLARED, evaluated, total: prod.len(), reason: None });
+}
+
+/// Whether esbuild's `external` list leaves the package `name` out of the bundle: an entry is a
+/// package name, a path inside one (`pkg/sub`: only that path is external), or a pattern with one
+/// `*` wildcard (`@aws-sdk/*`), as <https://esbuild.github.io/api/#external> documents.
+pub fn esbuild_external(external: &[String], name: &str) -> bool {
+    external.iter().any(|pattern| match pattern.split_once('*') {
+        Some((prefix, suffix)) => {
+            name.len() >= prefix.len() + suffix.len() && name.starts_with(prefix) && name.ends_with(suffix)
+        }
+        None => pattern == name,
+    })
 }
 
 /// The unit's node for a package name (the first, a root preferred).
@@ -733,6 +754,18 @@ mod tests {
         let vendored = BTreeMap::from([("pyyaml".to_owned(), vec!["_yaml".to_owned(), "yaml".to_owned()])]);
         assert_eq!(python_import_names("PyYAML", &vendored), ["_yaml", "yaml"]);
         assert!(!PYTHON_IMPORT_NAMES.is_empty(), "data/python-import-names.toml parses");
+    }
+
+    #[test]
+    fn esbuild_external_patterns() {
+        let external = ["pino".to_owned(), "@aws-sdk/*".to_owned(), "lodash/fp".to_owned(), "*-native".to_owned()];
+        assert!(esbuild_external(&external, "pino"));
+        assert!(esbuild_external(&external, "@aws-sdk/client-s3"));
+        assert!(esbuild_external(&external, "sharp-native"));
+        assert!(!esbuild_external(&external, "pino-pretty"));
+        assert!(!esbuild_external(&external, "lodash"), "only the path lodash/fp is external");
+        assert!(!esbuild_external(&external, "@aws-sdk"));
+        assert!(!esbuild_external(&[], "pino"));
     }
 
     #[test]
