@@ -34,157 +34,93 @@ struct Lexer<'a> {
     templates: Vec<usize>,
 }
 
-/// What an identifier is to the scanner.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Word {
-    Import,
-    Export,
-    Require,
-    From,
-    /// A keyword after which an expression starts (a `/` after it begins a regex): `return`,
-    /// `typeof`, `instanceof`, `in`, `of`, `new`, `delete`, `void`, `throw`, `case`, `do`, `else`,
-    /// `yield`, `await`.
-    ExprKeyword,
-    Other,
-}
-
-/// Packs up to 8 bytes into an integer (little-endian, zero-padded), so that a word is compared
-/// with every keyword at once by a `match` on integers instead of one string comparison each.
-const fn pack(word: &[u8]) -> u64 {
-    let mut v = 0u64;
-    let mut i = 0;
-    while i < word.len() && i < 8 {
-        v |= (word[i] as u64) << (8 * i);
-        i += 1;
-    }
-    v
-}
-
-fn keyword(word: &str) -> Word {
-    const IMPORT: u64 = pack(b"import");
-    const EXPORT: u64 = pack(b"export");
-    const REQUIRE: u64 = pack(b"require");
-    const FROM: u64 = pack(b"from");
-    const EXPR: [u64; 13] = [
-        pack(b"return"),
-        pack(b"typeof"),
-        pack(b"in"),
-        pack(b"of"),
-        pack(b"new"),
-        pack(b"delete"),
-        pack(b"void"),
-        pack(b"throw"),
-        pack(b"case"),
-        pack(b"do"),
-        pack(b"else"),
-        pack(b"yield"),
-        pack(b"await"),
-    ];
-    let bytes = word.as_bytes();
-    if bytes.len() > 8 {
-        return if word == "instanceof" { Word::ExprKeyword } else { Word::Other };
-    }
-    match pack(bytes) {
-        IMPORT => Word::Import,
-        EXPORT => Word::Export,
-        REQUIRE => Word::Require,
-        FROM => Word::From,
-        v if EXPR.contains(&v) => Word::ExprKeyword,
-        _ => Word::Other,
-    }
+/// Keywords after which an expression starts: a `/` after them begins a regex.
+fn is_expr_keyword(word: &str) -> bool {
+    matches!(
+        word,
+        "return"
+            | "typeof"
+            | "instanceof"
+            | "in"
+            | "of"
+            | "new"
+            | "delete"
+            | "void"
+            | "throw"
+            | "case"
+            | "do"
+            | "else"
+            | "yield"
+            | "await"
+    )
 }
 
 impl<'a> Lexer<'a> {
     fn run(mut self) -> Vec<Import> {
         let mut depth = 0usize;
         while let Some(&c) = self.b.get(self.i) {
-            match CLASS[usize::from(c)] >> 2 {
-                SPACE => {
-                    self.i += 1;
-                    self.skip_class(SPACE);
-                }
-                NEWLINE => {
+            match c {
+                b'\n' => {
                     self.line += 1;
                     self.i += 1;
                 }
-                PUNCT => {
-                    // a run of operators and separators: none of them changes what follows
+                b' ' | b'\t' | b'\r' => self.i += 1,
+                b'/' if self.peek(1) == Some(b'/') => self.skip_line(),
+                b'/' if self.peek(1) == Some(b'*') => self.skip_block_comment(),
+                b'/' if matches!(self.last, Last::Start | Last::Punct | Last::Keyword) => {
+                    self.skip_regex();
+                    self.last = Last::Operand;
+                }
+                b'\'' | b'"' => {
+                    self.skip_string(c);
+                    self.last = Last::Operand;
+                }
+                b'`' => {
                     self.i += 1;
-                    self.skip_class(PUNCT);
+                    self.skip_template(&mut depth);
+                }
+                b'{' => {
+                    depth += 1;
+                    self.i += 1;
                     self.last = Last::Punct;
                 }
-                IDENT => self.ident(),
-                _ => self.special(c, &mut depth),
+                b'}' => {
+                    if self.templates.last() == Some(&depth) {
+                        self.templates.pop();
+                        depth -= 1;
+                        self.i += 1;
+                        self.skip_template(&mut depth);
+                        continue;
+                    }
+                    depth = depth.saturating_sub(1);
+                    self.i += 1;
+                    self.last = Last::Punct;
+                }
+                b')' | b']' => {
+                    self.i += 1;
+                    self.last = Last::Operand;
+                }
+                b'.' if !self.peek(1).is_some_and(|d| d.is_ascii_digit()) => {
+                    self.i += 1;
+                    self.last = if self.peek(0) == Some(b'.') { Last::Punct } else { Last::Dot };
+                    while self.peek(0) == Some(b'.') {
+                        self.i += 1;
+                    }
+                }
+                c if is_ident_start(c) => self.ident(),
+                c if c.is_ascii_digit() || c == b'.' => {
+                    while self.peek(0).is_some_and(|d| d.is_ascii_alphanumeric() || d == b'.' || d == b'_') {
+                        self.i += 1;
+                    }
+                    self.last = Last::Operand;
+                }
+                _ => {
+                    self.i += 1;
+                    self.last = Last::Punct;
+                }
             }
         }
         self.out
-    }
-
-    /// Moves the cursor past the run of bytes of class `class`.
-    fn skip_class(&mut self, class: u8) {
-        while self.b.get(self.i).is_some_and(|&c| CLASS[usize::from(c)] >> 2 == class) {
-            self.i += 1;
-        }
-    }
-
-    /// The bytes that open or close something: comments, regexes, strings, templates, braces,
-    /// `)` `]`, `.` and numbers.
-    fn special(&mut self, c: u8, depth: &mut usize) {
-        match c {
-            b'/' if self.peek(1) == Some(b'/') => self.skip_line(),
-            b'/' if self.peek(1) == Some(b'*') => self.skip_block_comment(),
-            b'/' if matches!(self.last, Last::Start | Last::Punct | Last::Keyword) => {
-                self.skip_regex();
-                self.last = Last::Operand;
-            }
-            b'\'' | b'"' => {
-                self.skip_string(c);
-                self.last = Last::Operand;
-            }
-            b'`' => {
-                self.i += 1;
-                self.skip_template(depth);
-            }
-            b'{' => {
-                *depth += 1;
-                self.i += 1;
-                self.last = Last::Punct;
-            }
-            b'}' => {
-                if self.templates.last() == Some(depth) {
-                    self.templates.pop();
-                    *depth -= 1;
-                    self.i += 1;
-                    self.skip_template(depth);
-                    return;
-                }
-                *depth = depth.saturating_sub(1);
-                self.i += 1;
-                self.last = Last::Punct;
-            }
-            b')' | b']' => {
-                self.i += 1;
-                self.last = Last::Operand;
-            }
-            b'.' if !self.peek(1).is_some_and(|d| d.is_ascii_digit()) => {
-                self.i += 1;
-                self.last = if self.peek(0) == Some(b'.') { Last::Punct } else { Last::Dot };
-                while self.peek(0) == Some(b'.') {
-                    self.i += 1;
-                }
-            }
-            c if c.is_ascii_digit() || c == b'.' => {
-                while self.peek(0).is_some_and(|d| d.is_ascii_alphanumeric() || d == b'.' || d == b'_') {
-                    self.i += 1;
-                }
-                self.last = Last::Operand;
-            }
-            _ => {
-                // `/` after an operand: division
-                self.i += 1;
-                self.last = Last::Punct;
-            }
-        }
     }
 
     fn peek(&self, ahead: usize) -> Option<u8> {
@@ -315,17 +251,17 @@ impl<'a> Lexer<'a> {
 
     fn ident(&mut self) {
         let after_dot = self.last == Last::Dot;
-        let word = keyword(self.read_ident());
-        self.last = if word == Word::ExprKeyword { Last::Keyword } else { Last::Operand };
+        let word = self.read_ident();
+        self.last = if is_expr_keyword(word) { Last::Keyword } else { Last::Operand };
         if after_dot {
             return;
         }
         match word {
-            Word::Import => self.after_import(),
-            Word::Export => self.after_export(),
-            Word::Require => self.call_with_literal(false),
-            Word::From => self.literal_after_from(),
-            Word::ExprKeyword | Word::Other => {}
+            "import" => self.after_import(),
+            "export" => self.after_export(),
+            "require" => self.call_with_literal(false),
+            "from" => self.literal_after_from(),
+            _ => {}
         }
     }
 
@@ -468,40 +404,23 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// Byte classes, looked up once per byte: [`IDENT_START`] and [`IDENT_CHAR`] bits, and above
-/// them what the main loop does with the byte ([`SPACE`], [`NEWLINE`], [`PUNCT`], [`IDENT`] or
-/// [`SPECIAL`]).
+/// Byte classes, looked up once per byte: [`IDENT_START`] and [`IDENT_CHAR`] bits.
 static CLASS: [u8; 256] = classes();
 const IDENT_START: u8 = 1;
 const IDENT_CHAR: u8 = 2;
-const SPACE: u8 = 1;
-const NEWLINE: u8 = 2;
-/// Operators and separators that only end an operand (`=`, `(`, `,`, `;`, ...).
-const PUNCT: u8 = 3;
-const IDENT: u8 = 4;
-/// Everything else: `/`, quotes, backtick, braces, `)`, `]`, `.`, digits.
-const SPECIAL: u8 = 0;
 
 const fn classes() -> [u8; 256] {
     let mut table = [0u8; 256];
     let mut c: u8 = 0;
     loop {
         let start = c.is_ascii_alphabetic() || c == b'_' || c == b'$' || c >= 0x80;
-        let bits = if start {
+        table[c as usize] = if start {
             IDENT_START | IDENT_CHAR
         } else if c.is_ascii_digit() {
             IDENT_CHAR
         } else {
             0
         };
-        let action = match c {
-            b' ' | b'\t' | b'\r' => SPACE,
-            b'\n' => NEWLINE,
-            b'/' | b'\'' | b'"' | b'`' | b'{' | b'}' | b')' | b']' | b'.' | b'0'..=b'9' => SPECIAL,
-            _ if start => IDENT,
-            _ => PUNCT,
-        };
-        table[c as usize] = bits | (action << 2);
         if c == u8::MAX {
             return table;
         }
