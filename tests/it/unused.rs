@@ -225,6 +225,27 @@ fn discovered(root: &Path, function: &str, lock: &str, without_metafile: bool) -
         .collect()
 }
 
+/// (package, `esbuild` evidence, message) of the `unused/declared` signals of one function.
+fn esbuild_signals(root: &Path, function: &str) -> Vec<(String, String, String)> {
+    let d = bundleguard::bundle::discover(root);
+    let b = d.bundles.iter().find(|b| b.name == function).expect("function discovered");
+    let dir = b.code_dir.clone().expect("code folder");
+    let mut unit = lockfile_unit(&dir, "package-lock.json", "nodejs20.x", b.handler.as_deref().unwrap_or_default());
+    unit.esbuild.clone_from(&b.esbuild);
+    let code = read_function_code(&dir, &[], &CodeLimits::default());
+    let analysis = unused::analyze(&unit, &code, &UnusedConfig::default());
+    analysis
+        .signals
+        .iter()
+        .filter(|s| s.code.as_str() == "unused/declared")
+        .map(|s| {
+            let name = s.package.as_ref().map(|p| p.name.as_str().to_owned()).unwrap_or_default();
+            let evidence = s.evidence.iter().find(|e| e.name == "esbuild").map(|e| e.value.clone()).unwrap_or_default();
+            (name, evidence, s.message.clone())
+        })
+        .collect()
+}
+
 #[test]
 fn sam_esbuild_entry_points_and_metafile() {
     let root = fixture("unused/sam-esbuild");
@@ -232,14 +253,31 @@ fn sam_esbuild_entry_points_and_metafile() {
     let orders = d.bundles.iter().find(|b| b.name == "OrdersFunction").expect("orders");
     let build = orders.esbuild.as_ref().expect("BuildMethod: esbuild");
     assert_eq!(build.entry_points, ["src/app.ts"]);
-    assert_eq!(build.external, ["@aws-sdk/client-dynamodb"]);
+    assert_eq!(build.external, ["@aws-sdk/client-dynamodb", "pino", "sharp"]);
     let reports = d.bundles.iter().find(|b| b.name == "ReportsFunction").expect("reports");
     assert_eq!(reports.esbuild.as_ref().map(|b| b.entry_points.len()), Some(0), "esbuild without EntryPoints");
     // The handler names `app`, the file esbuild writes; the source entry is src/app.ts. Without
     // EntryPoints the whole folder would count and the seed script's dayjs would look used.
+    // External: pino is left out of the bundle and imported by db.ts, so used (and shipped in
+    // node_modules); sharp is External too but nothing imports it: unused, and shipped all the
+    // same, while dayjs is simply not bundled.
     assert_eq!(
         discovered(&root, "OrdersFunction", "package-lock.json", false),
-        owned([("unused/declared", "package.json:7", "dayjs@1.11.10")])
+        owned([
+            ("unused/declared", "package.json:7", "dayjs@1.11.10"),
+            ("unused/declared", "package.json:9", "sharp@0.33.2")
+        ])
+    );
+    let esbuild_evidence: Vec<(String, String)> = esbuild_signals(&root, "OrdersFunction")
+        .into_iter()
+        .map(|(name, evidence, message)| {
+            assert!(message.contains("esbuild"), "{message}");
+            (name, evidence)
+        })
+        .collect();
+    assert_eq!(
+        esbuild_evidence,
+        [("dayjs".to_owned(), "not bundled".to_owned()), ("sharp".to_owned(), "external".to_owned())]
     );
     // The metafile says what esbuild bundled: uuid through the tsconfig alias `@lib/ids`, which a
     // lexical scan cannot follow (it takes `@lib/ids` for an undeclared package).

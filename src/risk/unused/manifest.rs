@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use crate::bundle::code::SourceFile;
 use crate::package::{Ecosystem, PackageName};
@@ -91,15 +92,20 @@ fn line_of(text: &str, needle: &str) -> Option<u32> {
 }
 
 #[derive(Deserialize)]
+#[expect(
+    clippy::zero_sized_map_values,
+    reason = "serde reads a JSON object as a map; its values (version ranges) are skipped, never built"
+)]
 struct PackageJsonWire {
+    // only the names count: the version ranges are skipped, never built
     #[serde(default)]
-    dependencies: BTreeMap<String, serde_json::Value>,
+    dependencies: BTreeMap<String, IgnoredAny>,
     #[serde(default, rename = "optionalDependencies")]
-    optional: BTreeMap<String, serde_json::Value>,
+    optional: BTreeMap<String, IgnoredAny>,
     #[serde(default, rename = "peerDependencies")]
-    peer: BTreeMap<String, serde_json::Value>,
+    peer: BTreeMap<String, IgnoredAny>,
     #[serde(default, rename = "devDependencies")]
-    dev: BTreeMap<String, serde_json::Value>,
+    dev: BTreeMap<String, IgnoredAny>,
     #[serde(default)]
     scripts: BTreeMap<String, serde_json::Value>,
 }

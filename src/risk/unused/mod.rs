@@ -337,8 +337,10 @@ pub fn check_unit(
     if let Some(artifact) = unit.artifact.as_deref() {
         let code = crate::bundle::code::from_artifact(artifact);
         let analysis = analyze(unit, &code, cfg);
-        let (signals, coverage) = shipped(unit, &analysis, cfg);
-        return (signals, coverage, reachability(unit, &code, &analysis));
+        // one walk of the graph for both `unused/shipped` and the vulnerability findings
+        let reached = reached(unit, &analysis.imported);
+        let (signals, coverage) = shipped::judge(unit, &analysis, cfg, &reached);
+        return (signals, coverage, reachability_from(unit, &code, &analysis, reached));
     }
     match code_key(unit, cfg) {
         Some(key) => {
@@ -486,16 +488,27 @@ fn declared_signals(
         let scope =
             if out.entry_known { "no file reachable from the handler" } else { "no file of the function's folder" };
         let location = d.line.map_or_else(|| d.manifest.clone(), |l| format!("{}:{l}", d.manifest));
+        let mut message = format!("{} is a production dependency in {} but {scope} imports it", d.name, d.manifest);
+        let mut evidence = vec![
+            Evidence::new("files_scanned", out.files_scanned.to_string()),
+            Evidence::new("entry", if out.entry_known { "handler" } else { "whole folder" }),
+        ];
+        if let Some(build) = unit.esbuild.as_ref().filter(|_| ecosystem == Ecosystem::Npm) {
+            let (note, shipped) = if esbuild_external(&build.external, &d.name) {
+                ("it is in the esbuild External list, so it ships in node_modules all the same", "external")
+            } else {
+                ("esbuild bundles only what the code imports, so it is not shipped", "not bundled")
+            };
+            message = format!("{message}: {note}");
+            evidence.push(Evidence::new("esbuild", shipped));
+        }
         out.signals.push(Signal {
             code: DECLARED,
             package: package_of(unit, ecosystem, &d.name).map(|(p, _)| p),
             node: package_of(unit, ecosystem, &d.name).map(|(_, n)| n),
             location: Some(location),
-            message: format!("{} is a production dependency in {} but {scope} imports it", d.name, d.manifest),
-            evidence: vec![
-                Evidence::new("files_scanned", out.files_scanned.to_string()),
-                Evidence::new("entry", if out.entry_known { "handler" } else { "whole folder" }),
-            ],
+            message,
+            evidence,
             level: Level::Low,
         });
     }
@@ -509,6 +522,18 @@ fn declared_signals(
     }
     out.exempt.sort();
     out.coverage.push(Coverage { code: DECLARED, evaluated, total: prod.len(), reason: None });
+}
+
+/// Whether esbuild's `external` list leaves the package `name` out of the bundle: an entry is a
+/// package name, a path inside one (`pkg/sub`: only that path is external), or a pattern with one
+/// `*` wildcard (`@aws-sdk/*`), as <https://esbuild.github.io/api/#external> documents.
+pub fn esbuild_external(external: &[String], name: &str) -> bool {
+    external.iter().any(|pattern| match pattern.split_once('*') {
+        Some((prefix, suffix)) => {
+            name.len() >= prefix.len() + suffix.len() && name.starts_with(prefix) && name.ends_with(suffix)
+        }
+        None => pattern == name,
+    })
 }
 
 /// The unit's node for a package name (the first, a root preferred).
@@ -602,26 +627,46 @@ fn python_dist_of(key: &str, declared: &[manifest::Declared], code: &FunctionCod
 /// The nodes of `unit` reachable from the direct dependencies its code imports: `imported`
 /// holds registry names (as [`Analysis::imported`] gives them). Roots are the unit's roots and
 /// their children (a lockfile's root is often the project itself).
-pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> HashSet<NodeId> {
+pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> Reached {
     let g = &unit.graph;
-    let wanted: BTreeSet<PackageName> =
-        imported.iter().flat_map(|n| Ecosystem::ALL.map(|e| PackageName::new(e, n))).collect();
-    let mut stack: Vec<NodeId> =
-        (0..g.len()).filter(|&i| wanted.contains(&g.node(i).name) && is_direct(g, i)).collect();
+    // the names as every ecosystem normalizes them (a node matches its own spelling)
+    let wanted: HashSet<String> =
+        imported.iter().flat_map(|n| Ecosystem::ALL.map(|e| PackageName::new(e, n).as_str().to_owned())).collect();
+    let matching: Vec<NodeId> = (0..g.len()).filter(|&i| wanted.contains(g.node(i).name.as_str())).collect();
+    let mut stack: Vec<NodeId> = matching.iter().copied().filter(|&i| is_direct(g, i)).collect();
     // An imported package that is no direct dependency (undeclared, hoisted): the code loads it
     // all the same, so every node of that name counts.
-    let direct_names: BTreeSet<&PackageName> = stack.iter().map(|&i| &g.node(i).name).collect();
-    stack.extend((0..g.len()).filter(|&i| {
-        let name = &g.node(i).name;
-        wanted.contains(name) && !direct_names.contains(name)
-    }));
-    let mut seen: HashSet<NodeId> = HashSet::new();
+    let direct_names: HashSet<&str> = stack.iter().map(|&i| g.node(i).name.as_str()).collect();
+    stack.extend(matching.iter().copied().filter(|&i| !direct_names.contains(g.node(i).name.as_str())));
+    let mut seen = Reached(vec![false; g.len()]);
     while let Some(i) = stack.pop() {
-        if seen.insert(i) {
-            stack.extend(g.children(i).iter().copied().filter(|c| !seen.contains(c)));
+        if let Some(slot) = seen.0.get_mut(i)
+            && !*slot
+        {
+            *slot = true;
+            stack.extend(g.children(i).iter().copied().filter(|&c| !seen.contains(c)));
         }
     }
     seen
+}
+
+/// The nodes of one unit's graph that its code's imports reach (one bit per node).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reached(Vec<bool>);
+
+impl Reached {
+    pub fn contains(&self, node: NodeId) -> bool {
+        self.0.get(node).copied().unwrap_or(false)
+    }
+
+    /// How many nodes are reached.
+    pub fn len(&self) -> usize {
+        self.0.iter().filter(|&&r| r).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Which packages of a unit the function's imports reach, for marking vulnerability findings
@@ -629,14 +674,14 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> HashSet<NodeId> {
 #[derive(Debug, Clone)]
 pub struct Reachability {
     ecosystem: Ecosystem,
-    reached: HashSet<NodeId>,
+    reached: Reached,
 }
 
 impl Reachability {
     /// Whether the function's imports reach `node`; `None` when that is unknown (a package of
     /// another ecosystem than the function's code, a Go or Rust binary's module).
     pub fn of(&self, unit: &Unit, node: NodeId) -> Option<bool> {
-        (unit.graph.node(node).ecosystem == self.ecosystem).then(|| self.reached.contains(&node))
+        (unit.graph.node(node).ecosystem == self.ecosystem).then(|| self.reached.contains(node))
     }
 }
 
@@ -647,6 +692,17 @@ impl Reachability {
 /// too large to scan, or a tree without dependency edges to follow (`requirements.txt`,
 /// `Pipfile.lock`, `go.mod`; a zip's Go and Rust binaries).
 pub fn reachability(unit: &Unit, code: &FunctionCode, analysis: &Analysis) -> Option<Reachability> {
+    reachability_known(unit, code, analysis)
+        .map(|ecosystem| Reachability { ecosystem, reached: reached(unit, &analysis.imported) })
+}
+
+/// [`reachability`] with [`reached`] already computed.
+fn reachability_from(unit: &Unit, code: &FunctionCode, analysis: &Analysis, reached: Reached) -> Option<Reachability> {
+    reachability_known(unit, code, analysis).map(|ecosystem| Reachability { ecosystem, reached })
+}
+
+/// The unit's ecosystem when its reachability can be told (see [`reachability`]).
+fn reachability_known(unit: &Unit, code: &FunctionCode, analysis: &Analysis) -> Option<Ecosystem> {
     use crate::vocab::{LockfileFormat, TreeSource};
     if unit.kind == crate::vocab::UnitKind::Layer
         || !code.diagnostics.is_empty()
@@ -662,7 +718,7 @@ pub fn reachability(unit: &Unit, code: &FunctionCode, analysis: &Analysis) -> Op
         TreeSource::Lockfile(_) => true,
         TreeSource::Artifact => matches!(ecosystem, Ecosystem::Npm | Ecosystem::PyPI),
     };
-    edges_known.then(|| Reachability { ecosystem, reached: reached(unit, &analysis.imported) })
+    edges_known.then_some(ecosystem)
 }
 
 /// A root, or a child of a root that is the project itself (a workspace or path package).
@@ -698,6 +754,18 @@ mod tests {
         let vendored = BTreeMap::from([("pyyaml".to_owned(), vec!["_yaml".to_owned(), "yaml".to_owned()])]);
         assert_eq!(python_import_names("PyYAML", &vendored), ["_yaml", "yaml"]);
         assert!(!PYTHON_IMPORT_NAMES.is_empty(), "data/python-import-names.toml parses");
+    }
+
+    #[test]
+    fn esbuild_external_patterns() {
+        let external = ["pino".to_owned(), "@aws-sdk/*".to_owned(), "lodash/fp".to_owned(), "*-native".to_owned()];
+        assert!(esbuild_external(&external, "pino"));
+        assert!(esbuild_external(&external, "@aws-sdk/client-s3"));
+        assert!(esbuild_external(&external, "sharp-native"));
+        assert!(!esbuild_external(&external, "pino-pretty"));
+        assert!(!esbuild_external(&external, "lodash"), "only the path lodash/fp is external");
+        assert!(!esbuild_external(&external, "@aws-sdk"));
+        assert!(!esbuild_external(&[], "pino"));
     }
 
     #[test]

@@ -132,12 +132,22 @@ fn resolve_js(path: &str, index: &BTreeMap<&str, usize>) -> Option<usize> {
     if let Some(&i) = index.get(path) {
         return Some(i);
     }
-    let stem = ["js", "mjs", "cjs", "jsx"].iter().find_map(|e| path.strip_suffix(&format!(".{e}"))).unwrap_or(path);
-    JS_EXTENSIONS
-        .iter()
-        .map(|e| format!("{stem}.{e}"))
-        .chain(JS_EXTENSIONS.iter().map(|e| format!("{path}/index.{e}")))
-        .find_map(|c| index.get(c.as_str()).copied())
+    let stem = path
+        .rsplit_once('.')
+        .filter(|(_, ext)| ["js", "mjs", "cjs", "jsx"].contains(ext))
+        .map_or(path, |(stem, _)| stem);
+    // one buffer for every candidate name
+    let mut candidate = String::with_capacity(path.len() + 12);
+    let mut find = |base: &str, middle: &str| {
+        JS_EXTENSIONS.iter().find_map(|e| {
+            candidate.clear();
+            candidate.push_str(base);
+            candidate.push_str(middle);
+            candidate.push_str(e);
+            index.get(candidate.as_str()).copied()
+        })
+    };
+    find(stem, ".").or_else(|| find(path, "/index."))
 }
 
 fn python_target(spec: &str, from: &str, files: &[&str], index: &BTreeMap<&str, usize>) -> Target {

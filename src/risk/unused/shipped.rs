@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Analysis, SHIPPED, UnusedConfig};
+use super::{Analysis, Reached, SHIPPED, UnusedConfig};
 use crate::bundle::Unit;
 use crate::package::Ecosystem;
 use crate::risk::{Coverage, Evidence, Signal};
@@ -15,6 +15,16 @@ use crate::vocab::Level;
 
 /// `unused/shipped` signals for an artifact unit, from what its code imports.
 pub fn shipped(unit: &Unit, analysis: &Analysis, cfg: &UnusedConfig) -> (Vec<Signal>, Vec<Coverage>) {
+    judge(unit, analysis, cfg, &super::reached(unit, &analysis.imported))
+}
+
+/// [`shipped`] with the nodes the imports reach already computed.
+pub(super) fn judge(
+    unit: &Unit,
+    analysis: &Analysis,
+    cfg: &UnusedConfig,
+    reached: &Reached,
+) -> (Vec<Signal>, Vec<Coverage>) {
     let Some(artifact) = unit.artifact.as_deref() else {
         return (Vec::new(), Vec::new());
     };
@@ -30,12 +40,11 @@ pub fn shipped(unit: &Unit, analysis: &Analysis, cfg: &UnusedConfig) -> (Vec<Sig
         let reason = "no code of the function was found to tell what it imports".to_owned();
         return (Vec::new(), vec![Coverage { code: SHIPPED, evaluated: 0, total: judged.len(), reason: Some(reason) }]);
     }
-    let reached = super::reached(unit, &analysis.imported);
     let mut signals = Vec::new();
     let mut seen = BTreeSet::new();
     for entry in &judged {
         let p = artifact.package(entry);
-        if reached.contains(&entry.node) || cfg.allow.contains(p.name.as_str()) || !seen.insert(entry.node) {
+        if reached.contains(entry.node) || cfg.allow.contains(p.name.as_str()) || !seen.insert(entry.node) {
             continue;
         }
         let bytes = entry.bytes.map_or_else(|| "unknown".to_owned(), |b| b.to_string());
