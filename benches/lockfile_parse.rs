@@ -1,5 +1,6 @@
 //! Parse throughput (MB/s of lockfile text) on the largest corpus file of each Python, Go and
-//! Cargo format. Siblings (pyproject.toml, Pipfile, go.sum) are read into memory first, so only
+//! Cargo format, and the 3,181-package npm shrinkwrap. Siblings (pyproject.toml, Pipfile, go.sum,
+//! package.json) are read into memory first, so only
 //! parsing is timed. Run: `cargo bench --bench lockfile_parse` (needs `../shared/corpus`).
 
 #![expect(clippy::print_stdout, reason = "a benchmark reports its figures on stdout")]
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use bundleguard::lockfile::{LockfileFormat, ParseInput, parse};
 
-const CASES: [(&str, LockfileFormat); 7] = [
+const CASES: [(&str, LockfileFormat); 8] = [
     ("poetry-lock/powertools-lambda-python/poetry.lock", LockfileFormat::PoetryLock),
     ("uv-lock/uv-scripts-benchmark/uv.lock", LockfileFormat::UvLock),
     ("pdm-lock/pdm-root/pdm.lock", LockfileFormat::PdmLock),
@@ -19,11 +20,12 @@ const CASES: [(&str, LockfileFormat); 7] = [
     ("requirements-txt/aws-sam-cli-requirements-dir/reproducible-linux.txt", LockfileFormat::Requirements),
     ("go-mod/grype-2025-07/go.mod", LockfileFormat::GoMod),
     ("cargo-lock/cargo-lambda-2026-v4/Cargo.lock", LockfileFormat::CargoLock),
+    ("npm-shrinkwrap/powertools-lambda-typescript-2021-12-root/npm-shrinkwrap.json", LockfileFormat::NpmShrinkwrap),
 ];
 
 fn siblings(dir: &Path) -> HashMap<PathBuf, Vec<u8>> {
     let mut map = HashMap::new();
-    for name in ["pyproject.toml", "Pipfile", "go.sum"] {
+    for name in ["pyproject.toml", "Pipfile", "go.sum", "package.json"] {
         if let Ok(bytes) = std::fs::read(dir.join(name)) {
             map.insert(PathBuf::from(name), bytes);
         }

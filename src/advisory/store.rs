@@ -456,6 +456,52 @@ impl Store {
             .collect()
     }
 
+    /// [`Store::candidates`] of many names of one ecosystem in one statement (the names bound
+    /// as one JSON array, joined against the index): the entries of each name in the order
+    /// `candidates` gives them, names in the order given. Each row is `(index in names, advisory
+    /// id, entry)`.
+    pub fn candidates_of(
+        &self,
+        eco: Ecosystem,
+        names: &[&PackageName],
+    ) -> Result<Vec<(usize, String, Affected)>, StoreError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(&names.iter().map(|n| n.as_str()).collect::<Vec<_>>()).map_err(|e| {
+            StoreError::CorruptEntry { path: self.path.clone(), id: String::new(), detail: e.to_string() }
+        })?;
+        // `CROSS JOIN` keeps the list as the outer loop: one seek of the index per name.
+        let mut stmt = self.sql(self.conn.prepare_cached(
+            "SELECT j.key, a.advisory_id, a.entry FROM json_each(?2) AS j CROSS JOIN affected AS a
+             WHERE a.ecosystem = ?1 AND a.name = j.value AND a.withdrawn = 0
+             ORDER BY j.key, a.advisory_id, a.position",
+        ))?;
+        let rows = stmt.query_map(params![eco.as_str(), list], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
+        });
+        let rows = self.sql(rows.and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>))?;
+        rows.into_iter()
+            .map(|(at, id, entry)| {
+                let at = usize::try_from(at).ok().filter(|&at| at < names.len()).ok_or_else(|| {
+                    StoreError::CorruptEntry {
+                        path: self.path.clone(),
+                        id: id.clone(),
+                        detail: format!("no name at {at}"),
+                    }
+                })?;
+                let mut affected: Affected = serde_json::from_str(&entry).map_err(|e| StoreError::CorruptEntry {
+                    path: self.path.clone(),
+                    id: id.clone(),
+                    detail: e.to_string(),
+                })?;
+                affected.ecosystem = Some(eco);
+                names[at].as_str().clone_into(&mut affected.name);
+                Ok((at, id, affected))
+            })
+            .collect()
+    }
+
     /// The metadata of one advisory, if present.
     pub fn meta(&self, id: &str) -> Result<Option<AdvisoryMeta>, StoreError> {
         let mut stmt = self.sql(self.conn.prepare_cached(

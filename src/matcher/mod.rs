@@ -88,13 +88,21 @@ pub struct Candidates(HashMap<(Ecosystem, PackageName), Vec<(String, Affected)>>
 /// The matched records of each query, in the order of the queries, before grouping.
 pub struct Evaluated(Vec<(Vec<Hit>, Option<String>)>);
 
-/// Reads the candidates of every query from the store.
+/// Reads the candidates of every query from the store: one statement per ecosystem.
 pub fn load_candidates(store: &Store, queries: &[PackageQuery]) -> Result<Candidates, StoreError> {
-    // Looked up in key order, so consecutive lookups touch neighbouring pages of the index.
+    // In key order, so the index is read front to back.
     let keys: BTreeSet<(Ecosystem, &PackageName)> = queries.iter().map(|q| (q.ecosystem, &q.name)).collect();
-    let mut out = HashMap::with_capacity(keys.len());
-    for (eco, name) in keys {
-        out.insert((eco, name.clone()), store.candidates(eco, name)?);
+    let mut out: HashMap<(Ecosystem, PackageName), Vec<(String, Affected)>> = HashMap::with_capacity(keys.len());
+    for eco in Ecosystem::ALL {
+        let names: Vec<&PackageName> = keys.iter().filter(|(e, _)| *e == eco).map(|&(_, name)| name).collect();
+        if names.is_empty() {
+            continue;
+        }
+        let mut lists: Vec<Vec<(String, Affected)>> = names.iter().map(|_| Vec::new()).collect();
+        for (at, id, affected) in store.candidates_of(eco, &names)? {
+            lists[at].push((id, affected));
+        }
+        out.extend(names.into_iter().map(|name| (eco, name.clone())).zip(lists));
     }
     Ok(Candidates(out))
 }

@@ -21,6 +21,7 @@ use phases::timed;
 pub mod assess;
 pub mod extract;
 pub mod fixplan;
+mod lines;
 pub mod phases;
 pub mod resync;
 pub mod vulns;

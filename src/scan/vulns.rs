@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::extract::Extracted;
+use super::lines::Lines;
 use super::phases::{Phase, PhaseTimes, timed};
 use crate::advisory::osv::Labels;
 use crate::advisory::store::{Store, StoreError};
@@ -49,11 +50,12 @@ pub(crate) fn match_units_timed(
     );
     let candidates = timed(times, Phase::Candidates, || matcher::load_candidates(store, &queries))?;
     let evaluated = timed(times, Phase::Evaluate, || matcher::evaluate(&queries, &candidates));
-    let matches = timed(times, Phase::Advisories, || matcher::group(store, &queries, evaluated))?;
-    let matches: HashMap<PackageQuery, PackageMatches> = queries.into_iter().zip(matches).collect();
+    let grouped = timed(times, Phase::Advisories, || matcher::group(store, &queries, evaluated))?;
+    let matches: ByPackage<'_> =
+        queries.iter().zip(&grouped).map(|(q, m)| ((q.ecosystem, q.name.as_str(), q.version.as_str()), m)).collect();
     let codes = timed(times, Phase::Labels, || advisory_codes(store, &matches))?;
     let (not_evaluated, units) = timed(times, Phase::Attach, || {
-        let not_evaluated = not_evaluated(&extracted.units, missing);
+        let not_evaluated = not_evaluated(&extracted.units, missing, &matches);
         let units = extracted
             .units
             .into_par_iter()
@@ -74,14 +76,24 @@ pub(crate) fn match_units_timed(
     })
 }
 
-/// Registry packages the match could not evaluate, once per unit and package.
-fn not_evaluated(units: &[Unit], missing: &[Ecosystem]) -> Vec<NotEvaluated> {
+/// The match of each unique registry package, by ecosystem, name and version.
+type ByPackage<'a> = HashMap<(Ecosystem, &'a str, &'a str), &'a PackageMatches>;
+
+fn matches_of<'a>(matches: &ByPackage<'a>, p: &Package) -> Option<&'a PackageMatches> {
+    matches.get(&(p.ecosystem, p.name.as_str(), p.version.as_str())).copied()
+}
+
+/// Registry packages the match could not evaluate, once per unit and package. A version is
+/// usable when the match parsed it (no version warning).
+fn not_evaluated(units: &[Unit], missing: &[Ecosystem], matches: &ByPackage<'_>) -> Vec<NotEvaluated> {
     let mut out = Vec::new();
     for u in units {
         for p in u.graph.nodes().iter().filter(|p| p.source == Source::Registry) {
             let reason = if missing.contains(&p.ecosystem) {
                 format!("no {} advisories in the database", p.ecosystem)
-            } else if !crate::version::version_usable(p) {
+            } else if !matches_of(matches, p)
+                .map_or_else(|| crate::version::version_usable(p), |m| m.version_warning.is_none())
+            {
                 format!("version {:?} is not an exact {} version", p.version, p.ecosystem)
             } else {
                 continue;
@@ -97,10 +109,7 @@ fn not_evaluated(units: &[Unit], missing: &[Ecosystem]) -> Vec<NotEvaluated> {
 /// The code of every matched vulnerability, from the labels of its records (MAL- ids and
 /// CWE-506 are `takeover/malicious`; RustSec informational records are `stale/unmaintained`,
 /// `vulnerability/unsound` or `vulnerability/notice`): the labels the store keeps per record.
-fn advisory_codes(
-    store: &Store,
-    matches: &HashMap<PackageQuery, PackageMatches>,
-) -> Result<HashMap<String, Code>, StoreError> {
+fn advisory_codes(store: &Store, matches: &ByPackage<'_>) -> Result<HashMap<String, Code>, StoreError> {
     let mut out = HashMap::new();
     for v in matches.values().flat_map(|m| &m.vulnerabilities) {
         if out.contains_key(&v.id) {
@@ -117,13 +126,13 @@ fn advisory_codes(
     Ok(out)
 }
 
-fn hits(unit: &Unit, matches: &HashMap<PackageQuery, PackageMatches>, codes: &HashMap<String, Code>) -> Vec<VulnHit> {
+fn hits(unit: &Unit, matches: &ByPackage<'_>, codes: &HashMap<String, Code>) -> Vec<VulnHit> {
     let mut found: Vec<(NodeId, &Vulnerability)> = Vec::new();
     for (node, p) in unit.graph.nodes().iter().enumerate() {
         if p.source != Source::Registry {
             continue;
         }
-        let Some(of_package) = matches.get(&PackageQuery::of(p)) else { continue };
+        let Some(of_package) = matches_of(matches, p) else { continue };
         found.extend(of_package.vulnerabilities.iter().map(|v| (node, v)));
     }
     if found.is_empty() {
@@ -134,23 +143,29 @@ fn hits(unit: &Unit, matches: &HashMap<PackageQuery, PackageMatches>, codes: &Ha
         TreeSource::Artifact | TreeSource::NotRead => String::new(),
         TreeSource::Lockfile(_) => fs_err::read_to_string(&unit.file).unwrap_or_default(),
     };
+    let lines = Lines::new(&text, found.iter().map(|&(node, _)| unit.graph.node(node).name.as_str()));
     let reversed = unit.graph.reversed();
-    // A package with several vulnerabilities is located once.
-    let mut lines: HashMap<NodeId, Option<u32>> = HashMap::new();
+    // A package with several vulnerabilities is located once, and its paths computed once.
+    let mut located: HashMap<NodeId, Located> = HashMap::new();
     found
         .into_iter()
         .map(|(node, v)| {
             let code = codes.get(&v.id).copied().unwrap_or(VULNERABILITY);
-            let line = *lines.entry(node).or_insert_with(|| {
-                let p = unit.graph.node(node);
-                locate_line(&text, p.name.as_str(), &p.version)
-            });
-            hit(unit, &reversed, node, v, code, line)
+            let at = located.entry(node).or_insert_with(|| locate(unit, &reversed, &lines, node));
+            hit(unit, node, v, code, at)
         })
         .collect()
 }
 
-fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: Code, line: Option<u32>) -> VulnHit {
+/// Where a vulnerable package sits: its lockfile line, its dependency paths and the direct
+/// dependencies to upgrade (the same for each of its vulnerabilities).
+struct Located {
+    line: Option<u32>,
+    paths: Vec<Vec<String>>,
+    upgrade: Vec<String>,
+}
+
+fn locate(unit: &Unit, reversed: &Reversed, lines: &Lines<'_, '_>, node: NodeId) -> Located {
     let label = |id: NodeId| {
         let p = unit.graph.node(id);
         format!("{}@{}", p.name, p.version)
@@ -160,6 +175,11 @@ fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: 
     let mut upgrade: Vec<String> = paths.iter().filter_map(|p| p.first().cloned()).collect();
     upgrade.sort();
     upgrade.dedup();
+    let p = unit.graph.node(node);
+    Located { line: lines.locate(p.name.as_str(), &p.version), paths, upgrade }
+}
+
+fn hit(unit: &Unit, node: NodeId, v: &Vulnerability, code: Code, at: &Located) -> VulnHit {
     let package: Package = unit.graph.node(node).clone();
     let advisory = AdvisoryInfo {
         id: AdvisoryId::new(v.id.clone()),
@@ -170,48 +190,14 @@ fn hit(unit: &Unit, reversed: &Reversed, node: NodeId, v: &Vulnerability, code: 
         summary: v.summary.clone(),
         notes: v.notes.clone(),
     };
-    VulnHit { code, node, package, advisory, paths, upgrade, line, reachable: None }
-}
-
-/// The 1-based line of a package's entry: the first line naming the package (as a whole word)
-/// whose next few lines (or itself) carry the version; else the first line naming it. One pass
-/// of one substring search over the text.
-fn locate_line(text: &str, name: &str, version: &str) -> Option<u32> {
-    if name.is_empty() {
-        return None;
-    }
-    let is_word = |c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '.';
-    let (mut line, mut counted_to) = (1usize, 0usize);
-    let mut first = None;
-    for (at, _) in text.match_indices(name) {
-        let before = text[..at].chars().next_back();
-        let after = text[at + name.len()..].chars().next();
-        if before.is_some_and(is_word) || after.is_some_and(is_word) {
-            continue;
-        }
-        line += text[counted_to..at].bytes().filter(|&b| b == b'\n').count();
-        counted_to = at;
-        first.get_or_insert(line);
-        let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
-        let window_end = text[at..].match_indices('\n').nth(3).map_or(text.len(), |(n, _)| at + n);
-        if text[start..window_end].contains(version) {
-            return u32::try_from(line).ok();
-        }
-    }
-    first.and_then(|l| u32::try_from(l).ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_of_package_entries() {
-        let lock = "{\n  \"packages\": {\n    \"node_modules/qs-extra\": {\n      \"version\": \"1.0.0\"\n    },\n    \"node_modules/qs\": {\n      \"version\": \"6.7.0\"\n";
-        assert_eq!(locate_line(lock, "qs", "6.7.0"), Some(6));
-        let poetry = "[[package]]\nname = \"urllib3\"\nversion = \"1.24.1\"\n";
-        assert_eq!(locate_line(poetry, "urllib3", "1.24.1"), Some(2));
-        assert_eq!(locate_line("requests==2.19.1\n", "requests", "2.19.1"), Some(1));
-        assert_eq!(locate_line("nothing here", "qs", "1"), None);
+    VulnHit {
+        code,
+        node,
+        package,
+        advisory,
+        paths: at.paths.clone(),
+        upgrade: at.upgrade.clone(),
+        line: at.line,
+        reachable: None,
     }
 }

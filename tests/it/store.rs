@@ -295,3 +295,37 @@ fn sync_state_round_trips_per_ecosystem() {
     assert_eq!((go.synced_at, go.source, go.malformed), (state.synced_at, Some(state.source), 2));
     assert_eq!(go.advisories, 0);
 }
+
+/// One statement for many names gives each name's entries as `candidates` gives them, in the
+/// order of the names, withdrawn left out; absent names give nothing.
+#[test]
+fn candidates_of_many_names_match_one_lookup_per_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open(&dir.path().join("a.db")).expect("open");
+    put(
+        &mut store,
+        Ecosystem::Npm,
+        &[
+            record("GHSA-b", &[], false, &[("npm", "qs", "0", "6.0.4"), ("npm", "qs", "6.1.0", "6.1.2")]),
+            record("GHSA-a", &[], false, &[("npm", "qs", "0", "1"), ("npm", "@types/node", "0", "2")]),
+            record("GHSA-gone", &[], true, &[("npm", "qs", "0", "9")]),
+            record("GHSA-c", &[], false, &[("npm", "minimist", "0", "1.2.6")]),
+        ],
+    );
+    let names: Vec<PackageName> = ["qs", "absent", "@types/node", "minimist", "\"quoted\\"]
+        .iter()
+        .map(|n| PackageName::new(Ecosystem::Npm, n))
+        .collect();
+    let refs: Vec<&PackageName> = names.iter().collect();
+    let many = store.candidates_of(Ecosystem::Npm, &refs).expect("candidates_of");
+    let mut one_by_one = Vec::new();
+    for (at, name) in names.iter().enumerate() {
+        let rows = store.candidates(Ecosystem::Npm, name).expect("candidates");
+        one_by_one.extend(rows.into_iter().map(|(id, entry)| (at, id, entry)));
+    }
+    assert_eq!(many, one_by_one);
+    let ids: Vec<(usize, &str)> = many.iter().map(|(at, id, _)| (*at, id.as_str())).collect();
+    assert_eq!(ids, [(0, "GHSA-a"), (0, "GHSA-b"), (0, "GHSA-b"), (2, "GHSA-a"), (3, "GHSA-c")]);
+    assert!(store.candidates_of(Ecosystem::PyPI, &refs).expect("other ecosystem").is_empty());
+    assert!(store.candidates_of(Ecosystem::Npm, &[]).expect("no names").is_empty());
+}
