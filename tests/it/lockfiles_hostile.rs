@@ -382,6 +382,24 @@ mod random {
         Ok(())
     }
 
+    /// Inputs proptest once found to panic inside pep508_rs, replayed every run (its saved seeds
+    /// replay only under the same strategy): each must be refused with an error naming the file and line.
+    #[test]
+    fn requirements_found_panics_are_refused() {
+        for t in ["r[r. ", "a[r- (r", "a[b_ c]==1", "a[a éa", "r- x", "a[x.,y]"] {
+            let input =
+                ParseInput { path: Path::new("requirements.txt"), bytes: t.as_bytes(), read_sibling: &|_| None };
+            let message = match lockfile::parse(LockfileFormat::Requirements, &input) {
+                Ok(parsed) => {
+                    assert!(parsed.graph.is_empty(), "{t:?} gave packages");
+                    parsed.warnings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+                }
+                Err(err) => err.to_string(),
+            };
+            assert!(message.contains("requirements.txt:1"), "{t:?}: {message}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
 

@@ -384,11 +384,17 @@ impl State<'_> {
             );
             return;
         }
-        if extras_of(text).any(|extra| extra.ends_with(['.', '-', '_'])) {
-            // pep508_rs 0.9 panics on such an extra name too (`r[r. `, found by proptest).
+        if let Some(extra) = extras_of(text).find(|extra| !is_pep508_identifier(extra)) {
+            // pep508_rs 0.9 panics on an extra whose leading run of name characters ends in
+            // `.`/`-`/`_` (`r[r. `, `a[r- (r`, found by proptest): every extra must be a PEP 508
+            // identifier, so anything else is refused here, before the library sees it.
             self.error(
                 at,
-                format!("invalid requirement {}: an extra name must end with a letter or digit", quoted(text)),
+                format!(
+                    "invalid requirement {}: extra {} is not a valid name (letters, digits, `.`, `-`, `_`, starting and ending with a letter or digit)",
+                    quoted(text),
+                    quoted(extra)
+                ),
             );
             return;
         }
@@ -621,6 +627,14 @@ fn version_from_url(target: &str) -> String {
     String::new()
 }
 
+/// A PEP 508 identifier: ASCII letters and digits, with `.`, `-`, `_` inside.
+fn is_pep508_identifier(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
 /// The extra names written after a requirement's name (`name[a, b]`), trimmed; a missing `]`
 /// ends them at the end of the text.
 fn extras_of(text: &str) -> impl Iterator<Item = &str> {
@@ -648,6 +662,10 @@ mod tests {
         assert_eq!(raw_pin("a==1.*"), None);
         assert_eq!(arbitrary_equality("yolo===1.0"), Some(("yolo", "1.0")));
         assert_eq!(extras_of("r[r. ").collect::<Vec<_>>(), ["r."]);
+        assert_eq!(extras_of("a[r- (r").collect::<Vec<_>>(), ["r- (r"]);
+        assert!(is_pep508_identifier("socks") && is_pep508_identifier("a.b-c_d") && is_pep508_identifier("x"));
+        assert!(!is_pep508_identifier("r.") && !is_pep508_identifier("r- (r") && !is_pep508_identifier("-a"));
+        assert!(!is_pep508_identifier("é") && !is_pep508_identifier(""));
         assert_eq!(extras_of("requests [socks, security] ==2.0").collect::<Vec<_>>(), ["socks", "security"]);
         assert_eq!(extras_of("requests==2.0").count(), 0);
         assert_eq!(normalize(Path::new("a/./b/../../../c.txt")), Path::new("../c.txt"));
