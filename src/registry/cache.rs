@@ -156,7 +156,8 @@ fn load_ecosystem(
         }
     }
     for (first, i) in repeated {
-        out[i] = out[first].clone();
+        let copy = out[first].clone();
+        out[i] = copy;
     }
     Ok(())
 }

@@ -156,12 +156,11 @@ pub fn facts_for(
         // to fetch stay in `cached`, for their validators.
         if let Some(e) = slot.take() {
             meta.stats.cached += 1;
-            match e.facts {
-                Some(facts) => keep(&mut meta, facts, config, &mut notes),
-                None => {
-                    meta.stats.not_found += 1;
-                    notes.add("registry/not-found", *eco, format!("{eco} {name}: the registry has no such package"));
-                }
+            if let Some(facts) = e.facts {
+                keep(&mut meta, facts, config, &mut notes);
+            } else {
+                meta.stats.not_found += 1;
+                notes.add("registry/not-found", *eco, format!("{eco} {name}: the registry has no such package"));
             }
         } else {
             meta.stats.not_evaluated += 1;
