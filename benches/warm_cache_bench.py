@@ -16,12 +16,20 @@ Usage: python3 benches/warm_cache_bench.py [RUNS=9]   (from the repository root;
    (b) `scan` online on warm.db (every package within the 24 h TTL: no request), (c) `scan
    --no-metadata` on warm.db (cached facts only, as a CI job after `sync --metadata`).
    Median wall times; target: (b) within 10% of (a).
+
+Environment: BIN=path times another binary instead of target/release/bundleguard; COMPARE=path
+also times that (older) binary on the same three cases, interleaved in the same rounds (the
+before/after of a change in one run); KEEP=dir generates into dir and keeps it (the monorepo,
+plain.db, warm.db and the served registry documents, for profiling); the registry server stops
+with the script, but case (b) makes no request.
 """
 import http.server, json, os, pathlib, shutil, statistics, subprocess, sys, tempfile, threading, time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHARED = pathlib.Path(os.environ.get("BUNDLEGUARD_SHARED", ROOT.parent / "shared"))
-BIN = ROOT / "target" / "release" / "bundleguard"
+BIN = pathlib.Path(os.environ.get("BIN", ROOT / "target" / "release" / "bundleguard"))
+COMPARE = os.environ.get("COMPARE")
+KEEP = os.environ.get("KEEP")
 
 
 def release_time(i, fraction=".000"):
@@ -84,7 +92,12 @@ def main():
         return
     if not BIN.is_file():
         sys.exit(f"{BIN} missing: cargo build --release --locked")
-    work = pathlib.Path(tempfile.mkdtemp(prefix="bg-warm-"))
+    if KEEP:
+        work = pathlib.Path(KEEP).resolve()
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+    else:
+        work = pathlib.Path(tempfile.mkdtemp(prefix="bg-warm-"))
     mono = work / "mono"
     subprocess.run([sys.executable, ROOT / "benches" / "gen_monorepo.py", SHARED / "corpus", mono, "500"],
                    check=True, stdout=subprocess.DEVNULL)
@@ -120,23 +133,30 @@ def main():
     print(f"{len(locked)} unique packages; first scan fetching the metadata (cold cache): {t_cold * 1e3:.0f} ms, "
           f"{Counting.requests} requests")
     Counting.requests = 0
-    cases = {
-        "a. scan --no-metadata, no metadata cached": [BIN, "--db", plain, *scan, "--no-metadata"],
-        "b. scan, warm cache (within TTL)": [BIN, "--db", warm, *scan],
-        "c. scan --no-metadata, warm cache": [BIN, "--db", warm, *scan, "--no-metadata"],
-    }
+    def three(bin_, tag):
+        return {
+            f"a. scan --no-metadata, no metadata cached{tag}": [bin_, "--db", plain, *scan, "--no-metadata"],
+            f"b. scan, warm cache (within TTL){tag}": [bin_, "--db", warm, *scan],
+            f"c. scan --no-metadata, warm cache{tag}": [bin_, "--db", warm, *scan, "--no-metadata"],
+        }
+    cases = three(BIN, "")
+    if COMPARE:
+        cases.update(three(pathlib.Path(COMPARE), " [COMPARE]"))
     times = {k: [] for k in cases}
     for _ in range(runs):
         for name, cmd in cases.items():
             times[name].append(timed(cmd, env)[0])
     print(f"requests to the registry during the {runs * len(cases)} timed scans: {Counting.requests}")
-    base = statistics.median(times["a. scan --no-metadata, no metadata cached"])
     for name, ts in times.items():
+        base = statistics.median(times["a. scan --no-metadata, no metadata cached" + (" [COMPARE]" if "[COMPARE]" in name else "")])
         med = statistics.median(ts)
-        print(f"{name:<45} median {med * 1e3:7.0f} ms  (min {min(ts) * 1e3:.0f}, max {max(ts) * 1e3:.0f}, "
+        print(f"{name:<55} median {med * 1e3:7.0f} ms  (min {min(ts) * 1e3:.0f}, max {max(ts) * 1e3:.0f}, "
               f"n={len(ts)})  {100 * (med / base - 1):+.1f}% vs a")
     server.shutdown()
-    shutil.rmtree(work, ignore_errors=True)
+    if KEEP:
+        print(f"kept {work}: {mono}, {plain}, {warm}; registry {url} (stopped)")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

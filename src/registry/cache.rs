@@ -3,8 +3,10 @@
 //! document they came from, so a refresh is a conditional request. Credentials never reach it:
 //! URLs are stored with their `user:password@` removed.
 
+use std::collections::{BTreeMap, HashMap};
+
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::facts::{PackageFacts, ProjectStatus, VersionFacts};
 use crate::advisory::store::{Store, StoreError, from_ns, ns};
@@ -52,80 +54,128 @@ fn status_from(status: Option<&str>, message: Option<String>) -> Option<ProjectS
     }
 }
 
-/// Loads the cached entries of many packages with two prepared statements.
+/// Loads the cached entries of many packages, in the order given: per ecosystem, one query for
+/// the package rows and one for all their version rows (the names passed as one JSON array,
+/// `json_each`), so a warm cache costs two statements per ecosystem, not two per package, and an
+/// ecosystem with nothing cached costs one index probe.
 pub fn load_many(
     store: &mut Store,
     packages: &[(Ecosystem, PackageName)],
 ) -> Result<Vec<Option<CacheEntry>>, StoreError> {
     let conn = store.connection();
     let result = (|| {
-        let mut head = conn.prepare_cached(
-            "SELECT registry, url, fetched_at, etag, last_modified, found, latest, status, status_message, maintainers
-             FROM registry_packages WHERE ecosystem = ?1 AND name = ?2",
-        )?;
-        let mut rows = conn.prepare_cached(
-            "SELECT version, published, publisher, provenance, install_scripts, deprecated, deprecation_known,
-                    yanked, yank_known, dependencies, maintainers
-             FROM registry_versions WHERE ecosystem = ?1 AND name = ?2",
-        )?;
-        let mut out = Vec::with_capacity(packages.len());
-        for (eco, name) in packages {
-            let entry = head
-                .query_row(params![eco.as_str(), name.as_str()], |r| {
-                    let fetched_at = from_ns(r.get(2)?);
-                    let found: bool = r.get(5)?;
-                    let facts = found.then(|| -> rusqlite::Result<PackageFacts> {
-                        Ok(PackageFacts {
-                            ecosystem: *eco,
-                            name: name.clone(),
-                            fetched_at,
-                            versions: Vec::new(),
-                            maintainers: from_json(r.get(9)?),
-                            status: status_from(r.get::<_, Option<String>>(7)?.as_deref(), r.get(8)?),
-                            latest: r.get(6)?,
-                        })
-                    });
-                    Ok(CacheEntry {
-                        registry: r.get(0)?,
-                        url: r.get(1)?,
-                        fetched_at,
-                        etag: r.get(3)?,
-                        last_modified: r.get(4)?,
-                        facts: facts.transpose()?,
-                    })
-                })
-                .optional()?;
-            let entry = match entry {
-                Some(mut entry) => {
-                    if let Some(facts) = &mut entry.facts {
-                        facts.versions = rows
-                            .query_map(params![eco.as_str(), name.as_str()], version_row)?
-                            .collect::<rusqlite::Result<_>>()?;
-                    }
-                    Some(entry)
-                }
-                None => None,
-            };
-            out.push(entry);
+        let mut out: Vec<Option<CacheEntry>> = vec![None; packages.len()];
+        let mut by_eco: BTreeMap<Ecosystem, Vec<usize>> = BTreeMap::new();
+        for (i, (eco, _)) in packages.iter().enumerate() {
+            by_eco.entry(*eco).or_default().push(i);
+        }
+        let mut any = conn.prepare_cached("SELECT 1 FROM registry_packages WHERE ecosystem = ?1 LIMIT 1")?;
+        for (eco, indexes) in by_eco {
+            if !any.exists(params![eco.as_str()])? {
+                continue;
+            }
+            load_ecosystem(conn, eco, packages, &indexes, &mut out)?;
         }
         Ok(out)
     })();
     result.map_err(|e| store.error(e))
 }
 
+/// The cached entries of the packages at `indexes` (all of ecosystem `eco`) into `out`.
+fn load_ecosystem(
+    conn: &rusqlite::Connection,
+    eco: Ecosystem,
+    packages: &[(Ecosystem, PackageName)],
+    indexes: &[usize],
+    out: &mut [Option<CacheEntry>],
+) -> rusqlite::Result<()> {
+    let names: Vec<&str> = indexes.iter().map(|&i| packages[i].1.as_str()).collect();
+    let names_json = serde_json::to_string(&names).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let mut at: HashMap<&str, usize> = HashMap::with_capacity(names.len());
+    let mut repeated = Vec::new();
+    for (&name, &i) in names.iter().zip(indexes) {
+        if let Some(&first) = at.get(name) {
+            repeated.push((first, i));
+        } else {
+            at.insert(name, i);
+        }
+    }
+    let mut head = conn.prepare_cached(
+        "SELECT name, registry, url, fetched_at, etag, last_modified, found, latest, status, status_message, maintainers
+         FROM registry_packages WHERE ecosystem = ?1 AND name IN (SELECT value FROM json_each(?2))",
+    )?;
+    let mut rows = head.query(params![eco.as_str(), names_json])?;
+    while let Some(r) = rows.next()? {
+        let name: String = r.get(0)?;
+        let Some(&i) = at.get(name.as_str()) else { continue };
+        let fetched_at = from_ns(r.get(3)?);
+        let found: bool = r.get(6)?;
+        let facts = if found {
+            Some(PackageFacts {
+                ecosystem: eco,
+                name: packages[i].1.clone(),
+                fetched_at,
+                versions: Vec::new(),
+                maintainers: from_json(r.get(10)?),
+                status: status_from(r.get::<_, Option<String>>(8)?.as_deref(), r.get(9)?),
+                latest: r.get(7)?,
+            })
+        } else {
+            None
+        };
+        out[i] = Some(CacheEntry {
+            registry: r.get(1)?,
+            url: r.get(2)?,
+            fetched_at,
+            etag: r.get(4)?,
+            last_modified: r.get(5)?,
+            facts,
+        });
+    }
+    // Version rows in primary-key order within each package, as a per-package query gives them.
+    let mut versions = conn.prepare_cached(
+        "SELECT name, version, published, publisher, provenance, install_scripts, deprecated, deprecation_known,
+                yanked, yank_known, dependencies, maintainers
+         FROM registry_versions WHERE ecosystem = ?1 AND name IN (SELECT value FROM json_each(?2))
+         ORDER BY name, version",
+    )?;
+    let mut rows = versions.query(params![eco.as_str(), names_json])?;
+    let mut current: Option<(String, usize)> = None;
+    while let Some(r) = rows.next()? {
+        let name = r.get_ref(0)?.as_str()?;
+        let i = match &current {
+            Some((n, i)) if n == name => *i,
+            _ => {
+                let Some(&i) = at.get(name) else { continue };
+                current = Some((name.to_owned(), i));
+                i
+            }
+        };
+        if let Some(facts) = out[i].as_mut().and_then(|e| e.facts.as_mut()) {
+            facts.versions.push(version_row(r)?);
+        }
+    }
+    for (first, i) in repeated {
+        let copy = out[first].clone();
+        out[i] = copy;
+    }
+    Ok(())
+}
+
+/// One version row of `load_ecosystem`'s query (column 0 is the package name).
 fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionFacts> {
     Ok(VersionFacts {
-        version: r.get(0)?,
-        published: r.get::<_, Option<i64>>(1)?.map(from_ns),
-        publisher: r.get(2)?,
-        provenance: r.get(3)?,
-        install_scripts: from_json(r.get(4)?),
-        deprecated: r.get(5)?,
-        deprecation_known: r.get(6)?,
-        yanked: r.get(7)?,
-        yank_known: r.get(8)?,
-        dependencies: from_json(r.get(9)?),
-        maintainers: from_json(r.get(10)?),
+        version: r.get(1)?,
+        published: r.get::<_, Option<i64>>(2)?.map(from_ns),
+        publisher: r.get(3)?,
+        provenance: r.get(4)?,
+        install_scripts: from_json(r.get(5)?),
+        deprecated: r.get(6)?,
+        deprecation_known: r.get(7)?,
+        yanked: r.get(8)?,
+        yank_known: r.get(9)?,
+        dependencies: from_json(r.get(10)?),
+        maintainers: from_json(r.get(11)?),
     })
 }
 

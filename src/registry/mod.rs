@@ -134,13 +134,13 @@ pub fn facts_for(
     unique.sort();
     unique.dedup();
     let now = crate::clock::now();
-    let cached = cache::load_many(store, &unique)?;
+    let mut cached = cache::load_many(store, &unique)?;
     let mut meta =
         Metadata { stats: FetchStats { requested: unique.len(), ..FetchStats::default() }, ..Metadata::default() };
     let mut notes = Notes::default();
     let mut to_fetch = Vec::new();
-    for (i, ((eco, name), entry)) in unique.iter().zip(&cached).enumerate() {
-        let fresh = match (options.mode, entry) {
+    for (i, ((eco, name), slot)) in unique.iter().zip(&mut cached).enumerate() {
+        let fresh = match (options.mode, &*slot) {
             (FetchMode::CacheOnly, _) => true,
             (FetchMode::Online { ttl }, Some(e)) => {
                 e.registry == fetch::registry_of(config, *eco, name)
@@ -152,13 +152,16 @@ pub fn facts_for(
             to_fetch.push(i);
             continue;
         }
-        if let Some(e) = entry {
+        // Answered from the cache: the entry is moved into the result (no clone); only entries
+        // to fetch stay in `cached`, for their validators.
+        if let Some(e) = slot.take() {
             meta.stats.cached += 1;
-            if e.facts.is_none() {
+            if let Some(facts) = e.facts {
+                keep(&mut meta, facts, config, &mut notes);
+            } else {
                 meta.stats.not_found += 1;
                 notes.add("registry/not-found", *eco, format!("{eco} {name}: the registry has no such package"));
             }
-            keep(&mut meta, e, config, &mut notes);
         } else {
             meta.stats.not_evaluated += 1;
             notes.count("registry/not-cached", *eco);
@@ -174,7 +177,9 @@ pub fn facts_for(
             match outcome {
                 Ok(Outcome::Fresh(entry)) => {
                     meta.stats.fetched += 1;
-                    keep(&mut meta, entry, config, &mut notes);
+                    if let Some(facts) = &entry.facts {
+                        keep(&mut meta, facts.clone(), config, &mut notes);
+                    }
                     writes.push((*eco, name, Write::Entry(entry)));
                 }
                 Ok(Outcome::NotFound(entry)) => {
@@ -184,13 +189,9 @@ pub fn facts_for(
                 }
                 Ok(Outcome::NotModified) => {
                     meta.stats.not_modified += 1;
-                    if let Some(e) = previous {
-                        let mut e = e.clone();
-                        e.fetched_at = now;
-                        if let Some(f) = &mut e.facts {
-                            f.fetched_at = now;
-                        }
-                        keep(&mut meta, &e, config, &mut notes);
+                    if let Some(mut facts) = previous.and_then(|e| e.facts.clone()) {
+                        facts.fetched_at = now;
+                        keep(&mut meta, facts, config, &mut notes);
                     }
                     writes.push((*eco, name, Write::Touch(now)));
                 }
@@ -206,7 +207,9 @@ pub fn facts_for(
                             *eco,
                             format!("{error}; using metadata cached at {}", e.fetched_at),
                         );
-                        keep(&mut meta, e, config, &mut notes);
+                        if let Some(facts) = &e.facts {
+                            keep(&mut meta, facts.clone(), config, &mut notes);
+                        }
                     } else {
                         meta.stats.not_evaluated += 1;
                         notes.add("registry/fetch", *eco, error.to_string());
@@ -233,9 +236,7 @@ pub fn sync_metadata(
 }
 
 /// Adds an entry's facts to the result, with publish times dropped when they can't be trusted.
-fn keep(meta: &mut Metadata, entry: &CacheEntry, config: &RegistryConfig, notes: &mut Notes) {
-    let Some(facts) = &entry.facts else { return };
-    let mut facts = facts.clone();
+fn keep(meta: &mut Metadata, mut facts: PackageFacts, config: &RegistryConfig, notes: &mut Notes) {
     let eco = facts.ecosystem;
     let reason = if config.untrusted_times.contains(&eco) {
         Some(format!("the policy marks the {eco} registry's publish times as untrusted"))

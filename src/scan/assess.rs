@@ -1,6 +1,8 @@
 //! The assess stage: every risk check family runs over the matched units and adds its signals;
 //! checks are independent of one another (`risk/`), this module only feeds them their inputs.
 
+use std::collections::{HashMap, HashSet};
+
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rayon::prelude::*;
@@ -8,11 +10,12 @@ use rayon::prelude::*;
 use crate::bundle::Unit;
 use crate::bundle::code::{CodeCache, CodeLimits};
 use crate::policy::Assessed;
-use crate::risk::history::FactsMap;
+use crate::risk::history::{FactsMap, Histories, registry_packages};
 use crate::risk::stale::{self, StaleConfig};
 use crate::risk::takeover::{self, TakeoverConfig};
 use crate::risk::unused::{self, Reachability, UnusedConfig};
 use crate::risk::{Coverage, Signal, hygiene};
+use crate::vocab::Code;
 
 /// What the checks are given besides the units: the clock, the registry facts of the scanned
 /// packages (empty when metadata was not fetched: every registry signal is then not evaluated)
@@ -31,8 +34,10 @@ pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
     // The registry checks judge each unique package version once for the whole scan; every
     // unit that ships it gets its signals and counts.
     let all: Vec<&Unit> = assessed.units.iter().map(|a| &a.unit).collect();
-    let stale_judged = stale::judge(&all, inputs.facts, &inputs.registry.stale, inputs.now);
-    let takeover_judged = takeover::judge(&all, inputs.facts, &inputs.registry.takeover, inputs.now);
+    let histories = Histories::new(&all, inputs.facts);
+    let stale_judged = stale::judge_in(&histories, &inputs.registry.stale, inputs.now);
+    let takeover_judged = takeover::judge_in(&histories, inputs.facts, &inputs.registry.takeover, inputs.now);
+    drop(histories);
     let (stale_codes, takeover_codes) = (stale::codes(), takeover::FACT_CODES);
     // Units are independent (the unused check reads each function's code, once per folder): in
     // parallel, results in unit order.
@@ -48,8 +53,9 @@ pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
             let mut signals = hygiene::check(&a.unit, twin, inputs.today);
             let (unused_signals, mut coverage, reach) = unused::check_unit(&a.unit, inputs.unused, &codes);
             signals.extend(unused_signals);
-            let (stale_signals, stale_coverage) = stale_judged.apply(&a.unit, &stale_codes);
-            let (takeover_signals, takeover_coverage) = takeover_judged.apply(&a.unit, &takeover_codes);
+            let packages = registry_packages(&a.unit);
+            let (stale_signals, stale_coverage) = stale_judged.apply_to(&packages, &stale_codes);
+            let (takeover_signals, takeover_coverage) = takeover_judged.apply_to(&packages, &takeover_codes);
             signals.extend(stale_signals);
             signals.extend(takeover_signals);
             coverage.extend(stale_coverage);
@@ -57,7 +63,7 @@ pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
             (signals, coverage, reach)
         })
         .collect();
-    let mut totals: Vec<Coverage> = Vec::new();
+    let mut totals = Totals::default();
     for (a, (signals, coverage, reach)) in assessed.units.iter_mut().zip(results) {
         a.signals.extend(signals);
         if let Some(reach) = reach {
@@ -66,9 +72,10 @@ pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
             }
         }
         for c in coverage {
-            add_coverage(&mut totals, c);
+            totals.add(c);
         }
     }
+    let mut totals = totals.finish();
     totals.sort();
     assessed.coverage.extend(totals);
     assessed
@@ -81,19 +88,50 @@ pub struct RegistryChecks {
     pub takeover: TakeoverConfig,
 }
 
-/// Adds one unit's coverage of a code to the running totals (reasons kept once each).
-fn add_coverage(totals: &mut Vec<Coverage>, c: Coverage) {
-    let Some(total) = totals.iter_mut().find(|t| t.code == c.code) else {
-        totals.push(c);
-        return;
-    };
-    total.evaluated += c.evaluated;
-    total.total += c.total;
-    total.reason = match (total.reason.take(), c.reason) {
-        (Some(a), Some(b)) if a.split("; ").any(|r| r == b) => Some(a),
-        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-        (a, b) => a.or(b),
-    };
+/// The coverage of each code summed over units, in first-seen order: counts added, each unit's
+/// reason appended once (`"; "`-joined, skipped when it equals a reason already there).
+#[derive(Default)]
+struct Totals {
+    codes: Vec<(Coverage, HashSet<String>)>,
+    at: HashMap<Code, usize>,
+}
+
+impl Totals {
+    /// Adds one unit's coverage of a code. The reasons already joined are kept as a set, so a
+    /// repeated reason costs one lookup, not a scan of the joined text.
+    fn add(&mut self, c: Coverage) {
+        let Some(&i) = self.at.get(&c.code) else {
+            self.at.insert(c.code, self.codes.len());
+            let seen = c.reason.as_deref().map(pieces).unwrap_or_default();
+            self.codes.push((c, seen));
+            return;
+        };
+        let (total, seen) = &mut self.codes[i];
+        total.evaluated += c.evaluated;
+        total.total += c.total;
+        let Some(reason) = c.reason else { return };
+        match &mut total.reason {
+            Some(_) if seen.contains(&reason) => {}
+            Some(joined) => {
+                joined.push_str("; ");
+                joined.push_str(&reason);
+                seen.extend(pieces(&reason));
+            }
+            None => {
+                *seen = pieces(&reason);
+                total.reason = Some(reason);
+            }
+        }
+    }
+
+    fn finish(self) -> Vec<Coverage> {
+        self.codes.into_iter().map(|(c, _)| c).collect()
+    }
+}
+
+/// The `"; "`-separated parts of a reason.
+fn pieces(reason: &str) -> HashSet<String> {
+    reason.split("; ").map(str::to_owned).collect()
 }
 
 #[cfg(test)]

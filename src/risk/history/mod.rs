@@ -10,7 +10,8 @@
 #[cfg(test)]
 pub(crate) mod testing;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 
 use jiff::Timestamp;
 
@@ -92,38 +93,64 @@ impl<'a> Judgments<'a> {
     where
         F: Fn(&Located<'_>) -> Judged + Sync,
     {
+        Judgments::of(&Histories::new(units, facts), allow, untrusted_times_of, judge)
+    }
+
+    /// As [`Judgments::new`], over histories prepared once for several checks.
+    pub fn of<F>(
+        histories: &Histories<'a>,
+        allow: &AllowList,
+        untrusted_times_of: &BTreeSet<Ecosystem>,
+        judge: F,
+    ) -> Judgments<'a>
+    where
+        F: Fn(&Located<'_>) -> Judged + Sync,
+    {
         use rayon::prelude::*;
-        let mut unique: HashMap<VersionKey<'a>, &'a Package> = HashMap::new();
-        for unit in units {
-            for package in unit.graph.nodes() {
-                if package.source == Source::Registry {
-                    unique.entry(key_of(package)).or_insert(package);
-                }
-            }
-        }
-        let unique: Vec<(VersionKey<'a>, &'a Package)> = unique.into_iter().collect();
-        let judged: Vec<Judged> = unique
+        let judged: Vec<Vec<(VersionKey<'a>, Judged)>> = histories
+            .groups
             .par_iter()
-            .map(|(_, package)| {
-                if allow.contains(package) {
-                    return Judged::Allowed;
+            .map(|group| {
+                let versions = group.versions.iter();
+                if allow.contains(group.versions[0].1) {
+                    return versions.map(|(k, _)| (*k, Judged::Allowed)).collect();
                 }
-                match locate(package, facts, untrusted_times_of) {
-                    Ok(located) => judge(&located),
-                    Err(reason) => Judged::NoneEvaluated(reason),
-                }
+                let Some(prepared) = &group.prepared else {
+                    return versions.map(|(k, _)| (*k, Judged::NoneEvaluated(NO_FACTS))).collect();
+                };
+                let untrusted = prepared.untrusted(untrusted_times_of);
+                versions
+                    .map(|&(k, package)| {
+                        let judged = match History::find_in(prepared, &package.version) {
+                            Some(history) => judge(&Located {
+                                package,
+                                facts: prepared.facts,
+                                history,
+                                untrusted: untrusted.clone(),
+                            }),
+                            None => Judged::NoneEvaluated(NOT_LISTED),
+                        };
+                        (k, judged)
+                    })
+                    .collect()
             })
             .collect();
-        Judgments(unique.into_iter().map(|(k, _)| k).zip(judged).collect())
+        Judgments(judged.into_iter().flatten().collect())
     }
 
     /// The signals and coverage of one unit, from the judgments of the package versions it
     /// ships: `codes` in the check's order. A version missing from the judgments (not among the
     /// units they were made for) counts as not evaluated.
     pub fn apply(&self, unit: &Unit, codes: &[Code]) -> (Vec<Signal>, Vec<Coverage>) {
+        self.apply_to(&registry_packages(unit), codes)
+    }
+
+    /// [`Judgments::apply`] with the unit's [`registry_packages`] already listed (one listing
+    /// serves every check).
+    pub fn apply_to(&self, packages: &[(NodeId, &Package)], codes: &[Code]) -> (Vec<Signal>, Vec<Coverage>) {
         let mut tally = Tally::new(codes.iter().copied());
         let mut out = Vec::new();
-        for (node, package) in registry_packages(unit) {
+        for &(node, package) in packages {
             match self.0.get(&key_of(package)) {
                 Some(Judged::Allowed) => {}
                 Some(Judged::NoneEvaluated(reason)) => tally.none_evaluated(reason),
@@ -152,10 +179,10 @@ pub fn locate<'a>(
     untrusted_times_of: &BTreeSet<Ecosystem>,
 ) -> Result<Located<'a>, &'static str> {
     let Some(package_facts) = facts.get(&(package.ecosystem, package.name.clone())) else {
-        return Err("no registry facts for the package");
+        return Err(NO_FACTS);
     };
     let Some(history) = History::find(package_facts, &package.version) else {
-        return Err("the registry does not list the locked version");
+        return Err(NOT_LISTED);
     };
     let untrusted = if untrusted_times_of.contains(&history.ecosystem) {
         Some(untrusted_times(history.ecosystem))
@@ -163,6 +190,80 @@ pub fn locate<'a>(
         rewritten_times(package_facts)
     };
     Ok(Located { package, facts: package_facts, history, untrusted })
+}
+
+/// Why a locked version is not evaluated when its package's facts do not list it.
+const NOT_LISTED: &str = "the registry does not list the locked version";
+
+/// Why a registry package without facts is not evaluated.
+const NO_FACTS: &str = "no registry facts for the package";
+
+/// The unique registry package versions of a scan's units grouped by package, each package's
+/// facts parsed once ([`Prepared`]): made once per scan and shared by the registry checks.
+pub struct Histories<'a> {
+    groups: Vec<Group<'a>>,
+}
+
+/// The locked versions of one package (first node of each kept) and its prepared facts.
+struct Group<'a> {
+    versions: Vec<(VersionKey<'a>, &'a Package)>,
+    /// `None`: no facts for the package.
+    prepared: Option<Prepared<'a>>,
+}
+
+impl<'a> Histories<'a> {
+    pub fn new(units: &[&'a Unit], facts: &'a FactsMap) -> Histories<'a> {
+        use rayon::prelude::*;
+        let mut unique: HashMap<VersionKey<'a>, &'a Package> = HashMap::new();
+        for unit in units {
+            for package in unit.graph.nodes() {
+                if package.source == Source::Registry {
+                    unique.entry(key_of(package)).or_insert(package);
+                }
+            }
+        }
+        let mut by_package: HashMap<(Ecosystem, &'a str), Vec<(VersionKey<'a>, &'a Package)>> = HashMap::new();
+        for (key, package) in unique {
+            by_package.entry((key.0, key.1)).or_default().push((key, package));
+        }
+        let groups = by_package
+            .into_par_iter()
+            .map(|(_, versions)| {
+                let first = versions[0].1;
+                let prepared = facts.get(&(first.ecosystem, first.name.clone())).map(Prepared::new);
+                Group { versions, prepared }
+            })
+            .collect();
+        Histories { groups }
+    }
+}
+
+/// What every locked version of one package shares, computed once per package: each listed
+/// version parsed, its release line, and whether its publish times look rewritten
+/// ([`rewritten_times`]).
+pub struct Prepared<'a> {
+    facts: &'a PackageFacts,
+    parsed: Vec<Option<Version>>,
+    lines: Vec<Option<Line>>,
+    rewritten: Option<String>,
+}
+
+impl<'a> Prepared<'a> {
+    pub fn new(facts: &'a PackageFacts) -> Prepared<'a> {
+        let eco = facts.ecosystem;
+        let parsed: Vec<Option<Version>> =
+            facts.versions.iter().map(|v| Version::parse(eco, &v.version).ok()).collect();
+        let lines = facts.versions.iter().map(|v| line_of(eco, &v.version)).collect();
+        let rewritten = rewritten_times_parsed(facts, &parsed);
+        Prepared { facts, parsed, lines, rewritten }
+    }
+
+    /// Why the publish times can't be used: the policy distrusts the registry, or they look
+    /// rewritten.
+    fn untrusted(&self, untrusted_times_of: &BTreeSet<Ecosystem>) -> Option<String> {
+        let eco = self.facts.ecosystem;
+        if untrusted_times_of.contains(&eco) { Some(untrusted_times(eco)) } else { self.rewritten.clone() }
+    }
 }
 
 /// The outcomes of one package version split into what [`Judged::Evaluated`] counts (`None`:
@@ -257,26 +358,43 @@ pub struct History<'a> {
     pub package: &'a PackageFacts,
     pub this: Entry<'a>,
     entries: Vec<Entry<'a>>,
-    parsed: Vec<Option<Version>>,
+    /// Per listed version, in the order of `package.versions`: owned, or shared by every locked
+    /// version of the package ([`Prepared`]).
+    parsed: Cow<'a, [Option<Version>]>,
 }
 
 impl<'a> History<'a> {
     /// The history of `raw_version` in `facts`; `None` when the registry does not list that
     /// version (compared as parsed versions, so `1.0` finds `1.0.0` on PyPI).
     pub fn find(facts: &'a PackageFacts, raw_version: &str) -> Option<History<'a>> {
+        let eco = facts.ecosystem;
+        let parsed: Vec<Option<Version>> =
+            facts.versions.iter().map(|v| Version::parse(eco, &v.version).ok()).collect();
+        let lines: Vec<Option<Line>> = facts.versions.iter().map(|v| line_of(eco, &v.version)).collect();
+        History::build(facts, Cow::Owned(parsed), &lines, raw_version)
+    }
+
+    /// As [`History::find`], with the versions parsed once for the package.
+    pub fn find_in(prepared: &'a Prepared<'_>, raw_version: &str) -> Option<History<'a>> {
+        History::build(prepared.facts, Cow::Borrowed(&prepared.parsed), &prepared.lines, raw_version)
+    }
+
+    fn build(
+        facts: &'a PackageFacts,
+        parsed: Cow<'a, [Option<Version>]>,
+        lines: &[Option<Line>],
+        raw_version: &str,
+    ) -> Option<History<'a>> {
         let ecosystem = facts.ecosystem;
         let wanted = Version::parse(ecosystem, raw_version).ok();
-        let mut parsed = Vec::with_capacity(facts.versions.len());
         let mut entries = Vec::with_capacity(facts.versions.len());
         let mut this = None;
-        for v in &facts.versions {
-            let p = Version::parse(ecosystem, &v.version).ok();
-            let same = match (&wanted, &p) {
+        for (i, v) in facts.versions.iter().enumerate() {
+            let same = match (&wanted, &parsed[i]) {
                 (Some(a), Some(b)) => a == b,
                 _ => v.version.trim() == raw_version.trim(),
             };
-            let entry = Entry { facts: v, parsed: parsed.len(), line: line_of(ecosystem, &v.version) };
-            parsed.push(p);
+            let entry = Entry { facts: v, parsed: i, line: lines[i] };
             if same && this.is_none() {
                 this = Some(entry);
             } else {
@@ -302,7 +420,7 @@ impl<'a> History<'a> {
         let at = self.this.facts.published?;
         let mut earlier: Vec<Entry<'a>> =
             self.entries.iter().copied().filter(|e| e.facts.published.is_some_and(|t| t < at)).collect();
-        earlier.sort_by_key(|e| (e.facts.published, e.facts.version.clone()));
+        earlier.sort_by(|a, b| (a.facts.published, &a.facts.version).cmp(&(b.facts.published, &b.facts.version)));
         let untimed = self.entries.iter().filter(|e| e.facts.published.is_none()).count();
         Some((earlier, untimed))
     }
@@ -357,17 +475,25 @@ impl<'a> History<'a> {
 /// (10 or more releases on 3 or more release lines) published within one day. Returns the
 /// reason, for the "not evaluated" counts.
 pub fn rewritten_times(facts: &PackageFacts) -> Option<String> {
+    let parsed: Vec<Option<Version>> =
+        facts.versions.iter().map(|v| Version::parse(facts.ecosystem, &v.version).ok()).collect();
+    rewritten_times_parsed(facts, &parsed)
+}
+
+/// [`rewritten_times`] with the versions already parsed (`parsed[i]` is `facts.versions[i]`).
+fn rewritten_times_parsed(facts: &PackageFacts, parsed: &[Option<Version>]) -> Option<String> {
     let slack = jiff::SignedDuration::from_hours(1);
-    let mut timed: Vec<(Line, u64, Version, Timestamp)> = facts
+    let mut timed: Vec<(Line, u64, &Version, Timestamp)> = facts
         .versions
         .iter()
-        .filter_map(|v| {
-            let parsed = Version::parse(facts.ecosystem, &v.version).ok().filter(|p| !p.is_prerelease())?;
+        .zip(parsed)
+        .filter_map(|(v, parsed)| {
+            let parsed = parsed.as_ref().filter(|p| !p.is_prerelease())?;
             let minor = minor_of(&v.version)?;
             Some((line_of(facts.ecosystem, &v.version)?, minor, parsed, v.published?))
         })
         .collect();
-    timed.sort_by(|a, b| a.2.cmp(&b.2));
+    timed.sort_by(|a, b| a.2.cmp(b.2));
     let pairs: Vec<_> = timed.windows(2).filter(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1)).collect();
     let backwards = pairs.iter().filter(|w| w[0].3.duration_since(w[1].3) > slack).count();
     if backwards >= 2 && backwards * 4 >= pairs.len() {
@@ -427,18 +553,32 @@ impl Hit {
     }
 }
 
-/// Per-code counts of evaluated packages and the reasons of the others.
+/// Per-code counts of evaluated packages and the reasons of the others. Codes and reasons are
+/// few per unit (a dozen codes, a handful of reasons), so they are kept in small vectors: one
+/// count is a short scan, not a map lookup.
 #[derive(Debug, Clone)]
 pub struct Tally {
-    codes: Vec<Code>,
-    counts: BTreeMap<Code, (usize, usize, BTreeMap<String, usize>)>,
+    counts: Vec<CodeCount>,
+}
+
+#[derive(Debug, Clone)]
+struct CodeCount {
+    code: Code,
+    evaluated: usize,
+    total: usize,
+    /// Each distinct "not evaluated" reason with its count, in first-seen order.
+    reasons: Vec<(String, usize)>,
 }
 
 impl Tally {
     pub fn new(codes: impl IntoIterator<Item = Code>) -> Tally {
-        let codes: Vec<Code> = codes.into_iter().collect();
-        let counts = codes.iter().map(|c| (*c, (0, 0, BTreeMap::new()))).collect();
-        Tally { codes, counts }
+        let mut counts: Vec<CodeCount> = Vec::new();
+        for code in codes {
+            if !counts.iter().any(|c| c.code == code) {
+                counts.push(CodeCount { code, evaluated: 0, total: 0, reasons: Vec::new() });
+            }
+        }
+        Tally { counts }
     }
 
     pub fn record(&mut self, code: Code, outcome: &Outcome) {
@@ -448,43 +588,47 @@ impl Tally {
         }
     }
 
-    /// Counts one package for `code`: evaluated (`None`) or not, with the reason.
+    /// Counts one package for `code`: evaluated (`None`) or not, with the reason. A code not
+    /// given to [`Tally::new`] is not reported.
     pub fn count(&mut self, code: Code, not_evaluated: Option<&str>) {
-        let entry = self.counts.entry(code).or_insert_with(|| (0, 0, BTreeMap::new()));
-        entry.1 += 1;
-        match not_evaluated {
-            Some(reason) => match entry.2.get_mut(reason) {
-                Some(n) => *n += 1,
-                None => {
-                    entry.2.insert(reason.to_owned(), 1);
-                }
-            },
-            None => entry.0 += 1,
+        if let Some(entry) = self.counts.iter_mut().find(|c| c.code == code) {
+            entry.add(not_evaluated);
         }
     }
 
     /// Records the package as not evaluated for every code.
     pub fn none_evaluated(&mut self, reason: &str) {
-        for i in 0..self.codes.len() {
-            self.count(self.codes[i], Some(reason));
+        for entry in &mut self.counts {
+            entry.add(Some(reason));
         }
     }
 
     /// One [`Coverage`] per code, in the order the codes were given; the reason lists each
     /// distinct reason with its count, most frequent first.
     pub fn coverage(self) -> Vec<Coverage> {
-        let mut counts = self.counts;
-        self.codes
-            .iter()
-            .filter_map(|code| counts.remove(code).map(|c| (*code, c)))
-            .map(|(code, (evaluated, total, reasons))| {
-                let mut reasons: Vec<(String, usize)> = reasons.into_iter().collect();
+        self.counts
+            .into_iter()
+            .map(|CodeCount { code, evaluated, total, mut reasons }| {
                 reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
                 let reason = (!reasons.is_empty())
                     .then(|| reasons.iter().map(|(r, n)| format!("{r} ({n})")).collect::<Vec<_>>().join("; "));
                 Coverage { code, evaluated, total, reason }
             })
             .collect()
+    }
+}
+
+impl CodeCount {
+    fn add(&mut self, not_evaluated: Option<&str>) {
+        self.total += 1;
+        let Some(reason) = not_evaluated else {
+            self.evaluated += 1;
+            return;
+        };
+        match self.reasons.iter_mut().find(|(r, _)| r == reason) {
+            Some((_, n)) => *n += 1,
+            None => self.reasons.push((reason.to_owned(), 1)),
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use std::collections::BTreeSet;
 use jiff::{SignedDuration, Timestamp};
 
 use super::history::{
-    self, AllowList, FactsMap, History, Hit, Judged, Judgments, Outcome, fmt_days, fmt_time, truncate,
+    self, AllowList, FactsMap, Histories, History, Hit, Judged, Judgments, Outcome, fmt_days, fmt_time, truncate,
 };
 use super::{Coverage, Signal};
 use crate::bundle::Unit;
@@ -87,7 +87,12 @@ pub fn codes() -> Vec<Code> {
 
 /// Judges every unique registry package version of `units` once.
 pub fn judge<'a>(units: &[&'a Unit], facts: &'a FactsMap, cfg: &StaleConfig, now: Timestamp) -> Judgments<'a> {
-    Judgments::new(units, facts, &cfg.allow, &cfg.untrusted_times, |located| judge_one(located, cfg, now))
+    judge_in(&Histories::new(units, facts), cfg, now)
+}
+
+/// [`judge`] over histories prepared once for all registry checks.
+pub fn judge_in<'a>(histories: &Histories<'a>, cfg: &StaleConfig, now: Timestamp) -> Judgments<'a> {
+    Judgments::of(histories, &cfg.allow, &cfg.untrusted_times, |located| judge_one(located, cfg, now))
 }
 
 /// The stale outcomes of one locked package version.

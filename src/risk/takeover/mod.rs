@@ -40,7 +40,7 @@ use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::history::{self, AllowList, FactsMap, Judged, Judgments};
+use super::history::{self, AllowList, FactsMap, Histories, Judged, Judgments};
 use super::{Coverage, Evidence, Signal};
 use crate::bundle::Unit;
 use crate::package::Ecosystem;
@@ -126,7 +126,18 @@ pub fn check(unit: &Unit, facts: &FactsMap, cfg: &TakeoverConfig, now: Timestamp
 
 /// Judges every unique registry package version of `units` once.
 pub fn judge<'a>(units: &[&'a Unit], facts: &'a FactsMap, cfg: &TakeoverConfig, now: Timestamp) -> Judgments<'a> {
-    Judgments::new(units, facts, &cfg.allow, &cfg.untrusted_times, |located| {
+    judge_in(&Histories::new(units, facts), facts, cfg, now)
+}
+
+/// [`judge`] over histories prepared once for all registry checks (`facts` holds those of the
+/// added dependencies).
+pub fn judge_in<'a>(
+    histories: &Histories<'a>,
+    facts: &FactsMap,
+    cfg: &TakeoverConfig,
+    now: Timestamp,
+) -> Judgments<'a> {
+    Judgments::of(histories, &cfg.allow, &cfg.untrusted_times, |located| {
         let ctx = signals::Ctx { h: &located.history, cfg, now, facts, untrusted: located.untrusted.clone() };
         let (counted, hits) = history::split(signals::evaluate(&ctx));
         Judged::Evaluated { counted, hits: coincide(hits) }
