@@ -7,14 +7,9 @@ use std::collections::HashMap;
 
 use aho_corasick::AhoCorasick;
 
-/// Where the searched names occur in one lockfile's text.
-pub(crate) struct Lines<'t, 'n> {
-    text: &'t str,
-    /// Byte offset of every `\n`, in order.
-    newlines: Vec<usize>,
-    /// Each searched name's occurrences as a whole word: the byte offsets `str::match_indices`
-    /// yields (leftmost, not overlapping) that have no word character on either side.
-    words: HashMap<&'n str, Vec<usize>>,
+/// The lines of the searched (name, version) pairs in one lockfile's text.
+pub(crate) struct Lines<'n> {
+    lines: HashMap<(&'n str, &'n str), u32>,
 }
 
 /// Characters that continue a package name: an occurrence next to one is part of a longer name.
@@ -28,63 +23,102 @@ fn whole_word(text: &str, start: usize, end: usize) -> bool {
     !before.is_some_and(is_word) && !after.is_some_and(is_word)
 }
 
-impl<'t, 'n> Lines<'t, 'n> {
-    /// Indexes `text` for `names` (empty names are never found). One pass for the newlines and
-    /// one for all the names.
-    pub(crate) fn new(text: &'t str, names: impl IntoIterator<Item = &'n str>) -> Lines<'t, 'n> {
-        let mut names: Vec<&'n str> = names.into_iter().filter(|n| !n.is_empty()).collect();
-        names.sort_unstable();
-        names.dedup();
-        let newlines = text.match_indices('\n').map(|(at, _)| at).collect();
-        let mut starts: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
-        match AhoCorasick::new(&names) {
-            Ok(searcher) if !text.is_empty() => {
-                // Per name, keep the matches `match_indices` would yield: overlapping matches
-                // of one pattern come in order, and a match is skipped while it overlaps the last
-                // one kept.
-                let mut kept_end = vec![0usize; names.len()];
-                for m in searcher.find_overlapping_iter(text) {
-                    let p = m.pattern().as_usize();
-                    if m.start() < kept_end[p] {
-                        continue;
+/// The search state of one name: its versions not yet placed, and its first whole-word line.
+struct Search<'n> {
+    name: &'n str,
+    pending: Vec<&'n str>,
+    first: Option<usize>,
+    /// End of the last occurrence kept (`str::match_indices` skips overlapping ones).
+    kept_end: usize,
+}
+
+impl<'n> Lines<'n> {
+    /// Places each (name, version) pair: the 1-based line of the package's entry is the first
+    /// line naming the package (as a whole word) whose next few lines (or itself) carry the
+    /// version; else the first line naming it. One pass for the newlines and one for all the
+    /// names, which stops as soon as every pair is placed (empty names are never found).
+    pub(crate) fn new(text: &str, pairs: impl IntoIterator<Item = (&'n str, &'n str)>) -> Lines<'n> {
+        let mut by_name: HashMap<&'n str, Vec<&'n str>> = HashMap::new();
+        for (name, version) in pairs {
+            if !name.is_empty() {
+                by_name.entry(name).or_default().push(version);
+            }
+        }
+        let mut names: Vec<Search<'n>> = by_name
+            .into_iter()
+            .map(|(name, mut pending)| {
+                pending.sort_unstable();
+                pending.dedup();
+                Search { name, pending, first: None, kept_end: 0 }
+            })
+            .collect();
+        names.sort_unstable_by_key(|n| n.name);
+        let mut left: usize = names.iter().map(|n| n.pending.len()).sum();
+        let newlines: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
+        let mut lines = HashMap::new();
+        // One occurrence of name `p` at byte `at`: its line, and the pending versions it carries.
+        let mut occurrence = |names: &mut [Search<'n>], p: usize, at: usize, end: usize| -> bool {
+            let entry = &mut names[p];
+            if at < entry.kept_end {
+                return false;
+            }
+            entry.kept_end = end;
+            if entry.pending.is_empty() || !whole_word(text, at, end) {
+                return false;
+            }
+            let before = newlines.partition_point(|&n| n < at);
+            let line = before + 1;
+            entry.first.get_or_insert(line);
+            let start = if before == 0 { 0 } else { newlines[before - 1] + 1 };
+            // The window ends at the fourth newline from `at` on.
+            let window = &text[start..newlines.get(before + 3).copied().unwrap_or(text.len())];
+            let name = entry.name;
+            entry.pending.retain(|version| {
+                let found = window.contains(version);
+                if found {
+                    if let Ok(line) = u32::try_from(line) {
+                        lines.insert((name, *version), line);
                     }
-                    kept_end[p] = m.end();
-                    if whole_word(text, m.start(), m.end()) {
-                        starts[p].push(m.start());
+                    left -= 1;
+                }
+                !found
+            });
+            left == 0
+        };
+        let patterns: Vec<&str> = names.iter().map(|n| n.name).collect();
+        match AhoCorasick::new(&patterns) {
+            Ok(searcher) if !text.is_empty() && !patterns.is_empty() => {
+                // Each name's overlapping matches come in order, as `match_indices` finds them.
+                for m in searcher.find_overlapping_iter(text) {
+                    if occurrence(&mut names, m.pattern().as_usize(), m.start(), m.end()) {
+                        break;
                     }
                 }
             }
             // No searcher (too many or too long names): each name on its own.
             _ => {
-                for (name, out) in names.iter().zip(&mut starts) {
-                    out.extend(
-                        text.match_indices(name).map(|(at, _)| at).filter(|&at| whole_word(text, at, at + name.len())),
-                    );
+                for p in 0..names.len() {
+                    let name = names[p].name;
+                    for (at, _) in text.match_indices(name) {
+                        occurrence(&mut names, p, at, at + name.len());
+                    }
                 }
             }
         }
-        let words = names.into_iter().zip(starts).collect();
-        Lines { text, newlines, words }
-    }
-
-    /// The 1-based line of a package's entry: the first line naming the package (as a whole
-    /// word) whose next few lines (or itself) carry the version; else the first line naming it.
-    pub(crate) fn locate(&self, name: &str, version: &str) -> Option<u32> {
-        let occurrences = self.words.get(name)?;
-        let mut first = None;
-        for &at in occurrences {
-            // Newlines before `at`: the line is one more.
-            let before = self.newlines.partition_point(|&n| n < at);
-            let line = before + 1;
-            first.get_or_insert(line);
-            let start = if before == 0 { 0 } else { self.newlines[before - 1] + 1 };
-            // The window ends at the fourth newline from `at` on.
-            let end = self.newlines.get(before + 3).copied().unwrap_or(self.text.len());
-            if self.text[start..end].contains(version) {
-                return u32::try_from(line).ok();
+        // A version never near its name: the name's first line.
+        for n in &names {
+            for version in &n.pending {
+                if let Some(line) = n.first.and_then(|l| u32::try_from(l).ok()) {
+                    lines.insert((n.name, *version), line);
+                }
             }
         }
-        first.and_then(|l| u32::try_from(l).ok())
+        Lines { lines }
+    }
+
+    /// The line of a pair given to [`Lines::new`]; `None` when the name never occurs.
+    pub(crate) fn locate(&self, name: &str, version: &str) -> Option<u32> {
+        self.lines.get(&(name, version)).copied()
     }
 }
 
@@ -120,7 +154,7 @@ mod tests {
     }
 
     fn located(text: &str, name: &str, version: &str) -> Option<u32> {
-        Lines::new(text, [name]).locate(name, version)
+        Lines::new(text, [(name, version)]).locate(name, version)
     }
 
     #[test]
@@ -148,8 +182,13 @@ mod tests {
         ];
         let names = ["a", "a/a", "aa", "a-a", "qs", "@types/node", "node", "x.y", "x.y.z", "absent", ""];
         let versions = ["1", "1.0", "2", "2.0", "3", "1.0.0", "9.9", "", "none"];
+        let pairs: Vec<(&str, &str)> = names.iter().flat_map(|n| versions.iter().map(move |v| (*n, *v))).collect();
         for text in texts {
-            let lines = Lines::new(text, names);
+            // All pairs at once, and each pair alone (the search stops early once all are placed).
+            let lines = Lines::new(text, pairs.iter().copied());
+            for &(name, version) in &pairs {
+                assert_eq!(lines.locate(name, version), located(text, name, version), "{name:?} {version:?}");
+            }
             for name in names {
                 for version in versions {
                     assert_eq!(
@@ -173,7 +212,7 @@ mod tests {
                 let Ok(text) = fs_err::read_to_string(scenario.path().join(file)) else { continue };
                 let words: Vec<&str> =
                     text.split(|c: char| c == '"' || c.is_whitespace()).filter(|w| !w.is_empty()).collect();
-                let lines = Lines::new(&text, words.iter().copied());
+                let lines = Lines::new(&text, words.windows(2).map(|pair| (pair[0], pair[1])));
                 for pair in words.windows(2) {
                     assert_eq!(lines.locate(pair[0], pair[1]), locate_line(&text, pair[0], pair[1]), "{pair:?}");
                     checked += 1;

@@ -143,7 +143,13 @@ fn hits(unit: &Unit, matches: &ByPackage<'_>, codes: &HashMap<String, Code>) -> 
         TreeSource::Artifact | TreeSource::NotRead => String::new(),
         TreeSource::Lockfile(_) => fs_err::read_to_string(&unit.file).unwrap_or_default(),
     };
-    let lines = Lines::new(&text, found.iter().map(|&(node, _)| unit.graph.node(node).name.as_str()));
+    let lines = Lines::new(
+        &text,
+        found.iter().map(|&(node, _)| {
+            let p = unit.graph.node(node);
+            (p.name.as_str(), p.version.as_str())
+        }),
+    );
     let reversed = unit.graph.reversed();
     // A package with several vulnerabilities is located once, and its paths computed once.
     let mut located: HashMap<NodeId, Located> = HashMap::new();
@@ -165,7 +171,7 @@ struct Located {
     upgrade: Vec<String>,
 }
 
-fn locate(unit: &Unit, reversed: &Reversed, lines: &Lines<'_, '_>, node: NodeId) -> Located {
+fn locate(unit: &Unit, reversed: &Reversed, lines: &Lines<'_>, node: NodeId) -> Located {
     let label = |id: NodeId| {
         let p = unit.graph.node(id);
         format!("{}@{}", p.name, p.version)
