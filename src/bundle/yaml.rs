@@ -151,6 +151,9 @@ pub(crate) fn parse(text: &str, json: bool) -> Result<Node, String> {
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+    // Comments are still scanned and validated, but not turned into events: a template's
+    // comments are never read, and their events were parsed, budgeted and skipped per node.
+    options.emit_comments = false;
     let node: Option<Node> = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let msg = e.to_string();
         msg.lines().next().unwrap_or(&msg).trim_start_matches("error: ").to_owned()
