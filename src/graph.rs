@@ -116,21 +116,20 @@ pub struct Reversed {
 impl Reversed {
     /// See [`DepGraph::paths_to`].
     pub fn paths_to(&self, target: NodeId, limit: usize) -> Vec<Vec<NodeId>> {
-        let n = self.parents.len();
-        // BFS from target towards roots; `next_hop[x]` is the node one step closer to target.
-        let mut next_hop: Vec<Option<NodeId>> = vec![None; n];
-        let mut seen = vec![false; n];
+        // BFS from target towards roots; `next_hop[x]` is the node one step closer to target,
+        // `UNSEEN` before x is reached, and the target itself for the target.
+        const UNSEEN: NodeId = NodeId::MAX;
+        let mut next_hop: Vec<NodeId> = vec![UNSEEN; self.parents.len()];
+        next_hop[target] = target;
         let mut queue = std::collections::VecDeque::from([target]);
-        seen[target] = true;
         let mut found_roots = Vec::new();
         while let Some(x) = queue.pop_front() {
             if self.is_root[x] {
                 found_roots.push(x);
             }
             for &p in &self.parents[x] {
-                if !seen[p] {
-                    seen[p] = true;
-                    next_hop[p] = Some(x);
+                if next_hop[p] == UNSEEN {
+                    next_hop[p] = x;
                     queue.push_back(p);
                 }
             }
@@ -142,9 +141,9 @@ impl Reversed {
             .map(|root| {
                 let mut path = vec![root];
                 let mut at = root;
-                while let Some(next) = next_hop[at] {
-                    path.push(next);
-                    at = next;
+                while at != target {
+                    at = next_hop[at];
+                    path.push(at);
                 }
                 path
             })
