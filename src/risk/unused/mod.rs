@@ -259,7 +259,7 @@ impl Usage {
             return None;
         }
         // Read and scanned when first needed: with a known entry, only the files it reaches.
-        let mut imports: Vec<Option<Vec<Import>>> = vec![None; files.len()];
+        let mut imports: Vec<Option<Vec<resolve::Classified>>> = vec![None; files.len()];
         let mut diagnostics = Vec::new();
         let mut scan = |i: usize| {
             let Some(f) = files.get(i) else { return Vec::new() };
@@ -277,6 +277,7 @@ impl Usage {
             }
         };
         let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let index = resolve::file_index(&paths);
         let entry_points = unit.esbuild.as_ref().map(|b| b.entry_points.as_slice()).unwrap_or_default();
         let mut entries: Vec<usize> =
             entry_points.iter().flat_map(|e| resolve::entry_files(language, e, &paths)).collect();
@@ -287,23 +288,22 @@ impl Usage {
         entries.dedup();
         out.entry_known = !entries.is_empty();
         let reach: BTreeSet<usize> = if entries.is_empty() {
-            for (i, slot) in imports.iter_mut().enumerate() {
-                *slot = Some(scan(i));
+            for (i, (slot, file)) in imports.iter_mut().zip(&paths).enumerate() {
+                *slot = Some(resolve::classify(language, scan(i), file, &paths, &index));
             }
             (0..files.len()).collect()
         } else {
-            resolve::reachable(language, &entries, &paths, &mut imports, scan)
+            resolve::reachable(language, &entries, &paths, &index, &mut imports, scan)
         };
         out.diagnostics.extend(diagnostics);
         out.files_scanned = reach.len();
-        let index = resolve::file_index(&paths);
         let mut usage = Usage { runtime: BTreeMap::new(), types: BTreeMap::new() };
         for &i in &reach {
-            let (Some(&file), Some(Some(list))) = (paths.get(i), imports.get(i)) else { continue };
-            for imp in list {
-                if let resolve::Target::Package(key) = resolve::target(language, imp, file, &paths, &index) {
-                    let map = if imp.type_only { &mut usage.types } else { &mut usage.runtime };
-                    map.entry(key).or_insert_with(|| (file.to_owned(), imp.line));
+            let (Some(&file), Some(Some(list))) = (paths.get(i), imports.get_mut(i)) else { continue };
+            for c in list.drain(..) {
+                if let resolve::Target::Package(key) = c.target {
+                    let map = if c.import.type_only { &mut usage.types } else { &mut usage.runtime };
+                    map.entry(key).or_insert_with(|| (file.to_owned(), c.import.line));
                 }
             }
         }
