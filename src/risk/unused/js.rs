@@ -545,6 +545,7 @@ const v = require("w" + x);
 
     #[test]
     #[ignore = "reads every file of /usr/lib/node_modules (tens of MB; slow in a debug build)"]
+    #[expect(clippy::print_stdout, reason = "a skip or a count is said visibly")]
     fn same_imports_as_the_previous_scanner_on_usr_lib_node_modules() {
         let dir = std::path::Path::new("/usr/lib/node_modules");
         if !dir.is_dir() {

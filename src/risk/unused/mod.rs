@@ -504,10 +504,11 @@ fn declared_signals(
             message = format!("{message}: {note}");
             evidence.push(Evidence::new("esbuild", shipped));
         }
+        let (package, node) = package_of(unit, ecosystem, &d.name).unzip();
         out.signals.push(Signal {
             code: DECLARED,
-            package: package_of(unit, ecosystem, &d.name).map(|(p, _)| p),
-            node: package_of(unit, ecosystem, &d.name).map(|(_, n)| n),
+            package,
+            node,
             location: Some(location),
             message,
             evidence,
@@ -578,10 +579,11 @@ fn undeclared_signals(
             manifests.declared.iter().find(|d| d.role == manifest::Role::Prod).map(|d| d.manifest.as_str());
         let manifest =
             prod_manifest.or(manifests.found.first().map(String::as_str)).unwrap_or("the function's manifest");
+        let (package, node) = package_of(unit, ecosystem, &name).unzip();
         out.signals.push(Signal {
             code: UNDECLARED_IMPORT,
-            package: package_of(unit, ecosystem, &name).map(|(p, _)| p),
-            node: package_of(unit, ecosystem, &name).map(|(_, n)| n),
+            package,
+            node,
             location: Some(if *line == 0 { file.clone() } else { format!("{file}:{line}") }),
             message: format!(
                 "{file} imports {key} but {manifest} {how}: it works only while something else installs it"
