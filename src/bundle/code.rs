@@ -187,15 +187,15 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
                 continue;
             }
         };
-        let mut names: Vec<(String, PathBuf, bool)> = entries
+        let mut names: Vec<(String, PathBuf, bool, fs_err::DirEntry)> = entries
             .filter_map(Result::ok)
             .filter_map(|e| {
                 let kind = e.file_type().ok()?;
-                (!kind.is_symlink()).then(|| (e.file_name().to_string_lossy().into_owned(), e.path(), kind.is_dir()))
+                (!kind.is_symlink()).then(|| (e.file_name().to_string_lossy().into_owned(), e.path(), kind.is_dir(), e))
             })
             .collect();
-        names.sort();
-        for (name, path, is_dir) in names {
+        names.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+        for (name, path, is_dir, entry) in names {
             let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             if is_dir {
                 if name.ends_with(".dist-info") {
@@ -223,7 +223,9 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
                 return finish(code);
             }
             if wanted_source {
-                if admit(&mut code, &path, &child, limits, &mut total) {
+                // the size from the folder's entry (a stat relative to the open folder)
+                let size = entry.metadata().map_or(0, |m| m.len());
+                if admit(&mut code, size, &child, limits, &mut total) {
                     code.files.push(CodeFile::on_disk(child, path));
                 }
                 continue;
@@ -261,9 +263,9 @@ fn code_path(root: &str, rel: &str) -> String {
     if rel.is_empty() { root.to_owned() } else { format!("{root}/{rel}") }
 }
 
-/// Whether a file fits the limits (its size counted into `total`); a diagnostic when not.
-fn admit(code: &mut FunctionCode, path: &Path, rel: &str, limits: &CodeLimits, total: &mut u64) -> bool {
-    let size = fs_err::metadata(path).map_or(0, |m| m.len());
+/// Whether a file of `size` bytes fits the limits (its size counted into `total`); a
+/// diagnostic when not.
+fn admit(code: &mut FunctionCode, size: u64, rel: &str, limits: &CodeLimits, total: &mut u64) -> bool {
     if size > limits.max_file_bytes {
         let message = format!("{size} bytes, more than the {}-byte limit: imports not scanned", limits.max_file_bytes);
         code.diagnostics.push(Diagnostic::at("code/too-large", code_path(&code.root, rel), message));
@@ -285,11 +287,19 @@ fn read_bounded(
     limits: &CodeLimits,
     total: &mut u64,
 ) -> Option<String> {
-    if !admit(code, path, rel, limits, total) {
+    // one open and one stat of the open file for both the limits and the read
+    let file = fs_err::File::open(path);
+    let size = file.as_ref().ok().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
+    if !admit(code, size, rel, limits, total) {
         return None;
     }
     let shown = code_path(&code.root, rel);
-    match fs_err::read(path) {
+    let read = file.and_then(|f| {
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+        // through `Take` so that `read_to_end` does not stat the file again; the whole file is read
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, u64::MAX), &mut bytes).map(|_| bytes)
+    });
+    match read {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Some(text),
             Err(e) => Some(String::from_utf8_lossy(e.as_bytes()).into_owned()),

@@ -34,27 +34,6 @@ struct Lexer<'a> {
     templates: Vec<usize>,
 }
 
-/// Keywords after which an expression starts: a `/` after them begins a regex.
-fn is_expr_keyword(word: &str) -> bool {
-    matches!(
-        word,
-        "return"
-            | "typeof"
-            | "instanceof"
-            | "in"
-            | "of"
-            | "new"
-            | "delete"
-            | "void"
-            | "throw"
-            | "case"
-            | "do"
-            | "else"
-            | "yield"
-            | "await"
-    )
-}
-
 impl<'a> Lexer<'a> {
     fn run(mut self) -> Vec<Import> {
         let mut depth = 0usize;
@@ -128,7 +107,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn skip_line(&mut self) {
-        self.i += self.rest().iter().position(|&c| c == b'\n').unwrap_or(self.rest().len());
+        self.i += memchr::memchr(b'\n', self.rest()).unwrap_or(self.rest().len());
     }
 
     /// The bytes from the cursor on.
@@ -252,16 +231,24 @@ impl<'a> Lexer<'a> {
     fn ident(&mut self) {
         let after_dot = self.last == Last::Dot;
         let word = self.read_ident();
-        self.last = if is_expr_keyword(word) { Last::Keyword } else { Last::Operand };
-        if after_dot {
-            return;
-        }
-        match word {
-            "import" => self.after_import(),
-            "export" => self.after_export(),
-            "require" => self.call_with_literal(false),
-            "from" => self.literal_after_from(),
-            _ => {}
+        // One match for both questions (does a `/` after the word start a regex, does the word
+        // import), on bytes: a decision tree on length and bytes rather than string compares.
+        let action: Option<fn(&mut Self)> = match word.as_bytes() {
+            b"import" => Some(Self::after_import),
+            b"export" => Some(Self::after_export),
+            b"require" => Some(|l: &mut Self| l.call_with_literal(false)),
+            b"from" => Some(Self::literal_after_from),
+            // keywords after which an expression starts: a `/` after them begins a regex
+            b"return" | b"typeof" | b"instanceof" | b"in" | b"of" | b"new" | b"delete" | b"void" | b"throw"
+            | b"case" | b"do" | b"else" | b"yield" | b"await" => {
+                self.last = Last::Keyword;
+                return;
+            }
+            _ => None,
+        };
+        self.last = Last::Operand;
+        if let Some(action) = action.filter(|_| !after_dot) {
+            action(self);
         }
     }
 
@@ -509,5 +496,64 @@ const v = require("w" + x);
     fn nested_templates_come_back_to_code() {
         let src = "const a = `x${`y${1}`}z`; const b = require('after');";
         assert_eq!(specs(src), [("after".to_owned(), 1, false)]);
+    }
+
+    /// Every JavaScript / TypeScript file under `dir` (no symlinks), with its text.
+    fn js_files(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+        let Ok(entries) = fs_err::read_dir(dir) else { return };
+        for e in entries.filter_map(Result::ok) {
+            let Ok(kind) = e.file_type() else { continue };
+            let path = e.path();
+            if kind.is_dir() {
+                js_files(&path, out);
+            } else if kind.is_file()
+                && super::super::Language::of_path(&path.to_string_lossy()) == Some(super::super::Language::JavaScript)
+                && let Ok(bytes) = fs_err::read(&path)
+            {
+                out.push((path, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        }
+    }
+
+    /// The files under `dir` on which this scanner and the previous one disagree.
+    fn disagreements(dir: &std::path::Path) -> (usize, Vec<std::path::PathBuf>) {
+        let mut files = Vec::new();
+        js_files(dir, &mut files);
+        let differ = files
+            .iter()
+            .filter(|(_, text)| scan(text) != super::super::js_reference::scan(text))
+            .map(|(path, _)| path.clone())
+            .collect();
+        (files.len(), differ)
+    }
+
+    #[test]
+    fn same_imports_as_the_previous_scanner_on_the_fixtures() {
+        let (n, differ) = disagreements(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"));
+        assert!(n > 10, "the fixtures hold JavaScript ({n} files)");
+        assert!(differ.is_empty(), "{differ:?}");
+        for src in [
+            "a.import('x'); x. require('y'); b . from 'z'",
+            "return /import('q')/; case /x/: import('r')",
+            "x = a\n/ 2 / require('s'); y = typeof /re/; instanceof /t/ ; await import('u')",
+            "import type { A } from 'v'; export type * from 'w'; import type from 'x'",
+            "// tail comment without newline require('a')",
+        ] {
+            assert_eq!(scan(src), super::super::js_reference::scan(src), "{src}");
+        }
+    }
+
+    #[test]
+    #[ignore = "reads every file of /usr/lib/node_modules (tens of MB; slow in a debug build)"]
+    #[expect(clippy::print_stdout, reason = "a skip or a count is said visibly")]
+    fn same_imports_as_the_previous_scanner_on_usr_lib_node_modules() {
+        let dir = std::path::Path::new("/usr/lib/node_modules");
+        if !dir.is_dir() {
+            println!("skipped: no {} on this machine", dir.display());
+            return;
+        }
+        let (n, differ) = disagreements(dir);
+        println!("{n} files of {} compared", dir.display());
+        assert!(differ.is_empty(), "{differ:?}");
     }
 }

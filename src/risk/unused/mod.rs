@@ -28,6 +28,8 @@ use crate::vocab::{Code, Diagnostic, Level};
 
 pub mod go;
 pub mod js;
+#[cfg(test)]
+mod js_reference;
 pub mod manifest;
 pub mod python;
 pub mod resolve;
@@ -259,7 +261,7 @@ impl Usage {
             return None;
         }
         // Read and scanned when first needed: with a known entry, only the files it reaches.
-        let mut imports: Vec<Option<Vec<Import>>> = vec![None; files.len()];
+        let mut imports: Vec<Option<Vec<resolve::Classified>>> = vec![None; files.len()];
         let mut diagnostics = Vec::new();
         let mut scan = |i: usize| {
             let Some(f) = files.get(i) else { return Vec::new() };
@@ -277,6 +279,7 @@ impl Usage {
             }
         };
         let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let index = resolve::file_index(&paths);
         let entry_points = unit.esbuild.as_ref().map(|b| b.entry_points.as_slice()).unwrap_or_default();
         let mut entries: Vec<usize> =
             entry_points.iter().flat_map(|e| resolve::entry_files(language, e, &paths)).collect();
@@ -287,23 +290,22 @@ impl Usage {
         entries.dedup();
         out.entry_known = !entries.is_empty();
         let reach: BTreeSet<usize> = if entries.is_empty() {
-            for (i, slot) in imports.iter_mut().enumerate() {
-                *slot = Some(scan(i));
+            for (i, (slot, file)) in imports.iter_mut().zip(&paths).enumerate() {
+                *slot = Some(resolve::classify(language, scan(i), file, &paths, &index));
             }
             (0..files.len()).collect()
         } else {
-            resolve::reachable(language, &entries, &paths, &mut imports, scan)
+            resolve::reachable(language, &entries, &paths, &index, &mut imports, scan)
         };
         out.diagnostics.extend(diagnostics);
         out.files_scanned = reach.len();
-        let index = resolve::file_index(&paths);
         let mut usage = Usage { runtime: BTreeMap::new(), types: BTreeMap::new() };
         for &i in &reach {
-            let (Some(&file), Some(Some(list))) = (paths.get(i), imports.get(i)) else { continue };
-            for imp in list {
-                if let resolve::Target::Package(key) = resolve::target(language, imp, file, &paths, &index) {
-                    let map = if imp.type_only { &mut usage.types } else { &mut usage.runtime };
-                    map.entry(key).or_insert_with(|| (file.to_owned(), imp.line));
+            let (Some(&file), Some(Some(list))) = (paths.get(i), imports.get_mut(i)) else { continue };
+            for c in list.drain(..) {
+                if let resolve::Target::Package(key) = c.target {
+                    let map = if c.import.type_only { &mut usage.types } else { &mut usage.runtime };
+                    map.entry(key).or_insert_with(|| (file.to_owned(), c.import.line));
                 }
             }
         }
@@ -502,10 +504,11 @@ fn declared_signals(
             message = format!("{message}: {note}");
             evidence.push(Evidence::new("esbuild", shipped));
         }
+        let (package, node) = package_of(unit, ecosystem, &d.name).unzip();
         out.signals.push(Signal {
             code: DECLARED,
-            package: package_of(unit, ecosystem, &d.name).map(|(p, _)| p),
-            node: package_of(unit, ecosystem, &d.name).map(|(_, n)| n),
+            package,
+            node,
             location: Some(location),
             message,
             evidence,
@@ -576,10 +579,11 @@ fn undeclared_signals(
             manifests.declared.iter().find(|d| d.role == manifest::Role::Prod).map(|d| d.manifest.as_str());
         let manifest =
             prod_manifest.or(manifests.found.first().map(String::as_str)).unwrap_or("the function's manifest");
+        let (package, node) = package_of(unit, ecosystem, &name).unzip();
         out.signals.push(Signal {
             code: UNDECLARED_IMPORT,
-            package: package_of(unit, ecosystem, &name).map(|(p, _)| p),
-            node: package_of(unit, ecosystem, &name).map(|(_, n)| n),
+            package,
+            node,
             location: Some(if *line == 0 { file.clone() } else { format!("{file}:{line}") }),
             message: format!(
                 "{file} imports {key} but {manifest} {how}: it works only while something else installs it"

@@ -71,6 +71,31 @@ fn dir_of(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(d, _)| d)
 }
 
+/// One import of a file with what it names, classified once for both following files and
+/// finding packages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    pub import: Import,
+    pub target: Target,
+}
+
+/// Classifies every import of the file `from` (see [`target`]).
+pub fn classify(
+    language: Language,
+    imports: Vec<Import>,
+    from: &str,
+    files: &[&str],
+    index: &BTreeMap<&str, usize>,
+) -> Vec<Classified> {
+    imports
+        .into_iter()
+        .map(|import| {
+            let target = target(language, &import, from, files, index);
+            Classified { import, target }
+        })
+        .collect()
+}
+
 /// Classifies one import of the file `from` (index in `files`).
 pub fn target(
     language: Language,
@@ -201,16 +226,17 @@ fn resolve_python(dir: &str, dotted: &str, index: &BTreeMap<&str, usize>) -> Opt
 }
 
 /// The files reachable from `entries` by relative (local) imports; `imports[i]` holds the
-/// imports of `files[i]`, filled by `scan(i)` when first needed (files never reached are never
-/// scanned). Every `__init__.py` above a reached Python file runs too.
+/// classified imports of `files[i]`, filled from `scan(i)` when first needed (files never reached
+/// are never scanned). `index` is [`file_index`] of `files`. Every `__init__.py` above a reached
+/// Python file runs too.
 pub fn reachable(
     language: Language,
     entries: &[usize],
     files: &[&str],
-    imports: &mut [Option<Vec<Import>>],
+    index: &BTreeMap<&str, usize>,
+    imports: &mut [Option<Vec<Classified>>],
     mut scan: impl FnMut(usize) -> Vec<Import>,
 ) -> BTreeSet<usize> {
-    let index = file_index(files);
     let mut seen: BTreeSet<usize> = BTreeSet::new();
     let mut queue: VecDeque<usize> = entries.iter().copied().collect();
     while let Some(i) = queue.pop_front() {
@@ -218,13 +244,13 @@ pub fn reachable(
             continue;
         }
         let Some(&file) = files.get(i) else { continue };
-        let list: &[Import] = match imports.get_mut(i) {
-            Some(slot) => slot.get_or_insert_with(|| scan(i)),
+        let list: &[Classified] = match imports.get_mut(i) {
+            Some(slot) => slot.get_or_insert_with(|| classify(language, scan(i), file, files, index)),
             None => &[],
         };
         let mut next: Vec<usize> = list
             .iter()
-            .filter_map(|imp| match target(language, imp, file, files, &index) {
+            .filter_map(|c| match c.target {
                 Target::Local(Some(j)) => Some(j),
                 _ => None,
             })
@@ -287,7 +313,7 @@ mod tests {
             scanned.push(i);
             imports.get(i).cloned().unwrap_or_default()
         };
-        assert_eq!(reachable(Language::Python, &entries, &fs, &mut slots, scan), BTreeSet::from([0, 1, 3]));
+        assert_eq!(reachable(Language::Python, &entries, &fs, &index, &mut slots, scan), BTreeSet::from([0, 1, 3]));
         assert_eq!(scanned, [0, 3, 1], "only the reached files are scanned, once each");
     }
 }
