@@ -435,25 +435,7 @@ impl Store {
     /// Every affected entry that names `(eco, name)`, with the id of its advisory; withdrawn
     /// records are left out (they never match).
     pub fn candidates(&self, eco: Ecosystem, name: &PackageName) -> Result<Vec<(String, Affected)>, StoreError> {
-        let mut stmt = self.sql(self.conn.prepare_cached(
-            "SELECT advisory_id, entry FROM affected WHERE ecosystem = ?1 AND name = ?2 AND withdrawn = 0",
-        ))?;
-        let rows = stmt.query_map(params![eco.as_str(), name.as_str()], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        });
-        let rows = self.sql(rows.and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>))?;
-        rows.into_iter()
-            .map(|(id, entry)| {
-                let mut affected: Affected = serde_json::from_str(&entry).map_err(|e| StoreError::CorruptEntry {
-                    path: self.path.clone(),
-                    id: id.clone(),
-                    detail: e.to_string(),
-                })?;
-                affected.ecosystem = Some(eco);
-                name.as_str().clone_into(&mut affected.name);
-                Ok((id, affected))
-            })
-            .collect()
+        Ok(self.candidates_of(eco, &[name])?.into_iter().map(|(_, id, affected)| (id, affected)).collect())
     }
 
     /// [`Store::candidates`] of many names of one ecosystem in one statement (the names bound
