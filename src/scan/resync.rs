@@ -18,7 +18,7 @@ use crate::inventory::{self, CurrentRisk, InventoryChange, InventoryError, Recor
 use crate::package::{Ecosystem, Package, PackageName, Source as PackageSource};
 use crate::policy::{Assessed, AssessedUnit, Baseline, Policy, PolicyError, Setting};
 use crate::registry::{self, FetchMode, FetchOptions, Metadata, RegistryError};
-use crate::risk::history::FactsMap;
+use crate::risk::history::{FactsMap, Histories};
 use crate::vocab::{Diagnostic, Level, TreeSource};
 
 /// What to sync and where the inventory is.
@@ -194,8 +194,11 @@ fn evaluated<'r>(
     unique.dedup_by(|a, b| (a.ecosystem, &a.name, &a.version) == (b.ecosystem, &b.name, &b.version));
     let units: Vec<Unit> = unique.iter().map(|p| package_unit(p)).collect();
     let refs: Vec<&Unit> = units.iter().collect();
-    let stale_judged = crate::risk::stale::judge(&refs, facts, &checks.stale, now);
-    let takeover_judged = crate::risk::takeover::judge(&refs, facts, &checks.takeover, now);
+    // Each recorded version's history is prepared once for both families, as the scan does.
+    let histories = Histories::new(&refs, facts);
+    let stale_judged = crate::risk::stale::judge_in(&histories, &checks.stale, now);
+    let takeover_judged = crate::risk::takeover::judge_in(&histories, facts, &checks.takeover, now);
+    drop(histories);
     let (stale_codes, takeover_codes) = (crate::risk::stale::codes(), crate::risk::takeover::FACT_CODES);
     unique
         .iter()

@@ -80,23 +80,10 @@ type VersionKey<'a> = (Ecosystem, &'a str, &'a str);
 pub struct Judgments<'a>(HashMap<VersionKey<'a>, Judged>);
 
 impl<'a> Judgments<'a> {
-    /// Judges every unique registry package version of `units` once, in parallel: allow-listed
-    /// ones are [`Judged::Allowed`], those without facts or whose locked version the registry
-    /// does not list are [`Judged::NoneEvaluated`], the others go through `judge`.
-    pub fn new<F>(
-        units: &[&'a Unit],
-        facts: &'a FactsMap,
-        allow: &AllowList,
-        untrusted_times_of: &BTreeSet<Ecosystem>,
-        judge: F,
-    ) -> Judgments<'a>
-    where
-        F: Fn(&Located<'_>) -> Judged + Sync,
-    {
-        Judgments::of(&Histories::new(units, facts), allow, untrusted_times_of, judge)
-    }
-
-    /// As [`Judgments::new`], over histories prepared once for several checks.
+    /// Judges every unique registry package version of `histories` once, in parallel (the
+    /// histories are prepared once for several checks): allow-listed ones are
+    /// [`Judged::Allowed`], those without facts or whose locked version the registry does not
+    /// list are [`Judged::NoneEvaluated`], the others go through `judge`.
     pub fn of<F>(
         histories: &Histories<'a>,
         allow: &AllowList,
