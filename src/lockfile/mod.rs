@@ -54,6 +54,7 @@ mod cargo;
 mod cargo_lines;
 mod golang;
 mod npm;
+mod npm_scan;
 mod pnpm;
 mod pnpm_yaml;
 mod python;

@@ -98,12 +98,12 @@ impl<'de: 'a, 'a, V: Deserialize<'de>> Deserialize<'de> for Pairs<'a, V> {
 
 /// One top-level field of a JSON object, read the way `JSON.parse` does: the last of duplicate
 /// keys wins (files with merge-conflict leftovers have two `dependencies`), other keys skipped.
-struct TopField<T> {
-    value: Option<T>,
+pub(super) struct TopField<T> {
+    pub(super) value: Option<T>,
     /// Whether the object also has a `dependencies` key (tells v1 from an empty v2 file).
-    has_dependencies: bool,
+    pub(super) has_dependencies: bool,
     /// The `lockfileVersion` value as written.
-    lockfile_version: Option<serde_json::Value>,
+    pub(super) lockfile_version: Option<serde_json::Value>,
 }
 
 struct TopFieldVisitor<T> {
@@ -132,6 +132,14 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for TopFieldVisitor<T> {
     }
 }
 
+/// The serde reader's `packages` answer, `None` for an error (the fast reader's reference).
+#[cfg(test)]
+pub(super) fn read_top_with_serde(bytes: &[u8]) -> Option<TopField<Pairs<'_, EntryWire<'_>>>> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let visitor = TopFieldVisitor { key: "packages", marker: PhantomData };
+    de.deserialize_map(visitor).and_then(|v| de.end().map(|()| v)).ok()
+}
+
 fn top_field<'de, T: Deserialize<'de>>(
     input: &ParseInput<'_>,
     bytes: &'de [u8],
@@ -147,33 +155,33 @@ fn top_field<'de, T: Deserialize<'de>>(
 #[derive(serde::Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 #[expect(clippy::struct_excessive_bools, reason = "mirrors npm's flags")]
-struct EntryWire<'a> {
+pub(super) struct EntryWire<'a> {
     #[serde(borrow)]
-    name: Option<Str<'a>>,
+    pub(super) name: Option<Str<'a>>,
     #[serde(borrow)]
-    version: Option<Str<'a>>,
+    pub(super) version: Option<Str<'a>>,
     #[serde(borrow)]
-    resolved: Option<Str<'a>>,
+    pub(super) resolved: Option<Str<'a>>,
     #[serde(default)]
-    link: bool,
+    pub(super) link: bool,
     #[serde(default)]
-    dev: bool,
+    pub(super) dev: bool,
     #[serde(default)]
-    optional: bool,
+    pub(super) optional: bool,
     #[serde(default)]
-    dev_optional: bool,
+    pub(super) dev_optional: bool,
     #[serde(default)]
-    peer: bool,
+    pub(super) peer: bool,
     #[serde(borrow, default)]
-    dependencies: Pairs<'a, Str<'a>>,
+    pub(super) dependencies: Pairs<'a, Str<'a>>,
     #[serde(borrow, default)]
-    optional_dependencies: Pairs<'a, Str<'a>>,
+    pub(super) optional_dependencies: Pairs<'a, Str<'a>>,
     #[serde(borrow, default)]
-    peer_dependencies: Pairs<'a, Str<'a>>,
+    pub(super) peer_dependencies: Pairs<'a, Str<'a>>,
     #[serde(borrow, default)]
-    dev_dependencies: Pairs<'a, Str<'a>>,
+    pub(super) dev_dependencies: Pairs<'a, Str<'a>>,
     #[serde(default)]
-    workspaces: Option<serde::de::IgnoredAny>,
+    pub(super) workspaces: Option<serde::de::IgnoredAny>,
 }
 
 /// One value of the v1 nested `dependencies` map.
@@ -415,7 +423,11 @@ pub(crate) fn json_error(path: &Path, e: &serde_json::Error) -> LockfileError {
 const LOCKFILE_VERSIONS: std::ops::RangeInclusive<u64> = 1..=3;
 
 pub(crate) fn parse_package_lock(input: &ParseInput<'_>) -> Result<Parsed, LockfileError> {
-    let wire: TopField<Pairs<'_, EntryWire<'_>>> = top_field(input, input.bytes, "packages")?;
+    // The fast reader answers for well-formed files; serde reads (and names the error of) the rest.
+    let wire = match super::npm_scan::read(input.bytes) {
+        Some(wire) => wire,
+        None => top_field(input, input.bytes, "packages")?,
+    };
     match &wire.lockfile_version {
         Some(v) if v.as_u64().is_some_and(|n| LOCKFILE_VERSIONS.contains(&n)) => {}
         found => {
@@ -442,10 +454,39 @@ pub(crate) fn parse_package_lock(input: &ParseInput<'_>) -> Result<Parsed, Lockf
 
 type Entries<'a> = [(Str<'a>, EntryWire<'a>)];
 
+/// Entry index by install location (keys are the lockfile's own, so a fast hash will do).
+type Index<'a> = HashMap<&'a str, usize, foldhash::fast::RandomState>;
+
+/// Where the last `node_modules/` of a location starts (`nested`: the last `/node_modules/`,
+/// at its slash). Every occurrence ends at a slash, so the slashes are tried from the right:
+/// `str::rfind` builds a substring searcher on each call, and every entry asks several times.
+fn last_node_modules_at(loc: &str, nested: bool) -> Option<usize> {
+    const WORD: &[u8] = b"node_modules/";
+    let b = loc.as_bytes();
+    let mut end = b.len();
+    while let Some(slash) = memchr::memrchr(b'/', &b[..end]) {
+        let start = (slash + 1).checked_sub(WORD.len());
+        if let Some(start) = start.filter(|&s| &b[s..=slash] == WORD) {
+            match start.checked_sub(1) {
+                _ if !nested => return Some(start),
+                Some(before) if b[before] == b'/' => return Some(before),
+                _ => {}
+            }
+        }
+        end = slash;
+    }
+    None
+}
+
+fn last_node_modules(loc: &str) -> Option<usize> {
+    last_node_modules_at(loc, false)
+}
+
 fn parse_packages(input: &ParseInput<'_>, mut entries: Vec<(Str<'_>, EntryWire<'_>)>) -> Parsed {
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     entries.dedup_by(|a, b| a.0 == b.0);
-    let index: HashMap<&str, usize> = entries.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
+    let mut index = Index::with_capacity_and_hasher(entries.len(), foldhash::fast::RandomState::default());
+    index.extend(entries.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)));
     let root = index.get("").map(|&i| &entries[i].1);
     let has_workspaces = root.is_some_and(|r| r.workspaces.is_some());
     let mut graph = DepGraph::new();
@@ -459,7 +500,7 @@ fn parse_packages(input: &ParseInput<'_>, mut entries: Vec<(Str<'_>, EntryWire<'
         if entry.link || (!loc.is_empty() && parent.is_none()) {
             continue;
         }
-        let at_project = !loc.contains("node_modules/");
+        let at_project = last_node_modules(loc).is_none();
         for (list, kind) in dep_lists(entry, at_project) {
             for (dep, _) in &list.0 {
                 let child = resolve_v2(&index, loc, dep.as_str(), &mut buf).and_then(|j| node_of[j]);
@@ -488,7 +529,7 @@ fn parse_packages(input: &ParseInput<'_>, mut entries: Vec<(Str<'_>, EntryWire<'
 /// when the target has no entry).
 fn create_v2_nodes(
     entries: &Entries<'_>,
-    index: &HashMap<&str, usize>,
+    index: &Index<'_>,
     graph: &mut DepGraph,
     has_workspaces: bool,
 ) -> Vec<Option<NodeId>> {
@@ -518,7 +559,7 @@ fn create_v2_nodes(
 }
 
 fn v2_package(loc: &str, entry: &EntryWire<'_>, has_workspaces: bool) -> Package {
-    let under_node_modules = loc.starts_with("node_modules/") || loc.contains("/node_modules/");
+    let under_node_modules = loc.starts_with("node_modules/") || last_node_modules_at(loc, true).is_some();
     let name = match &entry.name {
         Some(n) if !n.as_str().is_empty() => n.as_str(),
         _ => location_name(loc),
@@ -552,7 +593,7 @@ fn scope_from_flags(entry: &EntryWire<'_>) -> Scope {
 /// The package name of an install location: what follows the last `node_modules/`, or the
 /// folder name of a workspace.
 fn location_name(loc: &str) -> &str {
-    match loc.rfind("node_modules/") {
+    match last_node_modules(loc) {
         Some(i) => &loc[i + "node_modules/".len()..],
         None => loc.rsplit('/').next().unwrap_or(loc),
     }
@@ -572,7 +613,7 @@ fn dep_lists<'e, 'a>(entry: &'e EntryWire<'a>, at_project: bool) -> Vec<(&'e Pai
 
 /// node's module resolution over install locations: `<from>/node_modules/<dep>`, then the same
 /// from each enclosing location, up to the project root.
-fn resolve_v2(index: &HashMap<&str, usize>, from: &str, dep: &str, buf: &mut String) -> Option<usize> {
+fn resolve_v2(index: &Index<'_>, from: &str, dep: &str, buf: &mut String) -> Option<usize> {
     let mut base = from;
     loop {
         buf.clear();
@@ -588,10 +629,32 @@ fn resolve_v2(index: &HashMap<&str, usize>, from: &str, dep: &str, buf: &mut Str
         if base.is_empty() {
             return None;
         }
-        base = match base.rfind("/node_modules/") {
+        base = match last_node_modules_at(base, true) {
             Some(i) => &base[..i],
             None => "",
         };
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn last_node_modules_is_rfind() {
+    let locs = [
+        "",
+        "node_modules/a",
+        "a/node_modules/b/node_modules/@s/c",
+        "xnode_modules/a",
+        "node_modules/node_modules/",
+        "/node_modules/",
+        "a/b",
+        "packages/x",
+        "node_modules",
+        "a/xnode_modules/b",
+        "node_modules/a/node_modules",
+    ];
+    for loc in locs {
+        assert_eq!(last_node_modules(loc), loc.rfind("node_modules/"), "{loc}");
+        assert_eq!(last_node_modules_at(loc, true), loc.rfind("/node_modules/"), "{loc}");
     }
 }
 

@@ -1,11 +1,12 @@
-//! Lockfile line numbers of a unit's vulnerable packages, found in one pass over the text: the
-//! names are searched for all at once (Aho-Corasick), and line numbers come from an index of
-//! the text's newlines, so a unit with many vulnerable packages no longer scans its whole
-//! lockfile once per package.
+//! Lockfile line numbers of a unit's vulnerable packages. Each name is searched for with a
+//! vectorised substring search (`memchr::memmem`) that stops as soon as the name's versions are
+//! placed, and the newlines before the places found are counted once at the end, so a unit with
+//! many vulnerable packages reads only the start of its lockfile once per name, and never builds
+//! a line index.
 
 use std::collections::HashMap;
 
-use aho_corasick::AhoCorasick;
+use memchr::memmem;
 
 /// The lines of the searched (name, version) pairs in one lockfile's text.
 pub(crate) struct Lines<'n> {
@@ -23,20 +24,21 @@ fn whole_word(text: &str, start: usize, end: usize) -> bool {
     !before.is_some_and(is_word) && !after.is_some_and(is_word)
 }
 
-/// The search state of one name: its versions not yet placed, and its first whole-word line.
-struct Search<'n> {
-    name: &'n str,
-    pending: Vec<&'n str>,
-    first: Option<usize>,
-    /// End of the last occurrence kept (`str::match_indices` skips overlapping ones).
-    kept_end: usize,
+/// Newlines in `bytes`, counted 64 bytes at a time in a form the compiler vectorises.
+fn newlines(bytes: &[u8]) -> usize {
+    // At most 64 per chunk: a byte counter cannot overflow.
+    let count = |chunk: &[u8]| usize::from(chunk.iter().fold(0u8, |acc, &b| acc + u8::from(b == b'\n')));
+    let mut chunks = bytes.chunks_exact(64);
+    let n: usize = chunks.by_ref().map(count).sum();
+    n + count(chunks.remainder())
 }
 
 impl<'n> Lines<'n> {
     /// Places each (name, version) pair: the 1-based line of the package's entry is the first
     /// line naming the package (as a whole word) whose next few lines (or itself) carry the
-    /// version; else the first line naming it. One pass for the newlines and one for all the
-    /// names, which stops as soon as every pair is placed (empty names are never found).
+    /// version; else the first line naming it. Occurrences of a name are found as
+    /// `str::match_indices` finds them (no two overlap); empty names are never found. Offsets
+    /// become line numbers at the end, in one count up to the last offset.
     pub(crate) fn new(text: &str, pairs: impl IntoIterator<Item = (&'n str, &'n str)>) -> Lines<'n> {
         let mut by_name: HashMap<&'n str, Vec<&'n str>> = HashMap::new();
         for (name, version) in pairs {
@@ -44,73 +46,46 @@ impl<'n> Lines<'n> {
                 by_name.entry(name).or_default().push(version);
             }
         }
-        let mut names: Vec<Search<'n>> = by_name
-            .into_iter()
-            .map(|(name, mut pending)| {
-                pending.sort_unstable();
-                pending.dedup();
-                Search { name, pending, first: None, kept_end: 0 }
-            })
-            .collect();
-        names.sort_unstable_by_key(|n| n.name);
-        let mut left: usize = names.iter().map(|n| n.pending.len()).sum();
-        let newlines: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
-        let mut lines = HashMap::new();
-        // One occurrence of name `p` at byte `at`: its line, and the pending versions it carries.
-        let mut occurrence = |names: &mut [Search<'n>], p: usize, at: usize, end: usize| -> bool {
-            let entry = &mut names[p];
-            if at < entry.kept_end {
-                return false;
-            }
-            entry.kept_end = end;
-            if entry.pending.is_empty() || !whole_word(text, at, end) {
-                return false;
-            }
-            let before = newlines.partition_point(|&n| n < at);
-            let line = before + 1;
-            entry.first.get_or_insert(line);
-            let start = if before == 0 { 0 } else { newlines[before - 1] + 1 };
-            // The window ends at the fourth newline from `at` on.
-            let window = &text[start..newlines.get(before + 3).copied().unwrap_or(text.len())];
-            let name = entry.name;
-            entry.pending.retain(|version| {
-                let found = window.contains(version);
-                if found {
-                    if let Ok(line) = u32::try_from(line) {
-                        lines.insert((name, *version), line);
-                    }
-                    left -= 1;
+        let bytes = text.as_bytes();
+        let mut placed: Vec<(usize, (&'n str, &'n str))> = Vec::new();
+        for (name, mut pending) in by_name {
+            pending.sort_unstable();
+            pending.dedup();
+            let mut first = None;
+            for at in memmem::find_iter(bytes, name.as_bytes()) {
+                // A match of whole UTF-8 text starts and ends on character boundaries.
+                if !whole_word(text, at, at + name.len()) {
+                    continue;
                 }
-                !found
-            });
-            left == 0
-        };
-        let patterns: Vec<&str> = names.iter().map(|n| n.name).collect();
-        match AhoCorasick::new(&patterns) {
-            Ok(searcher) if !text.is_empty() && !patterns.is_empty() => {
-                // Each name's overlapping matches come in order, as `match_indices` finds them.
-                for m in searcher.find_overlapping_iter(text) {
-                    if occurrence(&mut names, m.pattern().as_usize(), m.start(), m.end()) {
-                        break;
+                first.get_or_insert(at);
+                let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |n| n + 1);
+                // The window ends at the fourth newline from `at` on.
+                let end = memchr::memchr_iter(b'\n', &bytes[at..]).nth(3).map_or(text.len(), |n| at + n);
+                let window = &text[start..end];
+                pending.retain(|version| {
+                    let found = window.contains(version);
+                    if found {
+                        placed.push((at, (name, *version)));
                     }
+                    !found
+                });
+                if pending.is_empty() {
+                    break;
                 }
             }
-            // No searcher (too many or too long names): each name on its own.
-            _ => {
-                for p in 0..names.len() {
-                    let name = names[p].name;
-                    for (at, _) in text.match_indices(name) {
-                        occurrence(&mut names, p, at, at + name.len());
-                    }
-                }
+            // A version never near its name: the name's first line.
+            if let Some(at) = first {
+                placed.extend(pending.into_iter().map(|version| (at, (name, version))));
             }
         }
-        // A version never near its name: the name's first line.
-        for n in &names {
-            for version in &n.pending {
-                if let Some(line) = n.first.and_then(|l| u32::try_from(l).ok()) {
-                    lines.insert((n.name, *version), line);
-                }
+        placed.sort_unstable_by_key(|&(at, _)| at);
+        let (mut counted_to, mut line) = (0, 1usize);
+        let mut lines = HashMap::with_capacity(placed.len());
+        for (at, pair) in placed {
+            line += newlines(&bytes[counted_to..at]);
+            counted_to = at;
+            if let Ok(line) = u32::try_from(line) {
+                lines.insert(pair, line);
             }
         }
         Lines { lines }
@@ -184,7 +159,7 @@ mod tests {
         let versions = ["1", "1.0", "2", "2.0", "3", "1.0.0", "9.9", "", "none"];
         let pairs: Vec<(&str, &str)> = names.iter().flat_map(|n| versions.iter().map(move |v| (*n, *v))).collect();
         for text in texts {
-            // All pairs at once, and each pair alone (the search stops early once all are placed).
+            // All pairs at once, and each pair alone (each name's search stops once it is placed).
             let lines = Lines::new(text, pairs.iter().copied());
             for &(name, version) in &pairs {
                 assert_eq!(lines.locate(name, version), located(text, name, version), "{name:?} {version:?}");
