@@ -28,6 +28,8 @@ use crate::vocab::{Code, Diagnostic, Level};
 
 pub mod go;
 pub mod js;
+#[cfg(test)]
+mod js_previous;
 pub mod manifest;
 pub mod python;
 pub mod resolve;
