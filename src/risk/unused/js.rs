@@ -3,12 +3,14 @@
 //! strings, template literals and regular-expression literals (ECMA-262 §12, lexical grammar,
 //! with the usual "a `/` after an operand divides" rule to tell regexes from division).
 //!
-//! It jumps from one byte that may start something to the next (a quote, a backtick, `/`, a
-//! brace, or the first letter of `import` / `export` / `require` / `from` at the start of a word)
-//! and steps over everything between in one tight loop. Two questions about the skipped bytes are
-//! answered only when asked, from their last token: whether a `/` divides (after an operand) or
-//! starts a regex, and whether a word follows a `.` (a member, not an import). Line numbers are
-//! counted only for the imports found.
+//! It jumps from one place that may start something to the next and never steps through the
+//! code between: outside the code of a template literal's `${}` those places are a quote or
+//! `/` (`memchr3`), a backtick, and the words `import`, `export`, `require` and `from` at the
+//! start of a word (each found ahead with `memmem`); braces skipped on the way are counted when
+//! the next token is handled. Inside `${}` code every brace stops too (one may close it). Two
+//! questions about the skipped bytes are answered only when asked, from their last token:
+//! whether a `/` divides (after an operand) or starts a regex, and whether a word follows a `.`
+//! (a member, not an import). Line numbers are counted only for the imports found.
 
 use super::Import;
 
@@ -22,7 +24,16 @@ pub fn scan(src: &str) -> Vec<Import> {
         counted: (0, 1),
         out: Vec::new(),
         last: Last::Start,
+        depth: 0,
         templates: Vec::new(),
+        ahead: [0; 5],
+        finders: [
+            memchr::memmem::find_iter(src.as_bytes(), b"`"),
+            memchr::memmem::find_iter(src.as_bytes(), b"import"),
+            memchr::memmem::find_iter(src.as_bytes(), b"export"),
+            memchr::memmem::find_iter(src.as_bytes(), b"require"),
+            memchr::memmem::find_iter(src.as_bytes(), b"from"),
+        ],
     }
     .run()
 }
@@ -51,8 +62,15 @@ struct Lexer<'a> {
     counted: (usize, u32),
     out: Vec<Import>,
     last: Last,
+    /// Brace depth (braces in strings, comments, regexes and template text not counted).
+    depth: usize,
     /// Brace depth at which each open template literal's `${` started.
     templates: Vec<usize>,
+    /// The next backtick and the next `import`, `export`, `require`, `from` at or after where
+    /// each was last looked for; `usize::MAX` when there is none.
+    ahead: [usize; 5],
+    /// Where each of [`Lexer::ahead`] is found, in order.
+    finders: [memchr::memmem::FindIter<'a, 'static>; 5],
 }
 
 /// What the last token of a run of identifier characters and dots is.
@@ -64,10 +82,22 @@ enum Tail {
 
 impl<'a> Lexer<'a> {
     fn run(mut self) -> Vec<Import> {
-        let mut depth = 0usize;
+        for (pos, found) in self.ahead.iter_mut().zip(&mut self.finders) {
+            *pos = found.next().unwrap_or(usize::MAX);
+        }
         while let Some(at) = self.next_stop() {
             self.i = at;
             let Some(&c) = self.b.get(at) else { break };
+            if !matches!(c, b'/' | b'\'' | b'"' | b'`' | b'{' | b'}') {
+                if self.word(at) {
+                    self.pending = self.i;
+                } else {
+                    // not a word that imports: part of the skipped bytes
+                    self.i = at + 1;
+                }
+                continue;
+            }
+            self.fold_braces(at);
             match c {
                 b'/' if self.peek(1) == Some(b'/') => {
                     self.settle(at);
@@ -93,29 +123,22 @@ impl<'a> Lexer<'a> {
                 }
                 b'`' => {
                     self.i += 1;
-                    self.skip_template(&mut depth);
+                    self.skip_main_template();
                 }
                 b'{' => {
-                    depth += 1;
+                    self.depth += 1;
                     self.i += 1;
                     self.last = Last::Punct;
                 }
-                b'}' => {
-                    self.i += 1;
-                    if self.templates.last() == Some(&depth) {
-                        self.templates.pop();
-                        depth -= 1;
-                        self.skip_template(&mut depth);
-                    } else {
-                        depth = depth.saturating_sub(1);
-                        self.last = Last::Punct;
-                    }
-                }
                 _ => {
-                    if !self.word(at) {
-                        // not a word that imports: part of the skipped bytes
-                        self.i = at + 1;
-                        continue;
+                    self.i += 1;
+                    if self.templates.last() == Some(&self.depth) {
+                        self.templates.pop();
+                        self.depth -= 1;
+                        self.skip_main_template();
+                    } else {
+                        self.depth = self.depth.saturating_sub(1);
+                        self.last = Last::Punct;
                     }
                 }
             }
@@ -124,9 +147,46 @@ impl<'a> Lexer<'a> {
         self.out
     }
 
-    /// The next byte at or after the cursor that may start something: [`STOP`] bytes, and
-    /// [`WORD`] bytes at the start of a word.
-    fn next_stop(&self) -> Option<usize> {
+    fn skip_main_template(&mut self) {
+        let mut depth = self.depth;
+        self.skip_template(&mut depth);
+        self.depth = depth;
+    }
+
+    /// The next byte at or after the cursor that may start something.
+    fn next_stop(&mut self) -> Option<usize> {
+        if self.templates.is_empty() { self.next_stop_outside_templates() } else { self.next_stop_in_template_code() }
+    }
+
+    /// Outside template code braces only count (they are folded in when a token is handled,
+    /// [`Lexer::fold_braces`]), so the bytes that stop are few: quotes and `/` (`memchr3`), a
+    /// backtick, and the words that import, each found ahead once ([`Lexer::ahead`]).
+    fn next_stop_outside_templates(&mut self) -> Option<usize> {
+        let b = self.b;
+        loop {
+            for (pos, found) in self.ahead.iter_mut().zip(&mut self.finders) {
+                while *pos < self.i {
+                    *pos = found.next().unwrap_or(usize::MAX);
+                }
+            }
+            let quote_or_slash = memchr::memchr3(b'\'', b'"', b'/', self.rest()).map_or(usize::MAX, |n| self.i + n);
+            let (k, &word) = self.ahead.iter().enumerate().min_by_key(|&(_, &p)| p)?;
+            if quote_or_slash <= word {
+                return (quote_or_slash != usize::MAX).then_some(quote_or_slash);
+            }
+            // a word that starts inside another is looked for again after it
+            if k > 0 && word.checked_sub(1).and_then(|p| b.get(p)).is_some_and(|&c| is_ident_char(c)) {
+                if let (Some(pos), Some(found)) = (self.ahead.get_mut(k), self.finders.get_mut(k)) {
+                    *pos = found.next().unwrap_or(usize::MAX);
+                }
+                continue;
+            }
+            return Some(word);
+        }
+    }
+
+    /// Inside the code of a template literal's `${}` every brace stops: one may close it.
+    fn next_stop_in_template_code(&self) -> Option<usize> {
         let rest = self.rest();
         let mut prev_ident = self.i.checked_sub(1).and_then(|p| self.b.get(p)).is_some_and(|&c| is_ident_char(c));
         for (n, &c) in rest.iter().enumerate() {
@@ -137,6 +197,18 @@ impl<'a> Lexer<'a> {
             prev_ident = class & IDENT_CHAR != 0;
         }
         None
+    }
+
+    /// Counts the braces skipped before `end` (outside template code, where none closes one).
+    fn fold_braces(&mut self, end: usize) {
+        let skipped = self.b.get(self.pending..end).unwrap_or_default();
+        for at in memchr::memchr2_iter(b'{', b'}', skipped) {
+            if skipped.get(at) == Some(&b'{') {
+                self.depth += 1;
+            } else {
+                self.depth = self.depth.saturating_sub(1);
+            }
+        }
     }
 
     /// At a word start: handles `import`, `export`, `require` and `from` (returns `true`, the
@@ -154,6 +226,7 @@ impl<'a> Lexer<'a> {
         if !self.settle(at) {
             return false;
         }
+        self.fold_braces(at);
         let after_dot = self.last == Last::Dot;
         self.i = at + len;
         self.last = Last::Operand;
@@ -499,7 +572,7 @@ fn is_expression_keyword(word: &[u8]) -> bool {
     )
 }
 
-/// Byte classes: [`IDENT_START`], [`IDENT_CHAR`], [`STOP`] (always looked at) and [`WORD`]
+/// Byte classes: [`IDENT_START`], [`IDENT_CHAR`], and inside `${}` code [`STOP`] (always looked at) and [`WORD`]
 /// (looked at when starting a word).
 static CLASS: [u8; 256] = classes();
 const IDENT_START: u8 = 1;

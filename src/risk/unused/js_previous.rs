@@ -473,6 +473,7 @@ mod tests {
 
     #[test]
     #[ignore = "needs ../shared (the corpus) and reads /usr/lib/node_modules when present: the new JS scanner against the previous one"]
+    #[expect(clippy::print_stdout, reason = "the test reports how much it compared")]
     fn same_imports_as_the_previous_scanner() {
         let shared = crate::lockfile::test_paths::shared();
         let mut files = Vec::new();
