@@ -89,11 +89,20 @@ impl CodeFile {
 /// the reads, no `stat` (`fs::read` stats the file twice to size its buffer). A file that
 /// changed size since is still read whole.
 fn read_sized(path: &Path, size: u64) -> std::io::Result<Vec<u8>> {
-    let file = fs_err::File::open(path)?;
+    read_open(fs_err::File::open(path)?, size)
+}
+
+/// The rest of an open file expected to hold `size` bytes, read into one buffer of that size.
+/// Read through the plain file (the error names the path all the same): `fs_err`'s reader
+/// zero-fills the buffer before each read, which costs more than the read.
+fn read_open(file: fs_err::File, size: u64) -> std::io::Result<Vec<u8>> {
+    let (file, path) = file.into_parts();
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     // through `Take` so that `read_to_end` does not stat the file for its size hint
-    std::io::Read::read_to_end(&mut std::io::Read::take(file, u64::MAX), &mut bytes)?;
-    Ok(bytes)
+    match std::io::Read::read_to_end(&mut std::io::Read::take(&file, u64::MAX), &mut bytes) {
+        Ok(_) => Ok(bytes),
+        Err(e) => Err(std::io::Error::new(e.kind(), format!("failed to read from file `{}`: {e}", path.display()))),
+    }
 }
 
 /// What the unused check reads of one function.
@@ -306,11 +315,7 @@ fn read_bounded(
         return None;
     }
     let shown = code_path(&code.root, rel);
-    let read = file.and_then(|f| {
-        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-        // through `Take` so that `read_to_end` does not stat the file again; the whole file is read
-        std::io::Read::read_to_end(&mut std::io::Read::take(f, u64::MAX), &mut bytes).map(|_| bytes)
-    });
+    let read = file.and_then(|f| read_open(f, size));
     match read {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Some(text),
