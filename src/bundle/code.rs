@@ -46,8 +46,9 @@ pub struct SourceFile {
 pub struct CodeFile {
     /// `/`-separated, relative to the function's root.
     pub path: String,
-    /// Where it is read from; `None` when its text came with it (a zip's code).
-    disk: Option<PathBuf>,
+    /// Where it is read from and its size when listed; `None` when its text came with it (a
+    /// zip's code).
+    disk: Option<(PathBuf, u64)>,
     text: OnceLock<Result<Arc<str>, String>>,
 }
 
@@ -57,9 +58,9 @@ impl CodeFile {
         CodeFile { path, disk: None, text: OnceLock::from(Ok(text)) }
     }
 
-    /// A file on disk, read on first use.
-    pub fn on_disk(path: String, disk: PathBuf) -> CodeFile {
-        CodeFile { path, disk: Some(disk), text: OnceLock::new() }
+    /// A file on disk of `size` bytes when listed, read on first use.
+    pub fn on_disk(path: String, disk: PathBuf, size: u64) -> CodeFile {
+        CodeFile { path, disk: Some((disk, size)), text: OnceLock::new() }
     }
 
     /// Whether the text was asked for (or came with the file).
@@ -71,8 +72,8 @@ impl CodeFile {
     /// not be read.
     pub fn text(&self) -> Result<&str, &str> {
         let text = self.text.get_or_init(|| {
-            let Some(disk) = &self.disk else { return Err("no text".to_owned()) };
-            match fs_err::read(disk) {
+            let Some((disk, size)) = &self.disk else { return Err("no text".to_owned()) };
+            match read_sized(disk, *size) {
                 Ok(bytes) => Ok(match String::from_utf8(bytes) {
                     Ok(text) => text.into(),
                     Err(e) => String::from_utf8_lossy(e.as_bytes()).into(),
@@ -81,6 +82,26 @@ impl CodeFile {
             }
         });
         text.as_deref().map_err(String::as_str)
+    }
+}
+
+/// The whole file at `path`, whose size was `size` when its folder was listed: one open and
+/// the reads, no `stat` (`fs::read` stats the file twice to size its buffer). A file that
+/// changed size since is still read whole.
+fn read_sized(path: &Path, size: u64) -> std::io::Result<Vec<u8>> {
+    read_open(fs_err::File::open(path)?, size)
+}
+
+/// The rest of an open file expected to hold `size` bytes, read into one buffer of that size.
+/// Read through the plain file (the error names the path all the same): `fs_err`'s reader
+/// zero-fills the buffer before each read, which costs more than the read.
+fn read_open(file: fs_err::File, size: u64) -> std::io::Result<Vec<u8>> {
+    let (file, path) = file.into_parts();
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    // through `Take` so that `read_to_end` does not stat the file for its size hint
+    match std::io::Read::read_to_end(&mut std::io::Read::take(&file, u64::MAX), &mut bytes) {
+        Ok(_) => Ok(bytes),
+        Err(e) => Err(std::io::Error::new(e.kind(), format!("failed to read from file `{}`: {e}", path.display()))),
     }
 }
 
@@ -226,7 +247,7 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
                 // the size from the folder's entry (a stat relative to the open folder)
                 let size = entry.metadata().map_or(0, |m| m.len());
                 if admit(&mut code, size, &child, limits, &mut total) {
-                    code.files.push(CodeFile::on_disk(child, path));
+                    code.files.push(CodeFile::on_disk(child, path, size));
                 }
                 continue;
             }
@@ -294,11 +315,7 @@ fn read_bounded(
         return None;
     }
     let shown = code_path(&code.root, rel);
-    let read = file.and_then(|f| {
-        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-        // through `Take` so that `read_to_end` does not stat the file again; the whole file is read
-        std::io::Read::read_to_end(&mut std::io::Read::take(f, u64::MAX), &mut bytes).map(|_| bytes)
-    });
+    let read = file.and_then(|f| read_open(f, size));
     match read {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Some(text),

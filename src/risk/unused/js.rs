@@ -2,12 +2,40 @@
 //! `export ... from`, `require("x")` and `import("x")` with a literal, while skipping comments,
 //! strings, template literals and regular-expression literals (ECMA-262 §12, lexical grammar,
 //! with the usual "a `/` after an operand divides" rule to tell regexes from division).
+//!
+//! It jumps from one place that may start something to the next and never steps through the
+//! code between: outside the code of a template literal's `${}` those places are a quote or
+//! `/` (`memchr3`), a backtick, and the words `import`, `export`, `require` and `from` at the
+//! start of a word (each found ahead with `memmem`); braces skipped on the way are counted when
+//! the next token is handled. Inside `${}` code every brace stops too (one may close it). Two
+//! questions about the skipped bytes are answered only when asked, from their last token:
+//! whether a `/` divides (after an operand) or starts a regex, and whether a word follows a `.`
+//! (a member, not an import). Line numbers are counted only for the imports found.
 
 use super::Import;
 
 /// The imports of one JavaScript or TypeScript file, in source order.
 pub fn scan(src: &str) -> Vec<Import> {
-    Lexer { b: src.as_bytes(), src, i: 0, line: 1, out: Vec::new(), last: Last::Start, templates: Vec::new() }.run()
+    Lexer {
+        b: src.as_bytes(),
+        src,
+        i: 0,
+        pending: 0,
+        counted: (0, 1),
+        out: Vec::new(),
+        last: Last::Start,
+        depth: 0,
+        templates: Vec::new(),
+        ahead: [0; 5],
+        finders: [
+            memchr::memmem::find_iter(src.as_bytes(), b"`"),
+            memchr::memmem::find_iter(src.as_bytes(), b"import"),
+            memchr::memmem::find_iter(src.as_bytes(), b"export"),
+            memchr::memmem::find_iter(src.as_bytes(), b"require"),
+            memchr::memmem::find_iter(src.as_bytes(), b"from"),
+        ],
+    }
+    .run()
 }
 
 /// What the previous significant token was: decides whether `/` starts a regex.
@@ -27,28 +55,67 @@ struct Lexer<'a> {
     b: &'a [u8],
     src: &'a str,
     i: usize,
-    line: u32,
+    /// Where the bytes skipped since the last token handled start: `last` does not cover them
+    /// yet ([`Lexer::settle`]).
+    pending: usize,
+    /// Newlines counted so far: (offset, line number at that offset).
+    counted: (usize, u32),
     out: Vec<Import>,
     last: Last,
+    /// Brace depth (braces in strings, comments, regexes and template text not counted).
+    depth: usize,
     /// Brace depth at which each open template literal's `${` started.
     templates: Vec<usize>,
+    /// The next backtick and the next `import`, `export`, `require`, `from` at or after where
+    /// each was last looked for; `usize::MAX` when there is none.
+    ahead: [usize; 5],
+    /// Where each of [`Lexer::ahead`] is found, in order.
+    finders: [memchr::memmem::FindIter<'a, 'static>; 5],
+}
+
+/// What the last token of a run of identifier characters and dots is.
+enum Tail {
+    Token(Last),
+    /// A number: it goes on through any letters that follow (`1.from` is one token).
+    Number,
 }
 
 impl<'a> Lexer<'a> {
     fn run(mut self) -> Vec<Import> {
-        let mut depth = 0usize;
-        while let Some(&c) = self.b.get(self.i) {
-            match c {
-                b'\n' => {
-                    self.line += 1;
-                    self.i += 1;
+        for (pos, found) in self.ahead.iter_mut().zip(&mut self.finders) {
+            *pos = found.next().unwrap_or(usize::MAX);
+        }
+        while let Some(at) = self.next_stop() {
+            self.i = at;
+            let Some(&c) = self.b.get(at) else { break };
+            if !matches!(c, b'/' | b'\'' | b'"' | b'`' | b'{' | b'}') {
+                if self.word(at) {
+                    self.pending = self.i;
+                } else {
+                    // not a word that imports: part of the skipped bytes
+                    self.i = at + 1;
                 }
-                b' ' | b'\t' | b'\r' => self.i += 1,
-                b'/' if self.peek(1) == Some(b'/') => self.skip_line(),
-                b'/' if self.peek(1) == Some(b'*') => self.skip_block_comment(),
-                b'/' if matches!(self.last, Last::Start | Last::Punct | Last::Keyword) => {
-                    self.skip_regex();
-                    self.last = Last::Operand;
+                continue;
+            }
+            self.fold_braces(at);
+            match c {
+                b'/' if self.peek(1) == Some(b'/') => {
+                    self.settle(at);
+                    self.skip_line();
+                }
+                b'/' if self.peek(1) == Some(b'*') => {
+                    self.settle(at);
+                    self.skip_block_comment();
+                }
+                b'/' => {
+                    self.settle(at);
+                    if matches!(self.last, Last::Start | Last::Punct | Last::Keyword) {
+                        self.skip_regex();
+                        self.last = Last::Operand;
+                    } else {
+                        self.i += 1;
+                        self.last = Last::Punct;
+                    }
                 }
                 b'\'' | b'"' => {
                     self.skip_string(c);
@@ -56,50 +123,155 @@ impl<'a> Lexer<'a> {
                 }
                 b'`' => {
                     self.i += 1;
-                    self.skip_template(&mut depth);
+                    self.skip_main_template();
                 }
                 b'{' => {
-                    depth += 1;
+                    self.depth += 1;
                     self.i += 1;
                     self.last = Last::Punct;
-                }
-                b'}' => {
-                    if self.templates.last() == Some(&depth) {
-                        self.templates.pop();
-                        depth -= 1;
-                        self.i += 1;
-                        self.skip_template(&mut depth);
-                        continue;
-                    }
-                    depth = depth.saturating_sub(1);
-                    self.i += 1;
-                    self.last = Last::Punct;
-                }
-                b')' | b']' => {
-                    self.i += 1;
-                    self.last = Last::Operand;
-                }
-                b'.' if !self.peek(1).is_some_and(|d| d.is_ascii_digit()) => {
-                    self.i += 1;
-                    self.last = if self.peek(0) == Some(b'.') { Last::Punct } else { Last::Dot };
-                    while self.peek(0) == Some(b'.') {
-                        self.i += 1;
-                    }
-                }
-                c if is_ident_start(c) => self.ident(),
-                c if c.is_ascii_digit() || c == b'.' => {
-                    while self.peek(0).is_some_and(|d| d.is_ascii_alphanumeric() || d == b'.' || d == b'_') {
-                        self.i += 1;
-                    }
-                    self.last = Last::Operand;
                 }
                 _ => {
                     self.i += 1;
-                    self.last = Last::Punct;
+                    if self.templates.last() == Some(&self.depth) {
+                        self.templates.pop();
+                        self.depth -= 1;
+                        self.skip_main_template();
+                    } else {
+                        self.depth = self.depth.saturating_sub(1);
+                        self.last = Last::Punct;
+                    }
                 }
             }
+            self.pending = self.i;
         }
         self.out
+    }
+
+    fn skip_main_template(&mut self) {
+        let mut depth = self.depth;
+        self.skip_template(&mut depth);
+        self.depth = depth;
+    }
+
+    /// The next byte at or after the cursor that may start something.
+    fn next_stop(&mut self) -> Option<usize> {
+        if self.templates.is_empty() { self.next_stop_outside_templates() } else { self.next_stop_in_template_code() }
+    }
+
+    /// Outside template code braces only count (they are folded in when a token is handled,
+    /// [`Lexer::fold_braces`]), so the bytes that stop are few: quotes and `/` (`memchr3`), a
+    /// backtick, and the words that import, each found ahead once ([`Lexer::ahead`]).
+    fn next_stop_outside_templates(&mut self) -> Option<usize> {
+        let b = self.b;
+        loop {
+            for (pos, found) in self.ahead.iter_mut().zip(&mut self.finders) {
+                while *pos < self.i {
+                    *pos = found.next().unwrap_or(usize::MAX);
+                }
+            }
+            let quote_or_slash = memchr::memchr3(b'\'', b'"', b'/', self.rest()).map_or(usize::MAX, |n| self.i + n);
+            let (k, &word) = self.ahead.iter().enumerate().min_by_key(|&(_, &p)| p)?;
+            if quote_or_slash <= word {
+                return (quote_or_slash != usize::MAX).then_some(quote_or_slash);
+            }
+            // a word that starts inside another is looked for again after it
+            if k > 0 && word.checked_sub(1).and_then(|p| b.get(p)).is_some_and(|&c| is_ident_char(c)) {
+                if let (Some(pos), Some(found)) = (self.ahead.get_mut(k), self.finders.get_mut(k)) {
+                    *pos = found.next().unwrap_or(usize::MAX);
+                }
+                continue;
+            }
+            return Some(word);
+        }
+    }
+
+    /// Inside the code of a template literal's `${}` every brace stops: one may close it.
+    fn next_stop_in_template_code(&self) -> Option<usize> {
+        let rest = self.rest();
+        let mut prev_ident = self.i.checked_sub(1).and_then(|p| self.b.get(p)).is_some_and(|&c| is_ident_char(c));
+        for (n, &c) in rest.iter().enumerate() {
+            let class = CLASS[usize::from(c)];
+            if class & STOP != 0 || (class & WORD != 0 && !prev_ident) {
+                return Some(self.i + n);
+            }
+            prev_ident = class & IDENT_CHAR != 0;
+        }
+        None
+    }
+
+    /// Counts the braces skipped before `end` (outside template code, where none closes one).
+    fn fold_braces(&mut self, end: usize) {
+        let skipped = self.b.get(self.pending..end).unwrap_or_default();
+        for at in memchr::memchr2_iter(b'{', b'}', skipped) {
+            if skipped.get(at) == Some(&b'{') {
+                self.depth += 1;
+            } else {
+                self.depth = self.depth.saturating_sub(1);
+            }
+        }
+    }
+
+    /// At a word start: handles `import`, `export`, `require` and `from` (returns `true`, the
+    /// cursor after what was handled); any other word, or one inside a number, is left skipped.
+    fn word(&mut self, at: usize) -> bool {
+        let rest = self.rest();
+        let len = rest.iter().position(|&c| !is_ident_char(c)).unwrap_or(rest.len());
+        let action: fn(&mut Self) = match rest.get(..len).unwrap_or_default() {
+            b"import" => Self::after_import,
+            b"export" => Self::after_export,
+            b"require" => |l: &mut Self| l.call_with_literal(false),
+            b"from" => Self::literal_after_from,
+            _ => return false,
+        };
+        if !self.settle(at) {
+            return false;
+        }
+        self.fold_braces(at);
+        let after_dot = self.last == Last::Dot;
+        self.i = at + len;
+        self.last = Last::Operand;
+        if !after_dot {
+            action(self);
+        }
+        true
+    }
+
+    /// Folds the bytes skipped before `end` into `last` (only their last token counts); `false`
+    /// when that token is a number that goes on at `end` (a word there is inside it).
+    fn settle(&mut self, end: usize) -> bool {
+        let skipped = self.b.get(self.pending..end).unwrap_or_default();
+        let Some(k) = skipped.iter().rposition(|c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n')) else {
+            return true;
+        };
+        let Some(&c) = skipped.get(k) else { return true };
+        self.last = if c == b')' || c == b']' {
+            Last::Operand
+        } else if is_ident_char(c) || c == b'.' {
+            let head = skipped.get(..=k).unwrap_or_default();
+            let start = head.iter().rposition(|&c| !(is_ident_char(c) || c == b'.')).map_or(0, |p| p + 1);
+            match last_token(head.get(start..).unwrap_or_default()) {
+                Tail::Token(last) => last,
+                Tail::Number => {
+                    self.last = Last::Operand;
+                    return k + 1 < skipped.len();
+                }
+            }
+        } else {
+            Last::Punct
+        };
+        true
+    }
+
+    /// The line of byte `at` (1-based), counting newlines from the last line asked for.
+    fn line_at(&mut self, at: usize) -> u32 {
+        let (from, line) = self.counted;
+        let count = |a: usize, b: usize| {
+            let bytes = self.b.get(a..b).unwrap_or_default();
+            u32::try_from(memchr::memchr_iter(b'\n', bytes).count()).unwrap_or(u32::MAX)
+        };
+        let line = if at >= from { line.saturating_add(count(from, at)) } else { line.saturating_sub(count(at, from)) };
+        self.counted = (at, line);
+        line
     }
 
     fn peek(&self, ahead: usize) -> Option<u8> {
@@ -118,10 +290,7 @@ impl<'a> Lexer<'a> {
     fn skip_block_comment(&mut self) {
         self.i += 2;
         let rest = self.rest();
-        let end = rest.windows(2).position(|w| w == b"*/");
-        let body = rest.get(..end.unwrap_or(rest.len())).unwrap_or_default();
-        self.line += count_newlines(body);
-        self.i += end.map_or(rest.len(), |e| e + 2);
+        self.i += memchr::memmem::find(rest, b"*/").map_or(rest.len(), |e| e + 2);
     }
 
     /// Skips a quoted string; returns its contents when it has no escapes and stays on one line.
@@ -131,24 +300,19 @@ impl<'a> Lexer<'a> {
         let mut plain = true;
         loop {
             // the run of bytes that are neither the quote, a backslash nor a newline
-            self.i +=
-                self.rest().iter().position(|&c| c == quote || c == b'\\' || c == b'\n').unwrap_or(self.rest().len());
+            self.i += memchr::memchr3(quote, b'\\', b'\n', self.rest()).unwrap_or(self.rest().len());
             let Some(c) = self.peek(0) else { break };
             match c {
                 b'\\' => {
                     plain = false;
-                    if self.peek(1) == Some(b'\n') {
-                        self.line += 1;
-                    }
                     self.i += 2;
                 }
                 b'\n' => return None, // unterminated: JavaScript strings end at the line
-                c if c == quote => {
+                _ => {
                     let end = self.i;
                     self.i += 1;
                     return if plain { self.src.get(start..end) } else { None };
                 }
-                _ => self.i += 1,
             }
         }
         None
@@ -156,19 +320,17 @@ impl<'a> Lexer<'a> {
 
     /// Skips template text up to the closing backtick or a `${`, which opens code.
     fn skip_template(&mut self, depth: &mut usize) {
-        while let Some(c) = self.peek(0) {
+        loop {
+            self.i += memchr::memchr3(b'\\', b'`', b'$', self.rest()).unwrap_or(self.rest().len());
+            let Some(c) = self.peek(0) else { return };
             match c {
                 b'\\' => self.i += 2,
-                b'\n' => {
-                    self.line += 1;
-                    self.i += 1;
-                }
                 b'`' => {
                     self.i += 1;
                     self.last = Last::Operand;
                     return;
                 }
-                b'$' if self.peek(1) == Some(b'{') => {
+                _ if self.peek(1) == Some(b'{') => {
                     self.i += 2;
                     *depth += 1;
                     self.templates.push(*depth);
@@ -210,11 +372,7 @@ impl<'a> Lexer<'a> {
     fn skip_ws(&mut self) {
         loop {
             match self.peek(0) {
-                Some(b' ' | b'\t' | b'\r') => self.i += 1,
-                Some(b'\n') => {
-                    self.line += 1;
-                    self.i += 1;
-                }
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.i += 1,
                 Some(b'/') if self.peek(1) == Some(b'/') => self.skip_line(),
                 Some(b'/') if self.peek(1) == Some(b'*') => self.skip_block_comment(),
                 _ => return,
@@ -228,64 +386,40 @@ impl<'a> Lexer<'a> {
         self.src.get(start..self.i).unwrap_or_default()
     }
 
-    fn ident(&mut self) {
-        let after_dot = self.last == Last::Dot;
-        let word = self.read_ident();
-        // One match for both questions (does a `/` after the word start a regex, does the word
-        // import), on bytes: a decision tree on length and bytes rather than string compares.
-        let action: Option<fn(&mut Self)> = match word.as_bytes() {
-            b"import" => Some(Self::after_import),
-            b"export" => Some(Self::after_export),
-            b"require" => Some(|l: &mut Self| l.call_with_literal(false)),
-            b"from" => Some(Self::literal_after_from),
-            // keywords after which an expression starts: a `/` after them begins a regex
-            b"return" | b"typeof" | b"instanceof" | b"in" | b"of" | b"new" | b"delete" | b"void" | b"throw"
-            | b"case" | b"do" | b"else" | b"yield" | b"await" => {
-                self.last = Last::Keyword;
-                return;
-            }
-            _ => None,
-        };
-        self.last = Last::Operand;
-        if let Some(action) = action.filter(|_| !after_dot) {
-            action(self);
-        }
-    }
-
     /// `import "x"`, `import(...)`, `import type ... from` (type-only), `import x = require(...)`.
     fn after_import(&mut self) {
-        let save = (self.i, self.line);
+        let save = self.i;
         self.skip_ws();
         match self.peek(0) {
             Some(q @ (b'"' | b'\'')) => self.literal(q, false),
             Some(b'(') => {
-                (self.i, self.line) = save;
+                self.i = save;
                 self.call_with_literal(false);
             }
             Some(c) if is_ident_start(c) => {
-                let start = (self.i, self.line);
+                let start = self.i;
                 if self.read_ident() == "type" {
                     self.skip_ws();
                     // `import type X from "y"` / `import type { X } from "y"`, but not `import type from "y"`
                     if self.peek(0).is_some_and(|c| c == b'{' || c == b'*' || is_ident_start(c)) {
-                        let at = (self.i, self.line);
+                        let at = self.i;
                         let next = self.read_ident();
                         if next != "from" {
                             self.type_only_from();
                             return;
                         }
-                        (self.i, self.line) = at;
+                        self.i = at;
                     }
                 }
-                (self.i, self.line) = start;
+                self.i = start;
             }
-            _ => (self.i, self.line) = save,
+            _ => self.i = save,
         }
     }
 
     /// `export type { X } from "y"` is type-only; other `export ... from` are found by `from`.
     fn after_export(&mut self) {
-        let save = (self.i, self.line);
+        let save = self.i;
         self.skip_ws();
         if self.peek(0).is_some_and(is_ident_start) && self.read_ident() == "type" {
             self.skip_ws();
@@ -294,7 +428,7 @@ impl<'a> Lexer<'a> {
                 return;
             }
         }
-        (self.i, self.line) = save;
+        self.i = save;
     }
 
     /// Skips to the `from "x"` ending a type-only statement (bounded: 4 KB, no `;`).
@@ -303,10 +437,6 @@ impl<'a> Lexer<'a> {
         while self.i < limit {
             match self.peek(0) {
                 None | Some(b';') => return,
-                Some(b'\n') => {
-                    self.line += 1;
-                    self.i += 1;
-                }
                 Some(c) if is_ident_start(c) => {
                     if self.read_ident() == "from" {
                         self.skip_ws();
@@ -323,35 +453,36 @@ impl<'a> Lexer<'a> {
     }
 
     fn literal_after_from(&mut self) {
-        let save = (self.i, self.line);
+        let save = self.i;
         self.skip_ws();
         if let Some(q @ (b'"' | b'\'')) = self.peek(0) {
             self.literal(q, false);
         } else {
-            (self.i, self.line) = save;
+            self.i = save;
         }
     }
 
     /// `name ( "x" )`: records `x`; anything else is left for the main loop.
     fn call_with_literal(&mut self, type_only: bool) {
-        let save = (self.i, self.line);
+        let save = self.i;
         self.skip_ws();
         if self.peek(0) == Some(b'(') {
             self.i += 1;
             self.skip_ws();
             if let Some(q @ (b'"' | b'\'' | b'`')) = self.peek(0) {
-                let line = self.line;
+                let at = self.i;
                 let spec =
                     if q == b'`' { self.template_without_code() } else { self.skip_string(q).map(str::to_owned) };
                 self.skip_ws();
                 if let (Some(spec), Some(b')' | b',')) = (spec, self.peek(0)) {
+                    let line = self.line_at(at);
                     self.out.push(Import { spec, line, type_only });
                 }
                 self.last = Last::Operand;
                 return;
             }
         }
-        (self.i, self.line) = save;
+        self.i = save;
     }
 
     /// A template literal with no `${}`: its text; otherwise skips it and returns `None`.
@@ -371,10 +502,6 @@ impl<'a> Lexer<'a> {
                     return None;
                 }
                 b'\\' => return None,
-                b'\n' => {
-                    self.line += 1;
-                    self.i += 1;
-                }
                 _ => self.i += 1,
             }
         }
@@ -382,32 +509,97 @@ impl<'a> Lexer<'a> {
     }
 
     fn literal(&mut self, quote: u8, type_only: bool) {
-        let line = self.line;
+        let at = self.i;
         if let Some(spec) = self.skip_string(quote) {
             let spec = spec.to_owned();
+            let line = self.line_at(at);
             self.out.push(Import { spec, line, type_only });
         }
         self.last = Last::Operand;
     }
 }
 
-/// Byte classes, looked up once per byte: [`IDENT_START`] and [`IDENT_CHAR`] bits.
+/// The last token of `run` (identifier characters and dots, starting at a token boundary), as
+/// the byte-by-byte lexer would cut it: identifiers, numbers (a digit or `.digit`, then letters,
+/// digits, `_` and `.`), and dots (`...` is punctuation, one `.` a member access).
+fn last_token(run: &[u8]) -> Tail {
+    let mut tail = Tail::Token(Last::Punct);
+    let mut i = 0;
+    while let Some(&c) = run.get(i) {
+        let from = i;
+        if c == b'.' && !run.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+            tail = Tail::Token(if run.get(i) == Some(&b'.') { Last::Punct } else { Last::Dot });
+            while run.get(i) == Some(&b'.') {
+                i += 1;
+            }
+        } else if is_ident_start(c) {
+            i += run.get(i..).unwrap_or_default().iter().position(|&c| !is_ident_char(c)).unwrap_or(run.len() - i);
+            tail = Tail::Token(if is_expression_keyword(run.get(from..i).unwrap_or_default()) {
+                Last::Keyword
+            } else {
+                Last::Operand
+            });
+        } else {
+            i += 1;
+            while run.get(i).is_some_and(|&d| d.is_ascii_alphanumeric() || d == b'.' || d == b'_') {
+                i += 1;
+            }
+            tail = Tail::Number;
+        }
+    }
+    tail
+}
+
+/// Keywords after which an expression starts: a `/` after them begins a regex.
+fn is_expression_keyword(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"return"
+            | b"typeof"
+            | b"instanceof"
+            | b"in"
+            | b"of"
+            | b"new"
+            | b"delete"
+            | b"void"
+            | b"throw"
+            | b"case"
+            | b"do"
+            | b"else"
+            | b"yield"
+            | b"await"
+    )
+}
+
+/// Byte classes: [`IDENT_START`], [`IDENT_CHAR`], and inside `${}` code [`STOP`] (always looked at) and [`WORD`]
+/// (looked at when starting a word).
 static CLASS: [u8; 256] = classes();
 const IDENT_START: u8 = 1;
 const IDENT_CHAR: u8 = 2;
+const STOP: u8 = 4;
+const WORD: u8 = 8;
 
 const fn classes() -> [u8; 256] {
     let mut table = [0u8; 256];
     let mut c: u8 = 0;
     loop {
         let start = c.is_ascii_alphabetic() || c == b'_' || c == b'$' || c >= 0x80;
-        table[c as usize] = if start {
+        let mut class = if start {
             IDENT_START | IDENT_CHAR
         } else if c.is_ascii_digit() {
             IDENT_CHAR
         } else {
             0
         };
+        if matches!(c, b'/' | b'\'' | b'"' | b'`' | b'{' | b'}') {
+            class |= STOP;
+        }
+        // the first letters of `import`, `export`, `require`, `from`
+        if matches!(c, b'i' | b'e' | b'r' | b'f') {
+            class |= WORD;
+        }
+        table[c as usize] = class;
         if c == u8::MAX {
             return table;
         }
@@ -421,11 +613,6 @@ fn is_ident_start(c: u8) -> bool {
 
 fn is_ident_char(c: u8) -> bool {
     CLASS[usize::from(c)] & IDENT_CHAR != 0
-}
-
-#[expect(clippy::naive_bytecount, reason = "block comments are short; not worth the bytecount crate")]
-fn count_newlines(bytes: &[u8]) -> u32 {
-    u32::try_from(bytes.iter().filter(|&&c| c == b'\n').count()).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
@@ -490,6 +677,12 @@ const v = require("w" + x);
             specs("const e = 'a\\'b'; import x from \"c\\\"d\"; import y from 'ok'"),
             [("ok".to_owned(), 1, false)]
         );
+    }
+
+    #[test]
+    fn a_newline_escaped_in_a_template_counts() {
+        let src = "const t = `a\\\n${require('b')}`;\nrequire('c')";
+        assert_eq!(specs(src), [("b".to_owned(), 2, false), ("c".to_owned(), 3, false)]);
     }
 
     #[test]

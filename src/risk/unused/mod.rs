@@ -28,6 +28,8 @@ use crate::vocab::{Code, Diagnostic, Level};
 
 pub mod go;
 pub mod js;
+#[cfg(test)]
+mod js_previous;
 pub mod manifest;
 pub mod python;
 pub mod resolve;
@@ -318,8 +320,24 @@ pub fn code_key(unit: &Unit, cfg: &UnusedConfig) -> Option<CodeKey> {
         return None;
     }
     let dir = unit.code_dir.as_deref()?;
-    let extra = unit.file.parent().filter(|p| !p.starts_with(dir)).map(Path::to_path_buf).into_iter().collect();
+    let extra = unit.file.parent().filter(|p| !inside(p, dir)).map(Path::to_path_buf).into_iter().collect();
     Some((dir.to_path_buf(), extra))
+}
+
+/// Whether `path` is `dir` or under it, also when one of them is absolute and the other relative
+/// to the working folder (discovery gives lockfiles absolute and code folders as found): the
+/// folder is then not listed a second time for its manifests.
+fn inside(path: &Path, dir: &Path) -> bool {
+    if path.starts_with(dir) {
+        return true;
+    }
+    if path.is_absolute() == dir.is_absolute() {
+        return false;
+    }
+    match (std::path::absolute(path), std::path::absolute(dir)) {
+        (Ok(path), Ok(dir)) => path.starts_with(dir),
+        _ => false,
+    }
 }
 
 /// The unused-package check of one unit: `unused/declared` and `hygiene/undeclared-import` from
@@ -734,6 +752,17 @@ fn is_direct(g: &crate::graph::DepGraph, i: NodeId) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lockfile_folder_given_absolute_is_inside_the_relative_code_folder() {
+        let cwd = std::env::current_dir().expect("a working folder");
+        assert!(inside(&cwd.join("functions/a"), Path::new("functions/a")));
+        assert!(inside(&cwd.join("functions/a/sub"), Path::new("functions/a")));
+        assert!(inside(Path::new("functions/a"), &cwd.join("functions")));
+        assert!(!inside(&cwd.join("functions/b"), Path::new("functions/a")));
+        assert!(!inside(Path::new("/elsewhere/functions/a"), Path::new("functions/a")));
+        assert!(!inside(Path::new("functions/ab"), Path::new("functions/a")));
+    }
 
     #[test]
     fn codes_are_well_formed() {
