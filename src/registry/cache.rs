@@ -33,15 +33,22 @@ fn to_json<T: serde::Serialize>(value: Option<&T>) -> Option<String> {
 /// A cached list of names (`["a","b"]`, as [`to_json`] writes it). Read by hand when the text
 /// holds no escape, no control character and no blank (then every `"` is a delimiter and the
 /// list is exactly what serde would read); anything else goes through serde_json.
-fn names_column(text: Option<String>) -> Option<Vec<String>> {
+fn names_column(text: Option<&str>) -> Option<Vec<String>> {
     let text = text?;
-    plain_strings(&text).or_else(|| serde_json::from_str(&text).ok())
+    plain_strings(text).or_else(|| serde_json::from_str(text).ok())
 }
 
 /// A cached list of (name, command) pairs (`[["a","b"]]`), as [`names_column`] reads names.
-fn pairs_column(text: Option<String>) -> Option<Vec<(String, String)>> {
+fn pairs_column(text: Option<&str>) -> Option<Vec<(String, String)>> {
     let text = text?;
-    plain_pairs(&text).or_else(|| serde_json::from_str(&text).ok())
+    plain_pairs(text).or_else(|| serde_json::from_str(text).ok())
+}
+
+/// Column `i` of a row as borrowed text (`None` for NULL), without copying it out.
+fn text_at<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    r.get_ref(i)?
+        .as_str_or_null()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 /// Whether `text` has no backslash (escape) and no control character: then every `"` in it closes
@@ -174,7 +181,7 @@ fn load_ecosystem(
                 name: packages[i].1.clone(),
                 fetched_at,
                 versions: Vec::new(),
-                maintainers: names_column(r.get(10)?),
+                maintainers: names_column(text_at(r, 10)?),
                 status: status_from(r.get::<_, Option<String>>(8)?.as_deref(), r.get(9)?),
                 latest: r.get(7)?,
             })
@@ -227,13 +234,13 @@ fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionFacts> {
         published: r.get::<_, Option<i64>>(2)?.map(from_ns),
         publisher: r.get(3)?,
         provenance: r.get(4)?,
-        install_scripts: pairs_column(r.get(5)?),
+        install_scripts: pairs_column(text_at(r, 5)?),
         deprecated: r.get(6)?,
         deprecation_known: r.get(7)?,
         yanked: r.get(8)?,
         yank_known: r.get(9)?,
-        dependencies: names_column(r.get(10)?),
-        maintainers: names_column(r.get(11)?),
+        dependencies: names_column(text_at(r, 10)?),
+        maintainers: names_column(text_at(r, 11)?),
     })
 }
 
@@ -326,7 +333,7 @@ mod tests {
         for list in names {
             let list: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
             let text = to_json(Some(&list));
-            assert_eq!(names_column(text.clone()), Some(list.clone()), "{text:?}");
+            assert_eq!(names_column(text.as_deref()), Some(list.clone()), "{text:?}");
             let escaped = list.iter().any(|s| s.contains(['"', '\\', '\n']));
             assert_eq!(plain_strings(text.as_deref().unwrap_or_default()).is_none(), escaped, "{text:?}");
         }
@@ -335,7 +342,7 @@ mod tests {
         for list in pairs {
             let list: Vec<(String, String)> = list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
             let text = to_json(Some(&list));
-            assert_eq!(pairs_column(text.clone()), Some(list), "{text:?}");
+            assert_eq!(pairs_column(text.as_deref()), Some(list), "{text:?}");
         }
         for odd in [
             "[ ]",
@@ -351,9 +358,9 @@ mod tests {
             "[1]",
         ] {
             let serde_names: Option<Vec<String>> = serde_json::from_str(odd).ok();
-            assert_eq!(names_column(Some(odd.to_owned())), serde_names, "{odd:?}");
+            assert_eq!(names_column(Some(odd)), serde_names, "{odd:?}");
             let serde_pairs: Option<Vec<(String, String)>> = serde_json::from_str(odd).ok();
-            assert_eq!(pairs_column(Some(odd.to_owned())), serde_pairs, "{odd:?}");
+            assert_eq!(pairs_column(Some(odd)), serde_pairs, "{odd:?}");
         }
         assert_eq!(names_column(None), None);
     }
