@@ -30,8 +30,73 @@ fn to_json<T: serde::Serialize>(value: Option<&T>) -> Option<String> {
     value.and_then(|v| serde_json::to_string(v).ok())
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(text: Option<String>) -> Option<T> {
-    text.and_then(|t| serde_json::from_str(&t).ok())
+/// A cached list of names (`["a","b"]`, as [`to_json`] writes it). Read by hand when the text
+/// holds no escape, no control character and no blank (then every `"` is a delimiter and the
+/// list is exactly what serde would read); anything else goes through serde_json.
+fn names_column(text: Option<&str>) -> Option<Vec<String>> {
+    let text = text?;
+    plain_strings(text).or_else(|| serde_json::from_str(text).ok())
+}
+
+/// A cached list of (name, command) pairs (`[["a","b"]]`), as [`names_column`] reads names.
+fn pairs_column(text: Option<&str>) -> Option<Vec<(String, String)>> {
+    let text = text?;
+    plain_pairs(text).or_else(|| serde_json::from_str(text).ok())
+}
+
+/// Column `i` of a row as borrowed text (`None` for NULL), without copying it out.
+fn text_at<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    r.get_ref(i)?
+        .as_str_or_null()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// Whether `text` has no backslash (escape) and no control character: then every `"` in it closes
+/// or opens a string.
+fn unescaped(text: &str) -> bool {
+    !text.bytes().any(|b| b == b'\\' || b < 0x20)
+}
+
+/// `["a","b"]` without escapes or blanks as strings; `None` for any other shape.
+fn plain_strings(text: &str) -> Option<Vec<String>> {
+    if !unescaped(text) {
+        return None;
+    }
+    let mut rest = text.strip_prefix('[')?;
+    let mut out = Vec::new();
+    if rest == "]" {
+        return Some(out);
+    }
+    loop {
+        let (item, tail) = rest.strip_prefix('"')?.split_once('"')?;
+        out.push(item.to_owned());
+        match tail.strip_prefix(',') {
+            Some(next) => rest = next,
+            None => return (tail == "]").then_some(out),
+        }
+    }
+}
+
+/// `[["a","b"],["c","d"]]` without escapes or blanks as pairs; `None` for any other shape.
+fn plain_pairs(text: &str) -> Option<Vec<(String, String)>> {
+    if !unescaped(text) {
+        return None;
+    }
+    let mut rest = text.strip_prefix('[')?;
+    let mut out = Vec::new();
+    if rest == "]" {
+        return Some(out);
+    }
+    loop {
+        let (name, tail) = rest.strip_prefix("[\"")?.split_once('"')?;
+        let (command, tail) = tail.strip_prefix(",\"")?.split_once('"')?;
+        out.push((name.to_owned(), command.to_owned()));
+        let tail = tail.strip_prefix(']')?;
+        match tail.strip_prefix(',') {
+            Some(next) => rest = next,
+            None => return (tail == "]").then_some(out),
+        }
+    }
 }
 
 fn status_columns(status: Option<&ProjectStatus>) -> (Option<&'static str>, Option<&str>) {
@@ -116,7 +181,7 @@ fn load_ecosystem(
                 name: packages[i].1.clone(),
                 fetched_at,
                 versions: Vec::new(),
-                maintainers: from_json(r.get(10)?),
+                maintainers: names_column(text_at(r, 10)?),
                 status: status_from(r.get::<_, Option<String>>(8)?.as_deref(), r.get(9)?),
                 latest: r.get(7)?,
             })
@@ -169,13 +234,13 @@ fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionFacts> {
         published: r.get::<_, Option<i64>>(2)?.map(from_ns),
         publisher: r.get(3)?,
         provenance: r.get(4)?,
-        install_scripts: from_json(r.get(5)?),
+        install_scripts: pairs_column(text_at(r, 5)?),
         deprecated: r.get(6)?,
         deprecation_known: r.get(7)?,
         yanked: r.get(8)?,
         yank_known: r.get(9)?,
-        dependencies: from_json(r.get(10)?),
-        maintainers: from_json(r.get(11)?),
+        dependencies: names_column(text_at(r, 10)?),
+        maintainers: names_column(text_at(r, 11)?),
     })
 }
 
@@ -255,4 +320,48 @@ pub fn write(store: &mut Store, writes: &[(Ecosystem, &PackageName, Write<'_>)])
         tx.commit()
     })();
     result.map_err(|e| store.error(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand reader agrees with serde_json on what it accepts, and declines the rest.
+    #[test]
+    fn plain_columns_read_as_serde_does() {
+        let names: &[&[&str]] = &[&[], &["a"], &["dep-0", "@scope/x"], &["", "é", "a,b", "],[", "x\"y", "t\\u", "\n"]];
+        for list in names {
+            let list: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
+            let text = to_json(Some(&list));
+            assert_eq!(names_column(text.as_deref()), Some(list.clone()), "{text:?}");
+            let escaped = list.iter().any(|s| s.contains(['"', '\\', '\n']));
+            assert_eq!(plain_strings(text.as_deref().unwrap_or_default()).is_none(), escaped, "{text:?}");
+        }
+        let pairs: &[&[(&str, &str)]] =
+            &[&[], &[("postinstall", "node x")], &[("a", ""), ("", "b\"],[\"c"), ("install", "é")]];
+        for list in pairs {
+            let list: Vec<(String, String)> = list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
+            let text = to_json(Some(&list));
+            assert_eq!(pairs_column(text.as_deref()), Some(list), "{text:?}");
+        }
+        for odd in [
+            "[ ]",
+            "[\"a\" ]",
+            "[\"a\",]",
+            "[\"a\"",
+            "[\"a\"]]",
+            "[[\"a\"]]",
+            "[[\"a\",\"b\",\"c\"]]",
+            "[\"a\"],",
+            "",
+            "null",
+            "[1]",
+        ] {
+            let serde_names: Option<Vec<String>> = serde_json::from_str(odd).ok();
+            assert_eq!(names_column(Some(odd)), serde_names, "{odd:?}");
+            let serde_pairs: Option<Vec<(String, String)>> = serde_json::from_str(odd).ok();
+            assert_eq!(pairs_column(Some(odd)), serde_pairs, "{odd:?}");
+        }
+        assert_eq!(names_column(None), None);
+    }
 }

@@ -6,6 +6,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::facts::PackageFacts;
+use crate::package::Ecosystem;
 use crate::version::Version;
 
 /// A history at least this long that fits inside [`WINDOW`] looks ingested, not published.
@@ -30,14 +31,62 @@ pub fn untrusted(facts: &PackageFacts) -> Option<String> {
 /// (patch back-ports go to older minors, so they don't count): at least two such steps, and at
 /// least a quarter of the comparable pairs.
 fn backwards(facts: &PackageFacts) -> Option<String> {
-    let mut dated: Vec<(Version, (u64, u64), Timestamp, &str)> = facts
+    match plain_dated(facts) {
+        Some(dated) => backwards_in(dated),
+        None => backwards_in(parsed_dated(facts)),
+    }
+}
+
+/// One dated stable version: its sort key, `(major, minor)`, publish time and raw text.
+type Dated<'a, K> = (K, (u64, u64), Timestamp, &'a str);
+
+/// The dated stable versions, each parsed.
+fn parsed_dated(facts: &PackageFacts) -> Vec<Dated<'_, Version>> {
+    facts
         .versions
         .iter()
         .filter_map(|v| {
             let parsed = Version::parse(facts.ecosystem, &v.version).ok().filter(|p| !p.is_prerelease())?;
             Some((parsed, line(&v.version)?, v.published?, v.version.as_str()))
         })
-        .collect();
+        .collect()
+}
+
+/// [`parsed_dated`] keyed by `(major, minor, patch)` without parsing, when every dated stable
+/// version is a plain `1.2.3` (which every ecosystem orders by its three numbers): versions of
+/// another shape are parsed only to drop the pre-releases and the unparsable ones, as
+/// [`parsed_dated`] drops them; `None` when one is stable (then [`parsed_dated`] decides).
+fn plain_dated(facts: &PackageFacts) -> Option<Vec<Dated<'_, (u64, u64, u64)>>> {
+    let mut dated = Vec::with_capacity(facts.versions.len());
+    for v in &facts.versions {
+        let Some(published) = v.published else { continue };
+        if let Some((major, minor, patch)) = plain_triple(facts.ecosystem, &v.version) {
+            dated.push(((major, minor, patch), (major, minor), published, v.version.as_str()));
+        } else if line(&v.version).is_some()
+            && Version::parse(facts.ecosystem, &v.version).is_ok_and(|p| !p.is_prerelease())
+        {
+            return None;
+        }
+    }
+    Some(dated)
+}
+
+/// `major.minor.patch` of a plain version (Go's `v` prefix allowed): ASCII digits without
+/// leading zeros, at most 15 of them (below npm's largest safe integer).
+fn plain_triple(ecosystem: Ecosystem, raw: &str) -> Option<(u64, u64, u64)> {
+    let raw = if ecosystem == Ecosystem::Go { raw.strip_prefix('v')? } else { raw };
+    let mut parts = raw.split('.').map(|p| {
+        let plain = (1..=15).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && (p.len() == 1 || !p.starts_with('0'));
+        plain.then(|| p.parse::<u64>().ok()).flatten()
+    });
+    let triple = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(triple)
+}
+
+/// The backwards steps of `dated` sorted by version.
+fn backwards_in<K: Ord>(mut dated: Vec<Dated<'_, K>>) -> Option<String> {
     dated.sort_by(|a, b| a.0.cmp(&b.0));
     let (mut pairs, mut steps, mut example) = (0usize, 0usize, None);
     for w in dated.windows(2) {
@@ -116,5 +165,29 @@ mod tests {
             ("1.0.3", "2022-01-01T00:00:00Z"),
         ]);
         assert!(untrusted(&shuffled).unwrap().contains("2 of 3 steps"), "{:?}", untrusted(&shuffled));
+    }
+
+    /// The plain-version shortcut reaches what parsing every version reaches.
+    #[test]
+    fn plain_versions_sort_as_parsed_ones() {
+        let day = |d: u32| format!("2024-{:02}-{:02}T00:00:00Z", 1 + d / 28 % 12, 1 + d % 28);
+        let raw = ["1.0.0", "1.0.1", "1.0.10", "1.0.2", "1.1.0", "1.0.3-beta.1", "2.0.0", "1.0.9", "latest", "1.0.11"];
+        let mut untrusted = 0;
+        for seed in 0..40u32 {
+            let list: Vec<(String, String)> =
+                raw.iter().zip(0u32..).map(|(v, i)| ((*v).to_owned(), day((i * 7 + seed * 13) % 97))).collect();
+            let list: Vec<(&str, &str)> = list.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let f = facts(&list);
+            let parsed = backwards_in(parsed_dated(&f));
+            untrusted += usize::from(parsed.is_some());
+            assert_eq!(plain_dated(&f).map(backwards_in), Some(parsed), "seed {seed}");
+        }
+        assert!(untrusted > 0 && untrusted < 40, "{untrusted}: both outcomes are compared");
+        assert!(plain_dated(&facts(&[("1.0.0+build", "2024-01-01T00:00:00Z")])).is_none(), "stable, not plain");
+        assert_eq!(plain_triple(Ecosystem::Npm, "1.2.3"), Some((1, 2, 3)));
+        assert_eq!(plain_triple(Ecosystem::Go, "v1.2.3"), Some((1, 2, 3)));
+        for odd in ["v1.2.3", "1.2", "1.2.3.4", "1.02.3", "1.2.3 ", "1..3", "1234567890123456.0.0"] {
+            assert_eq!(plain_triple(Ecosystem::Npm, odd), None, "{odd}");
+        }
     }
 }

@@ -240,8 +240,8 @@ impl<'a> Prepared<'a> {
         let eco = facts.ecosystem;
         let parsed: Vec<Option<Version>> =
             facts.versions.iter().map(|v| Version::parse(eco, &v.version).ok()).collect();
-        let lines = facts.versions.iter().map(|v| line_of(eco, &v.version)).collect();
-        let rewritten = rewritten_times_parsed(facts, &parsed);
+        let lines: Vec<Option<Line>> = facts.versions.iter().map(|v| line_of(eco, &v.version)).collect();
+        let rewritten = rewritten_times_parsed(facts, &parsed, &lines);
         Prepared { facts, parsed, lines, rewritten }
     }
 
@@ -373,7 +373,11 @@ impl<'a> History<'a> {
         raw_version: &str,
     ) -> Option<History<'a>> {
         let ecosystem = facts.ecosystem;
-        let wanted = Version::parse(ecosystem, raw_version).ok();
+        // A listed version spelled exactly as the locked one parses as it does: no second parse.
+        let wanted = match facts.versions.iter().position(|v| v.version == raw_version) {
+            Some(i) => parsed[i].clone(),
+            None => Version::parse(ecosystem, raw_version).ok(),
+        };
         let mut entries = Vec::with_capacity(facts.versions.len());
         let mut this = None;
         for (i, v) in facts.versions.iter().enumerate() {
@@ -464,20 +468,24 @@ impl<'a> History<'a> {
 pub fn rewritten_times(facts: &PackageFacts) -> Option<String> {
     let parsed: Vec<Option<Version>> =
         facts.versions.iter().map(|v| Version::parse(facts.ecosystem, &v.version).ok()).collect();
-    rewritten_times_parsed(facts, &parsed)
+    let lines: Vec<Option<Line>> = facts.versions.iter().map(|v| line_of(facts.ecosystem, &v.version)).collect();
+    rewritten_times_parsed(facts, &parsed, &lines)
 }
 
-/// [`rewritten_times`] with the versions already parsed (`parsed[i]` is `facts.versions[i]`).
-fn rewritten_times_parsed(facts: &PackageFacts, parsed: &[Option<Version>]) -> Option<String> {
+/// [`rewritten_times`] with the versions already parsed and their release lines read
+/// (`parsed[i]` and `lines[i]` are those of `facts.versions[i]`).
+fn rewritten_times_parsed(facts: &PackageFacts, parsed: &[Option<Version>], lines: &[Option<Line>]) -> Option<String> {
     let slack = jiff::SignedDuration::from_hours(1);
     let mut timed: Vec<(Line, u64, &Version, Timestamp)> = facts
         .versions
         .iter()
         .zip(parsed)
-        .filter_map(|(v, parsed)| {
+        .zip(lines)
+        .filter_map(|((v, parsed), line)| {
+            let published = v.published?;
             let parsed = parsed.as_ref().filter(|p| !p.is_prerelease())?;
             let minor = minor_of(&v.version)?;
-            Some((line_of(facts.ecosystem, &v.version)?, minor, parsed, v.published?))
+            Some(((*line)?, minor, parsed, published))
         })
         .collect();
     timed.sort_by(|a, b| a.2.cmp(b.2));

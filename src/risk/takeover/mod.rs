@@ -138,7 +138,7 @@ pub fn judge_in<'a>(
     now: Timestamp,
 ) -> Judgments<'a> {
     Judgments::of(histories, &cfg.allow, &cfg.untrusted_times, |located| {
-        let ctx = signals::Ctx { h: &located.history, cfg, now, facts, untrusted: located.untrusted.clone() };
+        let ctx = signals::Ctx::new(&located.history, cfg, now, facts, located.untrusted.clone());
         let (counted, hits) = history::split(signals::evaluate(&ctx));
         Judged::Evaluated { counted, hits: coincide(hits) }
     })

@@ -2,6 +2,7 @@
 //! returns an [`Outcome`] (pass, flag with evidence, or not evaluated with the reason). The
 //! rules and their guards are documented in the module doc of `takeover`.
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
 use jiff::Timestamp;
@@ -11,7 +12,7 @@ use super::{
     NEW_PUBLISHER, PROVENANCE_DOWNGRADE, TOO_FRESH, TakeoverConfig,
 };
 use crate::package::PackageName;
-use crate::risk::history::{Fact, FactsMap, History, Hit, Outcome, fmt_days, fmt_time, missing, truncate};
+use crate::risk::history::{Entry, Fact, FactsMap, History, Hit, Outcome, fmt_days, fmt_time, missing, truncate};
 use crate::vocab::Code;
 
 /// How much of an install script's command a signal quotes.
@@ -27,22 +28,43 @@ pub(super) struct Ctx<'a> {
     pub facts: &'a FactsMap,
     /// Why this package's publish times cannot be used (policy or detected rewrite), if so.
     pub untrusted: Option<String>,
+    /// [`History::published_before`], made on first use (four signals read it).
+    before: OnceCell<Option<(Vec<Entry<'a>>, usize)>>,
+    /// [`Ctx::predecessor`], found on first use (two signals read it).
+    previous: OnceCell<Option<Entry<'a>>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub fn new(
+        h: &'a History<'a>,
+        cfg: &'a TakeoverConfig,
+        now: Timestamp,
+        facts: &'a FactsMap,
+        untrusted: Option<String>,
+    ) -> Ctx<'a> {
+        Ctx { h, cfg, now, facts, untrusted, before: OnceCell::new(), previous: OnceCell::new() }
+    }
+
+    /// [`History::published_before`] of this version, computed once.
+    fn published_before(&self) -> Option<(&[Entry<'a>], usize)> {
+        self.before.get_or_init(|| self.h.published_before()).as_ref().map(|(e, n)| (e.as_slice(), *n))
+    }
+
     /// `name@version` for messages.
     fn subject(&self) -> String {
         format!("{}@{}", self.h.package.name, self.h.this.facts.version)
     }
 
-    /// This version's publish time, when known and trusted.
     /// The predecessor (see [`History::predecessor`]), settled a burst window before this
     /// version when its publish time is known and trusted.
-    fn predecessor(&self) -> Option<crate::risk::history::Entry<'_>> {
-        let settled = self.published().ok().map(|at| before(at, self.cfg.burst_window));
-        self.h.predecessor(settled)
+    fn predecessor(&self) -> Option<Entry<'a>> {
+        *self.previous.get_or_init(|| {
+            let settled = self.published().ok().map(|at| before(at, self.cfg.burst_window));
+            self.h.predecessor(settled)
+        })
     }
 
+    /// This version's publish time, when known and trusted.
     fn published(&self) -> Result<Timestamp, Outcome> {
         if let Some(reason) = &self.untrusted {
             return Err(Outcome::NotEvaluated(reason.clone()));
@@ -90,7 +112,7 @@ fn new_publisher(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     ctx.published()?;
     let publisher =
         ctx.h.this.facts.publisher.as_deref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Publisher)))?;
-    let (earlier, untimed) = ctx.h.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
+    let (earlier, untimed) = ctx.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
     let known: BTreeSet<&str> = earlier.iter().filter_map(|e| e.facts.publisher.as_deref()).collect();
     if known.contains(publisher) {
         return Ok(Outcome::Pass);
@@ -124,7 +146,7 @@ fn maintainer_change(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     let at = ctx.published()?;
     let current =
         ctx.h.this.facts.maintainers.as_ref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Maintainers)))?;
-    let (earlier, _) = ctx.h.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
+    let (earlier, _) = ctx.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
     let cutoff = before(at, ctx.cfg.maintainer_window);
     let baseline = earlier.iter().rev().find(|e| e.facts.published.is_some_and(|t| t <= cutoff)).or(earlier.first());
     let Some(baseline) = baseline else {
@@ -162,7 +184,7 @@ fn maintainer_change(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
 
 fn dormant_revival(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     let at = ctx.published()?;
-    let (earlier, untimed) = ctx.h.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
+    let (earlier, untimed) = ctx.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
     if untimed > 0 {
         return Err(not("publish time of other versions unknown".into()));
     }
@@ -272,7 +294,7 @@ fn provenance_downgrade(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     if has {
         return Ok(Outcome::Pass);
     }
-    let (earlier, _) = ctx.h.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
+    let (earlier, _) = ctx.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
     let line: Vec<_> = earlier.iter().filter(|e| ctx.h.same_line(e)).collect();
     if let Some(last) = line.iter().rev().find(|e| e.facts.provenance == Some(true)) {
         return Ok(Outcome::Flag(
