@@ -232,6 +232,17 @@ pub fn to_json_vec<T: Serialize + ?Sized>(value: &T) -> io::Result<Vec<u8>> {
 /// [`is_invisible`] characters (U+061C, U+180E, U+200B..U+2069, U+FEFF).
 const ESCAPE_LEADS: [u8; 5] = [b'#', 0xD8, 0xE1, 0xE2, 0xEF];
 
+/// [`ESCAPE_LEADS`] as a table by byte value (one load per byte, not five compares).
+static IS_ESCAPE_LEAD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < ESCAPE_LEADS.len() {
+        table[ESCAPE_LEADS[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// serde_json's pretty formatter, with invisible characters in strings written as escapes.
 struct VisibleJson<'a>(serde_json::ser::PrettyFormatter<'a>);
 
@@ -242,7 +253,7 @@ impl serde_json::ser::Formatter for VisibleJson<'_> {
         for (i, &b) in bytes.iter().enumerate() {
             // Most text has no character to escape: only these bytes start one, and none of them
             // is a UTF-8 continuation byte, so `i` is a character boundary.
-            if !ESCAPE_LEADS.contains(&b) {
+            if !IS_ESCAPE_LEAD[usize::from(b)] {
                 continue;
             }
             let Some(c) = fragment[i..].chars().next() else { continue };

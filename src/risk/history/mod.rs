@@ -77,7 +77,10 @@ type VersionKey<'a> = (Ecosystem, &'a str, &'a str);
 
 /// One check's [`Judged`] for every unique registry package version of a scan's units.
 #[derive(Debug, Default)]
-pub struct Judgments<'a>(HashMap<VersionKey<'a>, Judged>);
+pub struct Judgments<'a>(FastMap<VersionKey<'a>, Judged>);
+
+/// A map keyed by the scan's own strings (no untrusted keys to defend against): a fast hash.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 impl<'a> Judgments<'a> {
     /// Judges every unique registry package version of `histories` once, in parallel (the
@@ -201,7 +204,7 @@ struct Group<'a> {
 impl<'a> Histories<'a> {
     pub fn new(units: &[&'a Unit], facts: &'a FactsMap) -> Histories<'a> {
         use rayon::prelude::*;
-        let mut unique: HashMap<VersionKey<'a>, &'a Package> = HashMap::new();
+        let mut unique: FastMap<VersionKey<'a>, &'a Package> = FastMap::default();
         for unit in units {
             for package in unit.graph.nodes() {
                 if package.source == Source::Registry {
@@ -209,7 +212,7 @@ impl<'a> Histories<'a> {
                 }
             }
         }
-        let mut by_package: HashMap<(Ecosystem, &'a str), Vec<(VersionKey<'a>, &'a Package)>> = HashMap::new();
+        let mut by_package: FastMap<(Ecosystem, &'a str), Vec<(VersionKey<'a>, &'a Package)>> = FastMap::default();
         for (key, package) in unique {
             by_package.entry((key.0, key.1)).or_default().push((key, package));
         }
@@ -217,7 +220,12 @@ impl<'a> Histories<'a> {
             .into_par_iter()
             .map(|(_, versions)| {
                 let first = versions[0].1;
-                let prepared = facts.get(&(first.ecosystem, first.name.clone())).map(Prepared::new);
+                // No facts at all (metadata off or nothing cached): no name to clone and look up.
+                let prepared = if facts.is_empty() {
+                    None
+                } else {
+                    facts.get(&(first.ecosystem, first.name.clone())).map(Prepared::new)
+                };
                 Group { versions, prepared }
             })
             .collect();
@@ -274,15 +282,15 @@ pub fn split(outcomes: Vec<(Code, Outcome)>) -> (Counted, Vec<(Code, Hit)>) {
 /// The registry packages of a unit, one entry per (ecosystem, name, version), first node kept,
 /// in a stable order. Dev packages are included (the package's scope tells the policy).
 pub fn registry_packages(unit: &Unit) -> Vec<(NodeId, &Package)> {
-    let mut seen = BTreeSet::new();
-    let mut out: Vec<(NodeId, &Package)> = Vec::new();
-    for (node, package) in unit.graph.nodes().iter().enumerate() {
-        if package.source == Source::Registry
-            && seen.insert((package.ecosystem, &package.name, package.version.as_str()))
-        {
-            out.push((node, package));
-        }
-    }
+    let mut out: Vec<(NodeId, &Package)> =
+        unit.graph.nodes().iter().enumerate().filter(|(_, p)| p.source == Source::Registry).collect();
+    // Sorted with the ecosystem before the node, each (ecosystem, name, version) keeps its first
+    // node; then in the order the checks report (name, version, node), which the first sort
+    // leaves nearly in place.
+    out.sort_unstable_by(|a, b| {
+        (&a.1.name, &a.1.version, a.1.ecosystem, a.0).cmp(&(&b.1.name, &b.1.version, b.1.ecosystem, b.0))
+    });
+    out.dedup_by(|b, a| (a.1.ecosystem, &a.1.name, &a.1.version) == (b.1.ecosystem, &b.1.name, &b.1.version));
     out.sort_by(|a, b| (&a.1.name, &a.1.version, a.0).cmp(&(&b.1.name, &b.1.version, b.0)));
     out
 }
