@@ -99,6 +99,10 @@ struct Scan<'a> {
 
 impl<'a> Scan<'a> {
     fn ws(&mut self) {
+        // Indentation eight spaces at a time, then byte by byte.
+        while self.b.get(self.at..self.at + 8).is_some_and(|w| w == b"        ") {
+            self.at += 8;
+        }
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.at) {
             self.at += 1;
         }
@@ -194,10 +198,36 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// Checks and skips any value.
+    /// Checks and skips any value (keys of skipped objects are checked, not built).
     fn skip(&mut self) -> Option<()> {
         match self.peek()? {
-            b'{' => self.object(|s, _| s.skip()),
+            b'{' => {
+                self.at += 1;
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return None;
+                }
+                if self.peek()? == b'}' {
+                    self.at += 1;
+                } else {
+                    loop {
+                        self.eat(b'"')?;
+                        self.string_end()?;
+                        self.eat(b':')?;
+                        self.skip()?;
+                        match self.peek()? {
+                            b',' => self.at += 1,
+                            b'}' => {
+                                self.at += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Some(())
+            }
             b'[' => {
                 self.at += 1;
                 self.depth += 1;

@@ -108,19 +108,26 @@ fn discover(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Exclude
     bundles
 }
 
+/// Every lockfile of a scan, parsed (or why not), by path.
+type Parsed<'p> = HashMap<&'p PathBuf, Result<Lockfile, lockfile::LockfileError>>;
+
 /// Parses every lockfile and reads every artifact of `bundles` once, in parallel, into units.
 fn extract(bundles: &[Bundle], out: &mut Extracted) {
     let lockfiles: BTreeSet<&PathBuf> = bundles.iter().flat_map(|b| &b.lockfiles).collect();
-    let parsed: HashMap<&PathBuf, Result<Lockfile, lockfile::LockfileError>> =
-        lockfiles.into_par_iter().map(|p| (p, lockfile::load(p))).collect();
+    let mut parsed: Parsed<'_> = lockfiles.into_par_iter().map(|p| (p, lockfile::load(p))).collect();
     let zips: BTreeSet<&PathBuf> = bundles.iter().flat_map(|b| &b.artifacts).collect();
     let limits = bundle::Limits::default();
     let read: HashMap<&PathBuf, Result<Arc<Artifact>, bundle::ArtifactError>> =
         zips.into_par_iter().map(|p| (p, bundle::read_artifact(p, &limits).map(Arc::new))).collect();
     report_file_problems(&parsed, &read, out);
     let mut twins = HashMap::new();
+    // The last unit of a lockfile takes its graph; the others (functions sharing it) copy it.
+    let mut uses: HashMap<&PathBuf, usize> = HashMap::new();
+    for path in bundles.iter().flat_map(|b| &b.lockfiles) {
+        *uses.entry(path).or_default() += 1;
+    }
     for b in bundles {
-        units_of(b, &parsed, &read, out, &mut twins);
+        units_of(b, (&mut parsed, &mut uses), &read, out, &mut twins);
     }
     out.units.sort_by(|a, b| (&a.path, &a.name).cmp(&(&b.path, &b.name)));
     link_twins(&mut out.units, &twins);
@@ -179,9 +186,9 @@ fn report_file_problems(
 
 /// The units of one bundle: one per lockfile, one per artifact (compared, in the assess stage,
 /// with the first of the function's lockfiles that shares an ecosystem with it).
-fn units_of(
-    b: &Bundle,
-    parsed: &HashMap<&PathBuf, Result<Lockfile, lockfile::LockfileError>>,
+fn units_of<'p>(
+    b: &'p Bundle,
+    (parsed, uses): (&mut Parsed<'_>, &mut HashMap<&'p PathBuf, usize>),
     read: &HashMap<&PathBuf, Result<Arc<Artifact>, bundle::ArtifactError>>,
     out: &mut Extracted,
     twins: &mut HashMap<(String, PathBuf), PathBuf>,
@@ -208,20 +215,27 @@ fn units_of(
             coverage: None,
             esbuild: b.esbuild.clone(),
         };
-    let mut locks: Vec<&Lockfile> = Vec::new();
+    // Each lockfile unit of the bundle: its index in `out.units` and its lockfile's path.
+    let mut locks: Vec<(usize, &PathBuf)> = Vec::new();
     for path in &b.lockfiles {
-        if let Some(Ok(lock)) = parsed.get(path) {
-            locks.push(lock);
-            out.units.push(unit(path, TreeSource::Lockfile(lock.format), lock.graph.clone(), None));
+        let last = uses.get_mut(path).is_some_and(|n| {
+            *n -= 1;
+            *n == 0
+        });
+        if let Some(Ok(lock)) = parsed.get_mut(path) {
+            let graph = if last { std::mem::take(&mut lock.graph) } else { lock.graph.clone() };
+            locks.push((out.units.len(), path));
+            out.units.push(unit(path, TreeSource::Lockfile(lock.format), graph, None));
         }
     }
     for path in &b.artifacts {
         let Some(Ok(artifact)) = read.get(path) else { continue };
-        let shares = |l: &&&Lockfile| {
-            l.graph.nodes().iter().any(|p| artifact.graph.nodes().iter().any(|q| q.ecosystem == p.ecosystem))
+        let shares = |&&(i, _): &&(usize, &PathBuf)| {
+            let graph = &out.units[i].graph;
+            graph.nodes().iter().any(|p| artifact.graph.nodes().iter().any(|q| q.ecosystem == p.ecosystem))
         };
-        if let Some(lock) = locks.iter().find(shares) {
-            twins.insert((b.name.clone(), canonical(path)), canonical(&lock.path));
+        if let Some((_, lock_path)) = locks.iter().find(shares) {
+            twins.insert((b.name.clone(), canonical(path)), canonical(lock_path));
         }
         out.units.push(unit(path, TreeSource::Artifact, artifact.graph.clone(), Some(Arc::clone(artifact))));
     }
