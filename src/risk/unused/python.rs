@@ -23,11 +23,21 @@ enum Tok<'a> {
 /// `M.b` (a name may be a submodule; the resolver tries it and the package mapping only needs
 /// the first segment); relative modules start with their dots (`.`, `..pkg.mod`).
 pub fn scan(src: &str) -> Vec<Import> {
+    scan_with(src, true)
+}
+
+/// [`scan`]; with `skip`, the rest of a statement that does not start with `import` or `from` is
+/// passed over up to the next byte that can end it or hide a newline (tests compare both ways).
+fn scan_with(src: &str, skip: bool) -> Vec<Import> {
     let mut out = Vec::new();
     let mut toks = Tokens::default();
     let b = src.as_bytes();
     let (mut i, mut line, mut depth) = (0usize, 1u32, 0u32);
-    while let Some(&c) = b.get(i) {
+    loop {
+        if skip && toks.passing() {
+            i += b.get(i..).unwrap_or_default().iter().take_while(|&&c| !ENDS_OR_HIDES[usize::from(c)]).count();
+        }
+        let Some(&c) = b.get(i) else { break };
         match c {
             b'\n' => {
                 line += 1;
@@ -109,6 +119,12 @@ struct Tokens<'a> {
 }
 
 impl<'a> Tokens<'a> {
+    /// Whether the statement being read cannot be an import: until it ends, tokens change
+    /// nothing but the bracket depth and the line.
+    fn passing(&self) -> bool {
+        self.mid_statement && self.toks.is_empty()
+    }
+
     fn push(&mut self, tok: Tok<'a>, line: u32) {
         let at_start = !self.mid_statement;
         self.mid_statement = tok != Tok::StatementEnd;
@@ -123,6 +139,19 @@ impl<'a> Tokens<'a> {
         self.mid_statement = false;
     }
 }
+
+/// The bytes [`scan`] must look at inside a statement that is not an import: newlines, a `\`
+/// (before a newline, it continues the line), comments, strings, brackets, and `;` / `:`.
+static ENDS_OR_HIDES: [bool; 256] = {
+    let mut table = [false; 256];
+    let bytes = b"\n\\#'\"([{)]};:";
+    let mut k = 0;
+    while k < bytes.len() {
+        table[bytes[k] as usize] = true;
+        k += 1;
+    }
+    table
+};
 
 /// Skips the string starting at `b[i]` (a quote); returns the index after it and the line.
 fn skip_string(b: &[u8], mut i: usize, mut line: u32) -> (usize, u32) {
@@ -274,6 +303,100 @@ mod tests {
     fn skips_strings_comments_and_non_statements() {
         let src = "# import a\ns = 'import b'\nd = \"\"\"\nimport c\n\"\"\"\nraise E from err\nyield from gen\nf = rb'import d'\nx = f\"{'import e'}\"\nimport real\n";
         assert_eq!(specs(src), [("real".to_owned(), 10)]);
+    }
+
+    /// Pieces of Python whose order decides what the scanner sees: statement starts and ends,
+    /// brackets, every kind of string (prefixed, triple, unterminated), comments, continuations.
+    const PIECES: &[&str] = &[
+        "import",
+        "from",
+        "as",
+        "x",
+        "rb",
+        "f",
+        "é",
+        ".",
+        ",",
+        "*",
+        " ",
+        "\t",
+        "\n",
+        "\r\n",
+        "\\",
+        "\\\n",
+        "#",
+        ";",
+        ":",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "'",
+        "\"",
+        "'''",
+        "\"\"\"",
+        "'a'",
+        "=",
+        "1",
+        "import a",
+        "from b import c",
+        "x: ",
+        "x; ",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn passing_over_statements_finds_what_reading_every_byte_finds(
+            picks in proptest::collection::vec(0..PIECES.len(), 0..80)
+        ) {
+            let src: String = picks.iter().filter_map(|&i| PIECES.get(i).copied()).collect();
+            proptest::prop_assert_eq!(scan_with(&src, true), scan_with(&src, false), "{:?}", src);
+        }
+    }
+
+    /// Every `.py` file under `dir`, symlinks not followed.
+    fn python_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.filter_map(Result::ok) {
+            let Ok(kind) = e.file_type() else { continue };
+            let path = e.path();
+            if kind.is_dir() {
+                python_files(&path, out);
+            } else if kind.is_file() && path.extension().is_some_and(|x| x == "py") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    #[ignore = "reads the Python files of /usr/lib/python3*: passing over statements against reading every byte"]
+    #[expect(clippy::print_stdout, reason = "the test reports how much it compared")]
+    fn passing_over_statements_changes_nothing_on_the_standard_library() {
+        let mut files = Vec::new();
+        for dir in std::fs::read_dir("/usr/lib").into_iter().flatten().filter_map(Result::ok) {
+            if dir.file_name().to_string_lossy().starts_with("python3") {
+                python_files(&dir.path(), &mut files);
+            }
+        }
+        if files.is_empty() {
+            println!("no /usr/lib/python3* on this machine: nothing compared");
+            return;
+        }
+        let (mut imports, mut differ) = (0usize, Vec::new());
+        for path in &files {
+            let Ok(raw) = std::fs::read(path) else { continue };
+            let text = String::from_utf8_lossy(&raw);
+            let (fast, slow) = (scan_with(&text, true), scan_with(&text, false));
+            imports += slow.len();
+            if fast != slow {
+                differ.push(path.display().to_string());
+            }
+        }
+        println!("{} files, {imports} imports compared; {} differ", files.len(), differ.len());
+        assert!(differ.is_empty(), "{}", differ.iter().take(20).cloned().collect::<Vec<_>>().join("\n"));
     }
 
     #[test]
