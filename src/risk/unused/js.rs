@@ -709,4 +709,33 @@ const v = require("w" + x);
         );
         assert_eq!(specs("// tail comment without newline require('a')"), []);
     }
+
+    /// Pieces of JavaScript whose order decides what a lexer sees: words that import, keywords,
+    /// members, numbers running into letters, regexes against division, strings, templates with
+    /// code, comments, escapes and newlines.
+    const PIECES: &[&str] = &[
+        "import", "export", "require", "from", "type", "return", "typeof", "in", "else", "x", "$e", "_f", "1", "1.",
+        ".5", "0x1f", "e5", ".", "...", " ", "\n", "\t", "(", ")", "[", "]", "{", "}", "${", "`", "'a'", "\"b\"", "'c",
+        "\\", "/", "//", "/*", "*/", "*", ";", ",", "=", "+", "é", "i", "r",
+    ];
+
+    proptest::proptest! {
+        /// A statement line in front of any source changes nothing but the lines, and every
+        /// import found is spelled in the source.
+        #[test]
+        fn a_statement_in_front_only_moves_the_lines(picks in proptest::collection::vec(0..PIECES.len(), 0..60)) {
+            let src: String = picks.iter().filter_map(|&i| PIECES.get(i).copied()).collect();
+            let found = scan(&src);
+            let mut moved = scan(&format!("const a = require('front');\n{src}"));
+            proptest::prop_assert_eq!(moved.first().map(|i| (i.spec.as_str(), i.line)), Some(("front", 1)));
+            moved.remove(0);
+            for i in &mut moved {
+                i.line -= 1;
+            }
+            proptest::prop_assert_eq!(&moved, &found, "{:?}", src);
+            for i in &found {
+                proptest::prop_assert!(src.contains(&i.spec), "{:?} in {:?}", i.spec, src);
+            }
+        }
+    }
 }

@@ -28,8 +28,6 @@ use crate::vocab::{Code, Diagnostic, Level};
 
 pub mod go;
 pub mod js;
-#[cfg(test)]
-mod js_previous;
 pub mod manifest;
 pub mod python;
 pub mod resolve;
