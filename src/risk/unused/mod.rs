@@ -647,15 +647,19 @@ fn python_dist_of(key: &str, declared: &[manifest::Declared], code: &FunctionCod
 /// their children (a lockfile's root is often the project itself).
 pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> Reached {
     let g = &unit.graph;
-    // the names as every ecosystem normalizes them (a node matches its own spelling)
-    let wanted: HashSet<String> =
-        imported.iter().flat_map(|n| Ecosystem::ALL.map(|e| PackageName::new(e, n).as_str().to_owned())).collect();
-    let matching: Vec<NodeId> = (0..g.len()).filter(|&i| wanted.contains(g.node(i).name.as_str())).collect();
+    // the names as every ecosystem normalizes them (a node matches its own spelling); most
+    // ecosystems keep a name as it is, so each spelling is kept once
+    let mut wanted: FastSet<PackageName> =
+        FastSet::with_capacity_and_hasher(imported.len() * 2, foldhash::fast::RandomState::default());
+    for n in imported {
+        wanted.extend(Ecosystem::ALL.map(|e| PackageName::new(e, n)));
+    }
+    let matching: Vec<NodeId> = (0..g.len()).filter(|&i| wanted.contains(&g.node(i).name)).collect();
     let mut stack: Vec<NodeId> = matching.iter().copied().filter(|&i| is_direct(g, i)).collect();
     // An imported package that is no direct dependency (undeclared, hoisted): the code loads it
     // all the same, so every node of that name counts.
-    let direct_names: HashSet<&str> = stack.iter().map(|&i| g.node(i).name.as_str()).collect();
-    stack.extend(matching.iter().copied().filter(|&i| !direct_names.contains(g.node(i).name.as_str())));
+    let direct_names: FastSet<&PackageName> = stack.iter().map(|&i| &g.node(i).name).collect();
+    stack.extend(matching.iter().copied().filter(|&i| !direct_names.contains(&g.node(i).name)));
     let mut seen = Reached(vec![false; g.len()]);
     while let Some(i) = stack.pop() {
         if let Some(slot) = seen.0.get_mut(i)
@@ -667,6 +671,9 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> Reached {
     }
     seen
 }
+
+/// A set hashed with foldhash: names of a unit's graph, looked up once per node.
+type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 
 /// The nodes of one unit's graph that its code's imports reach (one bit per node).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
