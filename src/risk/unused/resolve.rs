@@ -2,7 +2,7 @@
 //! relative imports reach), and what each import names: a file of the function, a builtin, or a
 //! package. Pure over the in-memory files.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::LazyLock;
 
 use super::{Import, Language};
@@ -47,8 +47,11 @@ pub fn entry_files(language: Language, handler: &str, files: &[&str]) -> Vec<usi
     candidates.iter().filter_map(|c| index.get(c.as_str()).copied()).take(1).collect()
 }
 
+/// Path -> index in `files` (looked up for every relative import and each name it may have).
+pub type FileIndex<'a> = HashMap<&'a str, usize, foldhash::fast::RandomState>;
+
 /// Path -> index in `files`.
-pub fn file_index<'a>(files: &[&'a str]) -> BTreeMap<&'a str, usize> {
+pub fn file_index<'a>(files: &[&'a str]) -> FileIndex<'a> {
     files.iter().enumerate().map(|(i, f)| (*f, i)).collect()
 }
 
@@ -85,7 +88,7 @@ pub fn classify(
     imports: Vec<Import>,
     from: &str,
     files: &[&str],
-    index: &BTreeMap<&str, usize>,
+    index: &FileIndex<'_>,
 ) -> Vec<Classified> {
     imports
         .into_iter()
@@ -97,13 +100,7 @@ pub fn classify(
 }
 
 /// Classifies one import of the file `from` (index in `files`).
-pub fn target(
-    language: Language,
-    import: &Import,
-    from: &str,
-    files: &[&str],
-    index: &BTreeMap<&str, usize>,
-) -> Target {
+pub fn target(language: Language, import: &Import, from: &str, files: &[&str], index: &FileIndex<'_>) -> Target {
     let spec = import.spec.as_str();
     match language {
         Language::JavaScript => js_target(spec, from, index),
@@ -119,7 +116,7 @@ pub fn target(
     }
 }
 
-fn js_target(spec: &str, from: &str, index: &BTreeMap<&str, usize>) -> Target {
+fn js_target(spec: &str, from: &str, index: &FileIndex<'_>) -> Target {
     if spec.starts_with('.') || spec.starts_with('/') {
         return Target::Local(join(dir_of(from), spec).and_then(|p| resolve_js(&p, index)));
     }
@@ -146,14 +143,14 @@ fn js_target(spec: &str, from: &str, index: &BTreeMap<&str, usize>) -> Target {
 /// The npm package a bare specifier names (`@scope/name/sub` -> `@scope/name`); `None` for a
 /// builtin or a path.
 pub fn package_of_spec(spec: &str) -> Option<String> {
-    match js_target(spec, "", &BTreeMap::new()) {
+    match js_target(spec, "", &FileIndex::default()) {
         Target::Package(name) => Some(name),
         Target::Local(_) | Target::Builtin => None,
     }
 }
 
 /// `./x` -> `x`, `x.js`, `x.ts`, ..., `x/index.js`, ...; a `.js` written for a `.ts` file too.
-fn resolve_js(path: &str, index: &BTreeMap<&str, usize>) -> Option<usize> {
+fn resolve_js(path: &str, index: &FileIndex<'_>) -> Option<usize> {
     if let Some(&i) = index.get(path) {
         return Some(i);
     }
@@ -175,7 +172,7 @@ fn resolve_js(path: &str, index: &BTreeMap<&str, usize>) -> Option<usize> {
     find(stem, ".").or_else(|| find(path, "/index."))
 }
 
-fn python_target(spec: &str, from: &str, files: &[&str], index: &BTreeMap<&str, usize>) -> Target {
+fn python_target(spec: &str, from: &str, files: &[&str], index: &FileIndex<'_>) -> Target {
     let dots = spec.len() - spec.trim_start_matches('.').len();
     if dots > 0 {
         let mut dir = dir_of(from).to_owned();
@@ -190,13 +187,17 @@ fn python_target(spec: &str, from: &str, files: &[&str], index: &BTreeMap<&str, 
     }
     // the code root and the importing file's folder are on sys.path (Lambda puts the code root there)
     for dir in ["", dir_of(from)] {
-        if let Some(i) = resolve_python(dir, spec, index) {
-            return Target::Local(Some(i));
-        }
+        // every file `resolve_python` could find is `top.py` or under `top/`: without one, it is
+        // not asked
         let is_local_top = files.iter().any(|f| {
             let rest = if dir.is_empty() { Some(*f) } else { f.strip_prefix(dir).and_then(|r| r.strip_prefix('/')) };
             rest.and_then(|r| r.strip_prefix(top)).is_some_and(|after| after == ".py" || after.starts_with('/'))
         });
+        if (is_local_top || top.is_empty())
+            && let Some(i) = resolve_python(dir, spec, index)
+        {
+            return Target::Local(Some(i));
+        }
         if is_local_top {
             return Target::Local(None);
         }
@@ -206,7 +207,7 @@ fn python_target(spec: &str, from: &str, files: &[&str], index: &BTreeMap<&str, 
 
 /// `a.b.c` under `dir`: `a/b/c.py`, `a/b/c/__init__.py`, else the longest existing prefix
 /// (`c` may be a name defined in `a/b.py`). `""` is the package itself (`dir/__init__.py`).
-fn resolve_python(dir: &str, dotted: &str, index: &BTreeMap<&str, usize>) -> Option<usize> {
+fn resolve_python(dir: &str, dotted: &str, index: &FileIndex<'_>) -> Option<usize> {
     let parts: Vec<&str> = dotted.split('.').filter(|p| !p.is_empty()).collect();
     // `n = 0` is the package itself, only for a bare relative import (`from . import x`)
     let least = usize::from(!parts.is_empty());
@@ -233,7 +234,7 @@ pub fn reachable(
     language: Language,
     entries: &[usize],
     files: &[&str],
-    index: &BTreeMap<&str, usize>,
+    index: &FileIndex<'_>,
     imports: &mut [Option<Vec<Classified>>],
     mut scan: impl FnMut(usize) -> Vec<Import>,
 ) -> BTreeSet<usize> {
