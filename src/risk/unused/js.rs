@@ -27,16 +27,15 @@ pub fn scan(src: &str) -> Vec<Import> {
         depth: 0,
         templates: Vec::new(),
         ahead: [0; 5],
-        finders: [
-            memchr::memmem::find_iter(src.as_bytes(), b"`"),
-            memchr::memmem::find_iter(src.as_bytes(), b"import"),
-            memchr::memmem::find_iter(src.as_bytes(), b"export"),
-            memchr::memmem::find_iter(src.as_bytes(), b"require"),
-            memchr::memmem::find_iter(src.as_bytes(), b"from"),
-        ],
+        finders: FINDERS.each_ref().map(|f| f.find_iter(src.as_bytes())),
     }
     .run()
 }
+
+/// The searchers of [`Lexer::ahead`], built once.
+static FINDERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 5]> = std::sync::LazyLock::new(|| {
+    [b"`".as_slice(), b"import", b"export", b"require", b"from"].map(memchr::memmem::Finder::new)
+});
 
 /// What the previous significant token was: decides whether `/` starts a regex.
 #[derive(Clone, Copy, PartialEq, Eq)]
