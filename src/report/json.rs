@@ -2,6 +2,7 @@
 //! dump of internal types. Keys and arrays are in a fixed order, so the same scan gives the same
 //! bytes.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -123,7 +124,8 @@ struct RiskOut<'a> {
     package: Option<PackageOut<'a>>,
     location: Option<&'a str>,
     message: &'a str,
-    evidence: serde_json::Map<String, serde_json::Value>,
+    /// By name, sorted; of two facts with one name the last (as a JSON map of them held it).
+    evidence: BTreeMap<&'a str, &'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ignore: Option<IgnoreOut<'a>>,
 }
@@ -299,7 +301,7 @@ fn risk<'a>(b: &'a BundleReport, r: &'a RiskFinding) -> RiskOut<'a> {
         package,
         location: r.location.as_deref(),
         message: &r.message,
-        evidence: r.evidence.iter().map(|e| (e.name.clone(), serde_json::Value::String(e.value.clone()))).collect(),
+        evidence: r.evidence.iter().map(|e| (e.name.as_str(), e.value.as_str())).collect(),
         ignore: ignore_of(&r.status),
     }
 }
