@@ -83,6 +83,9 @@ fn unsynced(store: &Store, ecosystems: &[Ecosystem]) -> Result<Vec<Ecosystem>, S
 }
 
 fn finish(store: Store, req: &OpenRequest<'_>) -> Result<Opened, OpenError> {
+    // A scan reads most index pages once: a small page cache keeps its memory down (SQLite's
+    // default keeps up to 2 MiB of pages the scan will not read again).
+    store.limit_page_cache(SCAN_PAGE_CACHE_KIB)?;
     let mut warnings = Vec::new();
     let mut missing = Vec::new();
     for &eco in req.ecosystems {
@@ -104,6 +107,9 @@ fn finish(store: Store, req: &OpenRequest<'_>) -> Result<Opened, OpenError> {
     }
     Ok(Opened { store, missing, warnings })
 }
+
+/// The most page-cache memory a scan's connection keeps, in KiB.
+const SCAN_PAGE_CACHE_KIB: u32 = 512;
 
 /// The warning for an ecosystem whose last sync is older than `max_age`, if it is.
 pub fn stale_warning(eco: Ecosystem, synced_at: Timestamp, now: Timestamp, max_age: SignedDuration) -> Option<String> {

@@ -308,6 +308,11 @@ impl Store {
     }
 
     /// The connection, read-only use.
+    /// Caps the memory of this connection's page cache (`PRAGMA cache_size`, negative: KiB).
+    pub fn limit_page_cache(&self, kib: u32) -> Result<(), StoreError> {
+        self.sql(self.conn.pragma_update(None, "cache_size", -i64::from(kib)))
+    }
+
     pub(crate) fn connection_ref(&self) -> &Connection {
         &self.conn
     }

@@ -118,32 +118,41 @@ impl<'a> Scan<'a> {
         (self.peek()? == c).then(|| self.at += 1)
     }
 
-    /// The members of an object, each key given to `each`, which must read its value.
-    fn object(&mut self, mut each: impl FnMut(&mut Self, Str<'a>) -> Option<()>) -> Option<()> {
-        self.eat(b'{')?;
+    /// The items of an object (`{`) or array (`[`) at the cursor, each read by `item`; checks the
+    /// commas, the closing bracket and the nesting depth.
+    fn items(&mut self, open: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        let close = if open == b'{' { b'}' } else { b']' };
+        self.eat(open)?;
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return None;
         }
-        if self.peek()? == b'}' {
+        if self.peek()? == close {
             self.at += 1;
-            self.depth -= 1;
-            return Some(());
-        }
-        loop {
-            let key = self.string()?;
-            self.eat(b':')?;
-            each(self, key)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Some(());
+        } else {
+            loop {
+                item(self)?;
+                match self.peek()? {
+                    b',' => self.at += 1,
+                    c if c == close => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return None,
                 }
-                _ => return None,
             }
         }
+        self.depth -= 1;
+        Some(())
+    }
+
+    /// The members of an object, each key given to `each`, which must read its value.
+    fn object(&mut self, mut each: impl FnMut(&mut Self, Str<'a>) -> Option<()>) -> Option<()> {
+        self.items(b'{', |s| {
+            let key = s.string()?;
+            s.eat(b':')?;
+            each(s, key)
+        })
     }
 
     /// A string, borrowed when it has no escape (an escaped one is decoded by serde_json).
@@ -201,57 +210,13 @@ impl<'a> Scan<'a> {
     /// Checks and skips any value (keys of skipped objects are checked, not built).
     fn skip(&mut self) -> Option<()> {
         match self.peek()? {
-            b'{' => {
-                self.at += 1;
-                self.depth += 1;
-                if self.depth > MAX_DEPTH {
-                    return None;
-                }
-                if self.peek()? == b'}' {
-                    self.at += 1;
-                } else {
-                    loop {
-                        self.eat(b'"')?;
-                        self.string_end()?;
-                        self.eat(b':')?;
-                        self.skip()?;
-                        match self.peek()? {
-                            b',' => self.at += 1,
-                            b'}' => {
-                                self.at += 1;
-                                break;
-                            }
-                            _ => return None,
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Some(())
-            }
-            b'[' => {
-                self.at += 1;
-                self.depth += 1;
-                if self.depth > MAX_DEPTH {
-                    return None;
-                }
-                if self.peek()? == b']' {
-                    self.at += 1;
-                } else {
-                    loop {
-                        self.skip()?;
-                        match self.peek()? {
-                            b',' => self.at += 1,
-                            b']' => {
-                                self.at += 1;
-                                break;
-                            }
-                            _ => return None,
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Some(())
-            }
+            b'{' => self.items(b'{', |s| {
+                s.eat(b'"')?;
+                s.string_end()?;
+                s.eat(b':')?;
+                s.skip()
+            }),
+            b'[' => self.items(b'[', Self::skip),
             b'"' => {
                 self.at += 1;
                 self.string_end().map(drop)

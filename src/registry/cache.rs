@@ -59,26 +59,24 @@ fn unescaped(text: &str) -> bool {
 
 /// `["a","b"]` without escapes or blanks as strings; `None` for any other shape.
 fn plain_strings(text: &str) -> Option<Vec<String>> {
-    if !unescaped(text) {
-        return None;
-    }
-    let mut rest = text.strip_prefix('[')?;
-    let mut out = Vec::new();
-    if rest == "]" {
-        return Some(out);
-    }
-    loop {
+    plain_list(text, |rest| {
         let (item, tail) = rest.strip_prefix('"')?.split_once('"')?;
-        out.push(item.to_owned());
-        match tail.strip_prefix(',') {
-            Some(next) => rest = next,
-            None => return (tail == "]").then_some(out),
-        }
-    }
+        Some((item.to_owned(), tail))
+    })
 }
 
 /// `[["a","b"],["c","d"]]` without escapes or blanks as pairs; `None` for any other shape.
 fn plain_pairs(text: &str) -> Option<Vec<(String, String)>> {
+    plain_list(text, |rest| {
+        let (name, tail) = rest.strip_prefix("[\"")?.split_once('"')?;
+        let (command, tail) = tail.strip_prefix(",\"")?.split_once('"')?;
+        Some(((name.to_owned(), command.to_owned()), tail.strip_prefix(']')?))
+    })
+}
+
+/// A JSON array without escapes or blanks, each item read by `item` (the item and the text after
+/// it); `None` for any other shape.
+fn plain_list<T>(text: &str, item: impl Fn(&str) -> Option<(T, &str)>) -> Option<Vec<T>> {
     if !unescaped(text) {
         return None;
     }
@@ -88,10 +86,8 @@ fn plain_pairs(text: &str) -> Option<Vec<(String, String)>> {
         return Some(out);
     }
     loop {
-        let (name, tail) = rest.strip_prefix("[\"")?.split_once('"')?;
-        let (command, tail) = tail.strip_prefix(",\"")?.split_once('"')?;
-        out.push((name.to_owned(), command.to_owned()));
-        let tail = tail.strip_prefix(']')?;
+        let (value, tail) = item(rest)?;
+        out.push(value);
         match tail.strip_prefix(',') {
             Some(next) => rest = next,
             None => return (tail == "]").then_some(out),
