@@ -30,7 +30,31 @@ pub struct Inputs<'a> {
 
 /// Runs every risk check family on every unit: hygiene, unused, stale, takeover. Coverage is
 /// summed per code over units.
-pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
+pub fn assess(assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
+    let units: Vec<&Unit> = assessed.units.iter().map(|a| &a.unit).collect();
+    let unused = unused_checks(&units, inputs.unused);
+    drop(units);
+    assess_with(assessed, inputs, unused)
+}
+
+/// The unused check's results of each unit, in unit order ([`unused_checks`]).
+pub struct UnusedResults(Vec<(Vec<Signal>, Vec<Coverage>, Option<Reachability>)>);
+
+/// The unused check of every unit, in parallel, results in unit order. It reads each function's
+/// code (once per folder: [`CodeCache`]) and scans its imports; it needs the units only, not the
+/// match, so the scan runs it beside the match stage and hands the results to [`assess_with`].
+pub fn unused_checks(units: &[&Unit], cfg: &UnusedConfig) -> UnusedResults {
+    let codes = CodeCache::new(units.iter().filter_map(|u| unused::code_key(u, cfg)), CodeLimits::default());
+    UnusedResults(units.par_iter().map(|u| unused::check_unit(u, cfg, &codes)).collect())
+}
+
+/// [`assess`] with the unused check already run on the same units, in the same order
+/// ([`unused_checks`]).
+///
+/// # Panics
+/// When `unused` does not hold one result per unit (a caller's bug).
+pub fn assess_with(mut assessed: Assessed, inputs: &Inputs<'_>, unused: UnusedResults) -> Assessed {
+    assert_eq!(unused.0.len(), assessed.units.len(), "one unused result per unit");
     // The registry checks judge each unique package version once for the whole scan; every
     // unit that ships it gets its signals and counts.
     let all: Vec<&Unit> = assessed.units.iter().map(|a| &a.unit).collect();
@@ -39,19 +63,14 @@ pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
     let takeover_judged = takeover::judge_in(&histories, inputs.facts, &inputs.registry.takeover, inputs.now);
     drop(histories);
     let (stale_codes, takeover_codes) = (stale::codes(), takeover::FACT_CODES);
-    // Units are independent (the unused check reads each function's code, once per folder): in
-    // parallel, results in unit order.
-    let codes = CodeCache::new(
-        assessed.units.iter().filter_map(|a| unused::code_key(&a.unit, inputs.unused)),
-        CodeLimits::default(),
-    );
+    // Units are independent: in parallel, results in unit order.
     let results: Vec<(Vec<Signal>, Vec<Coverage>, Option<Reachability>)> = assessed
         .units
         .par_iter()
-        .map(|a| {
+        .zip(unused.0)
+        .map(|(a, (unused_signals, mut coverage, reach))| {
             let twin = a.unit.lockfile_twin.map(|i| &assessed.units[i].unit.graph);
             let mut signals = hygiene::check(&a.unit, twin, inputs.today);
-            let (unused_signals, mut coverage, reach) = unused::check_unit(&a.unit, inputs.unused, &codes);
             signals.extend(unused_signals);
             let packages = registry_packages(&a.unit);
             let (stale_signals, stale_coverage) = stale_judged.apply_to(&packages, &stale_codes);

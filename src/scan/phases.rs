@@ -1,11 +1,13 @@
 //! Per-phase wall times of one scan, for benchmarks and profiling (`benches/scan_phases.rs`).
 //! Off unless the caller sets [`super::ScanOptions::phases`]; when off, a phase costs one
-//! branch and no clock read.
+//! branch and no clock read. Some phases run side by side ([`Phase::overlapped`]): the unused
+//! check from the open to the end of the match, the metadata beside the match. Their times
+//! overlap the others', so the phases of one scan add up to more than its wall time.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The stages of [`super::run`], in the order they run.
+/// The stages of [`super::run`], in the order they start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Phase {
     /// The policy file, VEX documents and the baseline.
@@ -14,6 +16,9 @@ pub enum Phase {
     Walk,
     /// Reading and parsing every lockfile and artifact (in parallel).
     Parse,
+    /// The unused check: reading each function's code and scanning its imports (in parallel
+    /// over units), beside the open and the match.
+    Unused,
     /// Opening the advisory database (and syncing what it lacks, when allowed).
     Open,
     /// Store reads of the affected-index rows of every unique package, and their decoding.
@@ -26,9 +31,10 @@ pub enum Phase {
     Labels,
     /// Attaching the vulnerabilities to every unit, with paths and lockfile lines.
     Attach,
-    /// Registry metadata (the cache, or the registries when online).
+    /// Registry metadata (the cache, or the registries when online), on its own connection,
+    /// beside the match.
     Metadata,
-    /// The risk checks.
+    /// The risk checks but the unused check (which ran before, [`Phase::Unused`]).
     Assess,
     /// The policy's judgement.
     Judge,
@@ -40,10 +46,11 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the order they run.
-    pub const ALL: [Phase; 14] = [
+    pub const ALL: [Phase; 15] = [
         Phase::Policy,
         Phase::Walk,
         Phase::Parse,
+        Phase::Unused,
         Phase::Open,
         Phase::Candidates,
         Phase::Evaluate,
@@ -57,19 +64,25 @@ impl Phase {
         Phase::Record,
     ];
 
-    /// A short lowercase name for tables.
+    /// Whether the phase runs beside others (its time is not on the scan's critical path alone).
+    pub fn overlapped(self) -> bool {
+        matches!(self, Phase::Unused | Phase::Metadata)
+    }
+
+    /// A short lowercase name for tables; a phase that runs beside others is marked `(||)`.
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Policy => "policy",
             Phase::Walk => "walk",
             Phase::Parse => "read+parse",
+            Phase::Unused => "unused check (||)",
             Phase::Open => "open db",
             Phase::Candidates => "match: candidates",
             Phase::Evaluate => "match: evaluate",
             Phase::Advisories => "match: advisories",
             Phase::Labels => "match: labels",
             Phase::Attach => "match: attach",
-            Phase::Metadata => "metadata",
+            Phase::Metadata => "metadata (||)",
             Phase::Assess => "assess",
             Phase::Judge => "judge",
             Phase::FixPlan => "fix plan",

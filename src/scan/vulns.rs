@@ -40,40 +40,66 @@ pub(crate) fn match_units_timed(
     missing: &[Ecosystem],
     times: Option<&PhaseTimes>,
 ) -> Result<Assessed, StoreError> {
+    let matched = match_packages(&extracted.units, store, times)?;
+    Ok(attach(extracted, &matched, missing, times))
+}
+
+/// The match of every unique registry package of the units, with the code of each matched
+/// vulnerability: everything of the match stage that reads the store. It only borrows the units,
+/// so that work which needs the units but not the match (the registry metadata, the unused
+/// check) can run beside it; [`attach`] then moves the units into the result.
+pub(crate) struct Matched {
+    queries: Vec<PackageQuery>,
+    grouped: Vec<PackageMatches>,
+    codes: HashMap<String, Code>,
+}
+
+/// Matches every unique registry package of `units` against the store (timing each step).
+pub(crate) fn match_packages(units: &[Unit], store: &Store, times: Option<&PhaseTimes>) -> Result<Matched, StoreError> {
     let queries = matcher::unique(
-        extracted
-            .units
-            .iter()
-            .flat_map(|u| u.graph.nodes())
-            .filter(|p| p.source == Source::Registry)
-            .map(PackageQuery::of),
+        units.iter().flat_map(|u| u.graph.nodes()).filter(|p| p.source == Source::Registry).map(PackageQuery::of),
     );
     let candidates = timed(times, Phase::Candidates, || matcher::load_candidates(store, &queries))?;
     let evaluated = timed(times, Phase::Evaluate, || matcher::evaluate(&queries, &candidates));
     let grouped = timed(times, Phase::Advisories, || matcher::group(store, &queries, evaluated))?;
-    let matches: ByPackage<'_> =
-        queries.iter().zip(&grouped).map(|(q, m)| ((q.ecosystem, q.name.as_str(), q.version.as_str()), m)).collect();
-    let codes = timed(times, Phase::Labels, || advisory_codes(store, &matches))?;
+    let codes = timed(times, Phase::Labels, || advisory_codes(store, &by_package(&queries, &grouped)))?;
+    Ok(Matched { queries, grouped, codes })
+}
+
+/// Attaches the matched vulnerabilities to every unit (with paths and lockfile lines) and counts
+/// the packages that could not be evaluated; `missing` are the ecosystems the database has no
+/// advisories for.
+pub(crate) fn attach(
+    extracted: Extracted,
+    matched: &Matched,
+    missing: &[Ecosystem],
+    times: Option<&PhaseTimes>,
+) -> Assessed {
+    let matches = by_package(&matched.queries, &matched.grouped);
     let (not_evaluated, units) = timed(times, Phase::Attach, || {
         let not_evaluated = not_evaluated(&extracted.units, missing, &matches);
         let units = extracted
             .units
             .into_par_iter()
             .map(|unit| {
-                let hits = hits(&unit, &matches, &codes);
+                let hits = hits(&unit, &matches, &matched.codes);
                 AssessedUnit { unit, hits, signals: Vec::new() }
             })
             .collect();
         (not_evaluated, units)
     });
-    Ok(Assessed {
+    Assessed {
         units,
         errors: extracted.errors,
         warnings: extracted.warnings,
         not_evaluated,
         coverage: Vec::new(),
         metadata_off: false,
-    })
+    }
+}
+
+fn by_package<'a>(queries: &'a [PackageQuery], grouped: &'a [PackageMatches]) -> ByPackage<'a> {
+    queries.iter().zip(grouped).map(|(q, m)| ((q.ecosystem, q.name.as_str(), q.version.as_str()), m)).collect()
 }
 
 /// The match of each unique registry package, by ecosystem, name and version.
