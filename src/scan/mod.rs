@@ -4,7 +4,8 @@
 //! [`extract`] (discovery and the trees of lockfiles and artifacts), [`vulns`] (matching the
 //! unique packages once and attaching vulnerabilities to every unit, with paths), [`assess`] (the
 //! risk checks); the policy judges once (`policy::Policy::judge`); [`fixplan`] decides each
-//! unit's fix plan against the whole advisory database; the inventory records.
+//! unit's fix plan against the whole advisory database; the inventory records. Between
+//! extraction and judging the stages only read the units and run side by side (`overlapped`).
 
 use std::path::PathBuf;
 
@@ -105,15 +106,12 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         max_age: options.max_age,
         now: options.now,
     };
-    let unused = crate::risk::unused::UnusedConfig { disabled: !policy.unused_enabled, ..Default::default() };
-    let Overlapped { mut opened, matched, facts, metadata_warnings, unused_results } =
-        overlapped(options, &policy, &extracted, &request, &unused, observer)?;
-    let matched = vulns::attach(extracted, &matched, &opened.missing, times);
+    let Overlapped { mut opened, attached, checked, metadata_warnings } =
+        overlapped(options, &policy, &extracted, &request, today, observer)?;
     let mut warnings = std::mem::take(&mut opened.warnings);
     warnings.extend(metadata_warnings);
-    let registry = registry_checks(&policy);
-    let inputs = assess::Inputs { today, now: options.now, facts: &facts, registry: &registry, unused: &unused };
-    let mut assessed = timed(times, Phase::Assess, || assess::assess_with(matched, &inputs, unused_results));
+    let matched = vulns::assemble(extracted, attached);
+    let mut assessed = timed(times, Phase::Assess, || assess::combine(matched, checked));
     assessed.metadata_off = options.no_metadata;
     let mut result = timed(times, Phase::Judge, || policy.judge(assessed, warnings, &baseline, today));
     timed(times, Phase::FixPlan, || fixplan::plan(&opened.store, &mut result))?;
@@ -135,45 +133,56 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
     Ok(result)
 }
 
-/// What the stages that run side by side give: the opened database, the match, the registry
-/// metadata (with its warnings) and the unused check's results.
+/// What the stages that run side by side give: the opened database, each unit's
+/// vulnerabilities, each check family's results, and the registry metadata's warnings.
 struct Overlapped {
     opened: open::Opened,
-    matched: vulns::Matched,
-    facts: crate::risk::history::FactsMap,
+    attached: vulns::Attached,
+    checked: assess::Checked,
     metadata_warnings: Vec<Diagnostic>,
-    unused_results: assess::UnusedResults,
 }
 
-/// The stages that need the extracted units but not one another, run side by side (the machine
-/// may have two cores, and the match stage is mostly one SQLite reader): the unused check (its
-/// code reading and import scanning, in parallel over units) starts at once; the database is
-/// opened; then the registry metadata is read (and fetched, when online) on its own connection to
-/// the same file while this thread matches. Each result is the one the stage gives alone, so
-/// reports do not change; a failing stage fails the scan as before (the open first, then the
-/// match, then the metadata).
+/// Everything between extraction and judging that only reads the units, run side by side on
+/// three threads (CI machines have two cores, and much of it is serial: SQLite reads, the
+/// registry judgements): the unused check (its code reading and import scanning, in parallel
+/// over units) starts at once; the database is opened; then the registry metadata is read (and
+/// fetched, when online) on its own connection to the same file and the stale and takeover checks
+/// judge it, while this thread matches, attaches the vulnerabilities and runs the hygiene check.
+/// Each result is the one the stage gives alone, in unit order, so reports do not change; a
+/// failing stage fails the scan as before (the open first, then the match, then the metadata).
 fn overlapped(
     options: &ScanOptions,
     policy: &Policy,
     extracted: &extract::Extracted,
     request: &OpenRequest<'_>,
-    unused: &crate::risk::unused::UnusedConfig,
+    today: jiff::civil::Date,
     observer: &dyn Observer,
 ) -> Result<Overlapped, ScanError> {
     let times = options.phases.as_deref();
+    let unused = crate::risk::unused::UnusedConfig { disabled: !policy.unused_enabled, ..Default::default() };
+    let registry = registry_checks(policy);
     let units: Vec<&crate::bundle::Unit> = extracted.units.iter().collect();
     std::thread::scope(|s| {
-        let units = &units;
+        let (units, unused, registry) = (&units, &unused, &registry);
         let unused_task = s.spawn(move || timed(times, Phase::Unused, || assess::unused_checks(units, unused)));
         let opened = timed(times, Phase::Open, || open::for_scan(request, observer))?;
         let db = opened.store.path().to_owned();
-        let metadata_task = s.spawn(move || timed(times, Phase::Metadata, || metadata(options, policy, &db, units)));
+        let registry_task = s.spawn(move || -> Result<_, ScanError> {
+            let (facts, warnings) = timed(times, Phase::Metadata, || metadata(options, policy, &db, units))?;
+            let signals =
+                timed(times, Phase::Registry, || assess::registry_signals(units, &facts, registry, options.now));
+            Ok((signals, warnings))
+        });
         let matched = vulns::match_packages(&extracted.units, &opened.store, times);
-        let fetched = joined(metadata_task);
+        let attached = matched
+            .map(|m| timed(times, Phase::Attach, || vulns::attach(&extracted.units, &m, &opened.missing)));
+        let hygiene = timed(times, Phase::Assess, || assess::hygiene_checks(units, today));
+        let registry_results = joined(registry_task);
         let unused_results = joined(unused_task);
-        let matched = matched?;
-        let (facts, metadata_warnings) = fetched?;
-        Ok(Overlapped { opened, matched, facts, metadata_warnings, unused_results })
+        let attached = attached?;
+        let (registry, metadata_warnings) = registry_results?;
+        let checked = assess::Checked { hygiene, unused: unused_results, registry };
+        Ok(Overlapped { opened, attached, checked, metadata_warnings })
     })
 }
 

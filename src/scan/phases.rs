@@ -1,7 +1,8 @@
 //! Per-phase wall times of one scan, for benchmarks and profiling (`benches/scan_phases.rs`).
 //! Off unless the caller sets [`super::ScanOptions::phases`]; when off, a phase costs one
 //! branch and no clock read. Some phases run side by side ([`Phase::overlapped`]): the unused
-//! check from the open to the end of the match, the metadata beside the match. Their times
+//! check from the open to the end of the match, the metadata and the stale and takeover checks
+//! beside the match. Their times
 //! overlap the others', so the phases of one scan add up to more than its wall time.
 
 use std::sync::Mutex;
@@ -34,7 +35,11 @@ pub enum Phase {
     /// Registry metadata (the cache, or the registries when online), on its own connection,
     /// beside the match.
     Metadata,
-    /// The risk checks but the unused check (which ran before, [`Phase::Unused`]).
+    /// The stale and takeover checks (each unique package version judged once, then every
+    /// unit's signals), right after the metadata, beside the match.
+    Registry,
+    /// The hygiene check (beside the match's end) and adding every family's results to the
+    /// units.
     Assess,
     /// The policy's judgement.
     Judge,
@@ -46,7 +51,7 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the order they run.
-    pub const ALL: [Phase; 15] = [
+    pub const ALL: [Phase; 16] = [
         Phase::Policy,
         Phase::Walk,
         Phase::Parse,
@@ -58,6 +63,7 @@ impl Phase {
         Phase::Labels,
         Phase::Attach,
         Phase::Metadata,
+        Phase::Registry,
         Phase::Assess,
         Phase::Judge,
         Phase::FixPlan,
@@ -66,7 +72,7 @@ impl Phase {
 
     /// Whether the phase runs beside others (its time is not on the scan's critical path alone).
     pub fn overlapped(self) -> bool {
-        matches!(self, Phase::Unused | Phase::Metadata)
+        matches!(self, Phase::Unused | Phase::Metadata | Phase::Registry)
     }
 
     /// A short lowercase name for tables; a phase that runs beside others is marked `(||)`.
@@ -83,6 +89,7 @@ impl Phase {
             Phase::Labels => "match: labels",
             Phase::Attach => "match: attach",
             Phase::Metadata => "metadata (||)",
+            Phase::Registry => "stale+takeover (||)",
             Phase::Assess => "assess",
             Phase::Judge => "judge",
             Phase::FixPlan => "fix plan",

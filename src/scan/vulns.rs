@@ -41,7 +41,8 @@ pub(crate) fn match_units_timed(
     times: Option<&PhaseTimes>,
 ) -> Result<Assessed, StoreError> {
     let matched = match_packages(&extracted.units, store, times)?;
-    Ok(attach(extracted, &matched, missing, times))
+    let attached = timed(times, Phase::Attach, || attach(&extracted.units, &matched, missing));
+    Ok(assemble(extracted, attached))
 }
 
 /// The match of every unique registry package of the units, with the code of each matched
@@ -66,33 +67,37 @@ pub(crate) fn match_packages(units: &[Unit], store: &Store, times: Option<&Phase
     Ok(Matched { queries, grouped, codes })
 }
 
-/// Attaches the matched vulnerabilities to every unit (with paths and lockfile lines) and counts
-/// the packages that could not be evaluated; `missing` are the ecosystems the database has no
-/// advisories for.
-pub(crate) fn attach(
-    extracted: Extracted,
-    matched: &Matched,
-    missing: &[Ecosystem],
-    times: Option<&PhaseTimes>,
-) -> Assessed {
+/// The vulnerabilities of each unit (with paths and lockfile lines), in unit order, and the
+/// packages that could not be evaluated ([`attach`]).
+pub(crate) struct Attached {
+    not_evaluated: Vec<NotEvaluated>,
+    hits: Vec<Vec<VulnHit>>,
+}
+
+/// Attaches the matched vulnerabilities to every unit (with paths and lockfile lines, in
+/// parallel) and counts the packages that could not be evaluated; `missing` are the ecosystems
+/// the database has no advisories for. Borrows the units: [`assemble`] moves them.
+pub(crate) fn attach(units: &[Unit], matched: &Matched, missing: &[Ecosystem]) -> Attached {
     let matches = by_package(&matched.queries, &matched.grouped);
-    let (not_evaluated, units) = timed(times, Phase::Attach, || {
-        let not_evaluated = not_evaluated(&extracted.units, missing, &matches);
-        let units = extracted
-            .units
-            .into_par_iter()
-            .map(|unit| {
-                let hits = hits(&unit, &matches, &matched.codes);
-                AssessedUnit { unit, hits, signals: Vec::new() }
-            })
-            .collect();
-        (not_evaluated, units)
-    });
+    let not_evaluated = not_evaluated(units, missing, &matches);
+    let hits = units.par_iter().map(|unit| hits(unit, &matches, &matched.codes)).collect();
+    Attached { not_evaluated, hits }
+}
+
+/// The matched units: each unit with the vulnerabilities [`attach`] found for it (computed on
+/// the same units, in the same order).
+pub(crate) fn assemble(extracted: Extracted, attached: Attached) -> Assessed {
+    let units = extracted
+        .units
+        .into_iter()
+        .zip(attached.hits)
+        .map(|(unit, hits)| AssessedUnit { unit, hits, signals: Vec::new() })
+        .collect();
     Assessed {
         units,
         errors: extracted.errors,
         warnings: extracted.warnings,
-        not_evaluated,
+        not_evaluated: attached.not_evaluated,
         coverage: Vec::new(),
         metadata_off: false,
     }
