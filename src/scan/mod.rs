@@ -164,7 +164,8 @@ fn overlapped(
     let units: Vec<&crate::bundle::Unit> = extracted.units.iter().collect();
     std::thread::scope(|s| {
         let (units, unused, registry) = (&units, &unused, &registry);
-        let unused_task = s.spawn(move || timed(times, Phase::Unused, || assess::unused_checks(units, unused)));
+        let unused_task =
+            s.spawn(move || timed(times, Phase::Unused, || in_own_pool(|| assess::unused_checks(units, unused))));
         let opened = timed(times, Phase::Open, || open::for_scan(request, observer))?;
         let db = opened.store.path().to_owned();
         let registry_task = s.spawn(move || -> Result<_, ScanError> {
@@ -174,8 +175,8 @@ fn overlapped(
             Ok((signals, warnings))
         });
         let matched = vulns::match_packages(&extracted.units, &opened.store, times);
-        let attached = matched
-            .map(|m| timed(times, Phase::Attach, || vulns::attach(&extracted.units, &m, &opened.missing)));
+        let attached =
+            matched.map(|m| timed(times, Phase::Attach, || vulns::attach(&extracted.units, &m, &opened.missing)));
         let hygiene = timed(times, Phase::Assess, || assess::hygiene_checks(units, today));
         let registry_results = joined(registry_task);
         let unused_results = joined(unused_task);
@@ -184,6 +185,18 @@ fn overlapped(
         let checked = assess::Checked { hygiene, unused: unused_results, registry };
         Ok(Overlapped { opened, attached, checked, metadata_warnings })
     })
+}
+
+/// Runs `f` on a rayon pool of its own, as large as the global one: the unused check's many
+/// parallel tasks would otherwise fill the global pool's queues, and the match's parallel steps
+/// (queued behind them) would wait for the whole check to end; with two pools the system shares
+/// the cores between both. Without a pool (threads cannot be created), `f` runs in the global
+/// one.
+fn in_own_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new().num_threads(rayon::current_num_threads()).build() {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
 }
 
 /// The result of a scoped thread; its panic goes on in this thread.

@@ -77,10 +77,10 @@ pub(crate) struct Attached {
 /// Attaches the matched vulnerabilities to every unit (with paths and lockfile lines, in
 /// parallel) and counts the packages that could not be evaluated; `missing` are the ecosystems
 /// the database has no advisories for. Borrows the units: [`assemble`] moves them.
-pub(crate) fn attach(units: &[Unit], matched: &Matched, missing: &[Ecosystem]) -> Attached {
-    let matches = by_package(&matched.queries, &matched.grouped);
+pub(crate) fn attach(units: &[Unit], found: &Matched, missing: &[Ecosystem]) -> Attached {
+    let matches = by_package(&found.queries, &found.grouped);
     let not_evaluated = not_evaluated(units, missing, &matches);
-    let hits = units.par_iter().map(|unit| hits(unit, &matches, &matched.codes)).collect();
+    let hits = units.par_iter().map(|unit| hits(unit, &matches, &found.codes)).collect();
     Attached { not_evaluated, hits }
 }
 
