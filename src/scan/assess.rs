@@ -30,48 +30,94 @@ pub struct Inputs<'a> {
 
 /// Runs every risk check family on every unit: hygiene, unused, stale, takeover. Coverage is
 /// summed per code over units.
-pub fn assess(mut assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
-    // The registry checks judge each unique package version once for the whole scan; every
-    // unit that ships it gets its signals and counts.
-    let all: Vec<&Unit> = assessed.units.iter().map(|a| &a.unit).collect();
-    let histories = Histories::new(&all, inputs.facts);
-    let stale_judged = stale::judge_in(&histories, &inputs.registry.stale, inputs.now);
-    let takeover_judged = takeover::judge_in(&histories, inputs.facts, &inputs.registry.takeover, inputs.now);
+pub fn assess(assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
+    let units: Vec<&Unit> = assessed.units.iter().map(|a| &a.unit).collect();
+    let hygiene = hygiene_checks(&units, inputs.today);
+    let unused = unused_checks(&units, inputs.unused);
+    let registry = registry_signals(&units, inputs.facts, inputs.registry, inputs.now);
+    drop(units);
+    combine(assessed, Checked { hygiene, unused, registry })
+}
+
+/// The unused check's results of each unit, in unit order ([`unused_checks`]).
+pub struct UnusedResults(Vec<(Vec<Signal>, Vec<Coverage>, Option<Reachability>)>);
+
+/// The stale and takeover signals and coverage of each unit, in unit order ([`registry_signals`]).
+pub struct RegistryResults(Vec<(Vec<Signal>, Vec<Coverage>)>);
+
+/// Each check family's results over the same units, in unit order: what [`combine`] adds to
+/// them. The families need only the units (and the registry facts), not the match, and not one
+/// another, so the scan runs them beside the match and each other, borrowing the units.
+pub struct Checked {
+    pub hygiene: Vec<Vec<Signal>>,
+    pub unused: UnusedResults,
+    pub registry: RegistryResults,
+}
+
+/// The hygiene check of every unit (with its lockfile twin's tree, by index into `units`), in
+/// parallel, results in unit order.
+pub fn hygiene_checks(units: &[&Unit], today: Date) -> Vec<Vec<Signal>> {
+    units
+        .par_iter()
+        .map(|u| hygiene::check(u, u.lockfile_twin.and_then(|i| units.get(i)).map(|t| &t.graph), today))
+        .collect()
+}
+
+/// The unused check of every unit, in parallel, results in unit order. It reads each function's
+/// code (once per folder: [`CodeCache`]) and scans its imports.
+pub fn unused_checks(units: &[&Unit], cfg: &UnusedConfig) -> UnusedResults {
+    let codes = CodeCache::new(units.iter().filter_map(|u| unused::code_key(u, cfg)), CodeLimits::default());
+    UnusedResults(units.par_iter().map(|u| unused::check_unit(u, cfg, &codes)).collect())
+}
+
+/// The stale and takeover signals of every unit: each unique package version is judged once for
+/// the whole scan, then every unit that ships it gets its signals and counts (in parallel,
+/// results in unit order).
+pub fn registry_signals(units: &[&Unit], facts: &FactsMap, checks: &RegistryChecks, now: Timestamp) -> RegistryResults {
+    let histories = Histories::new(units, facts);
+    let stale_judged = stale::judge_in(&histories, &checks.stale, now);
+    let takeover_judged = takeover::judge_in(&histories, facts, &checks.takeover, now);
     drop(histories);
     let (stale_codes, takeover_codes) = (stale::codes(), takeover::FACT_CODES);
-    // Units are independent (the unused check reads each function's code, once per folder): in
-    // parallel, results in unit order.
-    let codes = CodeCache::new(
-        assessed.units.iter().filter_map(|a| unused::code_key(&a.unit, inputs.unused)),
-        CodeLimits::default(),
-    );
-    let results: Vec<(Vec<Signal>, Vec<Coverage>, Option<Reachability>)> = assessed
-        .units
-        .par_iter()
-        .map(|a| {
-            let twin = a.unit.lockfile_twin.map(|i| &assessed.units[i].unit.graph);
-            let mut signals = hygiene::check(&a.unit, twin, inputs.today);
-            let (unused_signals, mut coverage, reach) = unused::check_unit(&a.unit, inputs.unused, &codes);
-            signals.extend(unused_signals);
-            let packages = registry_packages(&a.unit);
-            let (stale_signals, stale_coverage) = stale_judged.apply_to(&packages, &stale_codes);
-            let (takeover_signals, takeover_coverage) = takeover_judged.apply_to(&packages, &takeover_codes);
-            signals.extend(stale_signals);
-            signals.extend(takeover_signals);
-            coverage.extend(stale_coverage);
-            coverage.extend(takeover_coverage);
-            (signals, coverage, reach)
-        })
-        .collect();
+    RegistryResults(
+        units
+            .par_iter()
+            .map(|u| {
+                let packages = registry_packages(u);
+                let (mut signals, mut coverage) = stale_judged.apply_to(&packages, &stale_codes);
+                let (takeover_signals, takeover_coverage) = takeover_judged.apply_to(&packages, &takeover_codes);
+                signals.extend(takeover_signals);
+                coverage.extend(takeover_coverage);
+                (signals, coverage)
+            })
+            .collect(),
+    )
+}
+
+/// Adds each family's results to the units they were computed on (the same units, in the same
+/// order): signals in the order hygiene, unused, stale, takeover; each vulnerability marked
+/// reachable or not by the unused check; coverage summed per code over units.
+///
+/// # Panics
+/// When a family does not hold one result per unit (a caller's bug).
+pub fn combine(mut assessed: Assessed, checked: Checked) -> Assessed {
+    let Checked { hygiene, unused, registry } = checked;
+    let n = assessed.units.len();
+    assert!(hygiene.len() == n && unused.0.len() == n && registry.0.len() == n, "one result per unit and family");
     let mut totals = Totals::default();
-    for (a, (signals, coverage, reach)) in assessed.units.iter_mut().zip(results) {
-        a.signals.extend(signals);
+    let per_unit = hygiene.into_iter().zip(unused.0).zip(registry.0);
+    for (a, ((hygiene, (unused_signals, unused_coverage, reach)), (registry_signals, registry_coverage))) in
+        assessed.units.iter_mut().zip(per_unit)
+    {
+        a.signals.extend(hygiene);
+        a.signals.extend(unused_signals);
+        a.signals.extend(registry_signals);
         if let Some(reach) = reach {
             for h in &mut a.hits {
                 h.reachable = reach.of(&a.unit, h.node);
             }
         }
-        for c in coverage {
+        for c in unused_coverage.into_iter().chain(registry_coverage) {
             totals.add(c);
         }
     }

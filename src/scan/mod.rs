@@ -4,7 +4,8 @@
 //! [`extract`] (discovery and the trees of lockfiles and artifacts), [`vulns`] (matching the
 //! unique packages once and attaching vulnerabilities to every unit, with paths), [`assess`] (the
 //! risk checks); the policy judges once (`policy::Policy::judge`); [`fixplan`] decides each
-//! unit's fix plan against the whole advisory database; the inventory records.
+//! unit's fix plan against the whole advisory database; the inventory records. Between
+//! extraction and judging the stages only read the units and run side by side (`overlapped`).
 
 use std::path::PathBuf;
 
@@ -105,20 +106,12 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         max_age: options.max_age,
         now: options.now,
     };
-    let mut opened = timed(times, Phase::Open, || open::for_scan(&request, observer))?;
-    let matched = vulns::match_units_timed(extracted, &opened.store, &opened.missing, times)?;
-    let mut warnings = opened.warnings;
-    let facts =
-        timed(times, Phase::Metadata, || metadata(options, &policy, &mut opened.store, &matched, &mut warnings))?;
-    let registry = registry_checks(&policy);
-    let inputs = assess::Inputs {
-        today,
-        now: options.now,
-        facts: &facts,
-        registry: &registry,
-        unused: &crate::risk::unused::UnusedConfig { disabled: !policy.unused_enabled, ..Default::default() },
-    };
-    let mut assessed = timed(times, Phase::Assess, || assess::assess(matched, &inputs));
+    let Overlapped { mut opened, attached, checked, metadata_warnings } =
+        overlapped(options, &policy, &extracted, &request, today, observer)?;
+    let mut warnings = std::mem::take(&mut opened.warnings);
+    warnings.extend(metadata_warnings);
+    let matched = vulns::assemble(extracted, attached);
+    let mut assessed = timed(times, Phase::Assess, || assess::combine(matched, checked));
     assessed.metadata_off = options.no_metadata;
     let mut result = timed(times, Phase::Judge, || policy.judge(assessed, warnings, &baseline, today));
     timed(times, Phase::FixPlan, || fixplan::plan(&opened.store, &mut result))?;
@@ -138,6 +131,77 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         timed(times, Phase::Record, || record(&options.db, &recording, &mut opened.store, &mut result));
     }
     Ok(result)
+}
+
+/// What the stages that run side by side give: the opened database, each unit's
+/// vulnerabilities, each check family's results, and the registry metadata's warnings.
+struct Overlapped {
+    opened: open::Opened,
+    attached: vulns::Attached,
+    checked: assess::Checked,
+    metadata_warnings: Vec<Diagnostic>,
+}
+
+/// Everything between extraction and judging that only reads the units, run side by side on
+/// three threads (CI machines have two cores, and much of it is serial: SQLite reads, the
+/// registry judgements): the unused check (its code reading and import scanning, in parallel
+/// over units) starts at once; the database is opened; then the registry metadata is read (and
+/// fetched, when online) on its own connection to the same file and the stale and takeover checks
+/// judge it, while this thread matches, attaches the vulnerabilities and runs the hygiene check.
+/// Each result is the one the stage gives alone, in unit order, so reports do not change; a
+/// failing stage fails the scan as before (the open first, then the match, then the metadata).
+fn overlapped(
+    options: &ScanOptions,
+    policy: &Policy,
+    extracted: &extract::Extracted,
+    request: &OpenRequest<'_>,
+    today: jiff::civil::Date,
+    observer: &dyn Observer,
+) -> Result<Overlapped, ScanError> {
+    let times = options.phases.as_deref();
+    let unused = crate::risk::unused::UnusedConfig { disabled: !policy.unused_enabled, ..Default::default() };
+    let registry = registry_checks(policy);
+    let units: Vec<&crate::bundle::Unit> = extracted.units.iter().collect();
+    std::thread::scope(|s| {
+        let (units, unused, registry) = (&units, &unused, &registry);
+        let unused_task =
+            s.spawn(move || timed(times, Phase::Unused, || in_own_pool(|| assess::unused_checks(units, unused))));
+        let opened = timed(times, Phase::Open, || open::for_scan(request, observer))?;
+        let db = opened.store.path().to_owned();
+        let registry_task = s.spawn(move || -> Result<_, ScanError> {
+            let (facts, warnings) = timed(times, Phase::Metadata, || metadata(options, policy, &db, units))?;
+            let signals =
+                timed(times, Phase::Registry, || assess::registry_signals(units, &facts, registry, options.now));
+            Ok((signals, warnings))
+        });
+        let matched = vulns::match_packages(&extracted.units, &opened.store, times);
+        let attached =
+            matched.map(|m| timed(times, Phase::Attach, || vulns::attach(&extracted.units, &m, &opened.missing)));
+        let hygiene = timed(times, Phase::Assess, || assess::hygiene_checks(units, today));
+        let registry_results = joined(registry_task);
+        let unused_results = joined(unused_task);
+        let attached = attached?;
+        let (registry, metadata_warnings) = registry_results?;
+        let checked = assess::Checked { hygiene, unused: unused_results, registry };
+        Ok(Overlapped { opened, attached, checked, metadata_warnings })
+    })
+}
+
+/// Runs `f` on a rayon pool of its own, as large as the global one: the unused check's many
+/// parallel tasks would otherwise fill the global pool's queues, and the match's parallel steps
+/// (queued behind them) would wait for the whole check to end; with two pools the system shares
+/// the cores between both. Without a pool (threads cannot be created), `f` runs in the global
+/// one.
+fn in_own_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new().num_threads(rayon::current_num_threads()).build() {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
+}
+
+/// The result of a scoped thread; its panic goes on in this thread.
+fn joined<T>(task: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    task.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Where and as what a scan is recorded.
@@ -210,39 +274,45 @@ fn record(
 }
 
 /// The registry facts of every scanned registry package: from the cache where fresh, else from
-/// the registries the user's configuration names (cache only when offline or `no_metadata`).
-/// Per-package failures are warnings; those packages are not evaluated by the registry checks.
+/// the registries the user's configuration names (cache only when offline or `no_metadata`),
+/// with the warnings to add. Per-package failures are warnings; those packages are not evaluated
+/// by the registry checks. It runs beside the match stage, on its own connection to the database
+/// file `db`: read-only when only the cache is used; when online, read-write, and what it
+/// fetches is written in one transaction as before (an interrupted write leaves the cache as it
+/// was).
 fn metadata(
     options: &ScanOptions,
     policy: &Policy,
-    store: &mut crate::advisory::store::Store,
-    matched: &crate::policy::Assessed,
-    warnings: &mut Vec<Diagnostic>,
-) -> Result<crate::risk::history::FactsMap, ScanError> {
+    db: &std::path::Path,
+    units: &[&crate::bundle::Unit],
+) -> Result<(crate::risk::history::FactsMap, Vec<Diagnostic>), ScanError> {
+    use crate::advisory::store::Store;
     use crate::registry::{FetchMode, FetchOptions, config};
-    let mut packages: Vec<_> = matched
-        .units
+    let mut packages: Vec<_> = units
         .iter()
-        .flat_map(|a| a.unit.graph.nodes())
+        .flat_map(|u| u.graph.nodes())
         .filter(|p| p.source == crate::package::Source::Registry)
         .map(|p| (p.ecosystem, p.name.clone()))
         .collect();
     packages.sort();
     packages.dedup();
     if packages.is_empty() {
-        return Ok(crate::risk::history::FactsMap::new());
+        return Ok((crate::risk::history::FactsMap::new(), Vec::new()));
     }
     let root = options.paths.first().map_or_else(|| PathBuf::from("."), |p| policy_root(p));
-    let (cfg, diagnostics) = config::resolve(&root, &|k| std::env::var(k).ok(), policy.registries.as_ref());
-    warnings.extend(diagnostics);
+    let (cfg, mut warnings) = config::resolve(&root, &|k| std::env::var(k).ok(), policy.registries.as_ref());
     let mode = if options.offline || options.no_metadata {
         FetchMode::CacheOnly
     } else {
         FetchMode::Online { ttl: options.metadata_ttl }
     };
-    let fetched = crate::registry::facts_for(store, &cfg, &packages, &FetchOptions::new(mode))?;
+    let mut store = match mode {
+        FetchMode::CacheOnly => Store::open_read_only(db)?,
+        FetchMode::Online { .. } => Store::open_existing(db)?,
+    };
+    let fetched = crate::registry::facts_for(&mut store, &cfg, &packages, &FetchOptions::new(mode))?;
     warnings.extend(fetched.diagnostics);
-    Ok(fetched.facts)
+    Ok((fetched.facts, warnings))
 }
 
 /// The stale and takeover thresholds, with the registries the policy says rewrite times.

@@ -1,11 +1,14 @@
 //! Per-phase wall times of one scan, for benchmarks and profiling (`benches/scan_phases.rs`).
 //! Off unless the caller sets [`super::ScanOptions::phases`]; when off, a phase costs one
-//! branch and no clock read.
+//! branch and no clock read. Some phases run side by side ([`Phase::overlapped`]): the unused
+//! check from the open to the end of the match, the metadata and the stale and takeover checks
+//! beside the match. Their times
+//! overlap the others', so the phases of one scan add up to more than its wall time.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The stages of [`super::run`], in the order they run.
+/// The stages of [`super::run`], in the order they start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Phase {
     /// The policy file, VEX documents and the baseline.
@@ -14,6 +17,9 @@ pub enum Phase {
     Walk,
     /// Reading and parsing every lockfile and artifact (in parallel).
     Parse,
+    /// The unused check: reading each function's code and scanning its imports (in parallel
+    /// over units), beside the open and the match.
+    Unused,
     /// Opening the advisory database (and syncing what it lacks, when allowed).
     Open,
     /// Store reads of the affected-index rows of every unique package, and their decoding.
@@ -26,9 +32,14 @@ pub enum Phase {
     Labels,
     /// Attaching the vulnerabilities to every unit, with paths and lockfile lines.
     Attach,
-    /// Registry metadata (the cache, or the registries when online).
+    /// Registry metadata (the cache, or the registries when online), on its own connection,
+    /// beside the match.
     Metadata,
-    /// The risk checks.
+    /// The stale and takeover checks (each unique package version judged once, then every
+    /// unit's signals), right after the metadata, beside the match.
+    Registry,
+    /// The hygiene check (beside the match's end) and adding every family's results to the
+    /// units.
     Assess,
     /// The policy's judgement.
     Judge,
@@ -40,10 +51,11 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the order they run.
-    pub const ALL: [Phase; 14] = [
+    pub const ALL: [Phase; 16] = [
         Phase::Policy,
         Phase::Walk,
         Phase::Parse,
+        Phase::Unused,
         Phase::Open,
         Phase::Candidates,
         Phase::Evaluate,
@@ -51,25 +63,33 @@ impl Phase {
         Phase::Labels,
         Phase::Attach,
         Phase::Metadata,
+        Phase::Registry,
         Phase::Assess,
         Phase::Judge,
         Phase::FixPlan,
         Phase::Record,
     ];
 
-    /// A short lowercase name for tables.
+    /// Whether the phase runs beside others (its time is not on the scan's critical path alone).
+    pub fn overlapped(self) -> bool {
+        matches!(self, Phase::Unused | Phase::Metadata | Phase::Registry)
+    }
+
+    /// A short lowercase name for tables; a phase that runs beside others is marked `(||)`.
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Policy => "policy",
             Phase::Walk => "walk",
             Phase::Parse => "read+parse",
+            Phase::Unused => "unused check (||)",
             Phase::Open => "open db",
             Phase::Candidates => "match: candidates",
             Phase::Evaluate => "match: evaluate",
             Phase::Advisories => "match: advisories",
             Phase::Labels => "match: labels",
             Phase::Attach => "match: attach",
-            Phase::Metadata => "metadata",
+            Phase::Metadata => "metadata (||)",
+            Phase::Registry => "stale+takeover (||)",
             Phase::Assess => "assess",
             Phase::Judge => "judge",
             Phase::FixPlan => "fix plan",

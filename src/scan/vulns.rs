@@ -40,40 +40,71 @@ pub(crate) fn match_units_timed(
     missing: &[Ecosystem],
     times: Option<&PhaseTimes>,
 ) -> Result<Assessed, StoreError> {
+    let matched = match_packages(&extracted.units, store, times)?;
+    let attached = timed(times, Phase::Attach, || attach(&extracted.units, &matched, missing));
+    Ok(assemble(extracted, attached))
+}
+
+/// The match of every unique registry package of the units, with the code of each matched
+/// vulnerability: everything of the match stage that reads the store. It only borrows the units,
+/// so that work which needs the units but not the match (the registry metadata, the unused
+/// check) can run beside it; [`attach`] then moves the units into the result.
+pub(crate) struct Matched {
+    queries: Vec<PackageQuery>,
+    grouped: Vec<PackageMatches>,
+    codes: HashMap<String, Code>,
+}
+
+/// Matches every unique registry package of `units` against the store (timing each step).
+pub(crate) fn match_packages(units: &[Unit], store: &Store, times: Option<&PhaseTimes>) -> Result<Matched, StoreError> {
     let queries = matcher::unique(
-        extracted
-            .units
-            .iter()
-            .flat_map(|u| u.graph.nodes())
-            .filter(|p| p.source == Source::Registry)
-            .map(PackageQuery::of),
+        units.iter().flat_map(|u| u.graph.nodes()).filter(|p| p.source == Source::Registry).map(PackageQuery::of),
     );
     let candidates = timed(times, Phase::Candidates, || matcher::load_candidates(store, &queries))?;
     let evaluated = timed(times, Phase::Evaluate, || matcher::evaluate(&queries, &candidates));
     let grouped = timed(times, Phase::Advisories, || matcher::group(store, &queries, evaluated))?;
-    let matches: ByPackage<'_> =
-        queries.iter().zip(&grouped).map(|(q, m)| ((q.ecosystem, q.name.as_str(), q.version.as_str()), m)).collect();
-    let codes = timed(times, Phase::Labels, || advisory_codes(store, &matches))?;
-    let (not_evaluated, units) = timed(times, Phase::Attach, || {
-        let not_evaluated = not_evaluated(&extracted.units, missing, &matches);
-        let units = extracted
-            .units
-            .into_par_iter()
-            .map(|unit| {
-                let hits = hits(&unit, &matches, &codes);
-                AssessedUnit { unit, hits, signals: Vec::new() }
-            })
-            .collect();
-        (not_evaluated, units)
-    });
-    Ok(Assessed {
+    let codes = timed(times, Phase::Labels, || advisory_codes(store, &by_package(&queries, &grouped)))?;
+    Ok(Matched { queries, grouped, codes })
+}
+
+/// The vulnerabilities of each unit (with paths and lockfile lines), in unit order, and the
+/// packages that could not be evaluated ([`attach`]).
+pub(crate) struct Attached {
+    not_evaluated: Vec<NotEvaluated>,
+    hits: Vec<Vec<VulnHit>>,
+}
+
+/// Attaches the matched vulnerabilities to every unit (with paths and lockfile lines, in
+/// parallel) and counts the packages that could not be evaluated; `missing` are the ecosystems
+/// the database has no advisories for. Borrows the units: [`assemble`] moves them.
+pub(crate) fn attach(units: &[Unit], found: &Matched, missing: &[Ecosystem]) -> Attached {
+    let matches = by_package(&found.queries, &found.grouped);
+    let not_evaluated = not_evaluated(units, missing, &matches);
+    let hits = units.par_iter().map(|unit| hits(unit, &matches, &found.codes)).collect();
+    Attached { not_evaluated, hits }
+}
+
+/// The matched units: each unit with the vulnerabilities [`attach`] found for it (computed on
+/// the same units, in the same order).
+pub(crate) fn assemble(extracted: Extracted, attached: Attached) -> Assessed {
+    let units = extracted
+        .units
+        .into_iter()
+        .zip(attached.hits)
+        .map(|(unit, hits)| AssessedUnit { unit, hits, signals: Vec::new() })
+        .collect();
+    Assessed {
         units,
         errors: extracted.errors,
         warnings: extracted.warnings,
-        not_evaluated,
+        not_evaluated: attached.not_evaluated,
         coverage: Vec::new(),
         metadata_off: false,
-    })
+    }
+}
+
+fn by_package<'a>(queries: &'a [PackageQuery], grouped: &'a [PackageMatches]) -> ByPackage<'a> {
+    queries.iter().zip(grouped).map(|(q, m)| ((q.ecosystem, q.name.as_str(), q.version.as_str()), m)).collect()
 }
 
 /// The match of each unique registry package, by ecosystem, name and version.

@@ -26,6 +26,7 @@ mod report_schemas;
 mod reports;
 mod scan;
 mod scan_bundles;
+mod scan_metadata;
 mod schema;
 mod server;
 mod snapshot;
