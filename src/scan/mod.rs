@@ -162,13 +162,17 @@ fn overlapped(
     let unused = crate::risk::unused::UnusedConfig { disabled: !policy.unused_enabled, ..Default::default() };
     let registry = registry_checks(policy);
     let units: Vec<&crate::bundle::Unit> = extracted.units.iter().collect();
+    // One unit has too little to overlap to pay for the threads (and their memory): its stages
+    // run one after the other, the same calls in the same order of errors.
+    let spawn = units.len() > 1;
     std::thread::scope(|s| {
         let (units, unused, registry) = (&units, &unused, &registry);
-        let unused_task =
-            s.spawn(move || timed(times, Phase::Unused, || in_own_pool(|| assess::unused_checks(units, unused))));
+        let unused_task = Task::start(s, spawn, move || {
+            timed(times, Phase::Unused, || in_own_pool(spawn, || assess::unused_checks(units, unused)))
+        });
         let opened = timed(times, Phase::Open, || open::for_scan(request, observer))?;
         let db = opened.store.path().to_owned();
-        let registry_task = s.spawn(move || -> Result<_, ScanError> {
+        let registry_task = Task::start(s, spawn, move || -> Result<_, ScanError> {
             let (facts, warnings) = timed(times, Phase::Metadata, || metadata(options, policy, &db, units))?;
             let signals =
                 timed(times, Phase::Registry, || assess::registry_signals(units, &facts, registry, options.now));
@@ -178,8 +182,8 @@ fn overlapped(
         let attached =
             matched.map(|m| timed(times, Phase::Attach, || vulns::attach(&extracted.units, &m, &opened.missing)));
         let hygiene = timed(times, Phase::Assess, || assess::hygiene_checks(units, today));
-        let registry_results = joined(registry_task);
-        let unused_results = joined(unused_task);
+        let registry_results = registry_task.join();
+        let unused_results = unused_task.join();
         let attached = attached?;
         let (registry, metadata_warnings) = registry_results?;
         let checked = assess::Checked { hygiene, unused: unused_results, registry };
@@ -187,15 +191,37 @@ fn overlapped(
     })
 }
 
-/// Runs `f` on a rayon pool of its own, as large as the global one: the unused check's many
+/// Runs `f` on a rayon pool of its own (when `own`), as large as the global one: the unused check's many
 /// parallel tasks would otherwise fill the global pool's queues, and the match's parallel steps
 /// (queued behind them) would wait for the whole check to end; with two pools the system shares
 /// the cores between both. Without a pool (threads cannot be created), `f` runs in the global
 /// one.
-fn in_own_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+fn in_own_pool<T: Send>(own: bool, f: impl FnOnce() -> T + Send) -> T {
+    if !own {
+        return f();
+    }
     match rayon::ThreadPoolBuilder::new().num_threads(rayon::current_num_threads()).build() {
         Ok(pool) => pool.install(f),
         Err(_) => f(),
+    }
+}
+
+/// A stage run on a scoped thread of its own, or at once on this one (`spawn` false).
+enum Task<'s, T> {
+    Spawned(std::thread::ScopedJoinHandle<'s, T>),
+    Done(T),
+}
+
+impl<'s, T: Send + 's> Task<'s, T> {
+    fn start<'e>(s: &'s std::thread::Scope<'s, 'e>, spawn: bool, f: impl FnOnce() -> T + Send + 's) -> Task<'s, T> {
+        if spawn { Task::Spawned(s.spawn(f)) } else { Task::Done(f()) }
+    }
+
+    fn join(self) -> T {
+        match self {
+            Task::Spawned(handle) => joined(handle),
+            Task::Done(value) => value,
+        }
     }
 }
 
