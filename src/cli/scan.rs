@@ -174,7 +174,7 @@ pub fn run(db: &Path, args: &ScanArgs) -> anyhow::Result<Outcome> {
         nothing_scanned_is_error: std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
         no_metadata: args.no_metadata,
         metadata_ttl: std::time::Duration::from_hours(24),
-        now: Timestamp::now(),
+        now: crate::clock::now(),
         phases: None,
     };
     let progress = SyncProgress::new(false);
