@@ -62,6 +62,28 @@ fn functions_from_a_sam_template_are_the_units_of_the_report() {
     );
 }
 
+/// `BUNDLEGUARD_NOW` is the scan's clock: `nodejs16.x` (deprecated on 2024-06-12) is not yet
+/// deprecated on a day before that, and is on a day after.
+#[test]
+fn the_pinned_clock_decides_what_is_deprecated() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = synced_fixture_db(dir.path());
+    let hygiene_on = |day: &str| {
+        let out = bundleguard(&db)
+            .current_dir(repo_root())
+            .env("BUNDLEGUARD_NOW", day)
+            .args(["scan", "--format", "json", "--offline", "fixtures/templates/sam-short-tags"])
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let hello = doc["bundles"].as_array().unwrap().iter().find(|b| b["name"] == "HelloFunction").cloned();
+        let kinds = hello.expect("HelloFunction")["hygiene"].as_array().unwrap().clone();
+        kinds.iter().map(|h| h["kind"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert!(!hygiene_on("2024-06-01T00:00:00Z").contains(&"deprecated-runtime".to_owned()));
+    assert!(hygiene_on("2024-07-01T00:00:00Z").contains(&"deprecated-runtime".to_owned()));
+}
+
 #[test]
 #[ignore = "needs ../shared: corpus/bundles"]
 fn shared_corpus_deployment_zip_gives_the_findings_of_the_folder_it_was_built_from() {
