@@ -22,6 +22,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
 
+use foldhash::HashMapExt;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
 use super::{LockfileError, ParseInput, Parsed};
@@ -135,9 +136,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for TopFieldVisitor<T> {
 /// The serde reader's `packages` answer, `None` for an error (the fast reader's reference).
 #[cfg(test)]
 pub(super) fn read_top_with_serde(bytes: &[u8]) -> Option<TopField<Pairs<'_, EntryWire<'_>>>> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let visitor = TopFieldVisitor { key: "packages", marker: PhantomData };
-    de.deserialize_map(visitor).and_then(|v| de.end().map(|()| v)).ok()
+    serde_top_field(bytes, "packages").ok()
 }
 
 fn top_field<'de, T: Deserialize<'de>>(
@@ -145,10 +144,16 @@ fn top_field<'de, T: Deserialize<'de>>(
     bytes: &'de [u8],
     key: &'static str,
 ) -> Result<TopField<T>, LockfileError> {
+    serde_top_field(bytes, key).map_err(|e| json_error(input.path, &e))
+}
+
+fn serde_top_field<'de, T: Deserialize<'de>>(
+    bytes: &'de [u8],
+    key: &'static str,
+) -> Result<TopField<T>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let visitor = TopFieldVisitor { key, marker: PhantomData };
-    let out = de.deserialize_map(visitor).and_then(|v| de.end().map(|()| v)).map_err(|e| json_error(input.path, &e))?;
-    Ok(out)
+    de.deserialize_map(visitor).and_then(|v| de.end().map(|()| v))
 }
 
 /// One value of the v2/v3 `packages` map.
@@ -455,7 +460,7 @@ pub(crate) fn parse_package_lock(input: &ParseInput<'_>) -> Result<Parsed, Lockf
 type Entries<'a> = [(Str<'a>, EntryWire<'a>)];
 
 /// Entry index by install location (keys are the lockfile's own, so a fast hash will do).
-type Index<'a> = HashMap<&'a str, usize, foldhash::fast::RandomState>;
+type Index<'a> = foldhash::HashMap<&'a str, usize>;
 
 /// Where the last `node_modules/` of a location starts (`nested`: the last `/node_modules/`,
 /// at its slash). Every occurrence ends at a slash, so the slashes are tried from the right:
@@ -485,7 +490,7 @@ fn last_node_modules(loc: &str) -> Option<usize> {
 fn parse_packages(input: &ParseInput<'_>, mut entries: Vec<(Str<'_>, EntryWire<'_>)>) -> Parsed {
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     entries.dedup_by(|a, b| a.0 == b.0);
-    let mut index = Index::with_capacity_and_hasher(entries.len(), foldhash::fast::RandomState::default());
+    let mut index = Index::with_capacity(entries.len());
     index.extend(entries.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)));
     let root = index.get("").map(|&i| &entries[i].1);
     let has_workspaces = root.is_some_and(|r| r.workspaces.is_some());

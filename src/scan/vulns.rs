@@ -27,24 +27,6 @@ use crate::vocab::Code;
 /// Most dependency paths reported per finding.
 pub const MAX_PATHS: usize = 5;
 
-/// Matches every registry package of every unit (each unique package once) and attaches the
-/// vulnerabilities. `missing` are the ecosystems the database has no advisories for.
-pub fn match_units(extracted: Extracted, store: &Store, missing: &[Ecosystem]) -> Result<Assessed, StoreError> {
-    match_units_timed(extracted, store, missing, None)
-}
-
-/// [`match_units`], timing each step.
-pub(crate) fn match_units_timed(
-    extracted: Extracted,
-    store: &Store,
-    missing: &[Ecosystem],
-    times: Option<&PhaseTimes>,
-) -> Result<Assessed, StoreError> {
-    let matched = match_packages(&extracted.units, store, times)?;
-    let attached = timed(times, Phase::Attach, || attach(&extracted.units, &matched, missing));
-    Ok(assemble(extracted, attached))
-}
-
 /// The match of every unique registry package of the units, with the code of each matched
 /// vulnerability: everything of the match stage that reads the store. It only borrows the units,
 /// so that work which needs the units but not the match (the registry metadata, the unused

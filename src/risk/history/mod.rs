@@ -77,10 +77,8 @@ type VersionKey<'a> = (Ecosystem, &'a str, &'a str);
 
 /// One check's [`Judged`] for every unique registry package version of a scan's units.
 #[derive(Debug, Default)]
-pub struct Judgments<'a>(FastMap<VersionKey<'a>, Judged>);
-
-/// A map keyed by the scan's own strings (no untrusted keys to defend against): a fast hash.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// Keyed by the scan's own strings (no untrusted keys to defend against): a fast hash.
+pub struct Judgments<'a>(foldhash::HashMap<VersionKey<'a>, Judged>);
 
 impl<'a> Judgments<'a> {
     /// Judges every unique registry package version of `histories` once, in parallel (the
@@ -204,7 +202,7 @@ struct Group<'a> {
 impl<'a> Histories<'a> {
     pub fn new(units: &[&'a Unit], facts: &'a FactsMap) -> Histories<'a> {
         use rayon::prelude::*;
-        let mut unique: FastMap<VersionKey<'a>, &'a Package> = FastMap::default();
+        let mut unique: foldhash::HashMap<VersionKey<'a>, &'a Package> = foldhash::HashMap::default();
         for unit in units {
             for package in unit.graph.nodes() {
                 if package.source == Source::Registry {
@@ -212,7 +210,8 @@ impl<'a> Histories<'a> {
                 }
             }
         }
-        let mut by_package: FastMap<(Ecosystem, &'a str), Vec<(VersionKey<'a>, &'a Package)>> = FastMap::default();
+        let mut by_package: foldhash::HashMap<(Ecosystem, &'a str), Vec<(VersionKey<'a>, &'a Package)>> =
+            foldhash::HashMap::default();
         for (key, package) in unique {
             by_package.entry((key.0, key.1)).or_default().push((key, package));
         }

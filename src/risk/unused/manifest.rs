@@ -4,7 +4,7 @@
 //! (PEP 621 `[project].dependencies`, Poetry), Pipfile, go.mod (`require`, `// indirect`) and
 //! Cargo.toml (`[dependencies]`, target tables, `package = "..."` renames).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -96,13 +96,13 @@ fn line_of(text: &str, needle: &str) -> Option<u32> {
 /// quote exactly when the next quote closes `name`, so for a name without `"` this gives what
 /// [`line_of`] gives for `"name"`, in one pass instead of one per dependency.
 struct QuotedLines<'a> {
-    first: HashMap<&'a str, u32, foldhash::fast::RandomState>,
+    first: foldhash::HashMap<&'a str, u32>,
     text: &'a str,
 }
 
 impl<'a> QuotedLines<'a> {
     fn new(text: &'a str) -> Self {
-        let mut first = HashMap::with_hasher(foldhash::fast::RandomState::default());
+        let mut first = foldhash::HashMap::default();
         let mut line: u32 = 1;
         let mut counted = 0; // bytes before this offset are counted in `line`
         let mut quotes = memchr::memchr_iter(b'"', text.as_bytes()).peekable();

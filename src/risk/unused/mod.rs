@@ -15,7 +15,7 @@
 //! called from package.json scripts, `peerDependencies`, SDKs the Lambda runtime provides, and
 //! the per-package allow-list of [`UnusedConfig`].
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -649,8 +649,7 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> Reached {
     let g = &unit.graph;
     // the names as every ecosystem normalizes them (a node matches its own spelling); most
     // ecosystems keep a name as it is, so each spelling is kept once
-    let mut wanted: FastSet<PackageName> =
-        FastSet::with_capacity_and_hasher(imported.len() * 2, foldhash::fast::RandomState::default());
+    let mut wanted: foldhash::HashSet<PackageName> = foldhash::HashSetExt::with_capacity(imported.len() * 2);
     for n in imported {
         wanted.extend(Ecosystem::ALL.map(|e| PackageName::new(e, n)));
     }
@@ -658,7 +657,7 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> Reached {
     let mut stack: Vec<NodeId> = matching.iter().copied().filter(|&i| is_direct(g, i)).collect();
     // An imported package that is no direct dependency (undeclared, hoisted): the code loads it
     // all the same, so every node of that name counts.
-    let direct_names: FastSet<&PackageName> = stack.iter().map(|&i| &g.node(i).name).collect();
+    let direct_names: foldhash::HashSet<&PackageName> = stack.iter().map(|&i| &g.node(i).name).collect();
     stack.extend(matching.iter().copied().filter(|&i| !direct_names.contains(&g.node(i).name)));
     let mut seen = Reached(vec![false; g.len()]);
     while let Some(i) = stack.pop() {
@@ -671,9 +670,6 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> Reached {
     }
     seen
 }
-
-/// A set hashed with foldhash: names of a unit's graph, looked up once per node.
-type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 
 /// The nodes of one unit's graph that its code's imports reach (one bit per node).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

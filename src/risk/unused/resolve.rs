@@ -2,7 +2,7 @@
 //! relative imports reach), and what each import names: a file of the function, a builtin, or a
 //! package. Pure over the in-memory files.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::LazyLock;
 
 use super::{Import, Language};
@@ -48,7 +48,7 @@ pub fn entry_files(language: Language, handler: &str, files: &[&str]) -> Vec<usi
 }
 
 /// Path -> index in `files` (looked up for every relative import and each name it may have).
-pub type FileIndex<'a> = HashMap<&'a str, usize, foldhash::fast::RandomState>;
+pub type FileIndex<'a> = foldhash::HashMap<&'a str, usize>;
 
 /// Path -> index in `files`.
 pub fn file_index<'a>(files: &[&'a str]) -> FileIndex<'a> {
