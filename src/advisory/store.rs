@@ -20,7 +20,7 @@ use super::osv::{Advisory, Affected, Labels, Level, Severity, SeveritySource};
 use crate::package::{Ecosystem, PackageName};
 
 /// Bumped whenever the schema changes; `migrate` brings older files forward.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// `PRAGMA application_id` of a bundleguard database: the ASCII bytes "BGDB". Files made before
 /// it was set (schema 1 and 2) get it on their next write.
@@ -366,9 +366,12 @@ impl Store {
                 self.sql(r)?;
             }
         }
-        if version < 5 {
-            let r = migrate_5(&mut self.conn);
-            self.sql(r)?;
+        for (target, step) in [(5, migrate_5 as fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>), (6, migrate_6)]
+        {
+            if version < target {
+                let r = migrate_in_one(&mut self.conn, target, step);
+                self.sql(r)?;
+            }
         }
         Ok(())
     }
@@ -898,47 +901,74 @@ PRAGMA user_version = 4;
 COMMIT;
 ";
 
-/// Version 5: the labels of each record (`cwe_ids`, RustSec `informational`), kept at ingest so
-/// that a scan reads two short columns instead of parsing the raw record of every matched
-/// advisory. Records already stored are labelled here, once, from their raw JSON. Runs in one
-/// immediate transaction that checks the version again, so two processes opening an older
-/// file at once migrate it once.
-fn migrate_5(conn: &mut Connection) -> rusqlite::Result<()> {
+/// Runs migration `step` to schema `target` in one immediate transaction that checks the version
+/// again, so two processes opening an older file at once migrate it once.
+fn migrate_in_one(
+    conn: &mut Connection,
+    target: i64,
+    step: fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if version >= 5 {
+    if version >= target {
         return tx.commit();
     }
-    let has = |column: &str| -> rusqlite::Result<bool> {
-        tx.query_row("SELECT count(*) > 0 FROM pragma_table_info('advisories') WHERE name = ?1", [column], |row| {
-            row.get(0)
-        })
-    };
-    if !has("cwe_ids")? {
+    step(&tx)?;
+    tx.pragma_update(None, "user_version", target)?;
+    tx.commit()
+}
+
+/// Whether `table` has `column`.
+fn has_column(tx: &rusqlite::Transaction<'_>, table: &str, column: &str) -> rusqlite::Result<bool> {
+    tx.query_row("SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2", [table, column], |row| row.get(0))
+}
+
+/// Version 5: the labels of each record (`cwe_ids`, RustSec `informational`), kept at ingest so
+/// that a scan reads two short columns instead of parsing the raw record of every matched
+/// advisory. Records already stored are labelled here, once, from their raw JSON.
+fn migrate_5(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    if !has_column(tx, "advisories", "cwe_ids")? {
         tx.execute_batch("ALTER TABLE advisories ADD COLUMN cwe_ids TEXT NOT NULL DEFAULT '[]'; -- JSON array")?;
     }
-    if !has("informational")? {
+    if !has_column(tx, "advisories", "informational")? {
         tx.execute_batch(
             "ALTER TABLE advisories ADD COLUMN informational TEXT; -- RustSec: unmaintained | unsound | notice",
         )?;
     }
-    {
-        // Only records that can carry a label need parsing.
-        let mut read = tx.prepare(
-            "SELECT id, raw FROM advisories WHERE instr(raw, 'cwe_ids') > 0 OR instr(raw, 'informational') > 0",
-        )?;
-        let mut write = tx.prepare("UPDATE advisories SET cwe_ids = ?2, informational = ?3 WHERE id = ?1")?;
-        let mut rows = read.query([])?;
-        while let Some(row) = rows.next()? {
-            let id: String = row.get(0)?;
-            let labels = labels_of_raw(&row.get::<_, String>(1)?);
-            if labels != Labels::default() {
-                write.execute(params![id, cwe_ids_json(&labels), labels.informational])?;
-            }
+    // Only records that can carry a label need parsing.
+    let mut read = tx
+        .prepare("SELECT id, raw FROM advisories WHERE instr(raw, 'cwe_ids') > 0 OR instr(raw, 'informational') > 0")?;
+    let mut write = tx.prepare("UPDATE advisories SET cwe_ids = ?2, informational = ?3 WHERE id = ?1")?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        let labels = labels_of_raw(&row.get::<_, String>(1)?);
+        if labels != Labels::default() {
+            write.execute(params![id, cwe_ids_json(&labels), labels.informational])?;
         }
     }
-    tx.pragma_update(None, "user_version", 5)?;
-    tx.commit()
+    Ok(())
+}
+
+/// Version 6: each package's version facts in one blob (`registry_packages.versions`, written and
+/// read by `registry::cache`), instead of a row per version: a warm cache reads one row per
+/// package. The per-version rows of a file of version 5 stay until the first write of the cache
+/// converts them (`registry::cache` owns the encoding); until then they are read as they are.
+fn migrate_6(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    if !has_column(tx, "registry_packages", "versions")? {
+        tx.execute_batch(
+            "ALTER TABLE registry_packages ADD COLUMN versions BLOB; -- registry::packed; NULL: in registry_versions",
+        )?;
+    }
+    let rows: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'registry_versions'",
+        [],
+        |row| row.get(0),
+    )?;
+    if rows && tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM registry_versions)", [], |row| row.get::<_, bool>(0))? {
+        tx.execute_batch("DROP TABLE registry_versions")?;
+    }
+    Ok(())
 }
 
 /// The labels of a stored raw record; none when it does not parse (as the ingest would have

@@ -1,5 +1,6 @@
-//! The registry metadata cache: compact per-version facts in the database file (tables of schema
-//! migration 3 in `advisory::store`), with the fetch time and the ETag / Last-Modified of the
+//! The registry metadata cache: one row per package in the database file (table
+//! `registry_packages` of schema migrations 4 and 6 in `advisory::store`), its versions' compact
+//! facts in one blob ([`packed`]), with the fetch time and the ETag / Last-Modified of the
 //! document they came from, so a refresh is a conditional request. Credentials never reach it:
 //! URLs are stored with their `user:password@` removed.
 
@@ -9,6 +10,7 @@ use jiff::Timestamp;
 use rusqlite::params;
 
 use super::facts::{PackageFacts, ProjectStatus, VersionFacts};
+use super::packed;
 use crate::advisory::store::{Store, StoreError, from_ns, ns};
 use crate::package::{Ecosystem, PackageName};
 
@@ -30,69 +32,10 @@ fn to_json<T: serde::Serialize>(value: Option<&T>) -> Option<String> {
     value.and_then(|v| serde_json::to_string(v).ok())
 }
 
-/// A cached list of names (`["a","b"]`, as [`to_json`] writes it). Read by hand when the text
-/// holds no escape, no control character and no blank (then every `"` is a delimiter and the
-/// list is exactly what serde would read); anything else goes through serde_json.
-fn names_column(text: Option<&str>) -> Option<Vec<String>> {
-    let text = text?;
-    plain_strings(text).or_else(|| serde_json::from_str(text).ok())
-}
-
-/// A cached list of (name, command) pairs (`[["a","b"]]`), as [`names_column`] reads names.
-fn pairs_column(text: Option<&str>) -> Option<Vec<(String, String)>> {
-    let text = text?;
-    plain_pairs(text).or_else(|| serde_json::from_str(text).ok())
-}
-
-/// Column `i` of a row as borrowed text (`None` for NULL), without copying it out.
-fn text_at<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
-    r.get_ref(i)?
-        .as_str_or_null()
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
-}
-
-/// Whether `text` has no backslash (escape) and no control character: then every `"` in it closes
-/// or opens a string.
-fn unescaped(text: &str) -> bool {
-    !text.bytes().any(|b| b == b'\\' || b < 0x20)
-}
-
-/// `["a","b"]` without escapes or blanks as strings; `None` for any other shape.
-fn plain_strings(text: &str) -> Option<Vec<String>> {
-    plain_list(text, |rest| {
-        let (item, tail) = rest.strip_prefix('"')?.split_once('"')?;
-        Some((item.to_owned(), tail))
-    })
-}
-
-/// `[["a","b"],["c","d"]]` without escapes or blanks as pairs; `None` for any other shape.
-fn plain_pairs(text: &str) -> Option<Vec<(String, String)>> {
-    plain_list(text, |rest| {
-        let (name, tail) = rest.strip_prefix("[\"")?.split_once('"')?;
-        let (command, tail) = tail.strip_prefix(",\"")?.split_once('"')?;
-        Some(((name.to_owned(), command.to_owned()), tail.strip_prefix(']')?))
-    })
-}
-
-/// A JSON array without escapes or blanks, each item read by `item` (the item and the text after
-/// it); `None` for any other shape.
-fn plain_list<T>(text: &str, item: impl Fn(&str) -> Option<(T, &str)>) -> Option<Vec<T>> {
-    if !unescaped(text) {
-        return None;
-    }
-    let mut rest = text.strip_prefix('[')?;
-    let mut out = Vec::new();
-    if rest == "]" {
-        return Some(out);
-    }
-    loop {
-        let (value, tail) = item(rest)?;
-        out.push(value);
-        match tail.strip_prefix(',') {
-            Some(next) => rest = next,
-            None => return (tail == "]").then_some(out),
-        }
-    }
+/// A JSON column of the per-version rows of schema 4 and 5 (`NULL`: unknown; text that does not
+/// read: unknown too, as it was then).
+fn json_column<T: serde::de::DeserializeOwned>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<T>> {
+    Ok(r.get_ref(i)?.as_str_or_null()?.and_then(|text| serde_json::from_str(text).ok()))
 }
 
 fn status_columns(status: Option<&ProjectStatus>) -> (Option<&'static str>, Option<&str>) {
@@ -115,40 +58,75 @@ fn status_from(status: Option<&str>, message: Option<String>) -> Option<ProjectS
     }
 }
 
+/// What [`load_many`] found: per package, in the order given, its entry (`None`: not cached, or
+/// its cached versions are damaged), and a message per damaged entry (not used: fetched again
+/// online, not evaluated offline).
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub entries: Vec<Option<CacheEntry>>,
+    pub damaged: Vec<(Ecosystem, String)>,
+}
+
+/// Which tables and columns the file has: the per-package `versions` blob (schema 6), and the
+/// per-version rows of schema 4 and 5 (until the first write converts them; a read-only file of
+/// schema 5 keeps them).
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    blobs: bool,
+    rows: bool,
+}
+
+fn layout(conn: &rusqlite::Connection) -> rusqlite::Result<Layout> {
+    let blobs = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('registry_packages') WHERE name = 'versions'",
+        [],
+        |r| r.get(0),
+    )?;
+    let rows = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'registry_versions'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(Layout { blobs, rows })
+}
+
 /// Loads the cached entries of many packages, in the order given: per ecosystem, one query for
-/// the package rows and one for all their version rows (the names passed as one JSON array,
-/// `json_each`), so a warm cache costs two statements per ecosystem, not two per package, and an
-/// ecosystem with nothing cached costs one index probe.
-pub fn load_many(
-    store: &mut Store,
-    packages: &[(Ecosystem, PackageName)],
-) -> Result<Vec<Option<CacheEntry>>, StoreError> {
+/// the package rows with their versions blob (the names passed as one JSON array, `json_each`),
+/// so a warm cache costs one statement per ecosystem, not one per package, and an ecosystem with
+/// nothing cached costs one index probe.
+pub fn load_many(store: &mut Store, packages: &[(Ecosystem, PackageName)]) -> Result<Loaded, StoreError> {
     let conn = store.connection();
     let result = (|| {
-        let mut out: Vec<Option<CacheEntry>> = vec![None; packages.len()];
+        let mut loaded = Loaded { entries: vec![None; packages.len()], damaged: Vec::new() };
         let mut by_eco: BTreeMap<Ecosystem, Vec<usize>> = BTreeMap::new();
         for (i, (eco, _)) in packages.iter().enumerate() {
             by_eco.entry(*eco).or_default().push(i);
         }
         let mut any = conn.prepare_cached("SELECT 1 FROM registry_packages WHERE ecosystem = ?1 LIMIT 1")?;
+        let mut shape = None;
         for (eco, indexes) in by_eco {
             if !any.exists(params![eco.as_str()])? {
                 continue;
             }
-            load_ecosystem(conn, eco, packages, &indexes, &mut out)?;
+            let layout = match shape {
+                Some(layout) => layout,
+                None => *shape.insert(layout(conn)?),
+            };
+            load_ecosystem(conn, layout, eco, packages, &indexes, &mut loaded)?;
         }
-        Ok(out)
+        Ok(loaded)
     })();
     result.map_err(|e| store.error(e))
 }
 
-/// The cached entries of the packages at `indexes` (all of ecosystem `eco`) into `out`.
+/// The cached entries of the packages at `indexes` (all of ecosystem `eco`) into `loaded`.
 fn load_ecosystem(
     conn: &rusqlite::Connection,
+    layout: Layout,
     eco: Ecosystem,
     packages: &[(Ecosystem, PackageName)],
     indexes: &[usize],
-    out: &mut [Option<CacheEntry>],
+    loaded: &mut Loaded,
 ) -> rusqlite::Result<()> {
     let names: Vec<&str> = indexes.iter().map(|&i| packages[i].1.as_str()).collect();
     let names_json = serde_json::to_string(&names).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
@@ -161,30 +139,50 @@ fn load_ecosystem(
             at.insert(name, i);
         }
     }
-    let mut head = conn.prepare_cached(
-        "SELECT name, registry, url, fetched_at, etag, last_modified, found, latest, status, status_message, maintainers
-         FROM registry_packages WHERE ecosystem = ?1 AND name IN (SELECT value FROM json_each(?2))",
-    )?;
+    let mut head = conn.prepare_cached(if layout.blobs {
+        "SELECT name, registry, url, fetched_at, etag, last_modified, found, latest, status, status_message, maintainers,
+                versions
+         FROM registry_packages WHERE ecosystem = ?1 AND name IN (SELECT value FROM json_each(?2))"
+    } else {
+        "SELECT name, registry, url, fetched_at, etag, last_modified, found, latest, status, status_message, maintainers,
+                NULL
+         FROM registry_packages WHERE ecosystem = ?1 AND name IN (SELECT value FROM json_each(?2))"
+    })?;
     let mut rows = head.query(params![eco.as_str(), names_json])?;
+    // Found packages whose versions are still per-version rows (schema 5).
+    let mut in_rows: Vec<&str> = Vec::new();
     while let Some(r) = rows.next()? {
-        let name: String = r.get(0)?;
-        let Some(&i) = at.get(name.as_str()) else { continue };
+        let name = r.get_ref(0)?.as_str()?;
+        let Some(&i) = at.get(name) else { continue };
         let fetched_at = from_ns(r.get(3)?);
         let found: bool = r.get(6)?;
         let facts = if found {
+            let versions = if let Some(blob) = r.get_ref(11)?.as_blob_or_null()? {
+                match packed::decode(blob) {
+                    Ok(versions) => versions,
+                    Err(e) => {
+                        let what = format!("{eco} {name}: the cached registry metadata is damaged ({e}): not used");
+                        loaded.damaged.push((eco, what));
+                        continue;
+                    }
+                }
+            } else {
+                in_rows.push(packages[i].1.as_str());
+                Vec::new()
+            };
             Some(PackageFacts {
                 ecosystem: eco,
                 name: packages[i].1.clone(),
                 fetched_at,
-                versions: Vec::new(),
-                maintainers: names_column(text_at(r, 10)?),
+                versions,
+                maintainers: json_column(r, 10)?,
                 status: status_from(r.get::<_, Option<String>>(8)?.as_deref(), r.get(9)?),
                 latest: r.get(7)?,
             })
         } else {
             None
         };
-        out[i] = Some(CacheEntry {
+        loaded.entries[i] = Some(CacheEntry {
             registry: r.get(1)?,
             url: r.get(2)?,
             fetched_at,
@@ -193,51 +191,90 @@ fn load_ecosystem(
             facts,
         });
     }
-    // Version rows in primary-key order within each package, as a per-package query gives them.
-    let mut versions = conn.prepare_cached(
-        "SELECT name, version, published, publisher, provenance, install_scripts, deprecated, deprecation_known,
-                yanked, yank_known, dependencies, maintainers
-         FROM registry_versions WHERE ecosystem = ?1 AND name IN (SELECT value FROM json_each(?2))
-         ORDER BY name, version",
-    )?;
-    let mut rows = versions.query(params![eco.as_str(), names_json])?;
-    let mut current: Option<(String, usize)> = None;
-    while let Some(r) = rows.next()? {
-        let name = r.get_ref(0)?.as_str()?;
-        let i = match &current {
-            Some((n, i)) if n == name => *i,
-            _ => {
-                let Some(&i) = at.get(name) else { continue };
-                current = Some((name.to_owned(), i));
-                i
-            }
-        };
-        if let Some(facts) = out[i].as_mut().and_then(|e| e.facts.as_mut()) {
-            facts.versions.push(version_row(r)?);
-        }
+    if layout.rows && !in_rows.is_empty() {
+        load_rows(conn, eco, &in_rows, &at, &mut loaded.entries)?;
     }
     for (first, i) in repeated {
-        let copy = out[first].clone();
-        out[i] = copy;
+        let copy = loaded.entries[first].clone();
+        loaded.entries[i] = copy;
     }
     Ok(())
 }
 
-/// One version row of `load_ecosystem`'s query (column 0 is the package name).
-fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionFacts> {
+/// The versions of `names` from the per-version rows of schema 4 and 5, in primary-key order.
+fn load_rows(
+    conn: &rusqlite::Connection,
+    eco: Ecosystem,
+    names: &[&str],
+    at: &HashMap<&str, usize>,
+    entries: &mut [Option<CacheEntry>],
+) -> rusqlite::Result<()> {
+    let names_json = serde_json::to_string(names).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let mut versions = conn.prepare_cached(&format!(
+        "SELECT name, {VERSION_COLUMNS} FROM registry_versions
+         WHERE ecosystem = ?1 AND name IN (SELECT value FROM json_each(?2)) ORDER BY name, version"
+    ))?;
+    let mut rows = versions.query(params![eco.as_str(), names_json])?;
+    while let Some(r) = rows.next()? {
+        let Some(&i) = at.get(r.get_ref(0)?.as_str()?) else { continue };
+        if let Some(facts) = entries[i].as_mut().and_then(|e| e.facts.as_mut()) {
+            facts.versions.push(version_row(r, 1)?);
+        }
+    }
+    Ok(())
+}
+
+/// The columns of a per-version row of schema 4 and 5, as [`version_row`] reads them.
+const VERSION_COLUMNS: &str = "version, published, publisher, provenance, install_scripts, deprecated, \
+                               deprecation_known, yanked, yank_known, dependencies, maintainers";
+
+/// One per-version row of schema 4 and 5, its [`VERSION_COLUMNS`] from column `first` on.
+fn version_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<VersionFacts> {
     Ok(VersionFacts {
-        version: r.get(1)?,
-        published: r.get::<_, Option<i64>>(2)?.map(from_ns),
-        publisher: r.get(3)?,
-        provenance: r.get(4)?,
-        install_scripts: pairs_column(text_at(r, 5)?),
-        deprecated: r.get(6)?,
-        deprecation_known: r.get(7)?,
-        yanked: r.get(8)?,
-        yank_known: r.get(9)?,
-        dependencies: names_column(text_at(r, 10)?),
-        maintainers: names_column(text_at(r, 11)?),
+        version: r.get(first)?,
+        published: r.get::<_, Option<i64>>(first + 1)?.map(from_ns),
+        publisher: r.get(first + 2)?,
+        provenance: r.get(first + 3)?,
+        install_scripts: json_column(r, first + 4)?,
+        deprecated: r.get(first + 5)?,
+        deprecation_known: r.get(first + 6)?,
+        yanked: r.get(first + 7)?,
+        yank_known: r.get(first + 8)?,
+        dependencies: json_column(r, first + 9)?,
+        maintainers: json_column(r, first + 10)?,
     })
+}
+
+/// Moves the per-version rows of schema 4 and 5 into each package's `versions` blob and drops
+/// their table (in the caller's transaction: all or nothing).
+fn convert_rows(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    {
+        let mut read = tx.prepare(&format!(
+            "SELECT ecosystem, name, {VERSION_COLUMNS} FROM registry_versions ORDER BY ecosystem, name, version"
+        ))?;
+        let mut update = tx.prepare(
+            "UPDATE registry_packages SET versions = ?3 WHERE ecosystem = ?1 AND name = ?2 AND versions IS NULL",
+        )?;
+        let mut rows = read.query([])?;
+        let mut current: Option<(String, String, Vec<VersionFacts>)> = None;
+        while let Some(r) = rows.next()? {
+            let (eco, name) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?);
+            if current.as_ref().is_some_and(|(e, n, _)| (e.as_str(), n.as_str()) != (eco, name))
+                && let Some((e, n, versions)) = current.take()
+            {
+                update.execute(params![e, n, packed::encode(&versions)])?;
+            }
+            let version = version_row(r, 2)?;
+            match &mut current {
+                Some((_, _, versions)) => versions.push(version),
+                None => current = Some((eco.to_owned(), name.to_owned(), vec![version])),
+            }
+        }
+        if let Some((e, n, versions)) = current {
+            update.execute(params![e, n, packed::encode(&versions)])?;
+        }
+    }
+    tx.execute_batch("DROP TABLE registry_versions")
 }
 
 /// What to write for one package after a fetch round.
@@ -248,22 +285,19 @@ pub enum Write<'a> {
     Touch(Timestamp),
 }
 
-/// Writes a fetch round in one transaction.
+/// Writes a fetch round in one transaction (converting per-version rows of schema 5 first).
 pub fn write(store: &mut Store, writes: &[(Ecosystem, &PackageName, Write<'_>)]) -> Result<(), StoreError> {
     let conn = store.connection();
     let result = (|| {
         let tx = conn.transaction()?;
+        if layout(&tx)?.rows {
+            convert_rows(&tx)?;
+        }
         {
-            let mut delete = tx.prepare_cached("DELETE FROM registry_versions WHERE ecosystem = ?1 AND name = ?2")?;
             let mut head = tx.prepare_cached(
                 "INSERT OR REPLACE INTO registry_packages
-                 (ecosystem, name, registry, url, fetched_at, etag, last_modified, found, latest, status, status_message, maintainers)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?;
-            let mut row = tx.prepare_cached(
-                "INSERT OR REPLACE INTO registry_versions
-                 (ecosystem, name, version, published, publisher, provenance, install_scripts, deprecated,
-                  deprecation_known, yanked, yank_known, dependencies, maintainers)
+                 (ecosystem, name, registry, url, fetched_at, etag, last_modified, found, latest, status, status_message,
+                  maintainers, versions)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             let mut touch =
@@ -275,7 +309,6 @@ pub fn write(store: &mut Store, writes: &[(Ecosystem, &PackageName, Write<'_>)])
                         touch.execute(params![eco, name.as_str(), ns(*fetched_at)])?;
                     }
                     Write::Entry(entry) => {
-                        delete.execute(params![eco, name.as_str()])?;
                         let facts = entry.facts.as_ref();
                         let (status, message) = status_columns(facts.and_then(|f| f.status.as_ref()));
                         head.execute(params![
@@ -291,24 +324,8 @@ pub fn write(store: &mut Store, writes: &[(Ecosystem, &PackageName, Write<'_>)])
                             status,
                             message,
                             to_json(facts.and_then(|f| f.maintainers.as_ref())),
+                            facts.map(|f| packed::encode(&f.versions)),
                         ])?;
-                        for v in facts.map_or(&[][..], |f| &f.versions) {
-                            row.execute(params![
-                                eco,
-                                name.as_str(),
-                                v.version,
-                                v.published.map(ns),
-                                v.publisher,
-                                v.provenance,
-                                to_json(v.install_scripts.as_ref()),
-                                v.deprecated,
-                                v.deprecation_known,
-                                v.yanked,
-                                v.yank_known,
-                                to_json(v.dependencies.as_ref()),
-                                to_json(v.maintainers.as_ref()),
-                            ])?;
-                        }
                     }
                 }
             }
@@ -316,48 +333,4 @@ pub fn write(store: &mut Store, writes: &[(Ecosystem, &PackageName, Write<'_>)])
         tx.commit()
     })();
     result.map_err(|e| store.error(e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The hand reader agrees with serde_json on what it accepts, and declines the rest.
-    #[test]
-    fn plain_columns_read_as_serde_does() {
-        let names: &[&[&str]] = &[&[], &["a"], &["dep-0", "@scope/x"], &["", "é", "a,b", "],[", "x\"y", "t\\u", "\n"]];
-        for list in names {
-            let list: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
-            let text = to_json(Some(&list));
-            assert_eq!(names_column(text.as_deref()), Some(list.clone()), "{text:?}");
-            let escaped = list.iter().any(|s| s.contains(['"', '\\', '\n']));
-            assert_eq!(plain_strings(text.as_deref().unwrap_or_default()).is_none(), escaped, "{text:?}");
-        }
-        let pairs: &[&[(&str, &str)]] =
-            &[&[], &[("postinstall", "node x")], &[("a", ""), ("", "b\"],[\"c"), ("install", "é")]];
-        for list in pairs {
-            let list: Vec<(String, String)> = list.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect();
-            let text = to_json(Some(&list));
-            assert_eq!(pairs_column(text.as_deref()), Some(list), "{text:?}");
-        }
-        for odd in [
-            "[ ]",
-            "[\"a\" ]",
-            "[\"a\",]",
-            "[\"a\"",
-            "[\"a\"]]",
-            "[[\"a\"]]",
-            "[[\"a\",\"b\",\"c\"]]",
-            "[\"a\"],",
-            "",
-            "null",
-            "[1]",
-        ] {
-            let serde_names: Option<Vec<String>> = serde_json::from_str(odd).ok();
-            assert_eq!(names_column(Some(odd)), serde_names, "{odd:?}");
-            let serde_pairs: Option<Vec<(String, String)>> = serde_json::from_str(odd).ok();
-            assert_eq!(pairs_column(Some(odd)), serde_pairs, "{odd:?}");
-        }
-        assert_eq!(names_column(None), None);
-    }
 }

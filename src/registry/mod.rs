@@ -10,6 +10,7 @@ pub mod facts;
 pub mod fetch;
 pub mod golang;
 pub mod npm;
+pub mod packed;
 pub mod pypi;
 pub mod times;
 
@@ -134,10 +135,14 @@ pub fn facts_for(
     unique.sort();
     unique.dedup();
     let now = crate::clock::now();
-    let mut cached = cache::load_many(store, &unique)?;
+    let loaded = cache::load_many(store, &unique)?;
+    let mut cached = loaded.entries;
     let mut meta =
         Metadata { stats: FetchStats { requested: unique.len(), ..FetchStats::default() }, ..Metadata::default() };
     let mut notes = Notes::default();
+    for (eco, message) in loaded.damaged {
+        notes.add("registry/cache-damaged", eco, message);
+    }
     let mut to_fetch = Vec::new();
     for (i, ((eco, name), slot)) in unique.iter().zip(&mut cached).enumerate() {
         let fresh = match (options.mode, &*slot) {

@@ -36,7 +36,7 @@ fn parse_toolchain(rest: &str) -> Result<semver::Version, String> {
     let (core, tail) = split_core(rest);
     let padded = pad_core(core, true)?;
     let text = if tail.is_empty() {
-        padded
+        padded.into_owned()
     } else {
         let (kind, number) = toolchain_prerelease(tail).ok_or_else(|| {
             format!("expected a Go toolchain version like go1.21.3 or go1.22rc1, found suffix {tail:?}")

@@ -5,6 +5,8 @@
 //! npm: <https://github.com/npm/node-semver#versions> (`semver.clean` + loose mode);
 //! crates.io: <https://semver.org/spec/v2.0.0.html>, <https://doc.rust-lang.org/cargo/reference/semver.html>.
 
+use std::borrow::Cow;
+
 /// node-semver's largest major/minor/patch (`Number.MAX_SAFE_INTEGER`).
 const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
@@ -43,8 +45,8 @@ pub(super) fn split_core(s: &str) -> (&str, &str) {
 }
 
 /// Pads a one- or two-part numeric core with `.0` when nothing follows it (`alone`). Anything
-/// else is returned as is, to be judged by the full parser.
-pub(super) fn pad_core(core: &str, alone: bool) -> Result<String, String> {
+/// else is returned as is (not copied), to be judged by the full parser.
+pub(super) fn pad_core(core: &str, alone: bool) -> Result<Cow<'_, str>, String> {
     if core.is_empty() {
         return Err("expected a version number MAJOR.MINOR.PATCH at the start".to_owned());
     }
@@ -53,9 +55,9 @@ pub(super) fn pad_core(core: &str, alone: bool) -> Result<String, String> {
         return Err(format!("expected MAJOR.MINOR.PATCH numbers, found {core:?}"));
     }
     match parts {
-        1 | 2 if alone => Ok(format!("{core}{}", ".0".repeat(3 - parts))),
+        1 | 2 if alone => Ok(Cow::Owned(format!("{core}{}", ".0".repeat(3 - parts)))),
         1 | 2 => Err(format!("expected MAJOR.MINOR.PATCH before a pre-release or build, found {core:?}")),
-        3 => Ok(core.to_owned()),
+        3 => Ok(Cow::Borrowed(core)),
         _ => Err(format!("expected three numbers MAJOR.MINOR.PATCH, found {parts} in {core:?}")),
     }
 }

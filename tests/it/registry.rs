@@ -401,3 +401,126 @@ fn too_many_requests_waits_for_retry_after() {
     assert_eq!(meta.stats.not_evaluated, 1);
     assert!(meta.diagnostics[0].message.contains("Retry-After 3600s is longer than we wait"), "{:?}", meta.diagnostics);
 }
+
+/// Rewrites a database's registry cache as schema 5 kept it: one row per version in
+/// `registry_versions` (JSON columns), no `versions` blob column.
+fn downgrade_cache_to_schema_5(path: &std::path::Path, meta: &Metadata) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE registry_versions (
+            ecosystem TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL, published INTEGER, publisher TEXT,
+            provenance INTEGER, install_scripts TEXT, deprecated TEXT, deprecation_known INTEGER NOT NULL,
+            yanked TEXT, yank_known INTEGER NOT NULL, dependencies TEXT, maintainers TEXT,
+            PRIMARY KEY (ecosystem, name, version)) WITHOUT ROWID;",
+    )
+    .unwrap();
+    let json = |v: &Option<Vec<String>>| v.as_ref().map(|v| serde_json::to_string(v).unwrap());
+    for facts in meta.facts.values() {
+        for v in &facts.versions {
+            conn.execute(
+                "INSERT INTO registry_versions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                rusqlite::params![
+                    facts.ecosystem.as_str(),
+                    facts.name.as_str(),
+                    v.version,
+                    v.published.map(|t| i64::try_from(t.as_nanosecond()).unwrap()),
+                    v.publisher,
+                    v.provenance,
+                    v.install_scripts.as_ref().map(|s| serde_json::to_string(s).unwrap()),
+                    v.deprecated,
+                    v.deprecation_known,
+                    v.yanked,
+                    v.yank_known,
+                    json(&v.dependencies),
+                    json(&v.maintainers),
+                ],
+            )
+            .unwrap();
+        }
+    }
+    conn.execute_batch("ALTER TABLE registry_packages DROP COLUMN versions; PRAGMA user_version = 5;").unwrap();
+}
+
+/// Facts in a stable order with the fetch time cleared, to compare answers of different fetches.
+fn comparable(meta: &Metadata) -> Vec<PackageFacts> {
+    let mut all: Vec<PackageFacts> = meta.facts.values().cloned().collect();
+    for f in &mut all {
+        f.fetched_at = jiff::Timestamp::UNIX_EPOCH;
+        f.versions.sort_by(|a, b| a.version.cmp(&b.version));
+    }
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    all
+}
+
+#[test]
+fn a_schema_5_cache_is_read_as_it_is_and_converted_by_the_first_write() {
+    let server = MockBucket::start(fixture("registry/npm/event-stream-flatmap"));
+    let config = npm_config(&server.url);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("db.sqlite");
+    let packages = pkgs(Ecosystem::Npm, &["event-stream", "flatmap-stream"]);
+    let first = facts_for(&mut Store::open(&path).unwrap(), &config, &packages, &options(ONLINE)).unwrap();
+    assert!(facts(&first, Ecosystem::Npm, "event-stream").versions.len() > 3);
+    downgrade_cache_to_schema_5(&path, &first);
+    let tables = |path: &std::path::Path| -> Vec<String> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'registry_%' ORDER BY 1").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+
+    // Read-only, schema 5: the per-version rows are read.
+    let mut read_only = Store::open_read_only(&path).unwrap();
+    let old = facts_for(&mut read_only, &config, &packages, &options(FetchMode::CacheOnly)).unwrap();
+    drop(read_only);
+    assert_eq!(comparable(&old), comparable(&first));
+
+    // Opened for writing: migrated to schema 6, the rows are kept (and read) until a write.
+    server.clear_log();
+    let mut store = Store::open(&path).unwrap();
+    let migrated = facts_for(&mut store, &config, &packages, &options(FetchMode::CacheOnly)).unwrap();
+    assert_eq!(comparable(&migrated), comparable(&first));
+    assert!(tables(&path).contains(&"registry_versions".to_owned()));
+
+    // The first write (here a 304 round: only fetch times move) converts every row into blobs.
+    let revalidated =
+        facts_for(&mut store, &config, &packages, &options(FetchMode::Online { ttl: Duration::ZERO })).unwrap();
+    assert_eq!(revalidated.stats.not_modified, 2);
+    assert_eq!(tables(&path), ["registry_packages"]);
+    let converted = facts_for(&mut store, &config, &packages, &options(FetchMode::CacheOnly)).unwrap();
+    assert_eq!(comparable(&converted), comparable(&first));
+    assert!(server.seen().iter().all(|s| s.if_none_match.is_some()));
+}
+
+#[test]
+fn a_damaged_cache_entry_is_not_used_and_is_fetched_again() {
+    let server = MockBucket::start(fixture("registry/npm/event-stream-flatmap"));
+    let config = npm_config(&server.url);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("db.sqlite");
+    let packages = pkgs(Ecosystem::Npm, &["event-stream", "flatmap-stream"]);
+    let mut store = Store::open(&path).unwrap();
+    let first = facts_for(&mut store, &config, &packages, &options(ONLINE)).unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE registry_packages SET versions = x'0102ffff' WHERE name = 'event-stream'", [])
+        .unwrap();
+
+    // Offline: not evaluated (never an empty history), and said why.
+    let offline = facts_for(&mut store, &config, &packages, &options(FetchMode::CacheOnly)).unwrap();
+    assert_eq!((offline.stats.cached, offline.stats.not_evaluated), (1, 1));
+    let damaged: Vec<&str> =
+        offline.diagnostics.iter().filter(|d| d.code == "registry/cache-damaged").map(|d| d.message.as_str()).collect();
+    assert_eq!(damaged.len(), 1, "{:?}", offline.diagnostics);
+    assert!(
+        damaged[0].starts_with("npm event-stream: the cached registry metadata is damaged (unknown flags"),
+        "{damaged:?}"
+    );
+
+    // Online within the TTL: the damaged entry is fetched again in full, and written back whole.
+    server.clear_log();
+    let online = facts_for(&mut store, &config, &packages, &options(ONLINE)).unwrap();
+    assert_eq!((online.stats.cached, online.stats.fetched), (1, 1));
+    assert!(server.seen().iter().all(|s| s.if_none_match.is_none()));
+    let again = facts_for(&mut store, &config, &packages, &options(FetchMode::CacheOnly)).unwrap();
+    assert_eq!(comparable(&again), comparable(&first));
+}
