@@ -20,6 +20,17 @@ const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// 900719925474099 instead of 2^53 - 1. Its ordering is node's, and is what we use.
 pub(super) fn parse_npm(trimmed: &str) -> Result<nodejs_semver::Version, String> {
     let rest = trimmed.trim_start_matches(|c: char| c == '=' || c == 'v' || c.is_whitespace());
+    // Most versions are a plain `1.2.3`: read at once, as the general path below reads them.
+    if let Some([major, minor, patch]) = plain_triple(rest)
+        && [major, minor, patch].iter().all(|n| *n <= MAX_SAFE_INTEGER)
+    {
+        return Ok(nodejs_semver::Version::new(major, minor, patch, Vec::new(), Vec::new()));
+    }
+    parse_npm_general(rest)
+}
+
+/// [`parse_npm`] of any shape, after the leading `=`, `v` and blanks.
+fn parse_npm_general(rest: &str) -> Result<nodejs_semver::Version, String> {
     let (core, tail) = split_core(rest);
     let padded = pad_core(core, tail.is_empty())?;
     let [major, minor, patch] = npm_core_numbers(&padded)?;
@@ -28,6 +39,24 @@ pub(super) fn parse_npm(trimmed: &str) -> Result<nodejs_semver::Version, String>
     let build = build.split('.').filter(|id| !id.is_empty());
     let build = build.map(|id| nodejs_semver::Identifier::AlphaNumeric(id.to_owned()));
     Ok(nodejs_semver::Version::new(major, minor, patch, pre.collect(), build.collect()))
+}
+
+/// The three numbers of `1.2.3` (ASCII digits, leading zeros allowed as npm allows them, and two
+/// dots; nothing else); `None` for any other text or a number past `u64`.
+fn plain_triple(text: &str) -> Option<[u64; 3]> {
+    let mut numbers = [0u64; 3];
+    let (mut part, mut digits) = (0, 0);
+    for b in text.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                numbers[part] = numbers[part].checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+                digits += 1;
+            }
+            b'.' if digits > 0 && part < 2 => (part, digits) = (part + 1, 0),
+            _ => return None,
+        }
+    }
+    (part == 2 && digits > 0).then_some(numbers)
 }
 
 /// Parses a crates.io version: strict Semantic Versioning 2.0 (no `v`, no leading zeros), except that a bare
@@ -119,4 +148,49 @@ fn check_identifiers(s: &str, what: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The plain `1.2.3` path reads exactly what the general path reads (and refuses what it
+    /// refuses).
+    fn same_as_general(raw: &str) {
+        let rest = raw.trim_start_matches(|c: char| c == '=' || c == 'v' || c.is_whitespace());
+        assert_eq!(parse_npm(raw), parse_npm_general(rest), "{raw:?}");
+    }
+
+    #[test]
+    fn plain_versions_read_as_the_general_path_reads_them() {
+        for raw in [
+            "1.2.3",
+            "0.0.0",
+            "v1.2.3",
+            "=1.2.3",
+            "01.002.3",
+            "1.2",
+            "1",
+            "1.2.3.4",
+            "1..3",
+            ".1.2",
+            "1.2.",
+            "9007199254740991.0.0",
+            "9007199254740992.0.0",
+            "99999999999999999999.0.0",
+            "1.2.3-rc.1",
+            "1.2.3+b",
+        ] {
+            same_as_general(raw);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn digits_and_dots_read_as_the_general_path_reads_them(raw in "[v=]?[0-9.]{0,24}") {
+            same_as_general(&raw);
+        }
+    }
 }
