@@ -42,8 +42,12 @@ pub fn assess(assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
 /// The unused check's results of each unit, in unit order ([`unused_checks`]).
 pub struct UnusedResults(Vec<(Vec<Signal>, Vec<Coverage>, Option<Reachability>)>);
 
-/// The stale and takeover signals and coverage of each unit, in unit order ([`registry_signals`]).
-pub struct RegistryResults(Vec<(Vec<Signal>, Vec<Coverage>)>);
+/// The stale and takeover signals of each unit, in unit order, and their coverage over all units
+/// ([`registry_signals`]).
+pub struct RegistryResults {
+    signals: Vec<Vec<Signal>>,
+    coverage: Vec<Coverage>,
+}
 
 /// Each check family's results over the same units, in unit order: what [`combine`] adds to
 /// them. The families need only the units (and the registry facts), not the match, and not one
@@ -71,27 +75,25 @@ pub fn unused_checks(units: &[&Unit], cfg: &UnusedConfig) -> UnusedResults {
 }
 
 /// The stale and takeover signals of every unit: each unique package version is judged once for
-/// the whole scan, then every unit that ships it gets its signals and counts (in parallel,
-/// results in unit order).
+/// the whole scan, then every unit that ships it gets its signals (in parallel, results in unit
+/// order); coverage counts each unit's shipping of a version once, reasons summed over the scan.
 pub fn registry_signals(units: &[&Unit], facts: &FactsMap, checks: &RegistryChecks, now: Timestamp) -> RegistryResults {
     let histories = Histories::new(units, facts);
     let stale_judged = stale::judge_in(&histories, &checks.stale, now);
     let takeover_judged = takeover::judge_in(&histories, facts, &checks.takeover, now);
     drop(histories);
-    let (stale_codes, takeover_codes) = (stale::codes(), takeover::FACT_CODES);
-    RegistryResults(
-        units
-            .par_iter()
-            .map(|u| {
-                let packages = registry_packages(u);
-                let (mut signals, mut coverage) = stale_judged.apply_to(&packages, &stale_codes);
-                let (takeover_signals, takeover_coverage) = takeover_judged.apply_to(&packages, &takeover_codes);
-                signals.extend(takeover_signals);
-                coverage.extend(takeover_coverage);
-                (signals, coverage)
-            })
-            .collect(),
-    )
+    let signals = units
+        .par_iter()
+        .map(|u| {
+            let packages = registry_packages(u);
+            let mut signals = stale_judged.signals_of(&packages);
+            signals.extend(takeover_judged.signals_of(&packages));
+            signals
+        })
+        .collect();
+    let mut coverage = stale_judged.coverage(&stale::codes());
+    coverage.extend(takeover_judged.coverage(&takeover::FACT_CODES));
+    RegistryResults { signals, coverage }
 }
 
 /// Adds each family's results to the units they were computed on (the same units, in the same
@@ -103,10 +105,10 @@ pub fn registry_signals(units: &[&Unit], facts: &FactsMap, checks: &RegistryChec
 pub fn combine(mut assessed: Assessed, checked: Checked) -> Assessed {
     let Checked { hygiene, unused, registry } = checked;
     let n = assessed.units.len();
-    assert!(hygiene.len() == n && unused.0.len() == n && registry.0.len() == n, "one result per unit and family");
+    assert!(hygiene.len() == n && unused.0.len() == n && registry.signals.len() == n, "one result per unit and family");
     let mut totals = Totals::default();
-    let per_unit = hygiene.into_iter().zip(unused.0).zip(registry.0);
-    for (a, ((hygiene, (unused_signals, unused_coverage, reach)), (registry_signals, registry_coverage))) in
+    let per_unit = hygiene.into_iter().zip(unused.0).zip(registry.signals);
+    for (a, ((hygiene, (unused_signals, unused_coverage, reach)), registry_signals)) in
         assessed.units.iter_mut().zip(per_unit)
     {
         a.signals.extend(hygiene);
@@ -117,9 +119,12 @@ pub fn combine(mut assessed: Assessed, checked: Checked) -> Assessed {
                 h.reachable = reach.of(&a.unit, h.node);
             }
         }
-        for c in unused_coverage.into_iter().chain(registry_coverage) {
+        for c in unused_coverage {
             totals.add(c);
         }
+    }
+    for c in registry.coverage {
+        totals.add(c);
     }
     let mut totals = totals.finish();
     totals.sort();
@@ -215,7 +220,8 @@ mod tests {
         }
         let fresh = out.coverage.iter().find(|c| c.code == takeover::TOO_FRESH).expect("coverage");
         assert_eq!((fresh.evaluated, fresh.total), (2, 4));
-        assert_eq!(fresh.reason.as_deref(), Some("no registry facts for the package (1)"));
+        // Counted over the scan: the reason's count is the number not evaluated (once per unit).
+        assert_eq!(fresh.reason.as_deref(), Some("no registry facts for the package (2)"));
         assert_eq!(out.coverage.len(), stale::CODES.len() + takeover::CODES.len() - 1, "all but malicious");
     }
 

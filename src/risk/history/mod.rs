@@ -12,6 +12,7 @@ pub(crate) mod testing;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jiff::Timestamp;
 
@@ -75,10 +76,17 @@ pub type Counted = Vec<(Code, Option<String>)>;
 /// [`registry_packages`] deduplicates.
 type VersionKey<'a> = (Ecosystem, &'a str, &'a str);
 
-/// One check's [`Judged`] for every unique registry package version of a scan's units.
+/// One check's [`Judged`] for every unique registry package version of a scan's units, and how
+/// many units ship each (counted by [`Judgments::signals_of`], for [`Judgments::coverage`]).
 #[derive(Debug, Default)]
-/// Keyed by the scan's own strings (no untrusted keys to defend against): a fast hash.
-pub struct Judgments<'a>(foldhash::HashMap<VersionKey<'a>, Judged>);
+pub struct Judgments<'a> {
+    /// Keyed by the scan's own strings (no untrusted keys to defend against): a fast hash.
+    index: foldhash::HashMap<VersionKey<'a>, usize>,
+    judged: Vec<Judged>,
+    shipped: Vec<AtomicUsize>,
+    /// Shipped versions that were not judged (not among the units the judgments were made for).
+    unjudged: AtomicUsize,
+}
 
 impl<'a> Judgments<'a> {
     /// Judges every unique registry package version of `histories` once, in parallel (the
@@ -123,7 +131,17 @@ impl<'a> Judgments<'a> {
                     .collect()
             })
             .collect();
-        Judgments(judged.into_iter().flatten().collect())
+        let mut judgments = Judgments::default();
+        for (key, judged) in judged.into_iter().flatten() {
+            judgments.index.insert(key, judgments.judged.len());
+            judgments.judged.push(judged);
+            judgments.shipped.push(AtomicUsize::new(0));
+        }
+        judgments
+    }
+
+    fn get(&self, package: &Package) -> Option<(usize, &Judged)> {
+        self.index.get(&key_of(package)).map(|&i| (i, &self.judged[i]))
     }
 
     /// The signals and coverage of one unit, from the judgments of the package versions it
@@ -139,19 +157,60 @@ impl<'a> Judgments<'a> {
         let mut tally = Tally::new(codes.iter().copied());
         let mut out = Vec::new();
         for &(node, package) in packages {
-            match self.0.get(&key_of(package)) {
-                Some(Judged::Allowed) => {}
-                Some(Judged::NoneEvaluated(reason)) => tally.none_evaluated(reason),
-                None => tally.none_evaluated("not judged"),
-                Some(Judged::Evaluated { counted, hits }) => {
-                    for (code, reason) in counted {
-                        tally.count(*code, reason.as_deref());
-                    }
-                    out.extend(hits.iter().map(|(code, level, hit)| signal(*code, *level, node, package, hit.clone())));
+            match self.get(package).map(|(_, j)| j) {
+                None => tally.none_evaluated("not judged", 1),
+                Some(judged) => {
+                    tally.add(judged, 1);
+                    out.extend(judged.signals(node, package));
                 }
             }
         }
         (out, tally.coverage())
+    }
+
+    /// The signals of one unit's [`registry_packages`]; each version is counted as shipped once
+    /// more, for [`Judgments::coverage`] (safe from several threads at once).
+    pub fn signals_of(&self, packages: &[(NodeId, &Package)]) -> Vec<Signal> {
+        let mut out = Vec::new();
+        for &(node, package) in packages {
+            match self.get(package) {
+                None => _ = self.unjudged.fetch_add(1, Ordering::Relaxed),
+                Some((i, judged)) => {
+                    self.shipped[i].fetch_add(1, Ordering::Relaxed);
+                    out.extend(judged.signals(node, package));
+                }
+            }
+        }
+        out
+    }
+
+    /// Per code in `codes`, over every unit [`Judgments::signals_of`] was given: how many
+    /// shipped package versions were evaluated, of how many, and why the others were not (each
+    /// reason with its count over the whole scan).
+    pub fn coverage(&self, codes: &[Code]) -> Vec<Coverage> {
+        let mut tally = Tally::new(codes.iter().copied());
+        for (judged, shipped) in self.judged.iter().zip(&self.shipped) {
+            let n = shipped.load(Ordering::Relaxed);
+            if n > 0 {
+                tally.add(judged, n);
+            }
+        }
+        let unjudged = self.unjudged.load(Ordering::Relaxed);
+        if unjudged > 0 {
+            tally.none_evaluated("not judged", unjudged);
+        }
+        tally.coverage()
+    }
+}
+
+impl Judged {
+    /// The signals this judgment raises on `package` at `node`.
+    fn signals<'p>(&'p self, node: NodeId, package: &'p Package) -> impl Iterator<Item = Signal> + 'p {
+        let hits = match self {
+            Judged::Evaluated { hits, .. } => hits.as_slice(),
+            Judged::Allowed | Judged::NoneEvaluated(_) => &[],
+        };
+        hits.iter().map(move |(code, level, hit)| signal(*code, *level, node, package, hit.clone()))
     }
 }
 
@@ -585,28 +644,38 @@ impl Tally {
 
     pub fn record(&mut self, code: Code, outcome: &Outcome) {
         match outcome {
-            Outcome::NotEvaluated(reason) => self.count(code, Some(reason)),
-            Outcome::Pass | Outcome::Flag(_) => self.count(code, None),
+            Outcome::NotEvaluated(reason) => self.count(code, Some(reason), 1),
+            Outcome::Pass | Outcome::Flag(_) => self.count(code, None, 1),
         }
     }
 
-    /// Counts one package for `code`: evaluated (`None`) or not, with the reason. A code not
-    /// given to [`Tally::new`] is not reported.
-    pub fn count(&mut self, code: Code, not_evaluated: Option<&str>) {
+    /// Counts `n` package versions for `code`: evaluated (`None`) or not, and why.
+    pub fn count(&mut self, code: Code, not_evaluated: Option<&str>, n: usize) {
         if let Some(entry) = self.counts.iter_mut().find(|c| c.code == code) {
-            entry.add(not_evaluated);
+            entry.add(not_evaluated, n);
         }
     }
 
-    /// Records the package as not evaluated for every code.
-    pub fn none_evaluated(&mut self, reason: &str) {
+    /// Counts `n` package versions as not evaluated for every code, for `reason`.
+    pub fn none_evaluated(&mut self, reason: &str, n: usize) {
         for entry in &mut self.counts {
-            entry.add(Some(reason));
+            entry.add(Some(reason), n);
         }
     }
 
-    /// One [`Coverage`] per code, in the order the codes were given; the reason lists each
-    /// distinct reason with its count, most frequent first.
+    /// Counts `n` units' shipping of one judged package version.
+    fn add(&mut self, judged: &Judged, n: usize) {
+        match judged {
+            Judged::Allowed => {}
+            Judged::NoneEvaluated(reason) => self.none_evaluated(reason, n),
+            Judged::Evaluated { counted, .. } => {
+                for (code, reason) in counted {
+                    self.count(*code, reason.as_deref(), n);
+                }
+            }
+        }
+    }
+
     pub fn coverage(self) -> Vec<Coverage> {
         self.counts
             .into_iter()
@@ -621,15 +690,15 @@ impl Tally {
 }
 
 impl CodeCount {
-    fn add(&mut self, not_evaluated: Option<&str>) {
-        self.total += 1;
+    fn add(&mut self, not_evaluated: Option<&str>, n: usize) {
+        self.total += n;
         let Some(reason) = not_evaluated else {
-            self.evaluated += 1;
+            self.evaluated += n;
             return;
         };
         match self.reasons.iter_mut().find(|(r, _)| r == reason) {
-            Some((_, n)) => *n += 1,
-            None => self.reasons.push((reason.to_owned(), 1)),
+            Some((_, count)) => *count += n,
+            None => self.reasons.push((reason.to_owned(), n)),
         }
     }
 }
