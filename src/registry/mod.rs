@@ -140,6 +140,8 @@ pub fn facts_for(
     let mut meta =
         Metadata { stats: FetchStats { requested: unique.len(), ..FetchStats::default() }, ..Metadata::default() };
     let mut notes = Notes::default();
+    // Facts to keep, judged for rewritten times all at once at the end (in parallel).
+    let mut kept = Vec::new();
     for (eco, message) in loaded.damaged {
         notes.add("registry/cache-damaged", eco, message);
     }
@@ -162,7 +164,7 @@ pub fn facts_for(
         if let Some(e) = slot.take() {
             meta.stats.cached += 1;
             if let Some(facts) = e.facts {
-                keep(&mut meta, facts, config, &mut notes);
+                kept.push(facts);
             } else {
                 meta.stats.not_found += 1;
                 notes.add("registry/not-found", *eco, format!("{eco} {name}: the registry has no such package"));
@@ -183,7 +185,7 @@ pub fn facts_for(
                 Ok(Outcome::Fresh(entry)) => {
                     meta.stats.fetched += 1;
                     if let Some(facts) = &entry.facts {
-                        keep(&mut meta, facts.clone(), config, &mut notes);
+                        kept.push(facts.clone());
                     }
                     writes.push((*eco, name, Write::Entry(entry)));
                 }
@@ -196,7 +198,7 @@ pub fn facts_for(
                     meta.stats.not_modified += 1;
                     if let Some(mut facts) = previous.and_then(|e| e.facts.clone()) {
                         facts.fetched_at = now;
-                        keep(&mut meta, facts, config, &mut notes);
+                        kept.push(facts);
                     }
                     writes.push((*eco, name, Write::Touch(now)));
                 }
@@ -213,7 +215,7 @@ pub fn facts_for(
                             format!("{error}; using metadata cached at {}", e.fetched_at),
                         );
                         if let Some(facts) = &e.facts {
-                            keep(&mut meta, facts.clone(), config, &mut notes);
+                            kept.push(facts.clone());
                         }
                     } else {
                         meta.stats.not_evaluated += 1;
@@ -224,6 +226,7 @@ pub fn facts_for(
         }
         cache::write(store, &writes)?;
     }
+    keep(&mut meta, kept, config, &mut notes);
     meta.diagnostics = notes.finish();
     Ok(meta)
 }
@@ -240,21 +243,36 @@ pub fn sync_metadata(
     facts_for(store, config, packages, &options)
 }
 
-/// Adds an entry's facts to the result, with publish times dropped when they can't be trusted.
-fn keep(meta: &mut Metadata, mut facts: PackageFacts, config: &RegistryConfig, notes: &mut Notes) {
-    let eco = facts.ecosystem;
-    let reason = if config.untrusted_times.contains(&eco) {
-        Some(format!("the policy marks the {eco} registry's publish times as untrusted"))
-    } else {
-        times::untrusted(&facts)
-    };
-    if let Some(reason) = reason {
-        notes.add("registry/times-untrusted", eco, format!("{eco} {}: publish times not used: {reason}", facts.name));
-        for v in &mut facts.versions {
-            v.published = None;
+/// Adds the facts to the result, with publish times dropped where they can't be trusted.
+fn keep(meta: &mut Metadata, kept: Vec<PackageFacts>, config: &RegistryConfig, notes: &mut Notes) {
+    use rayon::prelude::*;
+    let judged: Vec<(PackageFacts, Option<String>)> = kept
+        .into_par_iter()
+        .map(|facts| {
+            let eco = facts.ecosystem;
+            let reason = if config.untrusted_times.contains(&eco) {
+                Some(format!("the policy marks the {eco} registry's publish times as untrusted"))
+            } else {
+                times::untrusted(&facts)
+            };
+            (facts, reason)
+        })
+        .collect();
+    meta.facts.reserve(judged.len());
+    for (mut facts, reason) in judged {
+        let eco = facts.ecosystem;
+        if let Some(reason) = reason {
+            notes.add(
+                "registry/times-untrusted",
+                eco,
+                format!("{eco} {}: publish times not used: {reason}", facts.name),
+            );
+            for v in &mut facts.versions {
+                v.published = None;
+            }
         }
+        meta.facts.insert((eco, facts.name.clone()), facts);
     }
-    meta.facts.insert((eco, facts.name.clone()), facts);
 }
 
 fn fetch_all(

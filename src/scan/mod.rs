@@ -176,6 +176,11 @@ fn overlapped(
             let (facts, warnings) = timed(times, Phase::Metadata, || metadata(options, policy, &db, units))?;
             let signals =
                 timed(times, Phase::Registry, || assess::registry_signals(units, &facts, registry, options.now));
+            // Freeing every version's facts (tens of thousands of small strings) is left to a
+            // thread of its own: nothing waits for it (when the thread can't start, it's done here).
+            if spawn {
+                drop(std::thread::Builder::new().name("drop-facts".into()).spawn(move || drop(facts)));
+            }
             Ok((signals, warnings))
         });
         let matched = vulns::match_packages(&extracted.units, &opened.store, times);
@@ -314,14 +319,15 @@ fn metadata(
 ) -> Result<(crate::risk::history::FactsMap, Vec<Diagnostic>), ScanError> {
     use crate::advisory::store::Store;
     use crate::registry::{FetchMode, FetchOptions, config};
-    let mut packages: Vec<_> = units
+    // Unique names first (borrowed: a monorepo ships the same packages many times), then copied.
+    let unique: foldhash::HashSet<(crate::package::Ecosystem, &crate::package::PackageName)> = units
         .iter()
         .flat_map(|u| u.graph.nodes())
         .filter(|p| p.source == crate::package::Source::Registry)
-        .map(|p| (p.ecosystem, p.name.clone()))
+        .map(|p| (p.ecosystem, &p.name))
         .collect();
-    packages.sort();
-    packages.dedup();
+    let mut packages: Vec<_> = unique.into_iter().map(|(eco, name)| (eco, name.clone())).collect();
+    packages.sort_unstable();
     if packages.is_empty() {
         return Ok((crate::risk::history::FactsMap::new(), Vec::new()));
     }
