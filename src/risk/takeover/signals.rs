@@ -113,10 +113,10 @@ fn new_publisher(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     let publisher =
         ctx.h.this.facts.publisher.as_deref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Publisher)))?;
     let (earlier, untimed) = ctx.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
-    let known: BTreeSet<&str> = earlier.iter().filter_map(|e| e.facts.publisher.as_deref()).collect();
-    if known.contains(publisher) {
+    if earlier.iter().any(|e| e.facts.publisher.as_deref() == Some(publisher)) {
         return Ok(Outcome::Pass);
     }
+    let known: BTreeSet<&str> = earlier.iter().filter_map(|e| e.facts.publisher.as_deref()).collect();
     if earlier.iter().any(|e| e.facts.publisher.is_none()) {
         return Err(not(format!(
             "publisher of an earlier version unknown: {}",
@@ -153,6 +153,9 @@ fn maintainer_change(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
         return Ok(Outcome::Pass); // the first version
     };
     let before = baseline.facts.maintainers.as_ref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Maintainers)))?;
+    if current == before {
+        return Ok(Outcome::Pass);
+    }
     let now_set: BTreeSet<&str> = current.iter().map(String::as_str).collect();
     let before_set: BTreeSet<&str> = before.iter().map(String::as_str).collect();
     let added: Vec<&str> = now_set.difference(&before_set).copied().collect();
