@@ -5,9 +5,10 @@
 //!
 //! It jumps from one place that may start something to the next and never steps through the
 //! code between: outside the code of a template literal's `${}` those places are a quote or
-//! `/` (`memchr3`), a backtick, and the words `import`, `export`, `require` and `from` at the
-//! start of a word (each found ahead with `memmem`); braces skipped on the way are counted when
-//! the next token is handled. Inside `${}` code every brace stops too (one may close it). Two
+//! `/` (`memchr3`), a backtick (`memchr`), and the words `import`, `export`, `require` and
+//! `from` at the start of a word (found ahead in one pass, `aho-corasick`); braces skipped on
+//! the way are not counted, as only a template's code needs its depth. Inside `${}` code every
+//! brace stops (one may close it). Two
 //! questions about the skipped bytes are answered only when asked, from their last token:
 //! whether a `/` divides (after an operand) or starts a regex, and whether a word follows a `.`
 //! (a member, not an import). Line numbers are counted only for the imports found.
@@ -16,7 +17,14 @@ use super::Import;
 
 /// The imports of one JavaScript or TypeScript file, in source order.
 pub fn scan(src: &str) -> Vec<Import> {
+    scan_with(src, false)
+}
+
+/// [`scan`]; with `fold`, the braces skipped outside template code are counted as well, which
+/// changes the depth but nothing found (tests compare both ways).
+fn scan_with(src: &str, fold: bool) -> Vec<Import> {
     Lexer {
+        fold,
         b: src.as_bytes(),
         src,
         i: 0,
@@ -26,15 +34,21 @@ pub fn scan(src: &str) -> Vec<Import> {
         last: Last::Start,
         depth: 0,
         templates: Vec::new(),
-        ahead: [0; 5],
-        finders: FINDERS.each_ref().map(|f| f.find_iter(src.as_bytes())),
+        tick: 0,
+        ticks: memchr::memchr_iter(b'`', src.as_bytes()),
+        word: 0,
+        words: WORDS.find_iter(src.as_bytes()),
     }
     .run()
 }
 
-/// The searchers of [`Lexer::ahead`], built once.
-static FINDERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 5]> = std::sync::LazyLock::new(|| {
-    [b"`".as_slice(), b"import", b"export", b"require", b"from"].map(memchr::memmem::Finder::new)
+/// The words that import, found in one pass ([`Lexer::word`]). Leftmost-first matches do not
+/// overlap, which loses no word start: a word that begins inside another follows a letter.
+static WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(["import", "export", "require", "from"])
+        .expect("four fixed words make an automaton")
 });
 
 /// What the previous significant token was: decides whether `/` starts a regex.
@@ -51,6 +65,8 @@ enum Last {
 }
 
 struct Lexer<'a> {
+    /// Whether [`Lexer::fold_braces`] counts the braces skipped (only tests ask).
+    fold: bool,
     b: &'a [u8],
     src: &'a str,
     i: usize,
@@ -61,15 +77,19 @@ struct Lexer<'a> {
     counted: (usize, u32),
     out: Vec<Import>,
     last: Last,
-    /// Brace depth (braces in strings, comments, regexes and template text not counted).
+    /// Brace depth inside template code (braces in strings, comments, regexes and template text
+    /// not counted; outside template code only when folding).
     depth: usize,
     /// Brace depth at which each open template literal's `${` started.
     templates: Vec<usize>,
-    /// The next backtick and the next `import`, `export`, `require`, `from` at or after where
-    /// each was last looked for; `usize::MAX` when there is none.
-    ahead: [usize; 5],
-    /// Where each of [`Lexer::ahead`] is found, in order.
-    finders: [memchr::memmem::FindIter<'a, 'static>; 5],
+    /// The next backtick at or after where one was last looked for; `usize::MAX` when there
+    /// is none.
+    tick: usize,
+    ticks: memchr::Memchr<'a>,
+    /// The start of the next `import`, `export`, `require` or `from` at or after where one was
+    /// last looked for (maybe inside a longer word); `usize::MAX` when there is none.
+    word: usize,
+    words: aho_corasick::FindIter<'static, 'a>,
 }
 
 /// What the last token of a run of identifier characters and dots is.
@@ -81,9 +101,8 @@ enum Tail {
 
 impl<'a> Lexer<'a> {
     fn run(mut self) -> Vec<Import> {
-        for (pos, found) in self.ahead.iter_mut().zip(&mut self.finders) {
-            *pos = found.next().unwrap_or(usize::MAX);
-        }
+        self.tick = self.ticks.next().unwrap_or(usize::MAX);
+        self.word = self.words.next().map_or(usize::MAX, |m| m.start());
         while let Some(at) = self.next_stop() {
             self.i = at;
             let Some(&c) = self.b.get(at) else { break };
@@ -157,30 +176,30 @@ impl<'a> Lexer<'a> {
         if self.templates.is_empty() { self.next_stop_outside_templates() } else { self.next_stop_in_template_code() }
     }
 
-    /// Outside template code braces only count (they are folded in when a token is handled,
-    /// [`Lexer::fold_braces`]), so the bytes that stop are few: quotes and `/` (`memchr3`), a
-    /// backtick, and the words that import, each found ahead once ([`Lexer::ahead`]).
+    /// Outside template code the bytes that stop are few: quotes and `/` (`memchr3`), a
+    /// backtick, and the words that import, each found ahead ([`Lexer::tick`], [`Lexer::word`]).
+    /// Braces are not counted there: the depth only matters inside a template's code, where every
+    /// brace stops ([`Lexer::next_stop_in_template_code`]).
     fn next_stop_outside_templates(&mut self) -> Option<usize> {
         let b = self.b;
         loop {
-            for (pos, found) in self.ahead.iter_mut().zip(&mut self.finders) {
-                while *pos < self.i {
-                    *pos = found.next().unwrap_or(usize::MAX);
-                }
+            while self.tick < self.i {
+                self.tick = self.ticks.next().unwrap_or(usize::MAX);
+            }
+            while self.word < self.i {
+                self.word = self.words.next().map_or(usize::MAX, |m| m.start());
             }
             let quote_or_slash = memchr::memchr3(b'\'', b'"', b'/', self.rest()).map_or(usize::MAX, |n| self.i + n);
-            let (k, &word) = self.ahead.iter().enumerate().min_by_key(|&(_, &p)| p)?;
-            if quote_or_slash <= word {
+            let next = self.tick.min(self.word);
+            if quote_or_slash <= next {
                 return (quote_or_slash != usize::MAX).then_some(quote_or_slash);
             }
             // a word that starts inside another is looked for again after it
-            if k > 0 && word.checked_sub(1).and_then(|p| b.get(p)).is_some_and(|&c| is_ident_char(c)) {
-                if let (Some(pos), Some(found)) = (self.ahead.get_mut(k), self.finders.get_mut(k)) {
-                    *pos = found.next().unwrap_or(usize::MAX);
-                }
+            if next == self.word && next.checked_sub(1).and_then(|p| b.get(p)).is_some_and(|&c| is_ident_char(c)) {
+                self.word = self.words.next().map_or(usize::MAX, |m| m.start());
                 continue;
             }
-            return Some(word);
+            return Some(next);
         }
     }
 
@@ -200,6 +219,9 @@ impl<'a> Lexer<'a> {
 
     /// Counts the braces skipped before `end` (outside template code, where none closes one).
     fn fold_braces(&mut self, end: usize) {
+        if !self.fold {
+            return;
+        }
         let skipped = self.b.get(self.pending..end).unwrap_or_default();
         for at in memchr::memchr2_iter(b'{', b'}', skipped) {
             if skipped.get(at) == Some(&b'{') {
@@ -496,8 +518,8 @@ impl<'a> Lexer<'a> {
                     return text;
                 }
                 b'$' if self.peek(1) == Some(b'{') => {
-                    let mut depth = 0;
-                    self.skip_template(&mut depth);
+                    // its code opens one level deeper than the code around it
+                    self.skip_main_template();
                     return None;
                 }
                 b'\\' => return None,
@@ -718,7 +740,46 @@ const v = require("w" + x);
         "\\", "/", "//", "/*", "*/", "*", ";", ",", "=", "+", "é", "i", "r",
     ];
 
+    #[test]
+    fn a_require_template_with_code_nests_in_the_code_around_it() {
+        // the `}` closing `${a}` closes that code whatever the depth around it (it was compared
+        // with depth 1: at depth 0 the rest of the file was read as template text)
+        let src = "const m = require(`./x${a}`);\nrequire('after');\nfunction f() { { require(`y${b}`); } }\nimport c from 'c'";
+        assert_eq!(specs(src), [("after".to_owned(), 2, false), ("c".to_owned(), 4, false)]);
+    }
+
+    /// Where a word that imports starts, by looking at every byte (the reference for [`WORDS`]).
+    fn word_starts_by_byte(b: &[u8]) -> Vec<usize> {
+        let words: [&[u8]; 4] = [b"import", b"export", b"require", b"from"];
+        (0..b.len())
+            .filter(|&p| words.iter().any(|w| b.get(p..).is_some_and(|r| r.starts_with(w))))
+            .filter(|&p| !p.checked_sub(1).and_then(|q| b.get(q)).is_some_and(|&c| is_ident_char(c)))
+            .collect()
+    }
+
     proptest::proptest! {
+        /// Counting the braces skipped outside template code changes nothing found: the depth
+        /// only matters inside a template's code.
+        #[test]
+        fn braces_outside_template_code_do_not_count(picks in proptest::collection::vec(0..PIECES.len(), 0..80)) {
+            let src: String = picks.iter().filter_map(|&i| PIECES.get(i).copied()).collect();
+            proptest::prop_assert_eq!(scan_with(&src, false), scan_with(&src, true), "{:?}", src);
+        }
+
+        /// The one-pass word search, leftmost-first and without overlaps, finds every word start
+        /// that looking at each byte finds.
+        #[test]
+        fn words_found_in_one_pass_are_every_word_start(picks in proptest::collection::vec(0..PIECES.len(), 0..80)) {
+            let src: String = picks.iter().filter_map(|&i| PIECES.get(i).copied()).collect();
+            let b = src.as_bytes();
+            let found: Vec<usize> = WORDS
+                .find_iter(b)
+                .map(|m| m.start())
+                .filter(|&p| !p.checked_sub(1).and_then(|q| b.get(q)).is_some_and(|&c| is_ident_char(c)))
+                .collect();
+            proptest::prop_assert_eq!(found, word_starts_by_byte(b), "{:?}", src);
+        }
+
         /// A statement line in front of any source changes nothing but the lines, and every
         /// import found is spelled in the source.
         #[test]
