@@ -158,7 +158,10 @@ fn skip_string(b: &[u8], mut i: usize, mut line: u32) -> (usize, u32) {
     let q = b.get(i).copied().unwrap_or(b'"');
     let triple = b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q);
     i += if triple { 3 } else { 1 };
-    while let Some(&c) = b.get(i) {
+    loop {
+        // the run of bytes that are neither the quote, a backslash nor a newline
+        i += memchr::memchr3(q, b'\\', b'\n', b.get(i..).unwrap_or_default()).unwrap_or(b.len().saturating_sub(i));
+        let Some(&c) = b.get(i) else { break };
         match c {
             b'\\' => {
                 if b.get(i + 1) == Some(&b'\n') {
@@ -171,7 +174,7 @@ fn skip_string(b: &[u8], mut i: usize, mut line: u32) -> (usize, u32) {
                 line += 1;
                 i += 1;
             }
-            c if c == q && (!triple || (b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q))) => {
+            _ if !triple || (b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q)) => {
                 return (i + if triple { 3 } else { 1 }, line);
             }
             _ => i += 1,
@@ -355,6 +358,46 @@ mod tests {
             let src: String = picks.iter().filter_map(|&i| PIECES.get(i).copied()).collect();
             proptest::prop_assert_eq!(scan_with(&src, true), scan_with(&src, false), "{:?}", src);
         }
+
+        /// Jumping to the next quote, backslash or newline in a string ends it where looking at
+        /// every byte ends it, with the same line.
+        #[test]
+        fn strings_end_where_reading_every_byte_ends_them(
+            picks in proptest::collection::vec(0..PIECES.len(), 0..80)
+        ) {
+            let src: String = picks.iter().filter_map(|&i| PIECES.get(i).copied()).collect();
+            let b = src.as_bytes();
+            for (at, _) in src.match_indices(['\'', '"']) {
+                proptest::prop_assert_eq!(skip_string(b, at, 1), skip_string_by_byte(b, at, 1), "{:?} at {}", src, at);
+            }
+        }
+    }
+
+    /// [`skip_string`] one byte at a time (the reference).
+    fn skip_string_by_byte(b: &[u8], mut i: usize, mut line: u32) -> (usize, u32) {
+        let q = b.get(i).copied().unwrap_or(b'"');
+        let triple = b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q);
+        i += if triple { 3 } else { 1 };
+        while let Some(&c) = b.get(i) {
+            match c {
+                b'\\' => {
+                    if b.get(i + 1) == Some(&b'\n') {
+                        line += 1;
+                    }
+                    i += 2;
+                }
+                b'\n' if !triple => return (i, line),
+                b'\n' => {
+                    line += 1;
+                    i += 1;
+                }
+                c if c == q && (!triple || (b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q))) => {
+                    return (i + if triple { 3 } else { 1 }, line);
+                }
+                _ => i += 1,
+            }
+        }
+        (i, line)
     }
 
     /// Every `.py` file under `dir`, symlinks not followed.

@@ -19,12 +19,13 @@ pub enum Target {
     Package(String),
 }
 
-static NODE_BUILTINS: LazyLock<BTreeSet<&'static str>> =
+// hashed: looked up for every import (a sorted set compares several names per lookup)
+static NODE_BUILTINS: LazyLock<foldhash::HashSet<&'static str>> =
     LazyLock::new(|| data_lines(include_str!("../../../data/node-builtins.txt")));
-static PYTHON_STDLIB: LazyLock<BTreeSet<&'static str>> =
+static PYTHON_STDLIB: LazyLock<foldhash::HashSet<&'static str>> =
     LazyLock::new(|| data_lines(include_str!("../../../data/python-stdlib.txt")));
 
-fn data_lines(text: &'static str) -> BTreeSet<&'static str> {
+fn data_lines(text: &'static str) -> foldhash::HashSet<&'static str> {
     text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
 }
 
