@@ -17,14 +17,7 @@ use super::Import;
 
 /// The imports of one JavaScript or TypeScript file, in source order.
 pub fn scan(src: &str) -> Vec<Import> {
-    scan_with(src, false)
-}
-
-/// [`scan`]; with `fold`, the braces skipped outside template code are counted as well, which
-/// changes the depth but nothing found (tests compare both ways).
-fn scan_with(src: &str, fold: bool) -> Vec<Import> {
     Lexer {
-        fold,
         b: src.as_bytes(),
         src,
         i: 0,
@@ -65,8 +58,6 @@ enum Last {
 }
 
 struct Lexer<'a> {
-    /// Whether [`Lexer::fold_braces`] counts the braces skipped (only tests ask).
-    fold: bool,
     b: &'a [u8],
     src: &'a str,
     i: usize,
@@ -78,7 +69,7 @@ struct Lexer<'a> {
     out: Vec<Import>,
     last: Last,
     /// Brace depth inside template code (braces in strings, comments, regexes and template text
-    /// not counted; outside template code only when folding).
+    /// not counted; outside template code none is: nothing there needs the depth).
     depth: usize,
     /// Brace depth at which each open template literal's `${` started.
     templates: Vec<usize>,
@@ -115,7 +106,6 @@ impl<'a> Lexer<'a> {
                 }
                 continue;
             }
-            self.fold_braces(at);
             match c {
                 b'/' if self.peek(1) == Some(b'/') => {
                     self.settle(at);
@@ -217,21 +207,6 @@ impl<'a> Lexer<'a> {
         None
     }
 
-    /// Counts the braces skipped before `end` (outside template code, where none closes one).
-    fn fold_braces(&mut self, end: usize) {
-        if !self.fold {
-            return;
-        }
-        let skipped = self.b.get(self.pending..end).unwrap_or_default();
-        for at in memchr::memchr2_iter(b'{', b'}', skipped) {
-            if skipped.get(at) == Some(&b'{') {
-                self.depth += 1;
-            } else {
-                self.depth = self.depth.saturating_sub(1);
-            }
-        }
-    }
-
     /// At a word start: handles `import`, `export`, `require` and `from` (returns `true`, the
     /// cursor after what was handled); any other word, or one inside a number, is left skipped.
     fn word(&mut self, at: usize) -> bool {
@@ -247,7 +222,6 @@ impl<'a> Lexer<'a> {
         if !self.settle(at) {
             return false;
         }
-        self.fold_braces(at);
         let after_dot = self.last == Last::Dot;
         self.i = at + len;
         self.last = Last::Operand;
@@ -758,14 +732,6 @@ const v = require("w" + x);
     }
 
     proptest::proptest! {
-        /// Counting the braces skipped outside template code changes nothing found: the depth
-        /// only matters inside a template's code.
-        #[test]
-        fn braces_outside_template_code_do_not_count(picks in proptest::collection::vec(0..PIECES.len(), 0..80)) {
-            let src: String = picks.iter().filter_map(|&i| PIECES.get(i).copied()).collect();
-            proptest::prop_assert_eq!(scan_with(&src, false), scan_with(&src, true), "{:?}", src);
-        }
-
         /// The one-pass word search, leftmost-first and without overlaps, finds every word start
         /// that looking at each byte finds.
         #[test]
