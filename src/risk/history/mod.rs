@@ -384,15 +384,32 @@ pub fn line_of(ecosystem: Ecosystem, raw: &str) -> Option<Line> {
         epoch = e.parse().ok()?;
         rest = tail;
     }
-    let mut numbers = rest.split(['.', '-', '+']).map(leading_number);
-    let major = numbers.next().flatten()?;
-    let minor = numbers.next().flatten().unwrap_or(0);
+    let (major, minor) = major_minor(rest);
+    let major = major?;
     Some(Line { epoch, major, minor: (major == 0).then_some(minor) })
 }
 
-fn leading_number(part: &str) -> Option<u64> {
-    let end = part.find(|c: char| !c.is_ascii_digit()).unwrap_or(part.len());
-    part[..end].parse().ok()
+/// The leading number of the first and of the second part of a version (parts end at `.`, `-`
+/// or `+`): `None` for a first part that does not start with a digit (or a number past `u64`),
+/// `0` for a second part that is missing or does not.
+fn major_minor(rest: &str) -> (Option<u64>, u64) {
+    let b = rest.as_bytes();
+    let (major, digits) = leading_number(b);
+    let Some(sep) = b[digits..].iter().position(|c| matches!(c, b'.' | b'-' | b'+')) else {
+        return (major, 0);
+    };
+    (major, leading_number(&b[digits + sep + 1..]).0.unwrap_or(0))
+}
+
+/// The number the digits at the start of `b` spell (`None`: no digit, or past `u64`), and how
+/// many digits there are.
+fn leading_number(b: &[u8]) -> (Option<u64>, usize) {
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return (None, 0);
+    }
+    let value = b[..digits].iter().try_fold(0u64, |n, c| n.checked_mul(10)?.checked_add(u64::from(c - b'0')));
+    (value, digits)
 }
 
 /// One version of a package with what the checks compare it by.
@@ -579,9 +596,8 @@ fn rewritten_times_parsed(facts: &PackageFacts, parsed: &[Option<Version>], line
 fn minor_of(raw: &str) -> Option<u64> {
     let rest = raw.trim().trim_start_matches(['v', 'V', '=']);
     let rest = rest.split_once('!').map_or(rest, |(_, tail)| tail);
-    let mut parts = rest.split(['.', '-', '+']);
-    parts.next().and_then(leading_number)?;
-    Some(parts.next().and_then(leading_number).unwrap_or(0))
+    let (major, minor) = major_minor(rest);
+    major.map(|_| minor)
 }
 
 /// What one signal concluded for one package version.
@@ -804,6 +820,22 @@ mod tests {
         assert_eq!(l("latest"), None);
         assert_eq!(line_of(Ecosystem::PyPI, "1!2.0.post1").map(|l| l.to_string()).as_deref(), Some("1!2"));
         assert_eq!(line_of(Ecosystem::PyPI, "2024.1").map(|l| l.to_string()).as_deref(), Some("2024"));
+    }
+
+    proptest::proptest! {
+        /// The first two numbers read as splitting at `.`, `-` and `+` reads them (the reference
+        /// the byte reader replaced).
+        #[test]
+        fn major_and_minor_read_as_the_parts_say(raw in "[0-9a-z.+!-]{0,12}") {
+            let number = |part: &str| {
+                let end = part.find(|c: char| !c.is_ascii_digit()).unwrap_or(part.len());
+                part[..end].parse::<u64>().ok()
+            };
+            let mut parts = raw.split(['.', '-', '+']);
+            let major = parts.next().and_then(number);
+            let minor = parts.next().and_then(number).unwrap_or(0);
+            proptest::prop_assert_eq!(major_minor(&raw), (major, minor), "{:?}", raw);
+        }
     }
 
     #[test]
