@@ -452,13 +452,18 @@ fn comparable(meta: &Metadata) -> Vec<PackageFacts> {
     all
 }
 
-#[test]
-fn a_schema_5_cache_is_read_as_it_is_and_converted_by_the_first_write() {
+/// The mock registry serving event-stream and flatmap-stream, its config, a folder for the
+/// database, and the two packages.
+fn event_stream_registry() -> (MockBucket, RegistryConfig, tempfile::TempDir, Vec<(Ecosystem, PackageName)>) {
     let server = MockBucket::start(fixture("registry/npm/event-stream-flatmap"));
     let config = npm_config(&server.url);
-    let tmp = tempfile::tempdir().unwrap();
+    (server, config, tempfile::tempdir().unwrap(), pkgs(Ecosystem::Npm, &["event-stream", "flatmap-stream"]))
+}
+
+#[test]
+fn a_schema_5_cache_is_read_as_it_is_and_converted_by_the_first_write() {
+    let (server, config, tmp, packages) = event_stream_registry();
     let path = tmp.path().join("db.sqlite");
-    let packages = pkgs(Ecosystem::Npm, &["event-stream", "flatmap-stream"]);
     let first = facts_for(&mut Store::open(&path).unwrap(), &config, &packages, &options(ONLINE)).unwrap();
     assert!(facts(&first, Ecosystem::Npm, "event-stream").versions.len() > 3);
     downgrade_cache_to_schema_5(&path, &first);
@@ -493,11 +498,8 @@ fn a_schema_5_cache_is_read_as_it_is_and_converted_by_the_first_write() {
 
 #[test]
 fn a_damaged_cache_entry_is_not_used_and_is_fetched_again() {
-    let server = MockBucket::start(fixture("registry/npm/event-stream-flatmap"));
-    let config = npm_config(&server.url);
-    let tmp = tempfile::tempdir().unwrap();
+    let (server, config, tmp, packages) = event_stream_registry();
     let path = tmp.path().join("db.sqlite");
-    let packages = pkgs(Ecosystem::Npm, &["event-stream", "flatmap-stream"]);
     let mut store = Store::open(&path).unwrap();
     let first = facts_for(&mut store, &config, &packages, &options(ONLINE)).unwrap();
     rusqlite::Connection::open(&path)
