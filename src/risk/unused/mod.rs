@@ -227,6 +227,19 @@ struct Usage {
 }
 
 impl Usage {
+    /// Whether a runtime or type-only import is of the declared dependency `d` ([`declares`]):
+    /// looked up by name where that is what `declares` compares (npm, crates.io).
+    fn imports(&self, ecosystem: Ecosystem, d: &manifest::Declared) -> bool {
+        match ecosystem {
+            Ecosystem::Npm | Ecosystem::CratesIo => {
+                self.runtime.contains_key(&d.code_name) || self.types.contains_key(&d.code_name)
+            }
+            Ecosystem::PyPI | Ecosystem::Go => {
+                self.runtime.keys().chain(self.types.keys()).any(|k| declares(ecosystem, d, k))
+            }
+        }
+    }
+
     /// From an esbuild metafile: exactly the packages the function's own inputs import (resolved
     /// into `node_modules`, or external); no lexical scanning.
     fn from_bundled(bundled: &crate::bundle::metafile::Bundled, out: &mut Analysis) -> Usage {
@@ -372,7 +385,7 @@ pub fn check_unit(
 /// Python: the import names of a distribution (vendored `top_level.txt`, the table, or the
 /// name itself with `-` as `_`).
 pub fn python_import_names(dist: &str, vendored: &BTreeMap<String, Vec<String>>) -> Vec<String> {
-    let normalized = PackageName::new(Ecosystem::PyPI, dist).as_str().to_owned();
+    let normalized = PackageName::new(Ecosystem::PyPI, dist).into_string();
     if let Some(v) = vendored.get(&normalized) {
         return v.clone();
     }
@@ -493,7 +506,7 @@ fn declared_signals(
     let mut evaluated = 0;
     for d in prod {
         evaluated += 1;
-        let used = usage.runtime.keys().chain(usage.types.keys()).any(|k| declares(ecosystem, d, k));
+        let used = usage.imports(ecosystem, d);
         if used {
             continue;
         }
@@ -531,7 +544,7 @@ fn declared_signals(
     }
     let peers = manifests.declared.iter().filter(|d| d.role == manifest::Role::Peer);
     for d in peers {
-        let used = usage.runtime.keys().chain(usage.types.keys()).any(|k| declares(ecosystem, d, k));
+        let used = usage.imports(ecosystem, d);
         if !used {
             let reason = "a peerDependency: the host project provides it".to_owned();
             out.exempt.push(Exempt { name: d.name.clone(), reason });
@@ -555,10 +568,16 @@ pub fn esbuild_external(external: &[String], name: &str) -> bool {
 
 /// The unit's node for a package name (the first, a root preferred).
 fn package_of(unit: &Unit, ecosystem: Ecosystem, name: &str) -> Option<(crate::package::Package, NodeId)> {
-    let wanted = PackageName::new(ecosystem, name);
-    let mut nodes = unit.graph.nodes().iter().enumerate().filter(|(_, p)| p.ecosystem == ecosystem && p.name == wanted);
-    let all: Vec<_> = nodes.by_ref().collect();
-    all.iter().find(|(i, _)| unit.graph.is_root(*i)).or(all.first()).map(|(i, p)| ((*p).clone(), *i))
+    // the name as the ecosystem spells it, built only when PEP 503 changes it
+    let name = name.trim();
+    let normalized = (ecosystem == Ecosystem::PyPI && !pep503_keeps(name)).then(|| PackageName::new(ecosystem, name));
+    let wanted = normalized.as_ref().map_or(name, PackageName::as_str);
+    let mut nodes =
+        unit.graph.nodes().iter().enumerate().filter(|(_, p)| p.ecosystem == ecosystem && p.name.as_str() == wanted);
+    let first = nodes.next()?;
+    let found =
+        if unit.graph.is_root(first.0) { first } else { nodes.find(|(i, _)| unit.graph.is_root(*i)).unwrap_or(first) };
+    Some((found.1.clone(), found.0))
 }
 
 fn undeclared_signals(
@@ -639,7 +658,7 @@ fn python_dist_of(key: &str, declared: &[manifest::Declared], code: &FunctionCod
         return dist.clone();
     }
     let top = key.split('.').next().unwrap_or(key);
-    PackageName::new(Ecosystem::PyPI, top).as_str().to_owned()
+    PackageName::new(Ecosystem::PyPI, top).into_string()
 }
 
 /// The nodes of `unit` reachable from the direct dependencies its code imports: `imported`
@@ -647,13 +666,19 @@ fn python_dist_of(key: &str, declared: &[manifest::Declared], code: &FunctionCod
 /// their children (a lockfile's root is often the project itself).
 pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> Reached {
     let g = &unit.graph;
-    // the names as every ecosystem normalizes them (a node matches its own spelling); most
-    // ecosystems keep a name as it is, so each spelling is kept once
-    let mut wanted: foldhash::HashSet<PackageName> = foldhash::HashSetExt::with_capacity(imported.len() * 2);
-    for n in imported {
-        wanted.extend(Ecosystem::ALL.map(|e| PackageName::new(e, n)));
-    }
-    let matching: Vec<NodeId> = (0..g.len()).filter(|&i| wanted.contains(&g.node(i).name)).collect();
+    // the names as every ecosystem normalizes them (a node matches its own spelling): npm, Go
+    // and crates.io keep a name as it is (trimmed), borrowed here; only a name PEP 503 spells
+    // otherwise is built
+    let pep503: Vec<PackageName> = imported
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !pep503_keeps(n))
+        .map(|n| PackageName::new(Ecosystem::PyPI, n))
+        .collect();
+    let mut wanted: foldhash::HashSet<&str> = foldhash::HashSetExt::with_capacity(imported.len() + pep503.len());
+    wanted.extend(imported.iter().map(|n| n.trim()));
+    wanted.extend(pep503.iter().map(PackageName::as_str));
+    let matching: Vec<NodeId> = (0..g.len()).filter(|&i| wanted.contains(g.node(i).name.as_str())).collect();
     let mut stack: Vec<NodeId> = matching.iter().copied().filter(|&i| is_direct(g, i)).collect();
     // An imported package that is no direct dependency (undeclared, hoisted): the code loads it
     // all the same, so every node of that name counts.
@@ -669,6 +694,12 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> Reached {
         }
     }
     seen
+}
+
+/// Whether PEP 503 leaves a (trimmed) name as it is: no uppercase letter, no `_` or `.`, no
+/// run of `-` (a name that is not ASCII is not judged here: `false`).
+fn pep503_keeps(name: &str) -> bool {
+    name.is_ascii() && !name.bytes().any(|c| c.is_ascii_uppercase() || matches!(c, b'_' | b'.')) && !name.contains("--")
 }
 
 /// The nodes of one unit's graph that its code's imports reach (one bit per node).
@@ -763,6 +794,24 @@ mod tests {
         assert!(!inside(&cwd.join("functions/b"), Path::new("functions/a")));
         assert!(!inside(Path::new("/elsewhere/functions/a"), Path::new("functions/a")));
         assert!(!inside(Path::new("functions/ab"), Path::new("functions/a")));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pep503_keeps_exactly_the_names_it_does_not_change(raw in "[-_.a-zA-Z0-9@/]{0,16}") {
+            if pep503_keeps(&raw) {
+                proptest::prop_assert_eq!(PackageName::new(Ecosystem::PyPI, &raw).into_string(), raw);
+            }
+        }
+    }
+
+    #[test]
+    fn pep503_keeps_names() {
+        assert!(pep503_keeps("left-pad"));
+        assert!(pep503_keeps("@scope/x"));
+        for changed in ["PyYAML", "zope.interface", "a_b", "a--b", "é"] {
+            assert!(!pep503_keeps(changed), "{changed}");
+        }
     }
 
     #[test]
