@@ -91,29 +91,36 @@ fn line_of(text: &str, needle: &str) -> Option<u32> {
     u32::try_from(text.get(..at)?.matches('\n').count() + 1).ok()
 }
 
-/// The 1-based line of the first `"name"` in a text, for every `name` at once: the text between
-/// each two consecutive `"` (escaped or not) -> the line of the first. `"name"` occurs at a
-/// quote exactly when the next quote closes `name`, so for a name without `"` this gives what
-/// [`line_of`] gives for `"name"`, in one pass instead of one per dependency.
+/// The 1-based line of the first `"name"` in a text, for every wanted `name` at once: the text
+/// between each two consecutive `"` (escaped or not) is looked up among the names, and newlines
+/// are counted only up to each name's first quote. `"name"` occurs at a quote exactly when the
+/// next quote closes `name`, so for a name without `"` this gives what [`line_of`] gives for
+/// `"name"`, in one pass instead of one per dependency.
 struct QuotedLines<'a> {
     first: foldhash::HashMap<&'a str, u32>,
     text: &'a str,
 }
 
 impl<'a> QuotedLines<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, names: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut wanted: foldhash::HashSet<&str> = names.into_iter().collect();
         let mut first = foldhash::HashMap::default();
         let mut line: u32 = 1;
         let mut counted = 0; // bytes before this offset are counted in `line`
         let mut quotes = memchr::memchr_iter(b'"', text.as_bytes()).peekable();
         while let Some(open) = quotes.next() {
+            if wanted.is_empty() {
+                break;
+            }
             let Some(&close) = quotes.peek() else { break };
+            let Some(inner) = text.get(open + 1..close) else { continue };
+            if !wanted.remove(inner) {
+                continue;
+            }
             let newlines = memchr::memchr_iter(b'\n', text.as_bytes().get(counted..open).unwrap_or_default()).count();
             line = line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
             counted = open;
-            if let Some(inner) = text.get(open + 1..close) {
-                first.entry(inner).or_insert(line);
-            }
+            first.insert(inner, line);
         }
         QuotedLines { first, text }
     }
@@ -161,7 +168,8 @@ fn package_json(f: &SourceFile, out: &mut Manifests) {
         (&wire.peer, Role::Peer),
         (&wire.dev, Role::Dev),
     ];
-    let lines = QuotedLines::new(&f.text);
+    let names = groups.iter().flat_map(|(deps, _)| deps.keys()).map(String::as_str);
+    let lines = QuotedLines::new(&f.text, names);
     for (deps, role) in groups {
         for name in deps.keys() {
             let line = lines.line(name);
@@ -190,7 +198,7 @@ fn pep508_name(spec: &str) -> Option<&str> {
 }
 
 fn push_pypi(out: &mut Manifests, f: &SourceFile, raw: &str, role: Role, line: Option<u32>) {
-    let name = PackageName::new(Ecosystem::PyPI, raw).as_str().to_owned();
+    let name = PackageName::new(Ecosystem::PyPI, raw).into_string();
     out.declared.push(Declared {
         code_name: name.clone(),
         name,
@@ -346,16 +354,21 @@ mod tests {
     #[test]
     fn quoted_lines_agree_with_line_of() {
         let text = "{\n  \"name\": \"a\",\n  \"dependencies\": {\n    \"a\": \"1\",\n    \"@s/b\": \"^2\"\n  },\n  \"x\": \"say \\\"c\\\" \\\"d\\\"\",\n  \"c\": \"\",\n  \"\": 1\n}";
-        let lines = QuotedLines::new(text);
-        for name in ["name", "a", "@s/b", "dependencies", "c", "d", "", " ", "missing", "say \\", "1", ": "] {
+        let names = ["name", "a", "@s/b", "dependencies", "c", "d", "", " ", "missing", "say \\", "1", ": "];
+        let lines = QuotedLines::new(text, names);
+        for name in names {
             assert_eq!(lines.line(name), line_of(text, &format!("\"{name}\"")), "{name:?}");
+        }
+        // one name at a time, and names given twice
+        for name in names {
+            assert_eq!(QuotedLines::new(text, [name, name]).line(name), line_of(text, &format!("\"{name}\"")));
         }
         for name in ["a\"b", "\"", "\\\"c\\"] {
             assert_eq!(lines.line(name), line_of(text, &format!("\"{name}\"")), "{name:?}");
         }
         assert_eq!(lines.line("a"), Some(2), "the first `\"a\"`, the value of name");
-        assert_eq!(QuotedLines::new("").line("a"), None);
-        assert_eq!(QuotedLines::new("\"a").line("a"), None);
+        assert_eq!(QuotedLines::new("", ["a"]).line("a"), None);
+        assert_eq!(QuotedLines::new("\"a", ["a"]).line("a"), None);
     }
 
     #[test]
