@@ -49,13 +49,30 @@ pub struct CodeFile {
     /// Where it is read from and its size when listed; `None` when its text came with it (a
     /// zip's code).
     disk: Option<(PathBuf, u64)>,
-    text: OnceLock<Result<Arc<str>, String>>,
+    text: OnceLock<Result<Text, String>>,
+}
+
+/// A code file's text: shared with the zip it came from, or read from disk (kept as read: making
+/// it an `Arc<str>` would copy every file once more).
+#[derive(Debug, Clone)]
+enum Text {
+    Shared(Arc<str>),
+    Read(String),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Shared(text) => text,
+            Text::Read(text) => text,
+        }
+    }
 }
 
 impl CodeFile {
     /// A file whose text is already in memory.
     pub fn loaded(path: String, text: Arc<str>) -> CodeFile {
-        CodeFile { path, disk: None, text: OnceLock::from(Ok(text)) }
+        CodeFile { path, disk: None, text: OnceLock::from(Ok(Text::Shared(text))) }
     }
 
     /// A file on disk of `size` bytes when listed, read on first use.
@@ -74,14 +91,14 @@ impl CodeFile {
         let text = self.text.get_or_init(|| {
             let Some((disk, size)) = &self.disk else { return Err("no text".to_owned()) };
             match read_sized(disk, *size) {
-                Ok(bytes) => Ok(match String::from_utf8(bytes) {
-                    Ok(text) => text.into(),
-                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into(),
-                }),
+                Ok(bytes) => Ok(Text::Read(match String::from_utf8(bytes) {
+                    Ok(text) => text,
+                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                })),
                 Err(e) => Err(e.to_string()),
             }
         });
-        text.as_deref().map_err(String::as_str)
+        text.as_ref().map(Text::as_str).map_err(String::as_str)
     }
 }
 
@@ -208,26 +225,33 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
                 continue;
             }
         };
-        let mut names: Vec<(String, PathBuf, bool, fs_err::DirEntry)> = entries
+        // one folder's entries share its path: by name (then kind) is by path; an entry's path
+        // and relative name are built only for what is kept
+        let mut names: Vec<(String, bool, fs_err::DirEntry)> = entries
             .filter_map(Result::ok)
             .filter_map(|e| {
                 let kind = e.file_type().ok()?;
-                (!kind.is_symlink()).then(|| (e.file_name().to_string_lossy().into_owned(), e.path(), kind.is_dir(), e))
+                (!kind.is_symlink()).then(|| (e.file_name().to_string_lossy().into_owned(), kind.is_dir(), e))
             })
             .collect();
-        names.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
-        for (name, path, is_dir, entry) in names {
-            let child = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        names.sort_by(|a, b| {
+            // names the lossy conversion made equal: by the names as they are
+            let raw = || if a.0 == b.0 { a.2.file_name().cmp(&b.2.file_name()) } else { std::cmp::Ordering::Equal };
+            a.0.cmp(&b.0).then_with(raw).then(a.1.cmp(&b.1))
+        });
+        for (name, is_dir, entry) in names {
+            let child = || if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             if is_dir {
                 if name.ends_with(".dist-info") {
-                    vendored_dist(&mut code, &path, &name);
+                    vendored_dist(&mut code, &entry.path(), &name);
                 } else if !SKIP_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
-                    stack.push((path, child));
+                    stack.push((entry.path(), child()));
                 }
                 continue;
             }
             if super::metafile::is_metafile_name(&name) {
-                if let Some(text) = read_bounded(&mut code, &path, &child, limits, &mut total) {
+                let child = child();
+                if let Some(text) = read_bounded(&mut code, &entry.path(), &child, limits, &mut total) {
                     add_metafile(&mut code, &child, &text);
                 }
                 continue;
@@ -238,6 +262,7 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
             if !wanted_source && !wanted_manifest {
                 continue;
             }
+            let (child, path) = (child(), entry.path());
             if code.files.len() + code.manifests.len() >= limits.max_files {
                 let message = format!("more than {} files: the rest of the folder is not read", limits.max_files);
                 code.diagnostics.push(Diagnostic::at("code/limit", code.root.clone(), message));

@@ -57,18 +57,32 @@ pub fn file_index<'a>(files: &[&'a str]) -> FileIndex<'a> {
 }
 
 /// Joins a relative path onto a folder, resolving `.` and `..`; `None` above the root.
+/// Built in one buffer (looked up for every relative import).
 fn join(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    let mut out = String::with_capacity(dir.len() + rel.len() + 1);
+    let mut parts = 0usize;
+    let push = |out: &mut String, parts: &mut usize, seg: &str| {
+        if *parts > 0 {
+            out.push('/');
+        }
+        out.push_str(seg);
+        *parts += 1;
+    };
+    for seg in dir.split('/').filter(|p| !p.is_empty()) {
+        push(&mut out, &mut parts, seg);
+    }
     for seg in rel.split('/') {
         match seg {
             "" | "." => {}
             ".." => {
-                parts.pop()?;
+                parts = parts.checked_sub(1)?;
+                // the segments hold no `/`: the last one starts after the last `/`
+                out.truncate(out.rfind('/').unwrap_or(0));
             }
-            s => parts.push(s),
+            s => push(&mut out, &mut parts, s),
         }
     }
-    Some(parts.join("/"))
+    Some(out)
 }
 
 fn dir_of(path: &str) -> &str {
@@ -272,6 +286,37 @@ pub fn reachable(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`join`] as a list of segments (the reference).
+    fn join_by_segments(dir: &str, rel: &str) -> Option<String> {
+        let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+        for seg in rel.split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    parts.pop()?;
+                }
+                s => parts.push(s),
+            }
+        }
+        Some(parts.join("/"))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn join_is_the_segment_join(dir in "(a|bc|/|x\\.js){0,4}", rel in "(\\.|\\.\\.|/|a|d\\.ts){0,8}") {
+            proptest::prop_assert_eq!(join(&dir, &rel), join_by_segments(&dir, &rel));
+        }
+    }
+
+    #[test]
+    fn join_resolves_dots() {
+        assert_eq!(join("src/lib", "../x").as_deref(), Some("src/x"));
+        assert_eq!(join("src", "./a/./b").as_deref(), Some("src/a/b"));
+        assert_eq!(join("src", "../../x"), None);
+        assert_eq!(join("", "./x").as_deref(), Some("x"));
+        assert_eq!(join("a", "..").as_deref(), Some(""));
+    }
 
     fn files<'a>(paths: &[&'a str]) -> Vec<&'a str> {
         paths.to_vec()
