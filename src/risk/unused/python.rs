@@ -51,9 +51,8 @@ fn scan_with(src: &str, skip: bool) -> Vec<Import> {
                 line += 1;
             }
             b'#' => {
-                while b.get(i).is_some_and(|&c| c != b'\n') {
-                    i += 1;
-                }
+                let rest = b.get(i..).unwrap_or_default();
+                i += memchr::memchr(b'\n', rest).unwrap_or(rest.len());
             }
             b'\'' | b'"' => {
                 (i, line) = skip_string(b, i, line);
@@ -98,7 +97,13 @@ fn scan_with(src: &str, skip: bool) -> Vec<Import> {
                     toks.push(Tok::Name(src.get(start..i).unwrap_or_default()), line);
                 }
             }
-            b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
+            // a run of blanks at once (indentation)
+            b' ' | b'\t' | b'\r' | b'\x0c' => {
+                i += 1;
+                while matches!(b.get(i), Some(b' ' | b'\t' | b'\r' | b'\x0c')) {
+                    i += 1;
+                }
+            }
             _ => {
                 toks.push(Tok::Other, line);
                 i += 1;
