@@ -231,7 +231,12 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
             .filter_map(Result::ok)
             .filter_map(|e| {
                 let kind = e.file_type().ok()?;
-                (!kind.is_symlink()).then(|| (e.file_name().to_string_lossy().into_owned(), kind.is_dir(), e))
+                if kind.is_symlink() {
+                    return None;
+                }
+                // one copy of the name (a lossy one only when it is not UTF-8)
+                let name = e.file_name().into_string().unwrap_or_else(|raw| raw.to_string_lossy().into_owned());
+                Some((name, kind.is_dir(), e))
             })
             .collect();
         names.sort_by(|a, b| {
