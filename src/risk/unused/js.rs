@@ -28,6 +28,7 @@ pub fn scan(src: &str) -> Vec<Import> {
         depth: 0,
         templates: Vec::new(),
         tick: 0,
+        quote_or_slash: (usize::MAX, 0), // an empty range: nothing known yet
         ticks: memchr::memchr_iter(b'`', src.as_bytes()),
         word: 0,
         words: WORDS.find_iter(src.as_bytes()),
@@ -76,6 +77,10 @@ struct Lexer<'a> {
     /// The next backtick at or after where one was last looked for; `usize::MAX` when there
     /// is none.
     tick: usize,
+    /// `(from, at)`: no quote or `/` lies in `from..at`, and `at` is one (or `usize::MAX`: none
+    /// after `from`), so `at` is the next one from any cursor in `from..=at`: a stop at a word
+    /// or backtick before it does not search the same bytes again.
+    quote_or_slash: (usize, usize),
     ticks: memchr::Memchr<'a>,
     /// The start of the next `import`, `export`, `require` or `from` at or after where one was
     /// last looked for (maybe inside a longer word); `usize::MAX` when there is none.
@@ -179,7 +184,7 @@ impl<'a> Lexer<'a> {
             while self.word < self.i {
                 self.word = self.words.next().map_or(usize::MAX, |m| m.start());
             }
-            let quote_or_slash = memchr::memchr3(b'\'', b'"', b'/', self.rest()).map_or(usize::MAX, |n| self.i + n);
+            let quote_or_slash = self.next_quote_or_slash();
             let next = self.tick.min(self.word);
             if quote_or_slash <= next {
                 return (quote_or_slash != usize::MAX).then_some(quote_or_slash);
@@ -191,6 +196,17 @@ impl<'a> Lexer<'a> {
             }
             return Some(next);
         }
+    }
+
+    /// The first quote or `/` at or after the cursor (`usize::MAX`: none).
+    fn next_quote_or_slash(&mut self) -> usize {
+        let (from, at) = self.quote_or_slash;
+        if (from..=at).contains(&self.i) {
+            return at;
+        }
+        let at = memchr::memchr3(b'\'', b'"', b'/', self.rest()).map_or(usize::MAX, |n| self.i + n);
+        self.quote_or_slash = (self.i, at);
+        at
     }
 
     /// Inside the code of a template literal's `${}` every brace stops: one may close it.
