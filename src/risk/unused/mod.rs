@@ -156,14 +156,19 @@ pub fn check(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig) -> (Vec<Signa
 
 /// The ecosystem of a unit: that of most of its packages (ties: the first in [`Ecosystem::ALL`]).
 pub fn unit_ecosystem(unit: &Unit) -> Option<Ecosystem> {
-    let mut counts: BTreeMap<Ecosystem, usize> = BTreeMap::new();
+    // counted in an array (a map entry per node cost more than the rest of this)
+    let mut counts = [0usize; Ecosystem::ALL.len()];
     for p in unit.graph.nodes() {
-        *counts.entry(p.ecosystem).or_default() += 1;
+        if let Some(count) = Ecosystem::ALL.iter().position(|e| *e == p.ecosystem).and_then(|k| counts.get_mut(k)) {
+            *count += 1;
+        }
     }
     Ecosystem::ALL
         .into_iter()
-        .filter(|e| counts.contains_key(e))
-        .max_by_key(|e| (counts.get(e).copied(), std::cmp::Reverse(*e)))
+        .zip(counts)
+        .filter(|(_, count)| *count > 0)
+        .max_by_key(|(e, count)| (*count, std::cmp::Reverse(*e)))
+        .map(|(e, _)| e)
 }
 
 /// [`check`] with what it learned on the way (exemptions, imported packages, diagnostics).
