@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use jiff::Timestamp;
-use rayon::prelude::*;
 use rusqlite::params;
 
 use super::facts::{PackageFacts, ProjectStatus, VersionFacts};
@@ -152,23 +151,30 @@ fn load_ecosystem(
     let mut rows = head.query(params![eco.as_str(), names_json])?;
     // Found packages whose versions are still per-version rows (schema 5).
     let mut in_rows: Vec<&str> = Vec::new();
-    let mut blobs: Vec<(usize, Vec<u8>)> = Vec::new();
     while let Some(r) = rows.next()? {
         let name = r.get_ref(0)?.as_str()?;
         let Some(&i) = at.get(name) else { continue };
         let fetched_at = from_ns(r.get(3)?);
         let found: bool = r.get(6)?;
         let facts = if found {
-            // Blobs are decoded after the query, in parallel.
-            match r.get_ref(11)?.as_blob_or_null()? {
-                Some(blob) => blobs.push((i, blob.to_vec())),
-                None => in_rows.push(packages[i].1.as_str()),
-            }
+            let versions = if let Some(blob) = r.get_ref(11)?.as_blob_or_null()? {
+                match packed::decode(blob) {
+                    Ok(versions) => versions,
+                    Err(e) => {
+                        let what = format!("{eco} {name}: the cached registry metadata is damaged ({e}): not used");
+                        loaded.damaged.push((eco, what));
+                        continue;
+                    }
+                }
+            } else {
+                in_rows.push(packages[i].1.as_str());
+                Vec::new()
+            };
             Some(PackageFacts {
                 ecosystem: eco,
                 name: packages[i].1.clone(),
                 fetched_at,
-                versions: Vec::new(),
+                versions,
                 maintainers: json_column(r, 10)?,
                 status: status_from(r.get::<_, Option<String>>(8)?.as_deref(), r.get(9)?),
                 latest: r.get(7)?,
@@ -184,23 +190,6 @@ fn load_ecosystem(
             last_modified: r.get(5)?,
             facts,
         });
-    }
-    drop(rows);
-    let decoded: Vec<(usize, Result<Vec<VersionFacts>, String>)> =
-        blobs.into_par_iter().map(|(i, blob)| (i, packed::decode(&blob))).collect();
-    for (i, versions) in decoded {
-        match versions {
-            Ok(versions) => {
-                if let Some(facts) = loaded.entries[i].as_mut().and_then(|e| e.facts.as_mut()) {
-                    facts.versions = versions;
-                }
-            }
-            Err(e) => {
-                loaded.entries[i] = None;
-                let what = format!("{eco} {}: the cached registry metadata is damaged ({e}): not used", packages[i].1);
-                loaded.damaged.push((eco, what));
-            }
-        }
     }
     if layout.rows && !in_rows.is_empty() {
         load_rows(conn, eco, &in_rows, &at, &mut loaded.entries)?;

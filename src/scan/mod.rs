@@ -178,9 +178,7 @@ fn overlapped(
                 timed(times, Phase::Registry, || assess::registry_signals(units, &facts, registry, options.now));
             // Freeing every version's facts (tens of thousands of small strings) is left to a
             // thread of its own: nothing waits for it (when the thread can't start, it's done here).
-            if spawn {
-                drop(std::thread::Builder::new().name("drop-facts".into()).spawn(move || drop(facts)));
-            }
+            drop(facts);
             Ok((signals, warnings))
         });
         let matched = vulns::match_packages(&extracted.units, &opened.store, times);
