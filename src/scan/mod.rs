@@ -176,9 +176,6 @@ fn overlapped(
             let (facts, warnings) = timed(times, Phase::Metadata, || metadata(options, policy, &db, units))?;
             let signals =
                 timed(times, Phase::Registry, || assess::registry_signals(units, &facts, registry, options.now));
-            // Freeing every version's facts (tens of thousands of small strings) is left to a
-            // thread of its own: nothing waits for it (when the thread can't start, it's done here).
-            drop(facts);
             Ok((signals, warnings))
         });
         let matched = vulns::match_packages(&extracted.units, &opened.store, times);
