@@ -307,12 +307,12 @@ impl Store {
         &mut self.conn
     }
 
-    /// The connection, read-only use.
     /// Caps the memory of this connection's page cache (`PRAGMA cache_size`, negative: KiB).
     pub fn limit_page_cache(&self, kib: u32) -> Result<(), StoreError> {
         self.sql(self.conn.pragma_update(None, "cache_size", -i64::from(kib)))
     }
 
+    /// The connection, read-only use.
     pub(crate) fn connection_ref(&self) -> &Connection {
         &self.conn
     }
@@ -573,12 +573,7 @@ impl Store {
 
     /// The recorded outcome of the last check: `None` when never checked or sound.
     pub fn recorded_failure(&self) -> Result<Option<String>, StoreError> {
-        let has_meta: bool = self.sql(self.conn.query_row(
-            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
-            [],
-            |row| row.get(0),
-        ))?;
-        if !has_meta {
+        if !self.sql(has_table(&self.conn, "meta"))? {
             return Ok(None);
         }
         let r =
@@ -918,9 +913,17 @@ fn migrate_in_one(
     tx.commit()
 }
 
+/// Whether the file has the table `name` (the modules that keep tables in it ask before a
+/// migration has run, or of a read-only file of an older schema).
+pub(crate) fn has_table(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |row| {
+        row.get(0)
+    })
+}
+
 /// Whether `table` has `column`.
-fn has_column(tx: &rusqlite::Transaction<'_>, table: &str, column: &str) -> rusqlite::Result<bool> {
-    tx.query_row("SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2", [table, column], |row| row.get(0))
+pub(crate) fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2", [table, column], |row| row.get(0))
 }
 
 /// Version 5: the labels of each record (`cwe_ids`, RustSec `informational`), kept at ingest so
@@ -960,12 +963,9 @@ fn migrate_6(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
             "ALTER TABLE registry_packages ADD COLUMN versions BLOB; -- registry::packed; NULL: in registry_versions",
         )?;
     }
-    let rows: bool = tx.query_row(
-        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'registry_versions'",
-        [],
-        |row| row.get(0),
-    )?;
-    if rows && tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM registry_versions)", [], |row| row.get::<_, bool>(0))? {
+    if has_table(tx, "registry_versions")?
+        && tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM registry_versions)", [], |row| row.get::<_, bool>(0))?
+    {
         tx.execute_batch("DROP TABLE registry_versions")?;
     }
     Ok(())

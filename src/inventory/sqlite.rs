@@ -9,7 +9,7 @@ use super::{
     Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction,
     RecordedPackage, ScanRecord,
 };
-use crate::advisory::store::{Store, StoreError, from_ns, ns};
+use crate::advisory::store::{Store, StoreError, from_ns, has_table, ns};
 use crate::package::{Ecosystem, Scope};
 
 /// The inventory schema version this code writes.
@@ -86,9 +86,7 @@ fn migrate(store: &mut Store) -> Result<(), InventoryError> {
     let path = store.path().to_owned();
     let err = |source| StoreError::Sqlite { path: path.clone(), source };
     let tx = store.connection().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
-    let exists: bool = tx
-        .query_row("SELECT count(*) > 0 FROM sqlite_master WHERE name = 'inventory_schema'", [], |r| r.get(0))
-        .map_err(err)?;
+    let exists = has_table(&tx, "inventory_schema").map_err(err)?;
     let version: i64 = if exists {
         tx.query_row("SELECT coalesce(max(version), 0) FROM inventory_schema", [], |r| r.get(0)).map_err(err)?
     } else {
@@ -105,12 +103,7 @@ fn migrate(store: &mut Store) -> Result<(), InventoryError> {
 }
 
 fn schema_ready(store: &Store) -> Result<bool, StoreError> {
-    let r = store.connection_ref().query_row(
-        "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'inventory_schema'",
-        [],
-        |r| r.get::<_, bool>(0),
-    );
-    let exists = sql(store, r)?;
+    let exists = sql(store, has_table(store.connection_ref(), "inventory_schema"))?;
     if !exists {
         return Ok(false);
     }

@@ -11,7 +11,7 @@ use rusqlite::params;
 
 use super::facts::{PackageFacts, ProjectStatus, VersionFacts};
 use super::packed;
-use crate::advisory::store::{Store, StoreError, from_ns, ns};
+use crate::advisory::store::{Store, StoreError, from_ns, has_column, has_table, ns};
 use crate::package::{Ecosystem, PackageName};
 
 /// What the cache holds for one package.
@@ -30,6 +30,11 @@ pub struct CacheEntry {
 
 fn to_json<T: serde::Serialize>(value: Option<&T>) -> Option<String> {
     value.and_then(|v| serde_json::to_string(v).ok())
+}
+
+/// `names` as one JSON array, the parameter `json_each` reads.
+fn json_array(names: &[&str]) -> rusqlite::Result<String> {
+    serde_json::to_string(names).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))
 }
 
 /// A JSON column of the per-version rows of schema 4 and 5 (`NULL`: unknown; text that does not
@@ -77,17 +82,10 @@ struct Layout {
 }
 
 fn layout(conn: &rusqlite::Connection) -> rusqlite::Result<Layout> {
-    let blobs = conn.query_row(
-        "SELECT count(*) > 0 FROM pragma_table_info('registry_packages') WHERE name = 'versions'",
-        [],
-        |r| r.get(0),
-    )?;
-    let rows = conn.query_row(
-        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'registry_versions'",
-        [],
-        |r| r.get(0),
-    )?;
-    Ok(Layout { blobs, rows })
+    Ok(Layout {
+        blobs: has_column(conn, "registry_packages", "versions")?,
+        rows: has_table(conn, "registry_versions")?,
+    })
 }
 
 /// Loads the cached entries of many packages, in the order given: per ecosystem, one query for
@@ -129,7 +127,7 @@ fn load_ecosystem(
     loaded: &mut Loaded,
 ) -> rusqlite::Result<()> {
     let names: Vec<&str> = indexes.iter().map(|&i| packages[i].1.as_str()).collect();
-    let names_json = serde_json::to_string(&names).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let names_json = json_array(&names)?;
     let mut at: HashMap<&str, usize> = HashMap::with_capacity(names.len());
     let mut repeated = Vec::new();
     for (&name, &i) in names.iter().zip(indexes) {
@@ -139,15 +137,13 @@ fn load_ecosystem(
             at.insert(name, i);
         }
     }
-    let mut head = conn.prepare_cached(if layout.blobs {
+    // A file of schema 5 opened read-only has no blob column: its versions are in rows.
+    let versions = if layout.blobs { "versions" } else { "NULL" };
+    let mut head = conn.prepare_cached(&format!(
         "SELECT name, registry, url, fetched_at, etag, last_modified, found, latest, status, status_message, maintainers,
-                versions
+                {versions}
          FROM registry_packages WHERE ecosystem = ?1 AND name IN (SELECT value FROM json_each(?2))"
-    } else {
-        "SELECT name, registry, url, fetched_at, etag, last_modified, found, latest, status, status_message, maintainers,
-                NULL
-         FROM registry_packages WHERE ecosystem = ?1 AND name IN (SELECT value FROM json_each(?2))"
-    })?;
+    ))?;
     let mut rows = head.query(params![eco.as_str(), names_json])?;
     // Found packages whose versions are still per-version rows (schema 5).
     let mut in_rows: Vec<&str> = Vec::new();
@@ -218,7 +214,7 @@ fn load_rows(
     at: &HashMap<&str, usize>,
     entries: &mut [Option<CacheEntry>],
 ) -> rusqlite::Result<()> {
-    let names_json = serde_json::to_string(names).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    let names_json = json_array(names)?;
     let mut versions = conn.prepare_cached(&format!(
         "SELECT name, {VERSION_COLUMNS} FROM registry_versions
          WHERE ecosystem = ?1 AND name IN (SELECT value FROM json_each(?2)) ORDER BY name, version"
