@@ -665,7 +665,8 @@ impl Tally {
         }
     }
 
-    /// Counts `n` package versions for `code`: evaluated (`None`) or not, and why.
+    /// Counts `n` package versions for `code`: evaluated (`None`) or not, with the reason. A
+    /// code not given to [`Tally::new`] is not reported.
     pub fn count(&mut self, code: Code, not_evaluated: Option<&str>, n: usize) {
         if let Some(entry) = self.counts.iter_mut().find(|c| c.code == code) {
             entry.add(not_evaluated, n);
@@ -692,6 +693,8 @@ impl Tally {
         }
     }
 
+    /// One [`Coverage`] per code, in the order the codes were given; the reason lists each
+    /// distinct reason with its count, most frequent first.
     pub fn coverage(self) -> Vec<Coverage> {
         self.counts
             .into_iter()
