@@ -95,6 +95,13 @@ fn normalize_pep503(raw: &str) -> String {
     if raw.is_ascii() { normalize_pep503_ascii(raw) } else { normalize_pep503_chars(raw) }
 }
 
+/// Whether PEP 503 leaves a (trimmed) name as it is ([`normalize_pep503`] would return it
+/// unchanged): no uppercase letter, no `_` or `.`, no run of `-` (a name that is not ASCII is not
+/// judged here: `false`). Lets a caller compare a name borrowed instead of building it.
+pub(crate) fn pep503_keeps(name: &str) -> bool {
+    name.is_ascii() && !name.bytes().any(|c| c.is_ascii_uppercase() || matches!(c, b'_' | b'.')) && !name.contains("--")
+}
+
 /// [`normalize_pep503`] of any name, `char` by `char` (Unicode lowercasing).
 fn normalize_pep503_chars(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
@@ -198,8 +205,24 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        fn pep503_keeps_exactly_the_names_it_does_not_change(raw in "[-_.a-zA-Z0-9@/]{0,16}") {
+            if pep503_keeps(&raw) {
+                proptest::prop_assert_eq!(PackageName::new(Ecosystem::PyPI, &raw).into_string(), raw);
+            }
+        }
+
+        #[test]
         fn pep503_ascii_path_is_the_char_path(raw in "[-_.a-zA-Z0-9 ~!@]{0,24}") {
             proptest::prop_assert_eq!(normalize_pep503_ascii(&raw), normalize_pep503_chars(&raw));
+        }
+    }
+
+    #[test]
+    fn pep503_keeps_names() {
+        assert!(pep503_keeps("left-pad"));
+        assert!(pep503_keeps("@scope/x"));
+        for changed in ["PyYAML", "zope.interface", "a_b", "a--b", "é"] {
+            assert!(!pep503_keeps(changed), "{changed}");
         }
     }
 

@@ -314,15 +314,15 @@ fn metadata(
 ) -> Result<(crate::risk::history::FactsMap, Vec<Diagnostic>), ScanError> {
     use crate::advisory::store::Store;
     use crate::registry::{FetchMode, FetchOptions, config};
-    // Unique names first (borrowed: a monorepo ships the same packages many times), then copied.
+    // Unique names first (borrowed: a monorepo ships the same packages many times), then copied;
+    // `facts_for` puts them in order.
     let unique: foldhash::HashSet<(crate::package::Ecosystem, &crate::package::PackageName)> = units
         .iter()
         .flat_map(|u| u.graph.nodes())
         .filter(|p| p.source == crate::package::Source::Registry)
         .map(|p| (p.ecosystem, &p.name))
         .collect();
-    let mut packages: Vec<_> = unique.into_iter().map(|(eco, name)| (eco, name.clone())).collect();
-    packages.sort_unstable();
+    let packages: Vec<_> = unique.into_iter().map(|(eco, name)| (eco, name.clone())).collect();
     if packages.is_empty() {
         return Ok((crate::risk::history::FactsMap::new(), Vec::new()));
     }

@@ -575,7 +575,8 @@ pub fn esbuild_external(external: &[String], name: &str) -> bool {
 fn package_of(unit: &Unit, ecosystem: Ecosystem, name: &str) -> Option<(crate::package::Package, NodeId)> {
     // the name as the ecosystem spells it, built only when PEP 503 changes it
     let name = name.trim();
-    let normalized = (ecosystem == Ecosystem::PyPI && !pep503_keeps(name)).then(|| PackageName::new(ecosystem, name));
+    let normalized = (ecosystem == Ecosystem::PyPI && !crate::package::pep503_keeps(name))
+        .then(|| PackageName::new(ecosystem, name));
     let wanted = normalized.as_ref().map_or(name, PackageName::as_str);
     let mut nodes =
         unit.graph.nodes().iter().enumerate().filter(|(_, p)| p.ecosystem == ecosystem && p.name.as_str() == wanted);
@@ -677,7 +678,7 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> Reached {
     let pep503: Vec<PackageName> = imported
         .iter()
         .map(|n| n.trim())
-        .filter(|n| !pep503_keeps(n))
+        .filter(|n| !crate::package::pep503_keeps(n))
         .map(|n| PackageName::new(Ecosystem::PyPI, n))
         .collect();
     let mut wanted: foldhash::HashSet<&str> = foldhash::HashSetExt::with_capacity(imported.len() + pep503.len());
@@ -699,12 +700,6 @@ pub fn reached(unit: &Unit, imported: &BTreeSet<String>) -> Reached {
         }
     }
     seen
-}
-
-/// Whether PEP 503 leaves a (trimmed) name as it is: no uppercase letter, no `_` or `.`, no
-/// run of `-` (a name that is not ASCII is not judged here: `false`).
-fn pep503_keeps(name: &str) -> bool {
-    name.is_ascii() && !name.bytes().any(|c| c.is_ascii_uppercase() || matches!(c, b'_' | b'.')) && !name.contains("--")
 }
 
 /// The nodes of one unit's graph that its code's imports reach (one bit per node).
@@ -799,24 +794,6 @@ mod tests {
         assert!(!inside(&cwd.join("functions/b"), Path::new("functions/a")));
         assert!(!inside(Path::new("/elsewhere/functions/a"), Path::new("functions/a")));
         assert!(!inside(Path::new("functions/ab"), Path::new("functions/a")));
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn pep503_keeps_exactly_the_names_it_does_not_change(raw in "[-_.a-zA-Z0-9@/]{0,16}") {
-            if pep503_keeps(&raw) {
-                proptest::prop_assert_eq!(PackageName::new(Ecosystem::PyPI, &raw).into_string(), raw);
-            }
-        }
-    }
-
-    #[test]
-    fn pep503_keeps_names() {
-        assert!(pep503_keeps("left-pad"));
-        assert!(pep503_keeps("@scope/x"));
-        for changed in ["PyYAML", "zope.interface", "a_b", "a--b", "é"] {
-            assert!(!pep503_keeps(changed), "{changed}");
-        }
     }
 
     #[test]
