@@ -1,8 +1,10 @@
 //! The function's own code, read into memory for the unused-package check: its source files
 //! (JavaScript/TypeScript, Python, Go, Rust), the manifests and config files that declare or name
 //! packages, and the `*.dist-info/top_level.txt` of Python distributions vendored in its folder.
-//! Bounded (file count, file size, total bytes); nothing is executed. The check itself
-//! (`risk::unused`) is pure over what this returns.
+//! Bounded (file count, file size, total bytes: a source file's size is checked when it is read,
+//! against the reader's [`Budget`]); nothing is executed. The folders discovery's walk listed
+//! are not listed again ([`Listing`]). The check itself (`risk::unused`) is pure over what this
+//! returns.
 //!
 //! What counts as the function's code: every source file under its code folder, except
 //! dependency and build folders (`node_modules`, `.venv`, `site-packages`, `target`, `dist`,
@@ -12,6 +14,7 @@
 //! ones.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -41,15 +44,14 @@ pub struct SourceFile {
 
 /// A source file of the function, read when first asked for ([`CodeFile::text`]): only the
 /// files reachable from the function's entry are read at all, and once per scan when units
-/// share the folder ([`CodeCache`]). Its size was checked against the limits when listed.
+/// share the folder ([`CodeCache`]). Its size is checked against the limits when it is read.
 #[derive(Debug, Clone)]
 pub struct CodeFile {
     /// `/`-separated, relative to the function's root.
     pub path: String,
-    /// Where it is read from and its size when listed; `None` when its text came with it (a
-    /// zip's code).
-    disk: Option<(PathBuf, u64)>,
-    text: OnceLock<Result<Text, String>>,
+    /// Where it is read from; `None` when its text came with it (a zip's code).
+    disk: Option<PathBuf>,
+    text: OnceLock<Result<Text, Unread>>,
 }
 
 /// A code file's text: shared with the zip it came from, or read from disk (kept as read: making
@@ -69,15 +71,60 @@ impl Text {
     }
 }
 
+/// Why a code file's text is not there: `code` is `code/read` (it could not be read),
+/// `code/too-large` (over the per-file limit) or `code/limit` (the reader's total is spent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// What one reader of a function's code may still read ([`CodeFile::text`]): the per-file limit
+/// and what is left of the total. Each reader (one unit's check) has its own, so which files it
+/// gets does not depend on what other units sharing the folder read first.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    max_file_bytes: u64,
+    max_total_bytes: u64,
+    used: u64,
+}
+
+impl Budget {
+    pub fn new(limits: &CodeLimits) -> Budget {
+        Budget { max_file_bytes: limits.max_file_bytes, max_total_bytes: limits.max_total_bytes, used: 0 }
+    }
+
+    /// Whether one file of `size` bytes may be read at all.
+    fn admits(&self, size: u64) -> Result<(), Unread> {
+        if size > self.max_file_bytes {
+            let message =
+                format!("{size} bytes, more than the {}-byte limit: imports not scanned", self.max_file_bytes);
+            return Err(Unread { code: "code/too-large", message });
+        }
+        Ok(())
+    }
+
+    /// Counts a file of `size` bytes, or says why it is not read.
+    fn take(&mut self, size: u64) -> Result<(), Unread> {
+        self.admits(size)?;
+        if self.used + size > self.max_total_bytes {
+            let message = format!("the function's code is over {} bytes: not scanned", self.max_total_bytes);
+            return Err(Unread { code: "code/limit", message });
+        }
+        self.used += size;
+        Ok(())
+    }
+}
+
 impl CodeFile {
     /// A file whose text is already in memory.
     pub fn loaded(path: String, text: Arc<str>) -> CodeFile {
         CodeFile { path, disk: None, text: OnceLock::from(Ok(Text::Shared(text))) }
     }
 
-    /// A file on disk of `size` bytes when listed, read on first use.
-    pub fn on_disk(path: String, disk: PathBuf, size: u64) -> CodeFile {
-        CodeFile { path, disk: Some((disk, size)), text: OnceLock::new() }
+    /// A file on disk, read on first use.
+    pub fn on_disk(path: String, disk: PathBuf) -> CodeFile {
+        CodeFile { path, disk: Some(disk), text: OnceLock::new() }
     }
 
     /// Whether the text was asked for (or came with the file).
@@ -85,38 +132,46 @@ impl CodeFile {
         self.text.get().is_some()
     }
 
-    /// The file's text (invalid UTF-8 replaced), read on first use; the error says why it could
-    /// not be read.
-    pub fn text(&self) -> Result<&str, &str> {
+    /// The file's text (invalid UTF-8 replaced), read on first use and counted into `budget`
+    /// (also when another reader read it first; a zip's text, bounded when the zip was read, is
+    /// not counted); the error says why it is not there. A file over the per-file limit is
+    /// never read.
+    pub fn text(&self, budget: &mut Budget) -> Result<&str, Unread> {
         let text = self.text.get_or_init(|| {
-            let Some((disk, size)) = &self.disk else { return Err("no text".to_owned()) };
-            match read_sized(disk, *size) {
-                Ok(bytes) => Ok(Text::Read(match String::from_utf8(bytes) {
-                    Ok(text) => text,
-                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                })),
-                Err(e) => Err(e.to_string()),
-            }
+            let Some(disk) = &self.disk else {
+                return Err(Unread { code: "code/read", message: "no text".to_owned() });
+            };
+            let unreadable = |e: std::io::Error| Unread { code: "code/read", message: e.to_string() };
+            let file = fs_err::File::open(disk).map_err(unreadable)?;
+            let size = file.metadata().map_err(unreadable)?.len();
+            budget.admits(size)?;
+            let bytes = read_open(file, size).map_err(unreadable)?;
+            Ok(Text::Read(match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            }))
         });
-        text.as_ref().map(Text::as_str).map_err(String::as_str)
+        let text = text.as_ref().map(Text::as_str).map_err(Clone::clone)?;
+        if self.disk.is_some() {
+            budget.take(text.len() as u64)?;
+        }
+        Ok(text)
     }
 }
 
-/// The whole file at `path`, whose size was `size` when its folder was listed: one open and
-/// the reads, no `stat` (`fs::read` stats the file twice to size its buffer). A file that
-/// changed size since is still read whole.
-fn read_sized(path: &Path, size: u64) -> std::io::Result<Vec<u8>> {
-    read_open(fs_err::File::open(path)?, size)
-}
-
-/// The rest of an open file expected to hold `size` bytes, read into one buffer of that size.
+/// The rest of an open file whose size was `size` a moment ago: one buffer of that size, filled
+/// by as few reads as it takes (no read to find the end: the size says where it is). An empty
+/// size (a file that does not tell it) is read to its end.
 /// Read through the plain file (the error names the path all the same): `fs_err`'s reader
 /// zero-fills the buffer before each read, which costs more than the read.
 fn read_open(file: fs_err::File, size: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
     let (file, path) = file.into_parts();
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
-    // through `Take` so that `read_to_end` does not stat the file for its size hint
-    match std::io::Read::read_to_end(&mut std::io::Read::take(&file, u64::MAX), &mut bytes) {
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    // `take` stops at `size` bytes (the file as it was when its size was taken) without a read
+    // to find the end; through `Take` also so that `read_to_end` does not stat the file again
+    let limit = if size == 0 { u64::MAX } else { size };
+    match (&file).take(limit).read_to_end(&mut bytes) {
         Ok(_) => Ok(bytes),
         Err(e) => Err(std::io::Error::new(e.kind(), format!("failed to read from file `{}`: {e}", path.display()))),
     }
@@ -141,6 +196,8 @@ pub struct FunctionCode {
     pub bundled: Option<super::metafile::Bundled>,
     /// Files skipped (too large, not UTF-8, over the limits) and folders not readable.
     pub diagnostics: Vec<Diagnostic>,
+    /// The limits its source files are read under (each reader's [`Budget`]).
+    pub limits: CodeLimits,
 }
 
 const SKIP_DIRS: &[&str] = &[
@@ -211,14 +268,82 @@ pub fn is_test_file(name: &str) -> bool {
         || (name.ends_with(".py") && (name.starts_with("test_") || name == "conftest.py"))
 }
 
+/// What kind of entry a folder holds, as its listing says (symbolic links not followed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntryKind {
+    Dir,
+    File,
+    Symlink,
+    /// A FIFO, socket or device.
+    Other,
+}
+
+impl EntryKind {
+    pub(super) fn of(kind: std::fs::FileType) -> EntryKind {
+        if kind.is_dir() {
+            EntryKind::Dir
+        } else if kind.is_file() {
+            EntryKind::File
+        } else if kind.is_symlink() {
+            EntryKind::Symlink
+        } else {
+            EntryKind::Other
+        }
+    }
+}
+
+/// Folders already listed (by discovery's walk of the scanned folder), with their entries, so
+/// that reading a function's code does not list them again. A folder not in it is listed from
+/// disk when its code is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    folders: HashMap<PathBuf, Vec<(OsString, EntryKind)>>,
+}
+
+impl Listing {
+    /// Records the entries of the folder `dir`.
+    pub fn insert(&mut self, dir: PathBuf, entries: Vec<(OsString, EntryKind)>) {
+        self.folders.insert(dir, entries);
+    }
+
+    /// Adds the folders another listing holds.
+    pub fn extend(&mut self, other: Listing) {
+        self.folders.extend(other.folders);
+    }
+
+    /// The entries of `dir`: from the listing when it holds the folder, else from disk
+    /// (entries whose kind cannot be read are left out).
+    fn entries(&self, dir: &Path) -> std::io::Result<Vec<(OsString, EntryKind)>> {
+        if let Some(entries) = self.folders.get(dir) {
+            return Ok(entries.clone());
+        }
+        Ok(fs_err::read_dir(dir)?
+            .filter_map(Result::ok)
+            .filter_map(|e| Some((e.file_name(), EntryKind::of(e.file_type().ok()?))))
+            .collect())
+    }
+}
+
 /// Reads the code of the function whose code folder is `root`, plus the manifests of `extra_dirs`
-/// (the lockfile's folder when it is not inside `root`).
+/// (the lockfile's folder when it is not inside `root`), listing its folders from disk.
 pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimits) -> FunctionCode {
-    let mut code = FunctionCode { root: root.to_string_lossy().replace('\\', "/"), ..FunctionCode::default() };
+    read_function_code_in(root, extra_dirs, limits, &Listing::default())
+}
+
+/// [`read_function_code`], with the folders `listing` holds not listed again. Source files are
+/// listed, not read (see [`CodeFile::text`]); manifests and metafiles are read.
+pub fn read_function_code_in(
+    root: &Path,
+    extra_dirs: &[PathBuf],
+    limits: &CodeLimits,
+    listing: &Listing,
+) -> FunctionCode {
+    let mut code =
+        FunctionCode { root: root.to_string_lossy().replace('\\', "/"), limits: *limits, ..FunctionCode::default() };
     let mut total = 0u64;
     let mut stack = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, rel)) = stack.pop() {
-        let entries = match fs_err::read_dir(&dir) {
+        let entries = match listing.entries(&dir) {
             Ok(e) => e,
             Err(e) => {
                 code.diagnostics.push(Diagnostic::at("code/read", code_path(&code.root, &rel), e.to_string()));
@@ -226,37 +351,35 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
             }
         };
         // one folder's entries share its path: by name (then kind) is by path; an entry's path
-        // and relative name are built only for what is kept
-        let mut names: Vec<(String, bool, fs_err::DirEntry)> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let kind = e.file_type().ok()?;
-                if kind.is_symlink() {
-                    return None;
-                }
+        // and relative name are built only for what is kept. Symbolic links, FIFOs, sockets and
+        // devices are not read.
+        let mut names: Vec<(String, EntryKind, OsString)> = entries
+            .into_iter()
+            .filter(|(_, kind)| matches!(kind, EntryKind::Dir | EntryKind::File))
+            .map(|(raw, kind)| {
                 // one copy of the name (a lossy one only when it is not UTF-8)
-                let name = e.file_name().into_string().unwrap_or_else(|raw| raw.to_string_lossy().into_owned());
-                Some((name, kind.is_dir(), e))
+                let name = raw.clone().into_string().unwrap_or_else(|raw| raw.to_string_lossy().into_owned());
+                (name, kind, raw)
             })
             .collect();
         names.sort_by(|a, b| {
             // names the lossy conversion made equal: by the names as they are
-            let raw = || if a.0 == b.0 { a.2.file_name().cmp(&b.2.file_name()) } else { std::cmp::Ordering::Equal };
+            let raw = || if a.0 == b.0 { a.2.cmp(&b.2) } else { std::cmp::Ordering::Equal };
             a.0.cmp(&b.0).then_with(raw).then(a.1.cmp(&b.1))
         });
-        for (name, is_dir, entry) in names {
+        for (name, kind, raw) in names {
             let child = || if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-            if is_dir {
+            if kind == EntryKind::Dir {
                 if name.ends_with(".dist-info") {
-                    vendored_dist(&mut code, &entry.path(), &name);
+                    vendored_dist(&mut code, &dir.join(&raw), &name);
                 } else if !SKIP_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
-                    stack.push((entry.path(), child()));
+                    stack.push((dir.join(&raw), child()));
                 }
                 continue;
             }
             if super::metafile::is_metafile_name(&name) {
                 let child = child();
-                if let Some(text) = read_bounded(&mut code, &entry.path(), &child, limits, &mut total) {
+                if let Some(text) = read_bounded(&mut code, &dir.join(&raw), &child, limits, &mut total) {
                     add_metafile(&mut code, &child, &text);
                 }
                 continue;
@@ -267,18 +390,15 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
             if !wanted_source && !wanted_manifest {
                 continue;
             }
-            let (child, path) = (child(), entry.path());
+            let (child, path) = (child(), dir.join(&raw));
             if code.files.len() + code.manifests.len() >= limits.max_files {
                 let message = format!("more than {} files: the rest of the folder is not read", limits.max_files);
                 code.diagnostics.push(Diagnostic::at("code/limit", code.root.clone(), message));
                 return finish(code);
             }
             if wanted_source {
-                // the size from the folder's entry (a stat relative to the open folder)
-                let size = entry.metadata().map_or(0, |m| m.len());
-                if admit(&mut code, size, &child, limits, &mut total) {
-                    code.files.push(CodeFile::on_disk(child, path, size));
-                }
+                // its size is checked when it is read (only reachable files are)
+                code.files.push(CodeFile::on_disk(child, path));
                 continue;
             }
             let Some(text) = read_bounded(&mut code, &path, &child, limits, &mut total) else { continue };
@@ -286,7 +406,7 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
         }
     }
     for dir in extra_dirs {
-        extra_manifests(&mut code, dir, limits, &mut total);
+        extra_manifests(&mut code, dir, limits, &mut total, listing);
     }
     finish(code)
 }
@@ -396,12 +516,12 @@ pub fn record_top_levels(record: &str) -> Vec<String> {
     out
 }
 
-fn extra_manifests(code: &mut FunctionCode, dir: &Path, limits: &CodeLimits, total: &mut u64) {
-    let Ok(entries) = fs_err::read_dir(dir) else { return };
+fn extra_manifests(code: &mut FunctionCode, dir: &Path, limits: &CodeLimits, total: &mut u64, listing: &Listing) {
+    let Ok(entries) = listing.entries(dir) else { return };
     let mut names: Vec<(String, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .into_iter()
+        .filter(|(_, kind)| *kind == EntryKind::File)
+        .map(|(name, _)| (name.to_string_lossy().into_owned(), dir.join(name)))
         .filter(|(n, _)| is_manifest(n))
         .collect();
     names.sort();
@@ -442,9 +562,11 @@ pub type CodeKey = (PathBuf, Vec<PathBuf>);
 /// parallel. Each unit announces its key up front; an entry is dropped from the cache when the
 /// last unit that announced it has taken it, so the code of the whole repository is never held
 /// at once.
-#[derive(Debug, Default)]
-pub struct CodeCache {
+#[derive(Debug)]
+pub struct CodeCache<'l> {
     limits: CodeLimits,
+    /// Folders discovery listed already.
+    listing: &'l Listing,
     entries: Mutex<HashMap<CodeKey, CacheEntry>>,
 }
 
@@ -454,17 +576,18 @@ struct CacheEntry {
     code: Arc<OnceLock<Arc<FunctionCode>>>,
 }
 
-impl CodeCache {
-    /// A cache for one read per announced key (a key announced twice is read once, taken twice).
-    pub fn new(keys: impl IntoIterator<Item = CodeKey>, limits: CodeLimits) -> CodeCache {
+impl<'l> CodeCache<'l> {
+    /// A cache for one read per announced key (a key announced twice is read once, taken twice),
+    /// listing from disk only the folders `listing` does not hold.
+    pub fn new(keys: impl IntoIterator<Item = CodeKey>, limits: CodeLimits, listing: &'l Listing) -> CodeCache<'l> {
         let mut entries: HashMap<CodeKey, CacheEntry> = HashMap::new();
         for key in keys {
             entries.entry(key).or_insert_with(|| CacheEntry { users: 0, code: Arc::default() }).users += 1;
         }
-        CodeCache { limits, entries: Mutex::new(entries) }
+        CodeCache { limits, listing, entries: Mutex::new(entries) }
     }
 
-    /// The code of `key`, read by the first unit that asks ([`read_function_code`]). A key that was
+    /// The code of `key`, read by the first unit that asks ([`read_function_code_in`]). A key that was
     /// not announced (or is taken more often than announced) is read again, never cached.
     pub fn read(&self, key: &CodeKey) -> Arc<FunctionCode> {
         let cell = {
@@ -481,7 +604,7 @@ impl CodeCache {
                 None => None,
             }
         };
-        let read = || Arc::new(read_function_code(&key.0, &key.1, &self.limits));
+        let read = || Arc::new(read_function_code_in(&key.0, &key.1, &self.limits, self.listing));
         match cell {
             Some(cell) => Arc::clone(cell.get_or_init(read)),
             None => read(),

@@ -33,6 +33,9 @@ pub struct Discovery {
     /// Folders and files the policy's `exclude` patterns left out (the outermost of each), so
     /// that a report can say what the gate did not look at.
     pub excluded: Vec<PathBuf>,
+    /// Every folder walked, with its entries: the unused check reads function code from it
+    /// without listing those folders again.
+    pub listing: super::code::Listing,
 }
 
 impl Discovery {
@@ -122,6 +125,7 @@ pub fn discover_with(root: &Path, excludes: &Excludes) -> Discovery {
         discovery.warnings = tree.warnings;
         discovery.unlocked_manifests = tree.unlocked_manifests;
         discovery.excluded = tree.excluded;
+        discovery.listing = tree.listing;
     }
     discovery.bundles.sort_by(|a, b| (&a.source, &a.name).cmp(&(&b.source, &b.name)));
     discovery
@@ -209,6 +213,7 @@ fn discover_template_file(path: &Path, excludes: &Excludes, discovery: &mut Disc
     discovery.errors.extend(tree.errors);
     discovery.warnings = tree.warnings;
     discovery.excluded = tree.excluded;
+    discovery.listing = tree.listing;
 }
 
 fn discover_file(path: &Path, discovery: &mut Discovery) {

@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use super::code::{EntryKind, Listing};
 use super::discover::{DiscoverError, template_kind};
 use super::exclude::Excludes;
 use super::manifest;
@@ -74,6 +75,9 @@ pub(super) struct Walk {
     pub warnings: Vec<DiscoverError>,
     /// Folders and files we would read that the policy's `exclude` patterns left out.
     pub excluded: Vec<PathBuf>,
+    /// Every folder walked with all its entries (also those skipped or excluded here): reading a
+    /// function's code lists from it rather than from disk again.
+    pub listing: Listing,
 }
 
 /// Walks the folder `root`, with the skip list and `excludes` (relative to `root`).
@@ -117,6 +121,7 @@ impl Walker<'_> {
                 }
             };
             let mut names = BTreeSet::new();
+            let mut listed = Vec::new();
             for entry in entries {
                 let entry = match entry {
                     Ok(entry) => entry,
@@ -126,7 +131,8 @@ impl Walker<'_> {
                     }
                 };
                 let path = entry.path();
-                let name = entry.file_name().to_string_lossy().into_owned();
+                let raw = entry.file_name();
+                let name = raw.to_string_lossy().into_owned();
                 let kind = match entry.file_type() {
                     Ok(kind) => kind,
                     Err(err) => {
@@ -134,6 +140,7 @@ impl Walker<'_> {
                         continue;
                     }
                 };
+                listed.push((raw, EntryKind::of(kind)));
                 if self.excludes.is_excluded(&relative(self.root, &path), kind.is_dir()) {
                     let worth_naming =
                         if kind.is_dir() { !is_skipped(&dir, &name, &path) } else { looks_like_a_file_we_read(&path) };
@@ -159,6 +166,7 @@ impl Walker<'_> {
                     self.error(&path, "not a regular file (a FIFO, socket or device): not read".to_owned());
                 }
             }
+            self.walk.listing.insert(dir.clone(), listed);
             self.walk.folders.insert(dir, names);
         }
     }
@@ -250,6 +258,7 @@ impl Walk {
         self.errors.extend(other.errors);
         self.warnings.extend(other.warnings);
         self.excluded.extend(other.excluded);
+        self.listing.extend(other.listing);
     }
 }
 

@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 
 use crate::bundle::Unit;
-use crate::bundle::code::{CodeCache, CodeLimits};
+use crate::bundle::code::{CodeCache, CodeLimits, Listing};
 use crate::policy::Assessed;
 use crate::risk::history::{FactsMap, Histories, registry_packages};
 use crate::risk::stale::{self, StaleConfig};
@@ -33,7 +33,7 @@ pub struct Inputs<'a> {
 pub fn assess(assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
     let units: Vec<&Unit> = assessed.units.iter().map(|a| &a.unit).collect();
     let hygiene = hygiene_checks(&units, inputs.today);
-    let unused = unused_checks(&units, inputs.unused);
+    let unused = unused_checks(&units, inputs.unused, &Listing::default());
     let registry = registry_signals(&units, inputs.facts, inputs.registry, inputs.now);
     drop(units);
     combine(assessed, Checked { hygiene, unused, registry })
@@ -68,9 +68,11 @@ pub fn hygiene_checks(units: &[&Unit], today: Date) -> Vec<Vec<Signal>> {
 }
 
 /// The unused check of every unit, in parallel, results in unit order. It reads each function's
-/// code (once per folder: [`CodeCache`]) and scans its imports.
-pub fn unused_checks(units: &[&Unit], cfg: &UnusedConfig) -> UnusedResults {
-    let codes = CodeCache::new(units.iter().filter_map(|u| unused::code_key(u, cfg)), CodeLimits::default());
+/// code (once per folder: [`CodeCache`]; the folders `listing` holds are not listed again) and
+/// scans its imports.
+pub fn unused_checks(units: &[&Unit], cfg: &UnusedConfig, listing: &Listing) -> UnusedResults {
+    let keys = units.iter().filter_map(|u| unused::code_key(u, cfg));
+    let codes = CodeCache::new(keys, CodeLimits::default(), listing);
     UnusedResults(units.par_iter().map(|u| unused::check_unit(u, cfg, &codes)).collect())
 }
 

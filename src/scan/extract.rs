@@ -23,6 +23,8 @@ pub struct Extracted {
     /// The deploy stages the scanned templates declare (see [`Bundle::stage`]), each with the
     /// templates that declare it: what a record's environment is when none is given.
     pub stages: BTreeMap<String, BTreeSet<String>>,
+    /// The folders discovery listed, with their entries (for reading function code).
+    pub listing: bundle::code::Listing,
 }
 
 impl Extracted {
@@ -77,6 +79,7 @@ fn discover(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Exclude
         out.errors
             .extend(discovery.errors.into_iter().map(|e| Diagnostic::at("discover/read", display(&e.path), e.message)));
         bundles.extend(discovery.bundles);
+        out.listing.extend(discovery.listing);
     }
     for file in artifacts {
         if !file.is_file() {

@@ -168,7 +168,9 @@ fn overlapped(
     std::thread::scope(|s| {
         let (units, unused, registry) = (&units, &unused, &registry);
         let unused_task = Task::start(s, spawn, move || {
-            timed(times, Phase::Unused, || in_own_pool(spawn, || assess::unused_checks(units, unused)))
+            timed(times, Phase::Unused, || {
+                in_own_pool(spawn, || assess::unused_checks(units, unused, &extracted.listing))
+            })
         });
         let opened = timed(times, Phase::Open, || open::for_scan(request, observer))?;
         let db = opened.store.path().to_owned();

@@ -103,6 +103,60 @@ fn only_the_files_the_handler_reaches_are_read() {
 }
 
 #[test]
+fn code_is_listed_from_what_discovery_walked() {
+    use bundleguard::bundle::code::{EntryKind, Listing, read_function_code_in};
+    let dir = fixture("unused/npm-esm-handler");
+    let paths = |code: &bundleguard::bundle::code::FunctionCode| -> (Vec<String>, Vec<String>) {
+        (code.files.iter().map(|f| f.path.clone()).collect(), code.manifests.iter().map(|m| m.path.clone()).collect())
+    };
+    let from_disk = read_function_code(&dir, &[], &CodeLimits::default());
+    let discovery = bundleguard::bundle::discover(&dir);
+    let listed = read_function_code_in(&dir, &[], &CodeLimits::default(), &discovery.listing);
+    assert_eq!(paths(&listed), paths(&from_disk), "the walk's listing gives what the disk gives");
+    assert!(!from_disk.files.is_empty());
+    // A listed folder is not listed again: a listing that holds only the handler's file and
+    // package.json at the root gives just them (the subfolders are not walked at all).
+    let mut listing = Listing::default();
+    listing.insert(dir.clone(), vec![("package.json".into(), EntryKind::File), ("src".into(), EntryKind::Symlink)]);
+    let partial = read_function_code_in(&dir, &[], &CodeLimits::default(), &listing);
+    assert_eq!(paths(&partial), (vec![], vec!["package.json".to_owned()]), "links are not followed");
+    // A folder the listing does not hold is listed from disk.
+    listing.insert(dir.clone(), vec![("src".into(), EntryKind::Dir)]);
+    let below = read_function_code_in(&dir, &[], &CodeLimits::default(), &listing);
+    let src: Vec<String> = from_disk.files.iter().map(|f| f.path.clone()).filter(|p| p.starts_with("src/")).collect();
+    assert_eq!(paths(&below).0, src);
+}
+
+#[test]
+fn a_reached_file_over_the_limits_is_not_read_and_reachability_is_unknown() {
+    let dir = fixture("unused/npm-esm-handler");
+    let unit = lockfile_unit(&dir, "package-lock.json", "nodejs20.x", "src/handler.main");
+    let cfg = UnusedConfig::default();
+    let full = read_function_code(&dir, &[], &CodeLimits::default());
+    let handler = full.files.iter().find(|f| f.path == "src/handler.ts").expect("the handler");
+    let size = std::fs::metadata(dir.join(&handler.path)).expect("handler size").len();
+    assert!(unused::reachability(&unit, &full, &unused::analyze(&unit, &full, &cfg)).is_some());
+    // one byte short of the handler: the handler is not read
+    let small = CodeLimits { max_file_bytes: size - 1, ..CodeLimits::default() };
+    let code = read_function_code(&dir, &[], &small);
+    let analysis = unused::analyze(&unit, &code, &cfg);
+    let codes: Vec<(&str, &str)> =
+        analysis.diagnostics.iter().map(|d| (d.code, d.path.as_deref().unwrap_or_default())).collect();
+    assert_eq!(codes, [("code/too-large", format!("{}/src/handler.ts", code.root).as_str())]);
+    assert!(unused::reachability(&unit, &code, &analysis).is_none(), "code not read whole: unknown");
+    // the total: the handler fits, the file it imports does not
+    let total = CodeLimits { max_total_bytes: size, ..CodeLimits::default() };
+    let code = read_function_code(&dir, &[], &total);
+    let analysis = unused::analyze(&unit, &code, &cfg);
+    let codes: Vec<&str> = analysis.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["code/limit"], "{:?}", analysis.diagnostics);
+    assert!(unused::reachability(&unit, &code, &analysis).is_none());
+    // each reader has its own total: a second reader of the same (now read) files is refused alike
+    let again = unused::analyze(&unit, &code, &cfg);
+    assert_eq!(again.diagnostics, analysis.diagnostics);
+}
+
+#[test]
 fn python_function_with_import_names_that_differ() {
     let (found, exempt) = run(
         "pypi-requirements",

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::LazyLock;
 
-use crate::bundle::code::{CodeCache, CodeFile, CodeKey, FunctionCode};
+use crate::bundle::code::{Budget, CodeCache, CodeFile, CodeKey, FunctionCode};
 use crate::bundle::{Unit, UnitKind};
 use crate::graph::NodeId;
 use crate::package::{Ecosystem, PackageName};
@@ -279,17 +279,18 @@ impl Usage {
         // Read and scanned when first needed: with a known entry, only the files it reaches.
         let mut imports: Vec<Option<Vec<resolve::Classified>>> = vec![None; files.len()];
         let mut diagnostics = Vec::new();
+        let mut budget = Budget::new(&code.limits);
         let mut scan = |i: usize| {
             let Some(f) = files.get(i) else { return Vec::new() };
             let shown = || format!("{}/{}", code.root, f.path);
-            match f.text() {
+            match f.text(&mut budget) {
                 Ok(text) => scan_imports(language, text).unwrap_or_else(|| {
                     let message = format!("more than {MAX_SOURCE_BYTES} bytes: imports not scanned");
                     diagnostics.push(Diagnostic::at("unused/too-large", shown(), message));
                     Vec::new()
                 }),
                 Err(e) => {
-                    diagnostics.push(Diagnostic::at("code/read", shown(), e.to_owned()));
+                    diagnostics.push(Diagnostic::at(e.code, shown(), e.message));
                     Vec::new()
                 }
             }
@@ -363,7 +364,7 @@ fn inside(path: &Path, dir: &Path) -> bool {
 pub fn check_unit(
     unit: &Unit,
     cfg: &UnusedConfig,
-    codes: &CodeCache,
+    codes: &CodeCache<'_>,
 ) -> (Vec<Signal>, Vec<Coverage>, Option<Reachability>) {
     if cfg.disabled {
         return (Vec::new(), Vec::new(), None);
@@ -759,7 +760,7 @@ fn reachability_known(unit: &Unit, code: &FunctionCode, analysis: &Analysis) -> 
     if unit.kind == crate::vocab::UnitKind::Layer
         || !code.diagnostics.is_empty()
         || analysis.files_scanned == 0
-        || analysis.diagnostics.iter().any(|d| d.code == "unused/too-large" || d.code == "code/read")
+        || analysis.diagnostics.iter().any(|d| d.code == "unused/too-large" || d.code.starts_with("code/"))
     {
         return None;
     }
