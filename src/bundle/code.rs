@@ -331,14 +331,15 @@ impl Listing {
 
     /// The entries of `dir`: from the listing when it holds the folder, else from disk
     /// (entries whose kind cannot be read are left out).
-    fn entries(&self, dir: &Path) -> std::io::Result<Vec<(OsString, EntryKind)>> {
+    fn entries(&self, dir: &Path) -> std::io::Result<std::borrow::Cow<'_, [(OsString, EntryKind)]>> {
         if let Some(entries) = self.folders.get(dir) {
-            return Ok(entries.clone());
+            return Ok(std::borrow::Cow::Borrowed(entries));
         }
-        Ok(fs_err::read_dir(dir)?
+        let listed: Vec<(OsString, EntryKind)> = fs_err::read_dir(dir)?
             .filter_map(Result::ok)
             .filter_map(|e| Some((e.file_name(), EntryKind::of(e.file_type().ok()?))))
-            .collect())
+            .collect();
+        Ok(std::borrow::Cow::Owned(listed))
     }
 }
 
@@ -371,43 +372,41 @@ pub fn read_function_code_in(
         // one folder's entries share its path: by name (then kind) is by path; an entry's path
         // and relative name are built only for what is kept. Symbolic links, FIFOs, sockets and
         // devices are not read.
-        let mut names: Vec<(String, EntryKind, OsString)> = entries
-            .into_iter()
+        let mut names: Vec<(std::borrow::Cow<'_, str>, EntryKind, &std::ffi::OsStr)> = entries
+            .iter()
             .filter(|(_, kind)| matches!(kind, EntryKind::Dir | EntryKind::File))
-            .map(|(raw, kind)| {
-                // one copy of the name (a lossy one only when it is not UTF-8)
-                let name = raw.clone().into_string().unwrap_or_else(|raw| raw.to_string_lossy().into_owned());
-                (name, kind, raw)
-            })
+            // the name as it is (a lossy copy only when it is not UTF-8)
+            .map(|(raw, kind)| (raw.to_string_lossy(), *kind, raw.as_os_str()))
             .collect();
         names.sort_by(|a, b| {
             // names the lossy conversion made equal: by the names as they are
-            let raw = || if a.0 == b.0 { a.2.cmp(&b.2) } else { std::cmp::Ordering::Equal };
+            let raw = || if a.0 == b.0 { a.2.cmp(b.2) } else { std::cmp::Ordering::Equal };
             a.0.cmp(&b.0).then_with(raw).then(a.1.cmp(&b.1))
         });
         for (name, kind, raw) in names {
-            let child = || if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let name = name.as_ref();
+            let child = || if rel.is_empty() { name.to_owned() } else { format!("{rel}/{name}") };
             if kind == EntryKind::Dir {
                 if name.ends_with(".dist-info") {
-                    vendored_dist(&mut code, &dir.join(&raw), &name);
-                } else if !is_skipped_dir(&name) {
-                    stack.push((dir.join(&raw), child()));
+                    vendored_dist(&mut code, &dir.join(raw), name);
+                } else if !is_skipped_dir(name) {
+                    stack.push((dir.join(raw), child()));
                 }
                 continue;
             }
-            if super::metafile::is_metafile_name(&name) {
+            if super::metafile::is_metafile_name(name) {
                 let child = child();
-                if let Some(text) = read_bounded(&mut code, &dir.join(&raw), &child, limits, &mut total) {
+                if let Some(text) = read_bounded(&mut code, &dir.join(raw), &child, limits, &mut total) {
                     add_metafile(&mut code, &child, &text);
                 }
                 continue;
             }
-            let wanted_source = is_source_file(&name);
-            let wanted_manifest = is_manifest(&name);
+            let wanted_source = is_source_file(name);
+            let wanted_manifest = is_manifest(name);
             if !wanted_source && !wanted_manifest {
                 continue;
             }
-            let (child, path) = (child(), dir.join(&raw));
+            let (child, path) = (child(), dir.join(raw));
             if code.files.len() + code.manifests.len() >= limits.max_files {
                 let message = format!("more than {} files: the rest of the folder is not read", limits.max_files);
                 code.diagnostics.push(Diagnostic::at("code/limit", code.root.clone(), message));
@@ -536,7 +535,7 @@ pub fn record_top_levels(record: &str) -> Vec<String> {
 fn extra_manifests(code: &mut FunctionCode, dir: &Path, limits: &CodeLimits, total: &mut u64, listing: &Listing) {
     let Ok(entries) = listing.entries(dir) else { return };
     let mut names: Vec<(String, PathBuf)> = entries
-        .into_iter()
+        .iter()
         .filter(|(_, kind)| *kind == EntryKind::File)
         .map(|(name, _)| (name.to_string_lossy().into_owned(), dir.join(name)))
         .filter(|(n, _)| is_manifest(n))

@@ -148,6 +148,8 @@ pub struct Analysis {
     pub files_scanned: usize,
     pub entry_known: bool,
     pub diagnostics: Vec<Diagnostic>,
+    /// The ecosystem of most of the unit's packages ([`unit_ecosystem`]), counted once.
+    pub unit_ecosystem: Option<Ecosystem>,
 }
 
 /// The check: `unused/declared` and `hygiene/undeclared-import` signals, and coverage.
@@ -181,8 +183,8 @@ pub fn analyze(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig) -> Analysis
 /// [`analyze`], taking the imports of the files `prefetched` holds from it rather than reading
 /// and scanning them.
 pub fn analyze_with(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig, prefetched: &Prefetched) -> Analysis {
-    let mut out = Analysis::default();
-    let Some(ecosystem) = unit_ecosystem(unit).or_else(|| ecosystem_from_manifests(code)) else {
+    let mut out = Analysis { unit_ecosystem: unit_ecosystem(unit), ..Analysis::default() };
+    let Some(ecosystem) = out.unit_ecosystem.or_else(|| ecosystem_from_manifests(code)) else {
         out.coverage.push(not_evaluated(DECLARED, "the function's ecosystem is unknown (no packages, no manifest)"));
         return out;
     };
@@ -789,7 +791,7 @@ fn reachability_known(unit: &Unit, code: &FunctionCode, analysis: &Analysis) -> 
     {
         return None;
     }
-    let ecosystem = unit_ecosystem(unit)?;
+    let ecosystem = analysis.unit_ecosystem?;
     let edges_known = match unit.source {
         TreeSource::Lockfile(LockfileFormat::Requirements | LockfileFormat::PipfileLock | LockfileFormat::GoMod)
         | TreeSource::NotRead => false,
