@@ -52,13 +52,13 @@ fn facts(rng: &mut Rng) -> (FactsMap, Vec<Vec<String>>) {
                 published: Timestamp::from_second(at).ok(),
                 publisher: Some(format!("user{}", rng.below(3))),
                 provenance: Some(k > count / 2),
-                install_scripts: Some(Vec::new()),
+                install_scripts: Some(Vec::new().into()),
                 deprecated: None,
                 deprecation_known: true,
                 yanked: None,
                 yank_known: false,
-                dependencies: Some(vec![format!("pkg-{}", rng.below(PACKAGES))]),
-                maintainers: Some(vec!["user0".into(), "user1".into()]),
+                dependencies: Some(vec![format!("pkg-{}", rng.below(PACKAGES))].into()),
+                maintainers: Some(vec!["user0".into(), "user1".into()].into()),
             });
             names.push(version);
         }

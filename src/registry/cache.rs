@@ -5,11 +5,12 @@
 //! URLs are stored with their `user:password@` removed.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use rusqlite::params;
 
-use super::facts::{PackageFacts, ProjectStatus, VersionFacts};
+use super::facts::{List, PackageFacts, ProjectStatus, VersionFacts};
 use super::packed;
 use crate::advisory::store::{Store, StoreError, from_ns, has_column, has_table, ns};
 use crate::package::{Ecosystem, PackageName};
@@ -147,7 +148,7 @@ fn load_ecosystem(
     let mut rows = head.query(params![eco.as_str(), names_json])?;
     // Found packages whose versions are still per-version rows (schema 5).
     let mut in_rows: Vec<&str> = Vec::new();
-    let mut blobs: Vec<(usize, Vec<u8>)> = Vec::new();
+    let mut blobs: Vec<(usize, Arc<[u8]>)> = Vec::new();
     while let Some(r) = rows.next()? {
         let name = r.get_ref(0)?.as_str()?;
         let Some(&i) = at.get(name) else { continue };
@@ -157,7 +158,7 @@ fn load_ecosystem(
             // Blobs are decoded once the statement is done: decoded in between its page reads, the
             // facts fragment the heap (peak RSS of the warm-cache scan 70.1 MB, 63.4 MB after).
             match r.get_ref(11)?.as_blob_or_null()? {
-                Some(blob) => blobs.push((i, blob.to_vec())),
+                Some(blob) => blobs.push((i, Arc::from(blob))),
                 None => in_rows.push(packages[i].1.as_str()),
             }
             Some(PackageFacts {
@@ -183,7 +184,7 @@ fn load_ecosystem(
     }
     drop(rows);
     for (i, blob) in blobs {
-        match packed::decode(&blob) {
+        match packed::decode_shared(&blob) {
             Ok(versions) => {
                 if let Some(facts) = loaded.entries[i].as_mut().and_then(|e| e.facts.as_mut()) {
                     facts.versions = versions;
@@ -240,13 +241,13 @@ fn version_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<VersionF
         published: r.get::<_, Option<i64>>(first + 1)?.map(from_ns),
         publisher: r.get(first + 2)?,
         provenance: r.get(first + 3)?,
-        install_scripts: json_column(r, first + 4)?,
+        install_scripts: json_column::<Vec<_>>(r, first + 4)?.map(List::from),
         deprecated: r.get(first + 5)?,
         deprecation_known: r.get(first + 6)?,
         yanked: r.get(first + 7)?,
         yank_known: r.get(first + 8)?,
-        dependencies: json_column(r, first + 9)?,
-        maintainers: json_column(r, first + 10)?,
+        dependencies: json_column::<Vec<_>>(r, first + 9)?.map(List::from),
+        maintainers: json_column::<Vec<_>>(r, first + 10)?.map(List::from),
     })
 }
 

@@ -129,7 +129,7 @@ pub fn parse_index(
             deprecation_known: false,
             yanked: wire.yanked.then(String::new),
             yank_known: true,
-            dependencies: Some(dependencies),
+            dependencies: Some(dependencies.into()),
             maintainers: None,
         });
     }

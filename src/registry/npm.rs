@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::facts::{PackageFacts, ProjectStatus, VersionFacts};
+use super::facts::{List, PackageFacts, ProjectStatus, VersionFacts};
 use super::{RegistryError, parse_time};
 use crate::package::{Ecosystem, PackageName};
 
@@ -197,13 +197,13 @@ fn version_facts(version: &str, v: &VersionWire<'_>, published: Option<Timestamp
         published,
         publisher: v.npm_user.as_ref().and_then(|u| u.name.as_deref()).map(str::to_owned),
         provenance: (!stripped).then_some(trusted || attested),
-        install_scripts: Some(install_scripts),
+        install_scripts: Some(install_scripts.into()),
         deprecation_known: !stripped || deprecated.is_some(),
         deprecated,
         yanked: None,
         yank_known: false,
-        dependencies: Some(dependencies),
-        maintainers: if stripped { None } else { names(v.maintainers.as_ref()) },
+        dependencies: Some(dependencies.into()),
+        maintainers: if stripped { None } else { names(v.maintainers.as_ref()).map(List::from) },
     }
 }
 

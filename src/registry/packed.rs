@@ -13,9 +13,11 @@
 //! The cache is untrusted input like any file: [`decode`] checks every length against what is
 //! left, every string's UTF-8, unknown flags and trailing bytes, and says what is wrong.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
-use super::facts::VersionFacts;
+use super::facts::{List, VersionFacts};
 use crate::advisory::store::{from_ns, ns};
 
 /// The first byte of every blob this version writes.
@@ -114,7 +116,13 @@ fn put_str(out: &mut Vec<u8>, text: &str) {
 
 /// The versions of a blob [`encode`] wrote; what is wrong (with the byte offset) otherwise.
 pub fn decode(bytes: &[u8]) -> Result<Vec<VersionFacts>, String> {
-    let mut r = Reader { bytes, at: 0 };
+    decode_shared(&Arc::from(bytes))
+}
+
+/// [`decode`], keeping `blob` for the per-version lists: the whole blob is checked here (every
+/// list too, without allocating), and a list is decoded from it when first read ([`List`]).
+pub fn decode_shared(blob: &Arc<[u8]>) -> Result<Vec<VersionFacts>, String> {
+    let mut r = Reader { bytes: blob, at: 0 };
     let format = r.byte()?;
     if format != FORMAT {
         return Err(format!("unknown format {format} (this version reads format {FORMAT})"));
@@ -123,12 +131,26 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<VersionFacts>, String> {
     // Each version takes at least 3 bytes: a corrupt count cannot reserve more than the blob.
     let mut out = Vec::with_capacity(count.min(r.left() / 3));
     for _ in 0..count {
-        out.push(r.version()?);
+        out.push(r.version(blob)?);
     }
     if r.left() > 0 {
         return Err(format!("{} bytes after the last version, at byte {}", r.left(), r.at));
     }
     Ok(out)
+}
+
+/// The names of the list at byte `at` of a blob [`decode_shared`] checked.
+fn read_names(blob: &[u8], at: usize) -> Vec<String> {
+    let mut r = Reader { bytes: blob, at };
+    let n = r.len().unwrap_or(0);
+    (0..n).map_while(|_| r.str().ok()).collect()
+}
+
+/// The (name, command) pairs of the list at byte `at` of a blob [`decode_shared`] checked.
+fn read_scripts(blob: &[u8], at: usize) -> Vec<(String, String)> {
+    let mut r = Reader { bytes: blob, at };
+    let n = r.len().unwrap_or(0);
+    (0..n).map_while(|_| Some((r.str().ok()?, r.str().ok()?))).collect()
 }
 
 struct Reader<'a> {
@@ -167,23 +189,34 @@ impl Reader<'_> {
         Err(format!("a length at byte {start} runs over 10 bytes"))
     }
 
-    fn str(&mut self) -> Result<String, String> {
+    /// The next string, checked and borrowed.
+    fn text(&mut self) -> Result<&str, String> {
         let n = self.len()?;
         let at = self.at;
         let raw = self.take(n)?;
-        std::str::from_utf8(raw).map(str::to_owned).map_err(|e| format!("a string at byte {at} is not UTF-8: {e}"))
+        std::str::from_utf8(raw).map_err(|e| format!("a string at byte {at} is not UTF-8: {e}"))
     }
 
-    fn list(&mut self) -> Result<Vec<String>, String> {
+    fn str(&mut self) -> Result<String, String> {
+        self.text().map(str::to_owned)
+    }
+
+    /// Checks the list that starts here (`strings` per item), without keeping it; returns where
+    /// it starts.
+    fn skip_list(&mut self, strings: usize) -> Result<usize, String> {
+        let start = self.at;
         let n = self.len()?;
-        let mut out = Vec::with_capacity(n.min(self.left()));
         for _ in 0..n {
-            out.push(self.str()?);
+            for _ in 0..strings {
+                self.text()?;
+            }
         }
-        Ok(out)
+        Ok(start)
     }
 
-    fn version(&mut self) -> Result<VersionFacts, String> {
+    /// The next version of `blob` (which this reader reads): its lists are checked, and left
+    /// in the blob until read.
+    fn version(&mut self, blob: &Arc<[u8]>) -> Result<VersionFacts, String> {
         let at = self.at;
         let flags = u16::from_le_bytes([self.byte()?, self.byte()?]);
         if flags & !ALL != 0 {
@@ -198,32 +231,24 @@ impl Reader<'_> {
             None::<Timestamp>
         };
         let publisher = if has(PUBLISHER) { Some(self.str()?) } else { None };
-        let install_scripts = if has(SCRIPTS) {
-            let n = self.len()?;
-            let mut scripts = Vec::with_capacity(n.min(self.left() / 2));
-            for _ in 0..n {
-                scripts.push((self.str()?, self.str()?));
-            }
-            Some(scripts)
-        } else {
-            None
-        };
+        let scripts = if has(SCRIPTS) { Some(self.skip_list(2)?) } else { None };
         let deprecated = if has(DEPRECATED) { Some(self.str()?) } else { None };
         let yanked = if has(YANKED) { Some(self.str()?) } else { None };
-        let dependencies = if has(DEPENDENCIES) { Some(self.list()?) } else { None };
-        let maintainers = if has(MAINTAINERS) { Some(self.list()?) } else { None };
+        let dependencies = if has(DEPENDENCIES) { Some(self.skip_list(1)?) } else { None };
+        let maintainers = if has(MAINTAINERS) { Some(self.skip_list(1)?) } else { None };
+        let names = |at: usize| List::packed(Arc::clone(blob), at, read_names);
         Ok(VersionFacts {
             version,
             published: publish_time,
             publisher,
             provenance: has(PROVENANCE_KNOWN).then_some(has(PROVENANCE)),
-            install_scripts,
+            install_scripts: scripts.map(|at| List::packed(Arc::clone(blob), at, read_scripts)),
             deprecated,
             deprecation_known: has(DEPRECATION_KNOWN),
             yanked,
             yank_known: has(YANK_KNOWN),
-            dependencies,
-            maintainers,
+            dependencies: dependencies.map(names),
+            maintainers: maintainers.map(names),
         })
     }
 }
@@ -240,13 +265,13 @@ mod tests {
                 published: t("2018-09-09T00:00:00.123456789Z"),
                 publisher: Some("right9ctrl".into()),
                 provenance: Some(false),
-                install_scripts: Some(vec![("postinstall".into(), "node x.js \"é\"".into())]),
+                install_scripts: Some(vec![("postinstall".into(), "node x.js \"é\"".into())].into()),
                 deprecated: Some(String::new()),
                 deprecation_known: true,
                 yanked: None,
                 yank_known: true,
-                dependencies: Some(vec!["flatmap-stream".into(), String::new()]),
-                maintainers: Some(vec![]),
+                dependencies: Some(vec!["flatmap-stream".into(), String::new()].into()),
+                maintainers: Some(vec![].into()),
             },
             VersionFacts { version: "1.0.0".into(), ..VersionFacts::default() },
             VersionFacts {
@@ -255,7 +280,7 @@ mod tests {
                 provenance: Some(true),
                 yanked: Some("x".repeat(300)),
                 yank_known: true,
-                maintainers: Some(vec!["a".into(), "b".into()]),
+                maintainers: Some(vec!["a".into(), "b".into()].into()),
                 ..VersionFacts::default()
             },
         ]
@@ -288,7 +313,11 @@ mod tests {
             for value in [0x00, 0x7f, 0x80, 0xff] {
                 let mut damaged = blob.clone();
                 damaged[at] = value;
-                let _ = decode(&damaged);
+                // What decodes must read whole: its lists too.
+                for v in decode(&damaged).unwrap_or_default() {
+                    let lists = [&v.dependencies, &v.maintainers].map(|l| l.as_deref().map(<[String]>::len));
+                    let _ = (lists, v.install_scripts.as_deref().map(<[(String, String)]>::len));
+                }
             }
         }
         let mut longer = blob.clone();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bundleguard::advisory::store::Store;
 use bundleguard::package::{Ecosystem, PackageName};
 use bundleguard::registry::config::{RegistriesOverride, RegistryConfig, resolve};
-use bundleguard::registry::facts::{PackageFacts, ProjectStatus, VersionFacts};
+use bundleguard::registry::facts::{List, PackageFacts, ProjectStatus, VersionFacts};
 use bundleguard::registry::fetch::HttpOptions;
 use bundleguard::registry::golang::parse_goproxy;
 use bundleguard::registry::{FetchMode, FetchOptions, Metadata, facts_for, pypi};
@@ -414,7 +414,7 @@ fn downgrade_cache_to_schema_5(path: &std::path::Path, meta: &Metadata) {
             PRIMARY KEY (ecosystem, name, version)) WITHOUT ROWID;",
     )
     .unwrap();
-    let json = |v: &Option<Vec<String>>| v.as_ref().map(|v| serde_json::to_string(v).unwrap());
+    let json = |v: &Option<List<String>>| v.as_ref().map(|v| serde_json::to_string(v).unwrap());
     for facts in meta.facts.values() {
         for v in &facts.versions {
             conn.execute(

@@ -24,8 +24,8 @@ pub fn v(version: &str, published: &str) -> VersionFacts {
         version: version.into(),
         published: Some(t(published)),
         deprecation_known: true,
-        install_scripts: Some(vec![]),
-        dependencies: Some(vec![]),
+        install_scripts: Some(vec![].into()),
+        dependencies: Some(vec![].into()),
         ..VersionFacts::default()
     }
 }
@@ -48,13 +48,15 @@ impl VersionExt for VersionFacts {
         self
     }
     fn script(mut self, name: &str, command: &str) -> Self {
-        self.install_scripts.get_or_insert_with(Vec::new).push((name.into(), command.into()));
+        let mut scripts = self.install_scripts.take().map(|s| s.to_vec()).unwrap_or_default();
+        scripts.push((name.into(), command.into()));
+        self.install_scripts = Some(scripts.into());
         self
     }
     fn deps(mut self, list: &[&str]) -> Self {
         let mut deps: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
         deps.sort();
-        self.dependencies = Some(deps);
+        self.dependencies = Some(deps.into());
         self
     }
     fn provenance(mut self, has: bool) -> Self {

@@ -556,8 +556,8 @@ mod props {
                 deprecation_known: flags.0,
                 yanked,
                 yank_known: flags.1,
-                dependencies,
-                maintainers,
+                dependencies: dependencies.map(Into::into),
+                maintainers: maintainers.map(Into::into),
             }
         }
     }
