@@ -21,7 +21,6 @@ use crate::bundle::Unit;
 use crate::graph::NodeId;
 use crate::package::{Ecosystem, Package, PackageName, Source};
 use crate::registry::facts::{PackageFacts, VersionFacts};
-use crate::registry::times::plain_triple;
 use crate::version::Version;
 use crate::vocab::{Code, Level};
 
@@ -556,53 +555,23 @@ pub fn rewritten_times(facts: &PackageFacts) -> Option<String> {
     rewritten_times_parsed(facts, &parsed, &lines)
 }
 
-/// One dated stable version as [`rewritten_times_parsed`] compares it: its plain `1.2.3`
-/// numbers (zeros when not plain), release line, minor, parsed version and publish time.
-type Timed<'a> = ((u64, u64, u64), Line, u64, &'a Version, Timestamp);
-
 /// [`rewritten_times`] with the versions already parsed and their release lines read
 /// (`parsed[i]` and `lines[i]` are those of `facts.versions[i]`).
 fn rewritten_times_parsed(facts: &PackageFacts, parsed: &[Option<Version>], lines: &[Option<Line>]) -> Option<String> {
-    rewritten_times_sorted(facts, parsed, lines, true)
-}
-
-/// [`rewritten_times_parsed`]; `by_numbers`: plain versions may be sorted by their numbers
-/// (`false` in tests: always by the parsed versions).
-fn rewritten_times_sorted(
-    facts: &PackageFacts,
-    parsed: &[Option<Version>],
-    lines: &[Option<Line>],
-    by_numbers: bool,
-) -> Option<String> {
     let slack = jiff::SignedDuration::from_hours(1);
-    // Plain `1.2.3` versions order by their three numbers in every ecosystem: when every timed
-    // version is plain, they are sorted by those, without comparing parsed versions.
-    let mut plain = by_numbers;
-    let mut timed: Vec<Timed<'_>> = facts
-        .versions
-        .iter()
-        .zip(parsed)
-        .zip(lines)
-        .filter_map(|((v, parsed), line)| {
-            let published = v.published?;
-            let parsed = parsed.as_ref().filter(|p| !p.is_prerelease())?;
-            let minor = minor_of(&v.version)?;
-            let line = (*line)?;
-            let key = plain_triple(facts.ecosystem, &v.version);
-            plain &= key.is_some();
-            Some((key.unwrap_or_default(), line, minor, parsed, published))
-        })
-        .collect();
-    if plain {
-        timed.sort_by_key(|t| t.0);
-    } else {
-        timed.sort_by(|a, b| a.3.cmp(b.3));
-    }
+    let mut timed: Vec<(Line, u64, &Version, Timestamp)> = Vec::with_capacity(facts.versions.len());
+    timed.extend(facts.versions.iter().zip(parsed).zip(lines).filter_map(|((v, parsed), line)| {
+        let published = v.published?;
+        let parsed = parsed.as_ref().filter(|p| !p.is_prerelease())?;
+        let minor = minor_of(&v.version)?;
+        Some(((*line)?, minor, parsed, published))
+    }));
+    timed.sort_by(|a, b| a.2.cmp(b.2));
     let (mut pairs, mut backwards) = (0usize, 0usize);
     for w in timed.windows(2) {
-        if (w[0].1, w[0].2) == (w[1].1, w[1].2) {
+        if (w[0].0, w[0].1) == (w[1].0, w[1].1) {
             pairs += 1;
-            if w[0].4.duration_since(w[1].4) > slack {
+            if w[0].3.duration_since(w[1].3) > slack {
                 backwards += 1;
             }
         }
@@ -612,9 +581,9 @@ fn rewritten_times_sorted(
             "publish times look rewritten by a mirror: {backwards} of {pairs} consecutive releases run backwards within their minor line"
         ));
     }
-    let (first, last) = (timed.iter().map(|t| t.4).min()?, timed.iter().map(|t| t.4).max()?);
+    let (first, last) = (timed.iter().map(|t| t.3).min()?, timed.iter().map(|t| t.3).max()?);
     if timed.len() >= 10 && last.duration_since(first) <= jiff::SignedDuration::from_hours(24) {
-        let lines: BTreeSet<Line> = timed.iter().map(|t| t.1).collect();
+        let lines: BTreeSet<Line> = timed.iter().map(|t| t.0).collect();
         if lines.len() >= 3 {
             return Some(format!(
                 "publish times look rewritten by a mirror: all {} releases on {} lines published within one day",
@@ -872,34 +841,6 @@ mod tests {
             let major = parts.next().and_then(number);
             let minor = parts.next().and_then(number).unwrap_or(0);
             proptest::prop_assert_eq!(major_minor(&raw), (major, minor), "{:?}", raw);
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn plain_versions_sorted_by_their_numbers_find_what_parsed_ones_find(
-            eco in proptest::sample::select(vec![Ecosystem::Npm, Ecosystem::PyPI, Ecosystem::Go, Ecosystem::CratesIo]),
-            versions in proptest::collection::vec(
-                ("(v)?(0|1|2|10)\\.(0|1|2|9|10)(\\.(0|1|3|20|01))?(-rc\\.1|\\.post1|a1)?", 0i64..200),
-                0..16,
-            ),
-        ) {
-            let versions = versions
-                .into_iter()
-                .map(|(raw, hour)| VersionFacts {
-                    version: raw,
-                    published: Some(jiff::Timestamp::UNIX_EPOCH + jiff::SignedDuration::from_hours(hour)),
-                    ..VersionFacts::default()
-                })
-                .collect();
-            let facts = testing::package(eco, "p", versions);
-            let parsed: Vec<Option<Version>> =
-                facts.versions.iter().map(|v| Version::parse(eco, &v.version).ok()).collect();
-            let lines: Vec<Option<Line>> = facts.versions.iter().map(|v| line_of(eco, &v.version)).collect();
-            proptest::prop_assert_eq!(
-                rewritten_times_sorted(&facts, &parsed, &lines, true),
-                rewritten_times_sorted(&facts, &parsed, &lines, false)
-            );
         }
     }
 
