@@ -105,7 +105,7 @@ impl Budget {
     }
 
     /// Counts a file of `size` bytes, or says why it is not read.
-    pub fn take(&mut self, size: u64) -> Result<(), Unread> {
+    fn take(&mut self, size: u64) -> Result<(), Unread> {
         self.admits(size)?;
         if self.used + size > self.max_total_bytes {
             let message = format!("the function's code is over {} bytes: not scanned", self.max_total_bytes);
@@ -125,11 +125,6 @@ impl CodeFile {
     /// A file on disk, read on first use.
     pub fn on_disk(path: String, disk: PathBuf) -> CodeFile {
         CodeFile { path, disk: Some(disk), text: OnceLock::new() }
-    }
-
-    /// The file it is read from (`None`: its text came with it).
-    pub fn disk(&self) -> Option<&Path> {
-        self.disk.as_deref()
     }
 
     /// Whether the text was asked for (or came with the file).
@@ -260,19 +255,6 @@ pub fn is_manifest(name: &str) -> bool {
             .any(|p| name.starts_with(p))
 }
 
-/// Whether the code reader skips a folder of this name (dependency, build and test folders,
-/// hidden ones).
-pub fn is_skipped_dir(name: &str) -> bool {
-    SKIP_DIRS.contains(&name) || name.starts_with('.')
-}
-
-/// Whether a file of this name is a source file of the function (by extension; not a test, not
-/// TypeScript declarations).
-pub fn is_source_file(name: &str) -> bool {
-    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
-    SOURCE_EXTENSIONS.contains(&ext) && !is_test_file(name) && !name.ends_with(".d.ts")
-}
-
 /// Whether a file is a test (not shipped code).
 #[expect(
     clippy::case_sensitive_file_extension_comparisons,
@@ -389,7 +371,7 @@ pub fn read_function_code_in(
             if kind == EntryKind::Dir {
                 if name.ends_with(".dist-info") {
                     vendored_dist(&mut code, &dir.join(raw), name);
-                } else if !is_skipped_dir(name) {
+                } else if !SKIP_DIRS.contains(&name) && !name.starts_with('.') {
                     stack.push((dir.join(raw), child()));
                 }
                 continue;
@@ -401,7 +383,8 @@ pub fn read_function_code_in(
                 }
                 continue;
             }
-            let wanted_source = is_source_file(name);
+            let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+            let wanted_source = SOURCE_EXTENSIONS.contains(&ext) && !is_test_file(name) && !name.ends_with(".d.ts");
             let wanted_manifest = is_manifest(name);
             if !wanted_source && !wanted_manifest {
                 continue;

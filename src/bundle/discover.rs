@@ -110,19 +110,13 @@ pub fn discover(root: &Path) -> Discovery {
 
 /// [`discover`] with the policy's `exclude` patterns (relative to `root`).
 pub fn discover_with(root: &Path, excludes: &Excludes) -> Discovery {
-    discover_observed(root, excludes, None)
-}
-
-/// [`discover_with`], telling `observer` each folder the walk lists, with its entries, as it
-/// lists it (the scan reads code ahead from there).
-pub fn discover_observed(root: &Path, excludes: &Excludes, observer: Option<walk::FolderObserver<'_>>) -> Discovery {
     let mut discovery = Discovery::default();
     if root.is_file() && template_kind(root).is_some() {
-        discover_template_file(root, excludes, observer, &mut discovery);
+        discover_template_file(root, excludes, &mut discovery);
     } else if root.is_file() {
         discover_file(root, &mut discovery);
     } else {
-        let mut tree = walk::walk(root, excludes, observer);
+        let mut tree = walk::walk(root, excludes);
         discovery.bundles = bundles_of(root, &mut tree, excludes, &mut discovery.errors);
         for bundle in &mut discovery.bundles {
             bundle.coverage = coverage_of(bundle, root, &tree.folders);
@@ -193,12 +187,7 @@ fn walk_skipped_code_dirs(root: &Path, bundles: &[Bundle], excludes: &Excludes, 
 /// A template given as the path: its functions and layers only, with the lockfiles and zips
 /// they name or that their code folders hold (the template's folder is walked as a scanned
 /// folder would be, so `scan template.yaml` and `scan .` agree on them).
-fn discover_template_file(
-    path: &Path,
-    excludes: &Excludes,
-    observer: Option<walk::FolderObserver<'_>>,
-    discovery: &mut Discovery,
-) {
+fn discover_template_file(path: &Path, excludes: &Excludes, discovery: &mut Discovery) {
     // `template.yaml` alone is spelled `./template.yaml`: code paths then start like walked paths.
     let path = match path.parent() {
         Some(dir) if dir.as_os_str().is_empty() => Path::new(".").join(path),
@@ -212,7 +201,7 @@ fn discover_template_file(
             return;
         }
     }
-    let mut tree = walk::walk(root, excludes, observer);
+    let mut tree = walk::walk(root, excludes);
     walk_skipped_code_dirs(root, &discovery.bundles, excludes, &mut tree);
     let template_dirs: Vec<PathBuf> = tree.templates.iter().filter_map(|t| t.parent().map(Path::to_path_buf)).collect();
     let locks = PathIndex::new(&tree.lockfiles);

@@ -39,12 +39,12 @@ pub use artifact::{
     Artifact, ArtifactError, ArtifactIssue, ArtifactIssueKind, ArtifactPackage, Limits, read_artifact,
     read_artifact_bytes,
 };
-pub use discover::{DiscoverError, Discovery, discover, discover_observed, discover_with};
+pub use discover::{DiscoverError, Discovery, discover, discover_with};
 pub use exclude::{ExcludeError, Excludes};
 pub use gobuildinfo::{GoBuildInfo, GoModule, parse_go_buildinfo};
 pub use runtimes::{RuntimeInfo, RuntimeStatus, runtime_info, runtime_status, table_source};
 pub use unit::{TreeSource, Unit, UnitKind};
-pub use walk::{FolderObserver, SKIPPED_DIRS};
+pub use walk::SKIPPED_DIRS;
 
 /// What a bundle deploys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

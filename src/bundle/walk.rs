@@ -80,24 +80,16 @@ pub(super) struct Walk {
     pub listing: Listing,
 }
 
-/// Called with each folder the walk lists, and all its entries, as it lists them.
-pub type FolderObserver<'a> = &'a dyn Fn(&Path, &[(std::ffi::OsString, EntryKind)]);
-
-/// Walks the folder `root`, with the skip list and `excludes` (relative to `root`), telling
-/// `observer` each folder listed.
-pub(super) fn walk(root: &Path, excludes: &Excludes, observer: Option<FolderObserver<'_>>) -> Walk {
-    let mut walker = Walker::new(root, excludes);
-    walker.observer = observer;
-    walker.run(root);
-    walker.walk.finish(root);
-    walker.walk
+/// Walks the folder `root`, with the skip list and `excludes` (relative to `root`).
+pub(super) fn walk(root: &Path, excludes: &Excludes) -> Walk {
+    walk_code_dir(root, root, excludes)
 }
 
 /// Walks a template's code folder that the main walk skipped (a CDK asset copy) for that
 /// template's functions alone. `root` is the scanned folder: links must stay inside it, and
 /// the excludes are relative to it.
 pub(super) fn walk_code_dir(root: &Path, code_dir: &Path, excludes: &Excludes) -> Walk {
-    let mut walker = Walker::new(root, excludes);
+    let mut walker = Walker { root, boundary: fs_err::canonicalize(root).ok(), excludes, walk: Walk::default() };
     if code_dir != root && excludes.is_excluded(&relative(root, code_dir), true) {
         return walker.walk;
     }
@@ -112,14 +104,9 @@ struct Walker<'a> {
     boundary: Option<PathBuf>,
     excludes: &'a Excludes,
     walk: Walk,
-    observer: Option<FolderObserver<'a>>,
 }
 
-impl<'a> Walker<'a> {
-    fn new(root: &'a Path, excludes: &'a Excludes) -> Walker<'a> {
-        Walker { root, boundary: fs_err::canonicalize(root).ok(), excludes, walk: Walk::default(), observer: None }
-    }
-
+impl Walker<'_> {
     fn run(&mut self, start: &Path) {
         if looks_like_a_file_we_read(start) {
             self.error(start, "is a folder, not a file: not read as one".to_owned());
@@ -178,9 +165,6 @@ impl<'a> Walker<'a> {
                 } else if looks_like_a_file_we_read(&path) {
                     self.error(&path, "not a regular file (a FIFO, socket or device): not read".to_owned());
                 }
-            }
-            if let Some(observer) = self.observer {
-                observer(&dir, &listed);
             }
             self.walk.listing.insert(dir.clone(), listed);
             self.walk.folders.insert(dir, names);

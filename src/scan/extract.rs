@@ -25,9 +25,6 @@ pub struct Extracted {
     pub stages: BTreeMap<String, BTreeSet<String>>,
     /// The folders discovery listed, with their entries (for reading function code).
     pub listing: bundle::code::Listing,
-    /// Source files read and scanned for imports while discovery walked (see
-    /// [`collect_timed`]'s `read_ahead`).
-    pub prefetched: crate::risk::unused::Prefetched,
 }
 
 impl Extracted {
@@ -45,46 +42,31 @@ impl Extracted {
 /// lockfile. `artifacts` are files to read as deployment artifacts whatever their name;
 /// `excludes` are the policy's `exclude` patterns (relative to each path).
 pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Excludes) -> Extracted {
-    collect_timed(paths, artifacts, excludes, false, None)
+    collect_timed(paths, artifacts, excludes, None)
 }
 
-/// [`collect`], timing discovery as [`Phase::Walk`] and the reads as [`Phase::Parse`]. With
-/// `read_ahead` (the unused check will run) and more than one thread, a second thread reads and
-/// scans the source files of the folders the walk lists while it walks (the walk is one thread:
-/// the other cores are idle then), until the walk ends ([`Extracted::prefetched`]).
+/// [`collect`], timing discovery as [`Phase::Walk`] and the reads as [`Phase::Parse`].
 pub(crate) fn collect_timed(
     paths: &[PathBuf],
     artifacts: &[PathBuf],
     excludes: &bundle::Excludes,
-    read_ahead: bool,
     times: Option<&PhaseTimes>,
 ) -> Extracted {
     let mut out = Extracted::default();
-    let read_ahead = read_ahead && rayon::current_num_threads() > 1;
-    let bundles = timed(times, Phase::Walk, || discover(paths, artifacts, excludes, read_ahead, &mut out));
+    let bundles = timed(times, Phase::Walk, || discover(paths, artifacts, excludes, &mut out));
     timed(times, Phase::Parse, || extract(&bundles, &mut out));
     out
 }
 
 /// The bundles under `paths` and the named artifacts; problems go to `out`.
-fn discover(
-    paths: &[PathBuf],
-    artifacts: &[PathBuf],
-    excludes: &bundle::Excludes,
-    read_ahead: bool,
-    out: &mut Extracted,
-) -> Vec<Bundle> {
+fn discover(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Excludes, out: &mut Extracted) -> Vec<Bundle> {
     let mut bundles: Vec<Bundle> = Vec::new();
     for root in paths {
         if !root.exists() {
             out.errors.push(Diagnostic::at("input/missing", display(root), "no such file or folder"));
             continue;
         }
-        let discovery = if read_ahead && out.prefetched.is_empty() {
-            discover_reading_ahead(root, excludes, &mut out.prefetched)
-        } else {
-            bundle::discover_with(root, excludes)
-        };
+        let discovery = bundle::discover_with(root, excludes);
         if let Some(message) = discovery.nothing_to_scan_message() {
             out.warnings.push(Diagnostic::at("discover/nothing-to-scan", display(root), message));
         }
@@ -127,26 +109,6 @@ fn discover(
         });
     }
     bundles
-}
-
-/// Discovers the bundles under `root` while a second thread reads and scans the source files of
-/// each folder the walk lists, until the walk ends; what it scanned goes to `prefetched`. When
-/// the thread cannot be started, discovery runs alone.
-fn discover_reading_ahead(
-    root: &Path,
-    excludes: &bundle::Excludes,
-    prefetched: &mut crate::risk::unused::Prefetched,
-) -> bundle::Discovery {
-    use crate::risk::unused::prefetch;
-    let (walked, reader) = prefetch::channel(root);
-    let limits = bundle::code::CodeLimits::default();
-    let Ok(thread) = std::thread::Builder::new().spawn(move || reader.run(&limits)) else {
-        return bundle::discover_with(root, excludes);
-    };
-    let discovery = bundle::discover_observed(root, excludes, Some(&|dir, entries| walked.folder(dir, entries)));
-    walked.finish();
-    *prefetched = thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    discovery
 }
 
 /// Every lockfile of a scan, parsed (or why not), by path.

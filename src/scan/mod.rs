@@ -95,8 +95,7 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         };
         Ok((policy, baseline))
     })?;
-    let mut extracted =
-        extract::collect_timed(&options.paths, &options.artifacts, &policy.exclude, policy.unused_enabled, times);
+    let mut extracted = extract::collect_timed(&options.paths, &options.artifacts, &policy.exclude, times);
     let stages = std::mem::take(&mut extracted.stages);
     let ecosystems = extracted.ecosystems();
     let request = OpenRequest {
@@ -170,7 +169,7 @@ fn overlapped(
         let (units, unused, registry) = (&units, &unused, &registry);
         let unused_task = Task::start(s, spawn, move || {
             timed(times, Phase::Unused, || {
-                in_own_pool(spawn, || assess::unused_checks(units, unused, &extracted.listing, &extracted.prefetched))
+                in_own_pool(spawn, || assess::unused_checks(units, unused, &extracted.listing))
             })
         });
         let opened = timed(times, Phase::Open, || open::for_scan(request, observer))?;

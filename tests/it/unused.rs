@@ -156,64 +156,6 @@ fn a_reached_file_over_the_limits_is_not_read_and_reachability_is_unknown() {
     assert_eq!(again.diagnostics, analysis.diagnostics);
 }
 
-/// The files of `dir` read and scanned ahead as a scan does while discovery walks: a thread
-/// reads what the walk hands over, here until every folder is done.
-fn prefetched(dir: &Path) -> unused::Prefetched {
-    let (walked, reader) = unused::prefetch::channel(dir);
-    let thread = std::thread::spawn(move || reader.run(&CodeLimits::default()));
-    let discovery = bundleguard::bundle::discover_observed(
-        dir,
-        &bundleguard::bundle::Excludes::default(),
-        Some(&|d, e| walked.folder(d, e)),
-    );
-    assert!(!discovery.bundles.is_empty());
-    drop(walked);
-    thread.join().expect("the prefetch thread ends")
-}
-
-#[test]
-fn imports_scanned_ahead_give_what_the_check_reads_itself() {
-    for (scenario, lock, runtime, handler) in [
-        ("npm-esm-handler", "package-lock.json", "nodejs20.x", "src/handler.main"),
-        ("npm-esm-handler", "package-lock.json", "nodejs20.x", "missing/file.main"),
-        ("pypi-requirements", "requirements.txt", "python3.12", "app.handler.lambda_handler"),
-    ] {
-        let dir = fixture(&format!("unused/{scenario}"));
-        let ahead = prefetched(&dir);
-        let code = read_function_code(&dir, &[], &CodeLimits::default());
-        // every source file the check lists was scanned ahead (tests and declarations were not)
-        let listed: BTreeSet<&Path> = code.files.iter().filter_map(|f| f.disk()).collect();
-        assert!(listed.iter().all(|p| ahead.get(p).is_some()), "{scenario}: {listed:?}");
-        assert_eq!(ahead.len(), listed.len(), "{scenario}: only what the check would read");
-        let unit = lockfile_unit(&dir, lock, runtime, handler);
-        let cfg = UnusedConfig::default();
-        let with = unused::analyze_with(&unit, &code, &cfg, &ahead);
-        assert!(code.files.iter().all(|f| !f.is_read()), "{scenario}: nothing read again");
-        let without = unused::analyze(&unit, &read_function_code(&dir, &[], &CodeLimits::default()), &cfg);
-        assert_eq!(
-            (&with.signals, &with.coverage, &with.exempt, &with.imported, with.files_scanned, &with.diagnostics),
-            (
-                &without.signals,
-                &without.coverage,
-                &without.exempt,
-                &without.imported,
-                without.files_scanned,
-                &without.diagnostics
-            ),
-            "{scenario}"
-        );
-    }
-    // the reader's limits apply to what was scanned ahead as to what it reads
-    let dir = fixture("unused/npm-esm-handler");
-    let ahead = prefetched(&dir);
-    let unit = lockfile_unit(&dir, "package-lock.json", "nodejs20.x", "src/handler.main");
-    let size = std::fs::metadata(dir.join("src/handler.ts")).expect("handler size").len();
-    let code = read_function_code(&dir, &[], &CodeLimits { max_total_bytes: size, ..CodeLimits::default() });
-    let analysis = unused::analyze_with(&unit, &code, &UnusedConfig::default(), &ahead);
-    let codes: Vec<&str> = analysis.diagnostics.iter().map(|d| d.code).collect();
-    assert_eq!(codes, ["code/limit"]);
-}
-
 #[test]
 fn python_function_with_import_names_that_differ() {
     let (found, exempt) = run(

@@ -29,13 +29,11 @@ use crate::vocab::{Code, Diagnostic, Level};
 pub mod go;
 pub mod js;
 pub mod manifest;
-pub mod prefetch;
 pub mod python;
 pub mod resolve;
 pub mod rust;
 mod shipped;
 
-pub use prefetch::Prefetched;
 pub use shipped::shipped;
 
 pub const DECLARED: Code = Code::new("unused/declared");
@@ -177,12 +175,6 @@ pub fn unit_ecosystem(unit: &Unit) -> Option<Ecosystem> {
 
 /// [`check`] with what it learned on the way (exemptions, imported packages, diagnostics).
 pub fn analyze(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig) -> Analysis {
-    analyze_with(unit, code, cfg, &Prefetched::default())
-}
-
-/// [`analyze`], taking the imports of the files `prefetched` holds from it rather than reading
-/// and scanning them.
-pub fn analyze_with(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig, prefetched: &Prefetched) -> Analysis {
     let mut out = Analysis { unit_ecosystem: unit_ecosystem(unit), ..Analysis::default() };
     let Some(ecosystem) = out.unit_ecosystem.or_else(|| ecosystem_from_manifests(code)) else {
         out.coverage.push(not_evaluated(DECLARED, "the function's ecosystem is unknown (no packages, no manifest)"));
@@ -198,7 +190,7 @@ pub fn analyze_with(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig, prefet
     out.diagnostics.extend(manifests.diagnostics.iter().cloned());
     let usage = match (&code.bundled, language) {
         (Some(bundled), Language::JavaScript) => Some(Usage::from_bundled(bundled, &mut out)),
-        _ => Usage::collect(language, unit, code, prefetched, &mut out),
+        _ => Usage::collect(language, unit, code, &mut out),
     };
     let Some(usage) = usage else {
         return out;
@@ -276,13 +268,7 @@ impl Usage {
 
     /// From the function's source files: the entry files (SAM esbuild `EntryPoints`, else the
     /// handler's file, else every file) and what their imports reach.
-    fn collect(
-        language: Language,
-        unit: &Unit,
-        code: &FunctionCode,
-        prefetched: &Prefetched,
-        out: &mut Analysis,
-    ) -> Option<Usage> {
+    fn collect(language: Language, unit: &Unit, code: &FunctionCode, out: &mut Analysis) -> Option<Usage> {
         let files: Vec<&CodeFile> =
             code.files.iter().filter(|f| Language::of_path(&f.path) == Some(language)).collect();
         if files.is_empty() {
@@ -299,15 +285,6 @@ impl Usage {
         let mut scan = |i: usize| {
             let Some(f) = files.get(i) else { return Vec::new() };
             let shown = || format!("{}/{}", code.root, f.path);
-            if let Some(ahead) = f.disk().and_then(|p| prefetched.get(p)) {
-                return match budget.take(ahead.len) {
-                    Ok(()) => ahead.imports.clone(),
-                    Err(e) => {
-                        diagnostics.push(Diagnostic::at(e.code, shown(), e.message));
-                        Vec::new()
-                    }
-                };
-            }
             match f.text(&mut budget) {
                 Ok(text) => scan_imports(language, text).unwrap_or_else(|| {
                     let message = format!("more than {MAX_SOURCE_BYTES} bytes: imports not scanned");
@@ -383,15 +360,13 @@ fn inside(path: &Path, dir: &Path) -> bool {
 }
 
 /// The unused-package check of one unit: `unused/declared` and `hygiene/undeclared-import` from
-/// a function's code folder (read through `codes`, shared with the other units of that folder;
-/// the imports of files scanned during discovery taken from `prefetched`);
+/// a function's code folder (read through `codes`, shared with the other units of that folder);
 /// `unused/shipped` from the code a zip holds; and which packages the function's imports reach
 /// (`None`: unknown).
 pub fn check_unit(
     unit: &Unit,
     cfg: &UnusedConfig,
     codes: &CodeCache<'_>,
-    prefetched: &Prefetched,
 ) -> (Vec<Signal>, Vec<Coverage>, Option<Reachability>) {
     if cfg.disabled {
         return (Vec::new(), Vec::new(), None);
@@ -407,7 +382,7 @@ pub fn check_unit(
     match code_key(unit, cfg) {
         Some(key) => {
             let code = codes.read(&key);
-            let analysis = analyze_with(unit, &code, cfg, prefetched);
+            let analysis = analyze(unit, &code, cfg);
             let reach = reachability(unit, &code, &analysis);
             (analysis.signals, analysis.coverage, reach)
         }
