@@ -13,7 +13,7 @@ use crate::policy::Assessed;
 use crate::risk::history::{FactsMap, Histories, registry_packages};
 use crate::risk::stale::{self, StaleConfig};
 use crate::risk::takeover::{self, TakeoverConfig};
-use crate::risk::unused::{self, Reachability, UnusedConfig};
+use crate::risk::unused::{self, UnusedConfig};
 use crate::risk::{Coverage, Signal, hygiene};
 use crate::vocab::Code;
 
@@ -40,7 +40,7 @@ pub fn assess(assessed: Assessed, inputs: &Inputs<'_>) -> Assessed {
 }
 
 /// The unused check's results of each unit, in unit order ([`unused_checks`]).
-pub struct UnusedResults(Vec<(Vec<Signal>, Vec<Coverage>, Option<Reachability>)>);
+pub struct UnusedResults(Vec<unused::UnitResult>);
 
 /// The stale and takeover signals of each unit, in unit order, and their coverage over all units
 /// ([`registry_signals`]).
@@ -100,7 +100,8 @@ pub fn registry_signals(units: &[&Unit], facts: &FactsMap, checks: &RegistryChec
 
 /// Adds each family's results to the units they were computed on (the same units, in the same
 /// order): signals in the order hygiene, unused, stale, takeover; each vulnerability marked
-/// reachable or not by the unused check; coverage summed per code over units.
+/// reachable or not by the unused check; coverage summed per code over units; what the unused
+/// check could not read, as warnings (once each).
 ///
 /// # Panics
 /// When a family does not hold one result per unit (a caller's bug).
@@ -110,19 +111,24 @@ pub fn combine(mut assessed: Assessed, checked: Checked) -> Assessed {
     assert!(hygiene.len() == n && unused.0.len() == n && registry.signals.len() == n, "one result per unit and family");
     let mut totals = Totals::default();
     let per_unit = hygiene.into_iter().zip(unused.0).zip(registry.signals);
-    for (a, ((hygiene, (unused_signals, unused_coverage, reach)), registry_signals)) in
-        assessed.units.iter_mut().zip(per_unit)
-    {
+    // units reading one folder share its code, and its problems: each is warned once
+    let mut warned = HashSet::new();
+    for (a, ((hygiene, unused), registry_signals)) in assessed.units.iter_mut().zip(per_unit) {
         a.signals.extend(hygiene);
-        a.signals.extend(unused_signals);
+        a.signals.extend(unused.signals);
         a.signals.extend(registry_signals);
-        if let Some(reach) = reach {
+        if let Some(reach) = unused.reachability {
             for h in &mut a.hits {
                 h.reachable = reach.of(&a.unit, h.node);
             }
         }
-        for c in unused_coverage {
+        for c in unused.coverage {
             totals.add(c);
+        }
+        for d in unused.diagnostics {
+            if warned.insert((d.code, d.path.clone(), d.message.clone(), d.line)) {
+                assessed.warnings.push(d);
+            }
         }
     }
     for c in registry.coverage {

@@ -500,6 +500,41 @@ mod reachability {
     }
 
     #[test]
+    fn a_reached_file_that_is_not_read_is_a_warning_and_leaves_the_check_not_evaluated() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = npm_db(dir.path());
+        let function = dir.path().join("fn");
+        let source = fixture("unused/npm-reachability");
+        for rel in
+            ["package.json", "package-lock.json", "serverless.yml", "src/handler.js", "src/forward.js", "src/cli.js"]
+        {
+            let to = function.join(rel);
+            std::fs::create_dir_all(to.parent().expect("a folder")).expect("folder");
+            std::fs::copy(source.join(rel), &to).expect("copy");
+        }
+        // the handler also loads a file over the 4 MiB a source file may have
+        let handler = function.join("src/handler.js");
+        let text = std::fs::read_to_string(&handler).expect("handler");
+        std::fs::write(&handler, format!("require('./generated');\n{text}")).expect("handler");
+        std::fs::write(function.join("src/generated.js"), " ".repeat(4 * 1024 * 1024 + 1)).expect("big file");
+        let (_, json) = scan(&db, &function.display().to_string(), &["--format", "json"]);
+        let doc: Value = serde_json::from_str(&json).expect("JSON report");
+        let warnings: Vec<&str> =
+            doc["warnings"].as_array().expect("warnings").iter().filter_map(Value::as_str).collect();
+        let named: Vec<&&str> = warnings.iter().filter(|w| w.contains("src/generated.js")).collect();
+        assert_eq!(named.len(), 1, "one warning names the file: {warnings:?}");
+        assert!(named[0].contains("more than the 4194304-byte limit"), "{named:?}");
+        let coverage = doc["coverage"].as_array().expect("coverage");
+        for code in ["unused/declared", "hygiene/undeclared-import"] {
+            let c = coverage.iter().find(|c| c["code"] == code).expect(code);
+            assert_eq!(c["evaluated"], 0, "{code}: {c}");
+            assert!(c["total"].as_u64().is_some_and(|t| t > 0), "{code}: {c}");
+            assert_eq!(c["reason"], "the function's code was not read whole (see the warnings)", "{code}");
+        }
+        assert!(findings(&json).iter().all(|(_, _, r)| r.is_none()), "reachability unknown: {json}");
+    }
+
+    #[test]
     fn reachability_is_unknown_without_code_or_dependency_edges() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("all.db");

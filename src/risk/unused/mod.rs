@@ -206,8 +206,25 @@ pub fn analyze(unit: &Unit, code: &FunctionCode, cfg: &UnusedConfig) -> Analysis
     if matches!(language, Language::JavaScript | Language::Python) {
         undeclared_signals(ecosystem, unit, code, cfg, &manifests, &usage, &mut out);
     }
+    if !read_whole(code, &out) {
+        // what the unread code imports is unknown: neither check was evaluated for this function
+        for c in &mut out.coverage {
+            c.evaluated = 0;
+            c.reason = Some(NOT_READ_WHOLE.to_owned());
+        }
+    }
     out.signals.sort();
     out
+}
+
+/// The coverage reason of a function whose code was not read whole.
+const NOT_READ_WHOLE: &str = "the function's code was not read whole (see the warnings)";
+
+/// Whether the function's code was read whole: every folder listed, every reached source file
+/// read and scanned (none over the limits).
+fn read_whole(code: &FunctionCode, analysis: &Analysis) -> bool {
+    code.diagnostics.is_empty()
+        && !analysis.diagnostics.iter().any(|d| d.code == "unused/too-large" || d.code.starts_with("code/"))
 }
 
 fn not_evaluated(code: Code, reason: &str) -> Coverage {
@@ -359,17 +376,24 @@ fn inside(path: &Path, dir: &Path) -> bool {
     }
 }
 
+/// What the unused check gives for one unit ([`check_unit`]).
+#[derive(Debug, Default)]
+pub struct UnitResult {
+    pub signals: Vec<Signal>,
+    pub coverage: Vec<Coverage>,
+    /// Which packages the function's imports reach (`None`: unknown).
+    pub reachability: Option<Reachability>,
+    /// What could not be read or scanned (folders, files over the limits, manifests that do not
+    /// parse): the scan's warnings.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 /// The unused-package check of one unit: `unused/declared` and `hygiene/undeclared-import` from
 /// a function's code folder (read through `codes`, shared with the other units of that folder);
-/// `unused/shipped` from the code a zip holds; and which packages the function's imports reach
-/// (`None`: unknown).
-pub fn check_unit(
-    unit: &Unit,
-    cfg: &UnusedConfig,
-    codes: &CodeCache<'_>,
-) -> (Vec<Signal>, Vec<Coverage>, Option<Reachability>) {
+/// `unused/shipped` from the code a zip holds; and which packages the function's imports reach.
+pub fn check_unit(unit: &Unit, cfg: &UnusedConfig, codes: &CodeCache<'_>) -> UnitResult {
     if cfg.disabled {
-        return (Vec::new(), Vec::new(), None);
+        return UnitResult::default();
     }
     if let Some(artifact) = unit.artifact.as_deref() {
         let code = crate::bundle::code::from_artifact(artifact);
@@ -377,16 +401,19 @@ pub fn check_unit(
         // one walk of the graph for both `unused/shipped` and the vulnerability findings
         let reached = reached(unit, &analysis.imported);
         let (signals, coverage) = shipped::judge(unit, &analysis, cfg, &reached);
-        return (signals, coverage, reachability_from(unit, &code, &analysis, reached));
+        let reachability = reachability_from(unit, &code, &analysis, reached);
+        let diagnostics = code.diagnostics.iter().cloned().chain(analysis.diagnostics).collect();
+        return UnitResult { signals, coverage, reachability, diagnostics };
     }
     match code_key(unit, cfg) {
         Some(key) => {
             let code = codes.read(&key);
             let analysis = analyze(unit, &code, cfg);
-            let reach = reachability(unit, &code, &analysis);
-            (analysis.signals, analysis.coverage, reach)
+            let reachability = reachability(unit, &code, &analysis);
+            let diagnostics = code.diagnostics.iter().cloned().chain(analysis.diagnostics).collect();
+            UnitResult { signals: analysis.signals, coverage: analysis.coverage, reachability, diagnostics }
         }
-        None => (Vec::new(), Vec::new(), None),
+        None => UnitResult::default(),
     }
 }
 
@@ -759,11 +786,7 @@ fn reachability_from(unit: &Unit, code: &FunctionCode, analysis: &Analysis, reac
 /// The unit's ecosystem when its reachability can be told (see [`reachability`]).
 fn reachability_known(unit: &Unit, code: &FunctionCode, analysis: &Analysis) -> Option<Ecosystem> {
     use crate::vocab::{LockfileFormat, TreeSource};
-    if unit.kind == crate::vocab::UnitKind::Layer
-        || !code.diagnostics.is_empty()
-        || analysis.files_scanned == 0
-        || analysis.diagnostics.iter().any(|d| d.code == "unused/too-large" || d.code.starts_with("code/"))
-    {
+    if unit.kind == crate::vocab::UnitKind::Layer || !read_whole(code, analysis) || analysis.files_scanned == 0 {
         return None;
     }
     let ecosystem = analysis.unit_ecosystem?;
