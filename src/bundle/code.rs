@@ -346,6 +346,9 @@ pub fn read_function_code_in(
     while let Some((dir, rel)) = stack.pop() {
         let entries = match listing.entries(&dir) {
             Ok(e) => e,
+            // a code folder that is not there holds no code (the check says no source file was
+            // found); one that cannot be read is a problem
+            Err(e) if rel.is_empty() && e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
                 code.diagnostics.push(Diagnostic::at("code/read", code_path(&code.root, &rel), e.to_string()));
                 continue;

@@ -125,6 +125,10 @@ fn code_is_listed_from_what_discovery_walked() {
     let below = read_function_code_in(&dir, &[], &CodeLimits::default(), &listing);
     let src: Vec<String> = from_disk.files.iter().map(|f| f.path.clone()).filter(|p| p.starts_with("src/")).collect();
     assert_eq!(paths(&below).0, src);
+    // A code folder that is not there (a template naming code not built or not checked out)
+    // holds no code; it is no read problem (the check says no source file was found).
+    let missing = read_function_code(&dir.join("not-there"), &[], &CodeLimits::default());
+    assert!(missing.files.is_empty() && missing.diagnostics.is_empty(), "{:?}", missing.diagnostics);
 }
 
 #[test]
