@@ -33,8 +33,8 @@ pub struct Discovery {
     /// Folders and files the policy's `exclude` patterns left out (the outermost of each), so
     /// that a report can say what the gate did not look at.
     pub excluded: Vec<PathBuf>,
-    /// Every folder walked, with its entries: the unused check reads function code from it
-    /// without listing those folders again.
+    /// Every folder walked, with its entries, when asked for ([`discover_listing`]): the unused
+    /// check reads function code from it without listing those folders again.
     pub listing: super::code::Listing,
 }
 
@@ -110,13 +110,19 @@ pub fn discover(root: &Path) -> Discovery {
 
 /// [`discover`] with the policy's `exclude` patterns (relative to `root`).
 pub fn discover_with(root: &Path, excludes: &Excludes) -> Discovery {
+    discover_listing(root, excludes, false)
+}
+
+/// [`discover_with`], keeping every walked folder's entries in [`Discovery::listing`] when
+/// `keep_listing` (the scan's unused check reads function code from it).
+pub fn discover_listing(root: &Path, excludes: &Excludes, keep_listing: bool) -> Discovery {
     let mut discovery = Discovery::default();
     if root.is_file() && template_kind(root).is_some() {
-        discover_template_file(root, excludes, &mut discovery);
+        discover_template_file(root, excludes, keep_listing, &mut discovery);
     } else if root.is_file() {
         discover_file(root, &mut discovery);
     } else {
-        let mut tree = walk::walk(root, excludes);
+        let mut tree = walk::walk(root, excludes, keep_listing);
         discovery.bundles = bundles_of(root, &mut tree, excludes, &mut discovery.errors);
         for bundle in &mut discovery.bundles {
             bundle.coverage = coverage_of(bundle, root, &tree.folders);
@@ -187,7 +193,7 @@ fn walk_skipped_code_dirs(root: &Path, bundles: &[Bundle], excludes: &Excludes, 
 /// A template given as the path: its functions and layers only, with the lockfiles and zips
 /// they name or that their code folders hold (the template's folder is walked as a scanned
 /// folder would be, so `scan template.yaml` and `scan .` agree on them).
-fn discover_template_file(path: &Path, excludes: &Excludes, discovery: &mut Discovery) {
+fn discover_template_file(path: &Path, excludes: &Excludes, keep_listing: bool, discovery: &mut Discovery) {
     // `template.yaml` alone is spelled `./template.yaml`: code paths then start like walked paths.
     let path = match path.parent() {
         Some(dir) if dir.as_os_str().is_empty() => Path::new(".").join(path),
@@ -201,7 +207,7 @@ fn discover_template_file(path: &Path, excludes: &Excludes, discovery: &mut Disc
             return;
         }
     }
-    let mut tree = walk::walk(root, excludes);
+    let mut tree = walk::walk(root, excludes, keep_listing);
     walk_skipped_code_dirs(root, &discovery.bundles, excludes, &mut tree);
     let template_dirs: Vec<PathBuf> = tree.templates.iter().filter_map(|t| t.parent().map(Path::to_path_buf)).collect();
     let locks = PathIndex::new(&tree.lockfiles);

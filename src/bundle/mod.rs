@@ -39,7 +39,7 @@ pub use artifact::{
     Artifact, ArtifactError, ArtifactIssue, ArtifactIssueKind, ArtifactPackage, Limits, read_artifact,
     read_artifact_bytes,
 };
-pub use discover::{DiscoverError, Discovery, discover, discover_with};
+pub use discover::{DiscoverError, Discovery, discover, discover_listing, discover_with};
 pub use exclude::{ExcludeError, Excludes};
 pub use gobuildinfo::{GoBuildInfo, GoModule, parse_go_buildinfo};
 pub use runtimes::{RuntimeInfo, RuntimeStatus, runtime_info, runtime_status, table_source};

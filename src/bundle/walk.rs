@@ -75,21 +75,27 @@ pub(super) struct Walk {
     pub warnings: Vec<DiscoverError>,
     /// Folders and files we would read that the policy's `exclude` patterns left out.
     pub excluded: Vec<PathBuf>,
-    /// Every folder walked with all its entries (also those skipped or excluded here): reading a
-    /// function's code lists from it rather than from disk again.
+    /// Every folder walked with all its entries (also those skipped or excluded here), when asked
+    /// for: reading a function's code lists from it rather than from disk again.
     pub listing: Listing,
 }
 
-/// Walks the folder `root`, with the skip list and `excludes` (relative to `root`).
-pub(super) fn walk(root: &Path, excludes: &Excludes) -> Walk {
-    walk_code_dir(root, root, excludes)
+/// Walks the folder `root`, with the skip list and `excludes` (relative to `root`); with
+/// `keep_listing`, every folder's entries are kept in [`Walk::listing`] (for reading function code).
+pub(super) fn walk(root: &Path, excludes: &Excludes, keep_listing: bool) -> Walk {
+    walk_code(root, root, excludes, keep_listing)
 }
 
 /// Walks a template's code folder that the main walk skipped (a CDK asset copy) for that
 /// template's functions alone. `root` is the scanned folder: links must stay inside it, and
 /// the excludes are relative to it.
 pub(super) fn walk_code_dir(root: &Path, code_dir: &Path, excludes: &Excludes) -> Walk {
-    let mut walker = Walker { root, boundary: fs_err::canonicalize(root).ok(), excludes, walk: Walk::default() };
+    walk_code(root, code_dir, excludes, false)
+}
+
+fn walk_code(root: &Path, code_dir: &Path, excludes: &Excludes, keep_listing: bool) -> Walk {
+    let boundary = fs_err::canonicalize(root).ok();
+    let mut walker = Walker { root, boundary, excludes, walk: Walk::default(), keep_listing };
     if code_dir != root && excludes.is_excluded(&relative(root, code_dir), true) {
         return walker.walk;
     }
@@ -104,6 +110,7 @@ struct Walker<'a> {
     boundary: Option<PathBuf>,
     excludes: &'a Excludes,
     walk: Walk,
+    keep_listing: bool,
 }
 
 impl Walker<'_> {
@@ -140,7 +147,9 @@ impl Walker<'_> {
                         continue;
                     }
                 };
-                listed.push((raw, EntryKind::of(kind)));
+                if self.keep_listing {
+                    listed.push((raw, EntryKind::of(kind)));
+                }
                 if self.excludes.is_excluded(&relative(self.root, &path), kind.is_dir()) {
                     let worth_naming =
                         if kind.is_dir() { !is_skipped(&dir, &name, &path) } else { looks_like_a_file_we_read(&path) };
@@ -166,7 +175,9 @@ impl Walker<'_> {
                     self.error(&path, "not a regular file (a FIFO, socket or device): not read".to_owned());
                 }
             }
-            self.walk.listing.insert(dir.clone(), listed);
+            if self.keep_listing {
+                self.walk.listing.insert(dir.clone(), listed);
+            }
             self.walk.folders.insert(dir, names);
         }
     }

@@ -42,31 +42,39 @@ impl Extracted {
 /// lockfile. `artifacts` are files to read as deployment artifacts whatever their name;
 /// `excludes` are the policy's `exclude` patterns (relative to each path).
 pub fn collect(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Excludes) -> Extracted {
-    collect_timed(paths, artifacts, excludes, None)
+    collect_timed(paths, artifacts, excludes, false, None)
 }
 
-/// [`collect`], timing discovery as [`Phase::Walk`] and the reads as [`Phase::Parse`].
+/// [`collect`], timing discovery as [`Phase::Walk`] and the reads as [`Phase::Parse`]; the walk
+/// keeps its [`Extracted::listing`] only with `keep_listing` (the unused check will run).
 pub(crate) fn collect_timed(
     paths: &[PathBuf],
     artifacts: &[PathBuf],
     excludes: &bundle::Excludes,
+    keep_listing: bool,
     times: Option<&PhaseTimes>,
 ) -> Extracted {
     let mut out = Extracted::default();
-    let bundles = timed(times, Phase::Walk, || discover(paths, artifacts, excludes, &mut out));
+    let bundles = timed(times, Phase::Walk, || discover(paths, artifacts, excludes, keep_listing, &mut out));
     timed(times, Phase::Parse, || extract(&bundles, &mut out));
     out
 }
 
 /// The bundles under `paths` and the named artifacts; problems go to `out`.
-fn discover(paths: &[PathBuf], artifacts: &[PathBuf], excludes: &bundle::Excludes, out: &mut Extracted) -> Vec<Bundle> {
+fn discover(
+    paths: &[PathBuf],
+    artifacts: &[PathBuf],
+    excludes: &bundle::Excludes,
+    keep_listing: bool,
+    out: &mut Extracted,
+) -> Vec<Bundle> {
     let mut bundles: Vec<Bundle> = Vec::new();
     for root in paths {
         if !root.exists() {
             out.errors.push(Diagnostic::at("input/missing", display(root), "no such file or folder"));
             continue;
         }
-        let discovery = bundle::discover_with(root, excludes);
+        let discovery = bundle::discover_listing(root, excludes, keep_listing);
         if let Some(message) = discovery.nothing_to_scan_message() {
             out.warnings.push(Diagnostic::at("discover/nothing-to-scan", display(root), message));
         }

@@ -95,7 +95,8 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         };
         Ok((policy, baseline))
     })?;
-    let mut extracted = extract::collect_timed(&options.paths, &options.artifacts, &policy.exclude, times);
+    let mut extracted =
+        extract::collect_timed(&options.paths, &options.artifacts, &policy.exclude, policy.unused_enabled, times);
     let stages = std::mem::take(&mut extracted.stages);
     let ecosystems = extracted.ecosystems();
     let request = OpenRequest {

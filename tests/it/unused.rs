@@ -110,7 +110,8 @@ fn code_is_listed_from_what_discovery_walked() {
         (code.files.iter().map(|f| f.path.clone()).collect(), code.manifests.iter().map(|m| m.path.clone()).collect())
     };
     let from_disk = read_function_code(&dir, &[], &CodeLimits::default());
-    let discovery = bundleguard::bundle::discover(&dir);
+    let discovery = bundleguard::bundle::discover_listing(&dir, &bundleguard::bundle::Excludes::default(), true);
+    assert!(bundleguard::bundle::discover(&dir).listing == Listing::default(), "kept only when asked for");
     let listed = read_function_code_in(&dir, &[], &CodeLimits::default(), &discovery.listing);
     assert_eq!(paths(&listed), paths(&from_disk), "the walk's listing gives what the disk gives");
     assert!(!from_disk.files.is_empty());
