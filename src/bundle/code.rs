@@ -141,15 +141,7 @@ impl CodeFile {
             let Some(disk) = &self.disk else {
                 return Err(Unread { code: "code/read", message: "no text".to_owned() });
             };
-            let unreadable = |e: std::io::Error| Unread { code: "code/read", message: e.to_string() };
-            let file = fs_err::File::open(disk).map_err(unreadable)?;
-            let size = file.metadata().map_err(unreadable)?.len();
-            budget.admits(size)?;
-            let bytes = read_open(file, size).map_err(unreadable)?;
-            Ok(Text::Read(match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-            }))
+            read_text(disk, |size| budget.admits(size)).map(Text::Read)
         });
         let text = text.as_ref().map(Text::as_str).map_err(Clone::clone)?;
         if self.disk.is_some() {
@@ -157,6 +149,20 @@ impl CodeFile {
         }
         Ok(text)
     }
+}
+
+/// The text of the file at `path` (invalid UTF-8 replaced): one open, one stat of the open file
+/// for its size, which `check` admits (or not) before anything is read.
+fn read_text(path: &Path, check: impl FnOnce(u64) -> Result<(), Unread>) -> Result<String, Unread> {
+    let unreadable = |e: std::io::Error| Unread { code: "code/read", message: e.to_string() };
+    let file = fs_err::File::open(path).map_err(unreadable)?;
+    let size = file.metadata().map_err(unreadable)?.len();
+    check(size)?;
+    let bytes = read_open(file, size).map_err(unreadable)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 /// The rest of an open file whose size was `size` a moment ago: one buffer of that size, filled
@@ -341,7 +347,7 @@ pub fn read_function_code_in(
 ) -> FunctionCode {
     let mut code =
         FunctionCode { root: root.to_string_lossy().replace('\\', "/"), limits: *limits, ..FunctionCode::default() };
-    let mut total = 0u64;
+    let mut budget = Budget::new(limits);
     let mut stack = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, rel)) = stack.pop() {
         let entries = match listing.entries(&dir) {
@@ -381,7 +387,7 @@ pub fn read_function_code_in(
             }
             if super::metafile::is_metafile_name(name) {
                 let child = child();
-                if let Some(text) = read_bounded(&mut code, &dir.join(raw), &child, limits, &mut total) {
+                if let Some(text) = read_bounded(&mut code, &dir.join(raw), &child, &mut budget) {
                     add_metafile(&mut code, &child, &text);
                 }
                 continue;
@@ -403,12 +409,12 @@ pub fn read_function_code_in(
                 code.files.push(CodeFile::on_disk(child, path));
                 continue;
             }
-            let Some(text) = read_bounded(&mut code, &path, &child, limits, &mut total) else { continue };
+            let Some(text) = read_bounded(&mut code, &path, &child, &mut budget) else { continue };
             code.manifests.push(SourceFile { path: child, text: text.into() });
         }
     }
     for dir in extra_dirs {
-        extra_manifests(&mut code, dir, limits, &mut total, listing);
+        extra_manifests(&mut code, dir, &mut budget, listing);
     }
     finish(code)
 }
@@ -436,45 +442,13 @@ fn code_path(root: &str, rel: &str) -> String {
     if rel.is_empty() { root.to_owned() } else { format!("{root}/{rel}") }
 }
 
-/// Whether a file of `size` bytes fits the limits (its size counted into `total`); a
-/// diagnostic when not.
-fn admit(code: &mut FunctionCode, size: u64, rel: &str, limits: &CodeLimits, total: &mut u64) -> bool {
-    if size > limits.max_file_bytes {
-        let message = format!("{size} bytes, more than the {}-byte limit: imports not scanned", limits.max_file_bytes);
-        code.diagnostics.push(Diagnostic::at("code/too-large", code_path(&code.root, rel), message));
-        return false;
-    }
-    if *total + size > limits.max_total_bytes {
-        let message = format!("the function's code is over {} bytes: not scanned", limits.max_total_bytes);
-        code.diagnostics.push(Diagnostic::at("code/limit", code_path(&code.root, rel), message));
-        return false;
-    }
-    *total += size;
-    true
-}
-
-fn read_bounded(
-    code: &mut FunctionCode,
-    path: &Path,
-    rel: &str,
-    limits: &CodeLimits,
-    total: &mut u64,
-) -> Option<String> {
-    // one open and one stat of the open file for both the limits and the read
-    let file = fs_err::File::open(path);
-    let size = file.as_ref().ok().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
-    if !admit(code, size, rel, limits, total) {
-        return None;
-    }
-    let shown = code_path(&code.root, rel);
-    let read = file.and_then(|f| read_open(f, size));
-    match read {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Some(text),
-            Err(e) => Some(String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        },
+/// A manifest or metafile of the function, read under `budget` (the limits of its source files,
+/// with a total of their own); a diagnostic naming it when it is not read.
+fn read_bounded(code: &mut FunctionCode, path: &Path, rel: &str, budget: &mut Budget) -> Option<String> {
+    match read_text(path, |size| budget.take(size)) {
+        Ok(text) => Some(text),
         Err(e) => {
-            code.diagnostics.push(Diagnostic::at("code/read", shown, e.to_string()));
+            code.diagnostics.push(Diagnostic::at(e.code, code_path(&code.root, rel), e.message));
             None
         }
     }
@@ -518,7 +492,7 @@ pub fn record_top_levels(record: &str) -> Vec<String> {
     out
 }
 
-fn extra_manifests(code: &mut FunctionCode, dir: &Path, limits: &CodeLimits, total: &mut u64, listing: &Listing) {
+fn extra_manifests(code: &mut FunctionCode, dir: &Path, budget: &mut Budget, listing: &Listing) {
     let Ok(entries) = listing.entries(dir) else { return };
     let mut names: Vec<(String, PathBuf)> = entries
         .iter()
@@ -532,7 +506,7 @@ fn extra_manifests(code: &mut FunctionCode, dir: &Path, limits: &CodeLimits, tot
         if code.manifests.iter().any(|m| m.path == name) {
             continue;
         }
-        if let Some(text) = read_bounded(code, &path, &shown, limits, total) {
+        if let Some(text) = read_bounded(code, &path, &shown, budget) {
             code.manifests.push(SourceFile { path: name, text: text.into() });
         }
     }

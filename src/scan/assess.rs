@@ -112,7 +112,7 @@ pub fn combine(mut assessed: Assessed, checked: Checked) -> Assessed {
     let mut totals = Totals::default();
     let per_unit = hygiene.into_iter().zip(unused.0).zip(registry.signals);
     // units reading one folder share its code, and its problems: each is warned once
-    let mut warned = HashSet::new();
+    let mut warned = std::collections::BTreeSet::new();
     for (a, ((hygiene, unused), registry_signals)) in assessed.units.iter_mut().zip(per_unit) {
         a.signals.extend(hygiene);
         a.signals.extend(unused.signals);
@@ -126,7 +126,7 @@ pub fn combine(mut assessed: Assessed, checked: Checked) -> Assessed {
             totals.add(c);
         }
         for d in unused.diagnostics {
-            if warned.insert((d.code, d.path.clone(), d.message.clone(), d.line)) {
+            if warned.insert(d.clone()) {
                 assessed.warnings.push(d);
             }
         }
