@@ -135,7 +135,7 @@ impl CodeFile {
     /// The file's text (invalid UTF-8 replaced), read on first use and counted into `budget`
     /// (also when another reader read it first; a zip's text, bounded when the zip was read, is
     /// not counted); the error says why it is not there. A file over the per-file limit is
-    /// never read.
+    /// not read past its first read ([`read_checked`]).
     pub fn text(&self, budget: &mut Budget) -> Result<&str, Unread> {
         let text = self.text.get_or_init(|| {
             let Some(disk) = &self.disk else {
@@ -151,36 +151,67 @@ impl CodeFile {
     }
 }
 
-/// The text of the file at `path` (invalid UTF-8 replaced): one open, one stat of the open file
-/// for its size, which `check` admits (or not) before anything is read.
+/// The text of the file at `path` (invalid UTF-8 replaced), admitted (or not) by `check` on its
+/// size before it is used ([`read_checked`]).
 fn read_text(path: &Path, check: impl FnOnce(u64) -> Result<(), Unread>) -> Result<String, Unread> {
-    let unreadable = |e: std::io::Error| Unread { code: "code/read", message: e.to_string() };
-    let file = fs_err::File::open(path).map_err(unreadable)?;
-    let size = file.metadata().map_err(unreadable)?.len();
-    check(size)?;
-    let bytes = read_open(file, size).map_err(unreadable)?;
+    let file = fs_err::File::open(path).map_err(|e| Unread { code: "code/read", message: e.to_string() })?;
+    let bytes = read_checked(file, check)?;
     Ok(match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     })
 }
 
-/// The rest of an open file whose size was `size` a moment ago: one buffer of that size, filled
-/// by as few reads as it takes (no read to find the end: the size says where it is). An empty
-/// size (a file that does not tell it) is read to its end.
-/// Read through the plain file (the error names the path all the same): `fs_err`'s reader
-/// zero-fills the buffer before each read, which costs more than the read.
-fn read_open(file: fs_err::File, size: u64) -> std::io::Result<Vec<u8>> {
+/// How much the first read of a file asks for: a file this small (most source files and
+/// manifests) is read whole by that one read, with no stat.
+const FIRST_READ: usize = 16 * 1024;
+
+/// The bytes of an open file, checked by `check` on its size. One read of up to [`FIRST_READ`]
+/// bytes: a read of a regular file returns fewer bytes than asked only at its end (POSIX; no
+/// signal handler here interrupts it), so a short read is the whole file and its size, and needs
+/// neither a stat nor a second read to find the end (on this VM each system call costs more than
+/// reading a small file). A file that fills the first read is stat'ed: `check` sees its size
+/// before the rest is read, so a file over the limits is not read further.
+fn read_checked(file: fs_err::File, check: impl FnOnce(u64) -> Result<(), Unread>) -> Result<Vec<u8>, Unread> {
     use std::io::Read;
     let (file, path) = file.into_parts();
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    // `take` stops at `size` bytes (the file as it was when its size was taken) without a read
-    // to find the end; through `Take` also so that `read_to_end` does not stat the file again
-    let limit = if size == 0 { u64::MAX } else { size };
-    match (&file).take(limit).read_to_end(&mut bytes) {
-        Ok(_) => Ok(bytes),
-        Err(e) => Err(std::io::Error::new(e.kind(), format!("failed to read from file `{}`: {e}", path.display()))),
+    let failed = |e: std::io::Error| Unread {
+        code: "code/read",
+        message: format!("failed to read from file `{}`: {e}", path.display()),
+    };
+    let mut bytes = Vec::with_capacity(FIRST_READ);
+    let first = read_first(&file, &mut bytes).map_err(failed)?;
+    if first < FIRST_READ {
+        check(first as u64)?;
+        bytes.shrink_to_fit();
+        return Ok(bytes);
     }
+    let size = file.metadata().map_err(failed)?.len();
+    check(size)?;
+    bytes.reserve(usize::try_from(size).unwrap_or(0).saturating_sub(first));
+    // `take` stops at the size the stat gave (no read to find the end); a file that does not tell
+    // its size (0) is read to its end
+    let rest = if size == 0 { u64::MAX } else { size.saturating_sub(first as u64) };
+    (&file).take(rest).read_to_end(&mut bytes).map_err(failed)?;
+    Ok(bytes)
+}
+
+/// One read of up to [`FIRST_READ`] bytes into `bytes`' spare capacity (not zeroed first).
+#[cfg(unix)]
+fn read_first(file: &std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
+    loop {
+        match rustix::io::read(file, rustix::buffer::spare_capacity(bytes)) {
+            Err(rustix::io::Errno::INTR) => {}
+            other => return other.map_err(std::io::Error::from),
+        }
+    }
+}
+
+/// Up to [`FIRST_READ`] bytes into `bytes` (elsewhere than on Unix, by as many reads as it takes).
+#[cfg(not(unix))]
+fn read_first(file: &std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
+    use std::io::Read;
+    file.take(FIRST_READ as u64).read_to_end(bytes)
 }
 
 /// What the unused check reads of one function.
@@ -584,6 +615,44 @@ impl<'l> CodeCache<'l> {
         match cell {
             Some(cell) => Arc::clone(cell.get_or_init(read)),
             None => read(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sizes around the first read's: whole files come back byte for byte, and `check` sees
+    /// each file's exact size (from the short read or from the stat).
+    #[test]
+    fn a_file_is_read_whole_whatever_its_size_around_the_first_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for size in [0, 1, FIRST_READ - 1, FIRST_READ, FIRST_READ + 1, 3 * FIRST_READ + 7] {
+            let path = dir.path().join(format!("f{size}.js"));
+            let bytes: Vec<u8> = (0..size).map(|i| b'a' + u8::try_from(i % 26).expect("small")).collect();
+            std::fs::write(&path, &bytes).expect("write");
+            let mut seen = None;
+            let text = read_text(&path, |n| {
+                seen = Some(n);
+                Ok(())
+            })
+            .expect("read");
+            assert_eq!(text.as_bytes(), bytes.as_slice(), "size {size}");
+            assert_eq!(seen, Some(size as u64), "size {size}");
+        }
+    }
+
+    /// A file `check` refuses is not returned, small or large; past the first read it is not
+    /// read further.
+    #[test]
+    fn a_refused_file_is_not_returned() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for size in [10, 5 * FIRST_READ] {
+            let path = dir.path().join(format!("f{size}.js"));
+            std::fs::write(&path, vec![b'x'; size]).expect("write");
+            let refused = read_text(&path, |n| Err(Unread { code: "code/too-large", message: format!("{n}") }));
+            assert_eq!(refused, Err(Unread { code: "code/too-large", message: size.to_string() }));
         }
     }
 }
