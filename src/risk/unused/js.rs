@@ -6,7 +6,7 @@
 //! It jumps from one place that may start something to the next and never steps through the
 //! code between: outside the code of a template literal's `${}` those places are a quote or
 //! `/` (`memchr3`), a backtick (`memchr`), and the words `import`, `export`, `require` and
-//! `from` at the start of a word (found ahead in one pass, `aho-corasick`); braces skipped on
+//! `from` at the start of a word (each found ahead by its own `memmem` search); braces skipped on
 //! the way are not counted, as only a template's code needs its depth. Inside `${}` code every
 //! brace stops (one may close it). Two
 //! questions about the skipped bytes are answered only when asked, from their last token:
@@ -31,19 +31,51 @@ pub fn scan(src: &str) -> Vec<Import> {
         quote_or_slash: (usize::MAX, 0), // an empty range: nothing known yet
         ticks: memchr::memchr_iter(b'`', src.as_bytes()),
         word: 0,
-        words: WORDS.find_iter(src.as_bytes()),
+        words: Words::new(src.as_bytes()),
     }
     .run()
 }
 
-/// The words that import, found in one pass ([`Lexer::word`]). Leftmost-first matches do not
-/// overlap, which loses no word start: a word that begins inside another follows a letter.
-static WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build(["import", "export", "require", "from"])
-        .expect("four fixed words make an automaton")
-});
+/// The words that import ([`Lexer::word`]).
+const WORDS: [&str; 4] = ["import", "export", "require", "from"];
+
+/// One `memmem` searcher per word that imports, built once.
+static FINDERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 4]> =
+    std::sync::LazyLock::new(|| WORDS.map(memchr::memmem::Finder::new));
+
+/// Where each word that imports next starts. Each is searched for on its own, and only from
+/// where the cursor is once the cursor has passed it: one search jumps over every occurrence in
+/// the strings and comments the lexer skipped, where a search for all four at once would stop at
+/// each (and four `memmem` searches for rare byte pairs run faster than one for four words).
+struct Words<'a> {
+    hay: &'a [u8],
+    /// For each word: its first start at or after where it was last searched from (`usize::MAX`:
+    /// none), so also its first start at or after any cursor up to there.
+    next: [usize; 4],
+}
+
+impl<'a> Words<'a> {
+    fn new(hay: &'a [u8]) -> Words<'a> {
+        let mut words = Words { hay, next: [0; 4] };
+        for (k, finder) in FINDERS.iter().enumerate() {
+            words.next[k] = finder.find(hay).unwrap_or(usize::MAX);
+        }
+        words
+    }
+
+    /// The first start of any of the words at or after `at` (`usize::MAX`: none).
+    fn first_from(&mut self, at: usize) -> usize {
+        let mut first = usize::MAX;
+        for (next, finder) in self.next.iter_mut().zip(FINDERS.iter()) {
+            if *next < at {
+                let rest = self.hay.get(at..).unwrap_or_default();
+                *next = finder.find(rest).map_or(usize::MAX, |n| at + n);
+            }
+            first = first.min(*next);
+        }
+        first
+    }
+}
 
 /// What the previous significant token was: decides whether `/` starts a regex.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -85,7 +117,7 @@ struct Lexer<'a> {
     /// The start of the next `import`, `export`, `require` or `from` at or after where one was
     /// last looked for (maybe inside a longer word); `usize::MAX` when there is none.
     word: usize,
-    words: aho_corasick::FindIter<'static, 'a>,
+    words: Words<'a>,
 }
 
 /// What the last token of a run of identifier characters and dots is.
@@ -98,7 +130,7 @@ enum Tail {
 impl<'a> Lexer<'a> {
     fn run(mut self) -> Vec<Import> {
         self.tick = self.ticks.next().unwrap_or(usize::MAX);
-        self.word = self.words.next().map_or(usize::MAX, |m| m.start());
+        self.word = self.words.first_from(0);
         while let Some(at) = self.next_stop() {
             self.i = at;
             let Some(&c) = self.b.get(at) else { break };
@@ -181,8 +213,8 @@ impl<'a> Lexer<'a> {
             while self.tick < self.i {
                 self.tick = self.ticks.next().unwrap_or(usize::MAX);
             }
-            while self.word < self.i {
-                self.word = self.words.next().map_or(usize::MAX, |m| m.start());
+            if self.word < self.i {
+                self.word = self.words.first_from(self.i);
             }
             let quote_or_slash = self.next_quote_or_slash();
             let next = self.tick.min(self.word);
@@ -191,7 +223,7 @@ impl<'a> Lexer<'a> {
             }
             // a word that starts inside another is looked for again after it
             if next == self.word && next.checked_sub(1).and_then(|p| b.get(p)).is_some_and(|&c| is_ident_char(c)) {
-                self.word = self.words.next().map_or(usize::MAX, |m| m.start());
+                self.word = self.words.first_from(next + 1);
                 continue;
             }
             return Some(next);
@@ -738,27 +770,43 @@ const v = require("w" + x);
         assert_eq!(specs(src), [("after".to_owned(), 2, false), ("c".to_owned(), 4, false)]);
     }
 
-    /// Where a word that imports starts, by looking at every byte (the reference for [`WORDS`]).
+    /// Where a word that imports starts, by looking at every byte (the reference for [`Words`]).
     fn word_starts_by_byte(b: &[u8]) -> Vec<usize> {
-        let words: [&[u8]; 4] = [b"import", b"export", b"require", b"from"];
         (0..b.len())
-            .filter(|&p| words.iter().any(|w| b.get(p..).is_some_and(|r| r.starts_with(w))))
+            .filter(|&p| WORDS.iter().any(|w| b.get(p..).is_some_and(|r| r.starts_with(w.as_bytes()))))
             .filter(|&p| !p.checked_sub(1).and_then(|q| b.get(q)).is_some_and(|&c| is_ident_char(c)))
             .collect()
     }
 
     proptest::proptest! {
-        /// The one-pass word search, leftmost-first and without overlaps, finds every word start
+        /// The word searches, from a cursor that moves forward by any steps, give the first start
+        /// of a word at or after it; stepping from one start to the next finds every word start
         /// that looking at each byte finds.
         #[test]
-        fn words_found_in_one_pass_are_every_word_start(picks in proptest::collection::vec(0..PIECES.len(), 0..80)) {
+        fn word_searches_give_the_first_word_start_from_any_cursor(
+            picks in proptest::collection::vec(0..PIECES.len(), 0..80),
+            steps in proptest::collection::vec(1..40usize, 0..80),
+        ) {
             let src: String = picks.iter().filter_map(|&i| PIECES.get(i).copied()).collect();
             let b = src.as_bytes();
-            let found: Vec<usize> = WORDS
-                .find_iter(b)
-                .map(|m| m.start())
-                .filter(|&p| !p.checked_sub(1).and_then(|q| b.get(q)).is_some_and(|&c| is_ident_char(c)))
+            let starts: Vec<usize> = (0..b.len())
+                .filter(|&p| WORDS.iter().any(|w| b.get(p..).is_some_and(|r| r.starts_with(w.as_bytes()))))
                 .collect();
+            let mut words = Words::new(b);
+            let mut at = 0;
+            for step in steps {
+                let first = starts.iter().copied().find(|&p| p >= at).unwrap_or(usize::MAX);
+                proptest::prop_assert_eq!(words.first_from(at), first, "from {} in {:?}", at, src);
+                at += step;
+            }
+            let mut words = Words::new(b);
+            let mut found = Vec::new();
+            let mut next = words.first_from(0);
+            while next != usize::MAX {
+                found.push(next);
+                next = words.first_from(next + 1);
+            }
+            found.retain(|&p| !p.checked_sub(1).and_then(|q| b.get(q)).is_some_and(|&c| is_ident_char(c)));
             proptest::prop_assert_eq!(found, word_starts_by_byte(b), "{:?}", src);
         }
 
