@@ -42,33 +42,45 @@ pub struct SourceFile {
     pub text: Arc<str>,
 }
 
-/// A source file of the function, read when first asked for ([`CodeFile::text`]): only the
-/// files reachable from the function's entry are read at all, and once per scan when units
-/// share the folder ([`CodeCache`]). Its size is checked against the limits when it is read.
+/// A source file of the function, scanned when first asked for ([`CodeFile::imports`]): only
+/// the files reachable from the function's entry are read at all, and once per scan when units
+/// share the folder ([`CodeCache`]). Its size is checked against the limits when it is read. What
+/// is kept is what the scan found, not the text: a file's text is read into a buffer that the
+/// next file read on the same thread reuses.
 #[derive(Debug, Clone)]
 pub struct CodeFile {
     /// `/`-separated, relative to the function's root.
     pub path: String,
-    /// Where it is read from; `None` when its text came with it (a zip's code).
-    disk: Option<PathBuf>,
-    text: OnceLock<Result<Text, Unread>>,
+    source: Source,
+    scanned: OnceLock<Result<Scanned, Unread>>,
 }
 
-/// A code file's text: shared with the zip it came from, or read from disk (kept as read: making
-/// it an `Arc<str>` would copy every file once more).
+/// Where a code file's text comes from.
 #[derive(Debug, Clone)]
-enum Text {
-    Shared(Arc<str>),
-    Read(String),
+enum Source {
+    /// Read from disk when first scanned.
+    Disk(PathBuf),
+    /// Came with the file (a zip's code, bounded when the zip was read).
+    Loaded(Arc<str>),
 }
 
-impl Text {
-    fn as_str(&self) -> &str {
-        match self {
-            Text::Shared(text) => text,
-            Text::Read(text) => text,
-        }
-    }
+/// What the first scan of a file found: its size in bytes and the scanner's answer (`None`: the
+/// scanner refused the file).
+#[derive(Debug, Clone)]
+struct Scanned {
+    bytes: u64,
+    imports: Option<Vec<Import>>,
+}
+
+/// One import found in a source file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Import {
+    /// What is imported, as written: a module specifier (`./x`, `@scope/pkg/sub`), a Python
+    /// dotted module with its leading dots, a Go import path, a Rust crate name.
+    pub spec: String,
+    pub line: u32,
+    /// TypeScript `import type` / `export type`: erased at build time, never loaded.
+    pub type_only: bool,
 }
 
 /// Why a code file's text is not there: `code` is `code/read` (it could not be read),
@@ -79,7 +91,7 @@ pub struct Unread {
     pub message: String,
 }
 
-/// What one reader of a function's code may still read ([`CodeFile::text`]): the per-file limit
+/// What one reader of a function's code may still read ([`CodeFile::imports`]): the per-file limit
 /// and what is left of the total. Each reader (one unit's check) has its own, so which files it
 /// gets does not depend on what other units sharing the folder read first.
 #[derive(Debug, Clone)]
@@ -119,72 +131,104 @@ impl Budget {
 impl CodeFile {
     /// A file whose text is already in memory.
     pub fn loaded(path: String, text: Arc<str>) -> CodeFile {
-        CodeFile { path, disk: None, text: OnceLock::from(Ok(Text::Shared(text))) }
+        CodeFile { path, source: Source::Loaded(text), scanned: OnceLock::new() }
     }
 
     /// A file on disk, read on first use.
     pub fn on_disk(path: String, disk: PathBuf) -> CodeFile {
-        CodeFile { path, disk: Some(disk), text: OnceLock::new() }
+        CodeFile { path, source: Source::Disk(disk), scanned: OnceLock::new() }
     }
 
-    /// Whether the text was asked for (or came with the file).
+    /// Whether the text is in memory (it came with the file) or was read.
     pub fn is_read(&self) -> bool {
-        self.text.get().is_some()
+        matches!(self.source, Source::Loaded(_)) || self.scanned.get().is_some()
     }
 
-    /// The file's text (invalid UTF-8 replaced), read on first use and counted into `budget`
-    /// (also when another reader read it first; a zip's text, bounded when the zip was read, is
-    /// not counted); the error says why it is not there. A file over the per-file limit is
-    /// not read past its first read ([`read_checked`]).
-    pub fn text(&self, budget: &mut Budget) -> Result<&str, Unread> {
-        let text = self.text.get_or_init(|| {
-            let Some(disk) = &self.disk else {
-                return Err(Unread { code: "code/read", message: "no text".to_owned() });
-            };
-            read_text(disk, |size| budget.admits(size)).map(Text::Read)
+    /// The imports `scan` finds in the file's text (invalid UTF-8 replaced; `None`: `scan`
+    /// refused it). The text is read and scanned on first use only (`scan` must answer the same
+    /// for every reader: it is the file's language's scanner) and counted into `budget` (also
+    /// when another reader read it first; a zip's text, bounded when the zip was read, is not
+    /// counted); the error says why it is not there. A file over the per-file limit is not read
+    /// past its first read ([`read_checked`]).
+    pub fn imports(
+        &self,
+        budget: &mut Budget,
+        scan: impl FnOnce(&str) -> Option<Vec<Import>>,
+    ) -> Result<Option<&[Import]>, Unread> {
+        let scanned = self.scanned.get_or_init(|| match &self.source {
+            Source::Loaded(text) => Ok(Scanned { bytes: text.len() as u64, imports: scan(text) }),
+            Source::Disk(disk) => with_buffer(|buf| {
+                read_checked(disk, buf, |size| budget.admits(size))?;
+                // the validation first: `from_utf8_lossy` walks valid text several times slower
+                let imports = match std::str::from_utf8(buf) {
+                    Ok(text) => scan(text),
+                    Err(_) => scan(&String::from_utf8_lossy(buf)),
+                };
+                Ok(Scanned { bytes: buf.len() as u64, imports })
+            }),
         });
-        let text = text.as_ref().map(Text::as_str).map_err(Clone::clone)?;
-        if self.disk.is_some() {
-            budget.take(text.len() as u64)?;
+        let scanned = scanned.as_ref().map_err(Clone::clone)?;
+        if matches!(self.source, Source::Disk(_)) {
+            budget.take(scanned.bytes)?;
         }
-        Ok(text)
+        Ok(scanned.imports.as_deref())
     }
+}
+
+/// Runs `f` with this thread's read buffer, empty: source files are read into it one after the
+/// other, so reading one allocates nothing (a buffer grown past 1 MiB by a large file is not
+/// kept).
+fn with_buffer<T>(f: impl FnOnce(&mut Vec<u8>) -> T) -> T {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buf| {
+        buf.clear();
+        buf.reserve(FIRST_READ);
+        let out = f(buf);
+        if buf.capacity() > 1024 * 1024 {
+            *buf = Vec::new();
+        }
+        out
+    })
 }
 
 /// The text of the file at `path` (invalid UTF-8 replaced), admitted (or not) by `check` on its
 /// size before it is used ([`read_checked`]).
 fn read_text(path: &Path, check: impl FnOnce(u64) -> Result<(), Unread>) -> Result<String, Unread> {
-    let file = fs_err::File::open(path).map_err(|e| Unread { code: "code/read", message: e.to_string() })?;
-    let bytes = read_checked(file, check)?;
+    let mut bytes = Vec::with_capacity(FIRST_READ);
+    read_checked(path, &mut bytes, check)?;
+    bytes.shrink_to_fit();
     Ok(match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     })
 }
 
-/// How much the first read of a file asks for: a file this small (most source files and
-/// manifests) is read whole by that one read, with no stat.
+/// How much the first read of a file asks for at least: a file this small (most source files
+/// and manifests) is read whole by that one read, with no stat.
 const FIRST_READ: usize = 16 * 1024;
 
-/// The bytes of an open file, checked by `check` on its size. One read of up to [`FIRST_READ`]
-/// bytes: a read of a regular file returns fewer bytes than asked only at its end (POSIX; no
-/// signal handler here interrupts it), so a short read is the whole file and its size, and needs
-/// neither a stat nor a second read to find the end (on this VM each system call costs more than
-/// reading a small file). A file that fills the first read is stat'ed: `check` sees its size
-/// before the rest is read, so a file over the limits is not read further.
-fn read_checked(file: fs_err::File, check: impl FnOnce(u64) -> Result<(), Unread>) -> Result<Vec<u8>, Unread> {
+/// The bytes of the file at `path`, appended to the empty `bytes` (which has room for at least
+/// [`FIRST_READ`]), checked by `check` on the file's size. One read of as much as `bytes` has
+/// room for: a read of a
+/// regular file returns fewer bytes than asked only at its end (POSIX; no signal handler here
+/// interrupts it), so a short read is the whole file and its size, and needs neither a stat nor
+/// a second read to find the end (on this VM each system call costs more than reading a small
+/// file). A file that fills the first read is stat'ed: `check` sees its size before the rest is
+/// read, so a file over the limits is not read further.
+fn read_checked(path: &Path, bytes: &mut Vec<u8>, check: impl FnOnce(u64) -> Result<(), Unread>) -> Result<(), Unread> {
     use std::io::Read;
+    let file = fs_err::File::open(path).map_err(|e| Unread { code: "code/read", message: e.to_string() })?;
     let (file, path) = file.into_parts();
     let failed = |e: std::io::Error| Unread {
         code: "code/read",
         message: format!("failed to read from file `{}`: {e}", path.display()),
     };
-    let mut bytes = Vec::with_capacity(FIRST_READ);
-    let first = read_first(&file, &mut bytes).map_err(failed)?;
-    if first < FIRST_READ {
-        check(first as u64)?;
-        bytes.shrink_to_fit();
-        return Ok(bytes);
+    let asked = bytes.capacity() - bytes.len();
+    let first = read_first(&file, bytes).map_err(failed)?;
+    if first < asked {
+        return check(first as u64);
     }
     let size = file.metadata().map_err(failed)?.len();
     check(size)?;
@@ -192,11 +236,11 @@ fn read_checked(file: fs_err::File, check: impl FnOnce(u64) -> Result<(), Unread
     // `take` stops at the size the stat gave (no read to find the end); a file that does not tell
     // its size (0) is read to its end
     let rest = if size == 0 { u64::MAX } else { size.saturating_sub(first as u64) };
-    (&file).take(rest).read_to_end(&mut bytes).map_err(failed)?;
-    Ok(bytes)
+    (&file).take(rest).read_to_end(bytes).map_err(failed)?;
+    Ok(())
 }
 
-/// One read of up to [`FIRST_READ`] bytes into `bytes`' spare capacity (not zeroed first).
+/// One read into `bytes`' spare capacity (not zeroed first), as much as it has room for.
 #[cfg(unix)]
 fn read_first(file: &std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
     loop {
@@ -207,11 +251,13 @@ fn read_first(file: &std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<usiz
     }
 }
 
-/// Up to [`FIRST_READ`] bytes into `bytes` (elsewhere than on Unix, by as many reads as it takes).
+/// As many bytes as `bytes` has spare room for (elsewhere than on Unix, by as many reads as it
+/// takes).
 #[cfg(not(unix))]
 fn read_first(file: &std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<usize> {
     use std::io::Read;
-    file.take(FIRST_READ as u64).read_to_end(bytes)
+    let room = (bytes.capacity() - bytes.len()) as u64;
+    file.take(room).read_to_end(bytes)
 }
 
 /// What the unused check reads of one function.
@@ -369,7 +415,7 @@ pub fn read_function_code(root: &Path, extra_dirs: &[PathBuf], limits: &CodeLimi
 }
 
 /// [`read_function_code`], with the folders `listing` holds not listed again. Source files are
-/// listed, not read (see [`CodeFile::text`]); manifests and metafiles are read.
+/// listed, not read (see [`CodeFile::imports`]); manifests and metafiles are read.
 pub fn read_function_code_in(
     root: &Path,
     extra_dirs: &[PathBuf],
@@ -654,5 +700,48 @@ mod tests {
             let refused = read_text(&path, |n| Err(Unread { code: "code/too-large", message: format!("{n}") }));
             assert_eq!(refused, Err(Unread { code: "code/too-large", message: size.to_string() }));
         }
+    }
+
+    /// Files read one after the other on one thread share its buffer: each is scanned with its
+    /// own text (a large file first does not leave bytes for a small one after it), once for all
+    /// its readers, and counted into each reader's budget.
+    #[test]
+    fn each_file_is_scanned_with_its_own_text_once_for_all_readers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let texts =
+            ["x".repeat(5 * FIRST_READ + 3), "import a from 'a'".to_owned(), String::new(), "é\u{1F600}".to_owned()];
+        let files: Vec<CodeFile> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let path = dir.path().join(format!("f{i}.js"));
+                std::fs::write(&path, t).expect("write");
+                CodeFile::on_disk(format!("f{i}.js"), path)
+            })
+            .collect();
+        let mut scans = 0;
+        for reader in 0..2 {
+            let mut budget = Budget::new(&CodeLimits::default());
+            for (f, text) in files.iter().zip(&texts) {
+                let found = f
+                    .imports(&mut budget, |seen| {
+                        scans += 1;
+                        assert_eq!(seen, text.as_str());
+                        Some(vec![Import { spec: seen.len().to_string(), line: 1, type_only: false }])
+                    })
+                    .expect("read");
+                assert_eq!(found.map(|i| i[0].spec.clone()), Some(text.len().to_string()), "reader {reader}");
+            }
+            assert_eq!(budget.used, texts.iter().map(|t| t.len() as u64).sum::<u64>(), "reader {reader}");
+        }
+        assert_eq!(scans, texts.len(), "each file scanned once");
+        // invalid UTF-8 is replaced
+        let path = dir.path().join("bad.js");
+        std::fs::write(&path, b"f\xffg").expect("write");
+        let bad = CodeFile::on_disk("bad.js".to_owned(), path);
+        let mut budget = Budget::new(&CodeLimits::default());
+        let seen =
+            bad.imports(&mut budget, |text| Some(vec![Import { spec: text.to_owned(), line: 1, type_only: false }]));
+        assert_eq!(seen.expect("read").map(|i| i[0].spec.clone()), Some("f\u{FFFD}g".to_owned()));
     }
 }

@@ -61,16 +61,7 @@ pub const CODES: &[(Code, Level, &str)] = &[
 /// Files larger than this are not scanned (a diagnostic says so).
 pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
 
-/// One import found in a source file.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Import {
-    /// What is imported, as written: a module specifier (`./x`, `@scope/pkg/sub`), a Python
-    /// dotted module with its leading dots, a Go import path, a Rust crate name.
-    pub spec: String,
-    pub line: u32,
-    /// TypeScript `import type` / `export type`: erased at build time, never loaded.
-    pub type_only: bool,
-}
+pub use crate::bundle::code::Import;
 
 /// The source languages the scanners read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -299,18 +290,19 @@ impl Usage {
         let mut imports: Vec<Option<Vec<resolve::Classified>>> = vec![None; files.len()];
         let mut diagnostics = Vec::new();
         let mut budget = Budget::new(&code.limits);
-        let mut scan = |i: usize| {
-            let Some(f) = files.get(i) else { return Vec::new() };
+        let mut scan = |i: usize| -> &[Import] {
+            let Some(f) = files.get(i) else { return &[] };
             let shown = || format!("{}/{}", code.root, f.path);
-            match f.text(&mut budget) {
-                Ok(text) => scan_imports(language, text).unwrap_or_else(|| {
+            match f.imports(&mut budget, |text| scan_imports(language, text)) {
+                Ok(Some(imports)) => imports,
+                Ok(None) => {
                     let message = format!("more than {MAX_SOURCE_BYTES} bytes: imports not scanned");
                     diagnostics.push(Diagnostic::at("unused/too-large", shown(), message));
-                    Vec::new()
-                }),
+                    &[]
+                }
                 Err(e) => {
                     diagnostics.push(Diagnostic::at(e.code, shown(), e.message));
-                    Vec::new()
+                    &[]
                 }
             }
         };
@@ -340,8 +332,8 @@ impl Usage {
             let (Some(&file), Some(Some(list))) = (paths.get(i), imports.get_mut(i)) else { continue };
             for c in list.drain(..) {
                 if let resolve::Target::Package(key) = c.target {
-                    let map = if c.import.type_only { &mut usage.types } else { &mut usage.runtime };
-                    map.entry(key).or_insert_with(|| (file.to_owned(), c.import.line));
+                    let map = if c.type_only { &mut usage.types } else { &mut usage.runtime };
+                    map.entry(key).or_insert_with(|| (file.to_owned(), c.line));
                 }
             }
         }

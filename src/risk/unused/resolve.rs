@@ -93,23 +93,26 @@ fn dir_of(path: &str) -> &str {
 /// finding packages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Classified {
-    pub import: Import,
+    pub line: u32,
+    /// TypeScript `import type` / `export type`.
+    pub type_only: bool,
     pub target: Target,
 }
 
 /// Classifies every import of the file `from` (see [`target`]).
 pub fn classify(
     language: Language,
-    imports: Vec<Import>,
+    imports: &[Import],
     from: &str,
     files: &[&str],
     index: &FileIndex<'_>,
 ) -> Vec<Classified> {
     imports
-        .into_iter()
-        .map(|import| {
-            let target = target(language, &import, from, files, index);
-            Classified { import, target }
+        .iter()
+        .map(|import| Classified {
+            line: import.line,
+            type_only: import.type_only,
+            target: target(language, import, from, files, index),
         })
         .collect()
 }
@@ -245,13 +248,13 @@ fn resolve_python(dir: &str, dotted: &str, index: &FileIndex<'_>) -> Option<usiz
 /// classified imports of `files[i]`, filled from `scan(i)` when first needed (files never reached
 /// are never scanned). `index` is [`file_index`] of `files`. Every `__init__.py` above a reached
 /// Python file runs too.
-pub fn reachable(
+pub fn reachable<'a>(
     language: Language,
     entries: &[usize],
     files: &[&str],
     index: &FileIndex<'_>,
     imports: &mut [Option<Vec<Classified>>],
-    mut scan: impl FnMut(usize) -> Vec<Import>,
+    mut scan: impl FnMut(usize) -> &'a [Import],
 ) -> BTreeSet<usize> {
     let mut seen: BTreeSet<usize> = BTreeSet::new();
     let mut queue: VecDeque<usize> = entries.iter().copied().collect();
@@ -356,9 +359,9 @@ mod tests {
         let entries = entry_files(Language::Python, "app.lambda_handler", &fs);
         let mut slots = vec![None; imports.len()];
         let mut scanned = Vec::new();
-        let scan = |i: usize| {
+        let scan = |i: usize| -> &[Import] {
             scanned.push(i);
-            imports.get(i).cloned().unwrap_or_default()
+            imports.get(i).map_or(&[], Vec::as_slice)
         };
         assert_eq!(reachable(Language::Python, &entries, &fs, &index, &mut slots, scan), BTreeSet::from([0, 1, 3]));
         assert_eq!(scanned, [0, 3, 1], "only the reached files are scanned, once each");
