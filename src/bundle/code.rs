@@ -146,7 +146,8 @@ impl CodeFile {
 
     /// The imports `scan` finds in the file's text (invalid UTF-8 replaced; `None`: `scan`
     /// refused it). The text is read and scanned on first use only (`scan` must answer the same
-    /// for every reader: it is the file's language's scanner) and counted into `budget` (also
+    /// for every reader: it is the file's language's scanner; it must not read another file, as
+    /// the text is in this thread's read buffer) and counted into `budget` (also
     /// when another reader read it first; a zip's text, bounded when the zip was read, is not
     /// counted); the error says why it is not there. A file over the per-file limit is not read
     /// past its first read ([`read_checked`]).
