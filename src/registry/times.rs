@@ -73,7 +73,7 @@ fn plain_dated(facts: &PackageFacts) -> Option<Vec<Dated<'_, (u64, u64, u64)>>> 
 
 /// `major.minor.patch` of a plain version (Go's `v` prefix allowed): ASCII digits without
 /// leading zeros, at most 15 of them (below npm's largest safe integer).
-fn plain_triple(ecosystem: Ecosystem, raw: &str) -> Option<(u64, u64, u64)> {
+pub(crate) fn plain_triple(ecosystem: Ecosystem, raw: &str) -> Option<(u64, u64, u64)> {
     let raw = if ecosystem == Ecosystem::Go { raw.strip_prefix('v')? } else { raw };
     let mut parts = raw.split('.').map(|p| {
         let plain = (1..=15).contains(&p.len())

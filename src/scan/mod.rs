@@ -179,6 +179,7 @@ fn overlapped(
             let (facts, warnings) = timed(times, Phase::Metadata, || metadata(options, policy, &db, units))?;
             let signals =
                 timed(times, Phase::Registry, || assess::registry_signals(units, &facts, registry, options.now));
+            release(spawn, facts);
             Ok((signals, warnings))
         });
         let matched = vulns::match_packages(&extracted.units, &opened.store, times);
@@ -192,6 +193,20 @@ fn overlapped(
         let checked = assess::Checked { hygiene, unused: unused_results, registry };
         Ok(Overlapped { opened, attached, checked, metadata_warnings })
     })
+}
+
+/// Frees the registry facts on a detached thread of their own when `detach` (else here). On a
+/// warm cache they are tens of thousands of small allocations (every listed version of every
+/// package), and the registry stage, the last of the side-by-side stages to end, would end by
+/// freeing them while the judging and the report wait: freed aside, this runs beside the serial
+/// stages that follow (the judgement and the report use one core). Nothing waits for that
+/// thread: a process that exits first leaves the freeing to the system. A thread that cannot be
+/// created drops the facts at once.
+fn release<T: Send + 'static>(detach: bool, facts: T) {
+    if detach {
+        // On failure the closure, and the facts with it, are dropped by `spawn`.
+        let _ = std::thread::Builder::new().name("bundleguard-free".into()).spawn(move || drop(facts));
+    }
 }
 
 /// Runs `f` on a rayon pool of its own (when `own`), as large as the global one: the unused check's many

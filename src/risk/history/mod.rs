@@ -559,14 +559,15 @@ pub fn rewritten_times(facts: &PackageFacts) -> Option<String> {
 /// (`parsed[i]` and `lines[i]` are those of `facts.versions[i]`).
 fn rewritten_times_parsed(facts: &PackageFacts, parsed: &[Option<Version>], lines: &[Option<Line>]) -> Option<String> {
     let slack = jiff::SignedDuration::from_hours(1);
-    let mut timed: Vec<(Line, u64, &Version, Timestamp)> = Vec::with_capacity(facts.versions.len());
-    timed.extend(facts.versions.iter().zip(parsed).zip(lines).filter_map(|((v, parsed), line)| {
+    // (release line, minor, index of the version, publish time) of each dated stable version
+    let mut timed: Vec<(Line, u64, usize, Timestamp)> = Vec::with_capacity(facts.versions.len());
+    timed.extend(facts.versions.iter().zip(parsed).zip(lines).enumerate().filter_map(|(i, ((v, parsed), line))| {
         let published = v.published?;
-        let parsed = parsed.as_ref().filter(|p| !p.is_prerelease())?;
+        parsed.as_ref().filter(|p| !p.is_prerelease())?;
         let minor = minor_of(&v.version)?;
-        Some(((*line)?, minor, parsed, published))
+        Some(((*line)?, minor, i, published))
     }));
-    timed.sort_by(|a, b| a.2.cmp(b.2));
+    sort_by_version(&mut timed, facts, parsed);
     let (mut pairs, mut backwards) = (0usize, 0usize);
     for w in timed.windows(2) {
         if (w[0].0, w[0].1) == (w[1].0, w[1].1) {
@@ -593,6 +594,26 @@ fn rewritten_times_parsed(facts: &PackageFacts, parsed: &[Option<Version>], line
         }
     }
     None
+}
+
+/// Sorts `timed` (whose third field indexes `facts.versions` and `parsed`) by version, stably.
+/// When every version is a plain `1.2.3` (which every ecosystem orders, and tells equal, by its
+/// three numbers: [`crate::registry::times::plain_triple`]), by the numbers, without comparing
+/// parsed versions (issue 10: that sort was most of this check on a warm cache).
+fn sort_by_version(timed: &mut [(Line, u64, usize, Timestamp)], facts: &PackageFacts, parsed: &[Option<Version>]) {
+    let eco = facts.ecosystem;
+    let triples: Option<Vec<(u64, u64, u64)>> =
+        timed.iter().map(|t| crate::registry::times::plain_triple(eco, &facts.versions[t.2].version)).collect();
+    match triples {
+        Some(triples) => {
+            let mut keyed: Vec<_> = triples.into_iter().zip(timed.iter().copied()).collect();
+            keyed.sort_by_key(|k| k.0);
+            for (slot, (_, t)) in timed.iter_mut().zip(keyed) {
+                *slot = t;
+            }
+        }
+        None => timed.sort_by(|a, b| parsed[a.2].cmp(&parsed[b.2])),
+    }
 }
 
 /// The minor number of a raw version (`0` when absent).
@@ -866,6 +887,33 @@ mod tests {
         swapped.versions[1].published = Some(testing::t("2024-06-01T00:00:00Z"));
         swapped.versions[3].published = Some(testing::t("2023-06-01T00:00:00Z"));
         assert!(rewritten_times(&swapped).is_some());
+    }
+
+    /// Plain versions sort by their numbers as parsed versions sort them, equal ones kept in
+    /// order; a list with another shape falls back to the parsed versions.
+    #[test]
+    fn plain_versions_sort_by_their_numbers_as_parsed() {
+        let raw = ["1.0.10", "1.0.2", "0.9.0", "1.0.2", "10.0.0", "2.0.0", "1.1.0", "1.0.0", "0.10.1", "0.9.11"];
+        for (eco, prefix) in [(Ecosystem::Npm, ""), (Ecosystem::PyPI, ""), (Ecosystem::CratesIo, ""), (Ecosystem::Go, "v")] {
+            for extra in [None, Some("1.0.1+build")] {
+                let listed: Vec<String> =
+                    raw.iter().map(|v| format!("{prefix}{v}")).chain(extra.map(|v| format!("{prefix}{v}"))).collect();
+                let facts = testing::package(
+                    eco,
+                    "x",
+                    listed.iter().map(|v| testing::v(v, "2024-01-01T00:00:00Z")).collect(),
+                );
+                let parsed: Vec<Option<Version>> =
+                    facts.versions.iter().map(|v| Version::parse(eco, &v.version).ok()).collect();
+                let line = Line { epoch: 0, major: 0, minor: None };
+                let mut timed: Vec<(Line, u64, usize, Timestamp)> =
+                    (0..listed.len()).map(|i| (line, 0, i, Timestamp::UNIX_EPOCH)).collect();
+                let mut reference = timed.clone();
+                reference.sort_by(|a, b| parsed[a.2].cmp(&parsed[b.2]));
+                sort_by_version(&mut timed, &facts, &parsed);
+                assert_eq!(timed, reference, "{eco} {extra:?}");
+            }
+        }
     }
 
     #[test]
