@@ -177,6 +177,13 @@ impl Reader<'_> {
     }
 
     fn len(&mut self) -> Result<usize, String> {
+        // Most lengths are under 128: one byte.
+        if let Some(&b) = self.bytes.get(self.at)
+            && b & 0x80 == 0
+        {
+            self.at += 1;
+            return Ok(usize::from(b));
+        }
         let start = self.at;
         let mut n: u64 = 0;
         for shift in (0..64).step_by(7) {

@@ -72,17 +72,25 @@ fn plain_dated(facts: &PackageFacts) -> Option<Vec<Dated<'_, (u64, u64, u64)>>> 
 }
 
 /// `major.minor.patch` of a plain version (Go's `v` prefix allowed): ASCII digits without
-/// leading zeros, at most 15 of them (below npm's largest safe integer).
-pub(crate) fn plain_triple(ecosystem: Ecosystem, raw: &str) -> Option<(u64, u64, u64)> {
+/// leading zeros, at most 15 of them (below npm's largest safe integer). Read byte by byte: it
+/// runs for every listed version of every package a scan judges.
+fn plain_triple(ecosystem: Ecosystem, raw: &str) -> Option<(u64, u64, u64)> {
     let raw = if ecosystem == Ecosystem::Go { raw.strip_prefix('v')? } else { raw };
-    let mut parts = raw.split('.').map(|p| {
-        let plain = (1..=15).contains(&p.len())
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && (p.len() == 1 || !p.starts_with('0'));
-        plain.then(|| p.parse::<u64>().ok()).flatten()
-    });
-    let triple = (parts.next()??, parts.next()??, parts.next()??);
-    parts.next().is_none().then_some(triple)
+    let mut numbers = [0u64; 3];
+    let (mut part, mut digits) = (0, 0);
+    for b in raw.bytes() {
+        match b {
+            // a 16th digit, or a digit after a leading zero
+            b'0'..=b'9' if digits == 15 || (digits == 1 && numbers[part] == 0) => return None,
+            b'0'..=b'9' => {
+                numbers[part] = numbers[part] * 10 + u64::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if digits > 0 && part < 2 => (part, digits) = (part + 1, 0),
+            _ => return None,
+        }
+    }
+    (part == 2 && digits > 0).then_some((numbers[0], numbers[1], numbers[2]))
 }
 
 /// The backwards steps of `dated` sorted by version.
@@ -188,6 +196,26 @@ mod tests {
         assert_eq!(plain_triple(Ecosystem::Go, "v1.2.3"), Some((1, 2, 3)));
         for odd in ["v1.2.3", "1.2", "1.2.3.4", "1.02.3", "1.2.3 ", "1..3", "1234567890123456.0.0"] {
             assert_eq!(plain_triple(Ecosystem::Npm, odd), None, "{odd}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte reader reads what splitting at `.` and checking each part reads.
+        #[test]
+        fn plain_triples_read_as_the_parts_say(raw in "v?[0-9.a]{0,20}", go in proptest::bool::ANY) {
+            let eco = if go { Ecosystem::Go } else { Ecosystem::Npm };
+            let reference = (|| {
+                let raw = if go { raw.strip_prefix('v')? } else { raw.as_str() };
+                let mut parts = raw.split('.').map(|p| {
+                    let plain = (1..=15).contains(&p.len())
+                        && p.bytes().all(|b| b.is_ascii_digit())
+                        && (p.len() == 1 || !p.starts_with('0'));
+                    plain.then(|| p.parse::<u64>().ok()).flatten()
+                });
+                let triple = (parts.next()??, parts.next()??, parts.next()??);
+                parts.next().is_none().then_some(triple)
+            })();
+            proptest::prop_assert_eq!(plain_triple(eco, &raw), reference, "{:?}", raw);
         }
     }
 }

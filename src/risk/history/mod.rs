@@ -64,13 +64,15 @@ pub enum Judged {
     Allowed,
     /// No code could be evaluated, for this reason (no facts, version not listed).
     NoneEvaluated(&'static str),
-    /// Per code in the check's order: `None` when evaluated, else why not; and the raised
-    /// signals with their levels, in order.
-    Evaluated { counted: Counted, hits: Vec<(Code, Level, Hit)> },
+    /// Every code of the check was evaluated but those of `not_evaluated` (each with why not);
+    /// and the raised signals with their levels, in order.
+    Evaluated { not_evaluated: NotEvaluated, hits: Vec<(Code, Level, Hit)> },
 }
 
-/// Per code, `None` when the package version was evaluated, else why not.
-pub type Counted = Vec<(Code, Option<String>)>;
+/// The codes of a check that could not be evaluated on a package version, each with why, in
+/// the check's order. Only these are kept (most versions have every input of most codes): one
+/// judged version costs no list when every code was evaluated.
+pub type NotEvaluated = Vec<(Code, String)>;
 
 /// The key of a locked package version: (ecosystem, normalized name, raw version), as
 /// [`registry_packages`] deduplicates.
@@ -297,18 +299,20 @@ impl<'a> Histories<'a> {
 pub struct Prepared<'a> {
     facts: &'a PackageFacts,
     parsed: Vec<Option<Version>>,
-    lines: Vec<Option<Line>>,
+    /// Every listed version, in the order of `facts.versions`.
+    entries: Vec<Entry<'a>>,
+    /// Where the versions with a publish time are in `entries`, by publish time (then version
+    /// string).
+    by_time: Vec<u32>,
     rewritten: Option<String>,
 }
 
 impl<'a> Prepared<'a> {
     pub fn new(facts: &'a PackageFacts) -> Prepared<'a> {
-        let eco = facts.ecosystem;
-        let parsed: Vec<Option<Version>> =
-            facts.versions.iter().map(|v| Version::parse(eco, &v.version).ok()).collect();
-        let lines: Vec<Option<Line>> = facts.versions.iter().map(|v| line_of(eco, &v.version)).collect();
+        let (parsed, lines) = parse_all(facts);
         let rewritten = rewritten_times_parsed(facts, &parsed, &lines);
-        Prepared { facts, parsed, lines, rewritten }
+        let (entries, by_time) = entries_of(facts, &lines);
+        Prepared { facts, parsed, entries, by_time, rewritten }
     }
 
     /// Why the publish times can't be used: the policy distrusts the registry, or they look
@@ -319,22 +323,19 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// The outcomes of one package version split into what [`Judged::Evaluated`] counts (`None`:
-/// evaluated, else why not) and the flags, in order.
-pub fn split(outcomes: Vec<(Code, Outcome)>) -> (Counted, Vec<(Code, Hit)>) {
-    let mut counted = Vec::with_capacity(outcomes.len());
+/// The outcomes of one package version (one per code of the check) split into the codes not
+/// evaluated, with why ([`Judged::Evaluated`]), and the flags, in order.
+pub fn split(outcomes: Vec<(Code, Outcome)>) -> (NotEvaluated, Vec<(Code, Hit)>) {
+    let mut not_evaluated = Vec::new();
     let mut hits = Vec::new();
     for (code, outcome) in outcomes {
         match outcome {
-            Outcome::Pass => counted.push((code, None)),
-            Outcome::NotEvaluated(reason) => counted.push((code, Some(reason))),
-            Outcome::Flag(hit) => {
-                counted.push((code, None));
-                hits.push((code, hit));
-            }
+            Outcome::Pass => {}
+            Outcome::NotEvaluated(reason) => not_evaluated.push((code, reason)),
+            Outcome::Flag(hit) => hits.push((code, hit)),
         }
     }
-    (counted, hits)
+    (not_evaluated, hits)
 }
 
 /// The registry packages of a unit, one entry per (ecosystem, name, version), first node kept,
@@ -427,32 +428,95 @@ pub struct History<'a> {
     pub ecosystem: Ecosystem,
     pub package: &'a PackageFacts,
     pub this: Entry<'a>,
-    entries: Vec<Entry<'a>>,
+    /// Where `this` is in `entries`.
+    at: usize,
     /// Per listed version, in the order of `package.versions`: owned, or shared by every locked
-    /// version of the package ([`Prepared`]).
+    /// version of the package ([`Prepared`]), as are `by_time` and `parsed`.
+    entries: Shared<'a, Entry<'a>>,
+    /// Where the listed versions with a publish time are in `entries`, by publish time (then
+    /// version string).
+    by_time: Shared<'a, u32>,
     parsed: Cow<'a, [Option<Version>]>,
+}
+
+/// A slice owned by a [`History`] made alone, or borrowed from its package's [`Prepared`] (a
+/// `Cow` of it would make `History` invariant in its lifetime).
+#[derive(Debug)]
+enum Shared<'a, T> {
+    Owned(Vec<T>),
+    Borrowed(&'a [T]),
+}
+
+impl<T> std::ops::Deref for Shared<'_, T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        match self {
+            Shared::Owned(items) => items,
+            Shared::Borrowed(items) => items,
+        }
+    }
+}
+
+/// Every listed version of `facts` parsed, and its release line, in the order of
+/// `facts.versions`.
+fn parse_all(facts: &PackageFacts) -> (Vec<Option<Version>>, Vec<Option<Line>>) {
+    let eco = facts.ecosystem;
+    let parsed = facts.versions.iter().map(|v| Version::parse(eco, &v.version).ok()).collect();
+    let lines = facts.versions.iter().map(|v| line_of(eco, &v.version)).collect();
+    (parsed, lines)
+}
+
+/// The [`Entry`] of every listed version (in the order of `facts.versions`; `lines` are theirs),
+/// and where those with a publish time are, sorted by (publish time, version string): what
+/// [`History::published_before`] reads, sorted once per package rather than once per locked
+/// version.
+fn entries_of<'a>(facts: &'a PackageFacts, lines: &[Option<Line>]) -> (Vec<Entry<'a>>, Vec<u32>) {
+    let entries: Vec<Entry<'a>> = facts
+        .versions
+        .iter()
+        .zip(lines)
+        .enumerate()
+        .map(|(parsed, (facts, line))| Entry { facts, parsed, line: *line })
+        .collect();
+    // A registry lists far fewer than 2^32 versions (and the cache reads at most what a blob holds).
+    let mut by_time: Vec<u32> = (0..entries.len())
+        .filter(|&i| entries[i].facts.published.is_some())
+        .filter_map(|i| u32::try_from(i).ok())
+        .collect();
+    let key = |i: &u32| {
+        let v = entries[*i as usize].facts;
+        (v.published, &v.version)
+    };
+    by_time.sort_by(|a, b| key(a).cmp(&key(b)));
+    (entries, by_time)
 }
 
 impl<'a> History<'a> {
     /// The history of `raw_version` in `facts`; `None` when the registry does not list that
     /// version (compared as parsed versions, so `1.0` finds `1.0.0` on PyPI).
     pub fn find(facts: &'a PackageFacts, raw_version: &str) -> Option<History<'a>> {
-        let eco = facts.ecosystem;
-        let parsed: Vec<Option<Version>> =
-            facts.versions.iter().map(|v| Version::parse(eco, &v.version).ok()).collect();
-        let lines: Vec<Option<Line>> = facts.versions.iter().map(|v| line_of(eco, &v.version)).collect();
-        History::build(facts, Cow::Owned(parsed), &lines, raw_version)
+        let (parsed, lines) = parse_all(facts);
+        let (entries, by_time) = entries_of(facts, &lines);
+        History::build(facts, Cow::Owned(parsed), Shared::Owned(entries), Shared::Owned(by_time), raw_version)
     }
 
-    /// As [`History::find`], with the versions parsed once for the package.
+    /// As [`History::find`], with the versions parsed and sorted once for the package.
     pub fn find_in(prepared: &'a Prepared<'_>, raw_version: &str) -> Option<History<'a>> {
-        History::build(prepared.facts, Cow::Borrowed(&prepared.parsed), &prepared.lines, raw_version)
+        History::build(
+            prepared.facts,
+            Cow::Borrowed(&prepared.parsed),
+            Shared::Borrowed(&prepared.entries),
+            Shared::Borrowed(&prepared.by_time),
+            raw_version,
+        )
     }
 
     fn build(
         facts: &'a PackageFacts,
         parsed: Cow<'a, [Option<Version>]>,
-        lines: &[Option<Line>],
+        entries: Shared<'a, Entry<'a>>,
+        by_time: Shared<'a, u32>,
         raw_version: &str,
     ) -> Option<History<'a>> {
         let ecosystem = facts.ecosystem;
@@ -461,21 +525,12 @@ impl<'a> History<'a> {
             Some(i) => parsed[i].clone(),
             None => Version::parse(ecosystem, raw_version).ok(),
         };
-        let mut entries = Vec::with_capacity(facts.versions.len());
-        let mut this = None;
-        for (i, v) in facts.versions.iter().enumerate() {
-            let same = match (&wanted, &parsed[i]) {
-                (Some(a), Some(b)) => a == b,
-                _ => v.version.trim() == raw_version.trim(),
-            };
-            let entry = Entry { facts: v, parsed: i, line: lines[i] };
-            if same && this.is_none() {
-                this = Some(entry);
-            } else {
-                entries.push(entry);
-            }
-        }
-        Some(History { ecosystem, package: facts, this: this?, entries, parsed })
+        let at = facts.versions.iter().enumerate().position(|(i, v)| match (&wanted, &parsed[i]) {
+            (Some(a), Some(b)) => a == b,
+            _ => v.version.trim() == raw_version.trim(),
+        })?;
+        let this = entries[at];
+        Some(History { ecosystem, package: facts, this, at, entries, by_time, parsed })
     }
 
     pub fn version(&self, entry: &Entry<'_>) -> Option<&Version> {
@@ -483,20 +538,20 @@ impl<'a> History<'a> {
     }
 
     /// Every other version the registry lists, in no particular order.
-    pub fn others(&self) -> &[Entry<'a>] {
-        &self.entries
+    pub fn others(&self) -> impl Iterator<Item = &Entry<'a>> + Clone + '_ {
+        self.entries[..self.at].iter().chain(&self.entries[self.at + 1..])
     }
 
     /// The versions published strictly before this one, oldest first. `None` when this
     /// version's publish time is unknown. Versions without a publish time are counted in the
     /// second value (they may or may not be earlier).
-    pub fn published_before(&self) -> Option<(Vec<Entry<'a>>, usize)> {
+    pub fn published_before(&self) -> Option<(Earlier<'_, 'a>, usize)> {
         let at = self.this.facts.published?;
-        let mut earlier: Vec<Entry<'a>> =
-            self.entries.iter().copied().filter(|e| e.facts.published.is_some_and(|t| t < at)).collect();
-        earlier.sort_by(|a, b| (a.facts.published, &a.facts.version).cmp(&(b.facts.published, &b.facts.version)));
-        let untimed = self.entries.iter().filter(|e| e.facts.published.is_none()).count();
-        Some((earlier, untimed))
+        // This version is not among them: its time is not before its own.
+        let earlier =
+            self.by_time.partition_point(|&i| self.entries[i as usize].facts.published.is_some_and(|t| t < at));
+        let earlier = Earlier { order: &self.by_time[..earlier], entries: &self.entries };
+        Some((earlier, self.entries.len() - self.by_time.len()))
     }
 
     /// Whether `entry` is on this version's release line.
@@ -512,23 +567,22 @@ impl<'a> History<'a> {
     /// one is a pre-release.
     pub fn predecessor(&self, settled_by: Option<Timestamp>) -> Option<Entry<'a>> {
         let this = self.version(&self.this)?;
-        let lower: Vec<(Entry<'a>, &Version)> = self
-            .entries
-            .iter()
-            .filter_map(|e| self.version(e).map(|v| (*e, v)))
-            .filter(|(_, v)| *v < this && (this.is_prerelease() || !v.is_prerelease()))
-            .collect();
-        let same_line = lower.iter().filter(|(e, _)| self.same_line(e)).max_by(|a, b| a.1.cmp(b.1));
+        let lower = || {
+            self.others()
+                .filter_map(|e| self.version(e).map(|v| (*e, v)))
+                .filter(|(_, v)| *v < this && (this.is_prerelease() || !v.is_prerelease()))
+        };
+        let same_line = lower().filter(|(e, _)| self.same_line(e)).max_by(|a, b| a.1.cmp(b.1));
         let settled = |e: &Entry<'_>| match (settled_by, e.facts.published) {
             (Some(limit), Some(at)) => at <= limit,
             _ => true,
         };
-        same_line.or_else(|| lower.iter().filter(|(e, _)| settled(e)).max_by(|a, b| a.1.cmp(b.1))).map(|(e, _)| *e)
+        same_line.or_else(|| lower().filter(|(e, _)| settled(e)).max_by(|a, b| a.1.cmp(b.1))).map(|(e, _)| e)
     }
 
     /// The newest stable version the registry lists (its own `latest` tag when given and listed).
     pub fn newest(&self) -> Option<Entry<'a>> {
-        let all = || std::iter::once(&self.this).chain(self.entries.iter());
+        let all = || std::iter::once(&self.this).chain(self.others());
         if let Some(latest) = &self.package.latest
             && let Some(e) = all().find(|e| e.facts.version.trim() == latest.trim())
         {
@@ -542,6 +596,36 @@ impl<'a> History<'a> {
     }
 }
 
+/// The versions published before a locked one, oldest first ([`History::published_before`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Earlier<'h, 'a> {
+    order: &'h [u32],
+    entries: &'h [Entry<'a>],
+}
+
+impl<'h, 'a> Earlier<'h, 'a> {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &'h Entry<'a>> + ExactSizeIterator + Clone + use<'h, 'a> {
+        let entries = self.entries;
+        self.order.iter().map(move |&i| &entries[i as usize])
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    pub fn first(&self) -> Option<&'h Entry<'a>> {
+        self.iter().next()
+    }
+
+    pub fn last(&self) -> Option<&'h Entry<'a>> {
+        self.iter().next_back()
+    }
+}
+
 /// Whether a package's publish times look like a mirror's ingest times rather than the
 /// registry's: times running backwards between consecutive stable versions of one
 /// `major.minor` (patch back-ports go to older minors, so they do not count; steps under an hour
@@ -549,9 +633,7 @@ impl<'a> History<'a> {
 /// (10 or more releases on 3 or more release lines) published within one day. Returns the
 /// reason, for the "not evaluated" counts.
 pub fn rewritten_times(facts: &PackageFacts) -> Option<String> {
-    let parsed: Vec<Option<Version>> =
-        facts.versions.iter().map(|v| Version::parse(facts.ecosystem, &v.version).ok()).collect();
-    let lines: Vec<Option<Line>> = facts.versions.iter().map(|v| line_of(facts.ecosystem, &v.version)).collect();
+    let (parsed, lines) = parse_all(facts);
     rewritten_times_parsed(facts, &parsed, &lines)
 }
 
@@ -567,7 +649,8 @@ fn rewritten_times_parsed(facts: &PackageFacts, parsed: &[Option<Version>], line
         let minor = minor_of(&v.version)?;
         Some(((*line)?, minor, i, published))
     }));
-    sort_by_version(&mut timed, facts, parsed);
+    // stable: of equal versions, the order of `facts.versions`
+    timed.sort_by(|a, b| parsed[a.2].cmp(&parsed[b.2]));
     let (mut pairs, mut backwards) = (0usize, 0usize);
     for w in timed.windows(2) {
         if (w[0].0, w[0].1) == (w[1].0, w[1].1) {
@@ -594,26 +677,6 @@ fn rewritten_times_parsed(facts: &PackageFacts, parsed: &[Option<Version>], line
         }
     }
     None
-}
-
-/// Sorts `timed` (whose third field indexes `facts.versions` and `parsed`) by version, stably.
-/// When every version is a plain `1.2.3` (which every ecosystem orders, and tells equal, by its
-/// three numbers: [`crate::registry::times::plain_triple`]), by the numbers, without comparing
-/// parsed versions (issue 10: that sort was most of this check on a warm cache).
-fn sort_by_version(timed: &mut [(Line, u64, usize, Timestamp)], facts: &PackageFacts, parsed: &[Option<Version>]) {
-    let eco = facts.ecosystem;
-    let triples: Option<Vec<(u64, u64, u64)>> =
-        timed.iter().map(|t| crate::registry::times::plain_triple(eco, &facts.versions[t.2].version)).collect();
-    match triples {
-        Some(triples) => {
-            let mut keyed: Vec<_> = triples.into_iter().zip(timed.iter().copied()).collect();
-            keyed.sort_by_key(|k| k.0);
-            for (slot, (_, t)) in timed.iter_mut().zip(keyed) {
-                *slot = t;
-            }
-        }
-        None => timed.sort_by(|a, b| parsed[a.2].cmp(&parsed[b.2])),
-    }
 }
 
 /// The minor number of a raw version (`0` when absent).
@@ -704,14 +767,17 @@ impl Tally {
         }
     }
 
-    /// Counts `n` units' shipping of one judged package version.
+    /// Counts `n` units' shipping of one judged package version: a code of the tally is
+    /// evaluated there unless the judgement says why not (the tally counts one check's codes,
+    /// all of which its judgements cover).
     fn add(&mut self, judged: &Judged, n: usize) {
         match judged {
             Judged::Allowed => {}
             Judged::NoneEvaluated(reason) => self.none_evaluated(reason, n),
-            Judged::Evaluated { counted, .. } => {
-                for (code, reason) in counted {
-                    self.count(*code, reason.as_deref(), n);
+            Judged::Evaluated { not_evaluated, .. } => {
+                for entry in &mut self.counts {
+                    let reason = not_evaluated.iter().find(|(code, _)| *code == entry.code).map(|(_, r)| r.as_str());
+                    entry.add(reason, n);
                 }
             }
         }
@@ -887,33 +953,6 @@ mod tests {
         swapped.versions[1].published = Some(testing::t("2024-06-01T00:00:00Z"));
         swapped.versions[3].published = Some(testing::t("2023-06-01T00:00:00Z"));
         assert!(rewritten_times(&swapped).is_some());
-    }
-
-    /// Plain versions sort by their numbers as parsed versions sort them, equal ones kept in
-    /// order; a list with another shape falls back to the parsed versions.
-    #[test]
-    fn plain_versions_sort_by_their_numbers_as_parsed() {
-        let raw = ["1.0.10", "1.0.2", "0.9.0", "1.0.2", "10.0.0", "2.0.0", "1.1.0", "1.0.0", "0.10.1", "0.9.11"];
-        for (eco, prefix) in [(Ecosystem::Npm, ""), (Ecosystem::PyPI, ""), (Ecosystem::CratesIo, ""), (Ecosystem::Go, "v")] {
-            for extra in [None, Some("1.0.1+build")] {
-                let listed: Vec<String> =
-                    raw.iter().map(|v| format!("{prefix}{v}")).chain(extra.map(|v| format!("{prefix}{v}"))).collect();
-                let facts = testing::package(
-                    eco,
-                    "x",
-                    listed.iter().map(|v| testing::v(v, "2024-01-01T00:00:00Z")).collect(),
-                );
-                let parsed: Vec<Option<Version>> =
-                    facts.versions.iter().map(|v| Version::parse(eco, &v.version).ok()).collect();
-                let line = Line { epoch: 0, major: 0, minor: None };
-                let mut timed: Vec<(Line, u64, usize, Timestamp)> =
-                    (0..listed.len()).map(|i| (line, 0, i, Timestamp::UNIX_EPOCH)).collect();
-                let mut reference = timed.clone();
-                reference.sort_by(|a, b| parsed[a.2].cmp(&parsed[b.2]));
-                sort_by_version(&mut timed, &facts, &parsed);
-                assert_eq!(timed, reference, "{eco} {extra:?}");
-            }
-        }
     }
 
     #[test]

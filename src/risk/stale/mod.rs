@@ -98,14 +98,14 @@ pub fn judge_in<'a>(histories: &Histories<'a>, cfg: &StaleConfig, now: Timestamp
 /// The stale outcomes of one locked package version.
 fn judge_one(located: &history::Located<'_>, cfg: &StaleConfig, now: Timestamp) -> Judged {
     let (h, untrusted) = (&located.history, located.untrusted.as_deref());
-    let (counted, hits) = history::split(vec![
+    let (not_evaluated, hits) = history::split(vec![
         (DEPRECATED, deprecated(h)),
         (YANKED, yanked(h)),
         (UNMAINTAINED, unmaintained(h, cfg, now, untrusted)),
         (OUTDATED, outdated(h, cfg, untrusted)),
     ]);
     let hits = hits.into_iter().map(|(code, hit)| (code, default_level(code), hit)).collect();
-    Judged::Evaluated { counted, hits }
+    Judged::Evaluated { not_evaluated, hits }
 }
 
 /// The default level of a code of this check.
@@ -185,7 +185,7 @@ fn unmaintained(h: &History<'_>, cfg: &StaleConfig, now: Timestamp, untrusted: O
     if let Some(reason) = untrusted {
         return Outcome::NotEvaluated(reason.to_owned());
     }
-    let all = std::iter::once(&h.this).chain(h.others().iter());
+    let all = std::iter::once(&h.this).chain(h.others());
     let Some(last) = all.filter_map(|e| e.facts.published.map(|t| (t, e))).max_by_key(|(t, _)| *t) else {
         return Outcome::NotEvaluated("publish times unknown".into());
     };
@@ -218,7 +218,7 @@ fn outdated(h: &History<'_>, cfg: &StaleConfig, untrusted: Option<&str>) -> Outc
         return Outcome::Pass;
     }
     let lines_behind: BTreeSet<_> = std::iter::once(&newest)
-        .chain(h.others().iter())
+        .chain(h.others())
         .filter(|e| h.version(e).is_some_and(|v| v > this_version && v <= newest_version && !v.is_prerelease()))
         .filter_map(|e| e.line)
         .filter(|l| Some(*l) != h.this.line)

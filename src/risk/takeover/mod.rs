@@ -139,8 +139,8 @@ pub fn judge_in<'a>(
 ) -> Judgments<'a> {
     Judgments::of(histories, &cfg.allow, &cfg.untrusted_times, |located| {
         let ctx = signals::Ctx::new(&located.history, cfg, now, facts, located.untrusted.clone());
-        let (counted, hits) = history::split(signals::evaluate(&ctx));
-        Judged::Evaluated { counted, hits: coincide(hits) }
+        let (not_evaluated, hits) = history::split(signals::evaluate(&ctx));
+        Judged::Evaluated { not_evaluated, hits: coincide(hits) }
     })
 }
 

@@ -12,7 +12,7 @@ use super::{
     NEW_PUBLISHER, PROVENANCE_DOWNGRADE, TOO_FRESH, TakeoverConfig,
 };
 use crate::package::PackageName;
-use crate::risk::history::{Entry, Fact, FactsMap, History, Hit, Outcome, fmt_days, fmt_time, missing, truncate};
+use crate::risk::history::{Earlier, Entry, Fact, FactsMap, History, Hit, Outcome, fmt_days, fmt_time, missing, truncate};
 use crate::vocab::Code;
 
 /// How much of an install script's command a signal quotes.
@@ -28,8 +28,6 @@ pub(super) struct Ctx<'a> {
     pub facts: &'a FactsMap,
     /// Why this package's publish times cannot be used (policy or detected rewrite), if so.
     pub untrusted: Option<String>,
-    /// [`History::published_before`], made on first use (four signals read it).
-    before: OnceCell<Option<(Vec<Entry<'a>>, usize)>>,
     /// [`Ctx::predecessor`], found on first use (two signals read it).
     previous: OnceCell<Option<Entry<'a>>>,
 }
@@ -42,12 +40,13 @@ impl<'a> Ctx<'a> {
         facts: &'a FactsMap,
         untrusted: Option<String>,
     ) -> Ctx<'a> {
-        Ctx { h, cfg, now, facts, untrusted, before: OnceCell::new(), previous: OnceCell::new() }
+        Ctx { h, cfg, now, facts, untrusted, previous: OnceCell::new() }
     }
 
-    /// [`History::published_before`] of this version, computed once.
-    fn published_before(&self) -> Option<(&[Entry<'a>], usize)> {
-        self.before.get_or_init(|| self.h.published_before()).as_ref().map(|(e, n)| (e.as_slice(), *n))
+    /// [`History::published_before`] of this version (a slice of the package's versions sorted
+    /// once by time).
+    fn published_before(&self) -> Option<(Earlier<'a, 'a>, usize)> {
+        self.h.published_before()
     }
 
     /// `name@version` for messages.
@@ -407,7 +406,6 @@ fn burst(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     let mut near: Vec<(String, String)> = ctx
         .h
         .others()
-        .iter()
         .filter(|e| e.line.is_some_and(|l| l != line))
         .filter(|e| e.facts.published.is_some_and(|t| at.duration_since(t).abs() <= ctx.cfg.burst_window))
         .map(|e| (e.facts.version.clone(), e.line.map(|l| l.to_string()).unwrap_or_default()))
