@@ -69,24 +69,48 @@ pub struct VersionFacts {
 /// whole before any list of it is handed out ([`super::packed::decode`]).
 pub struct List<T> {
     items: OnceLock<Vec<T>>,
-    packed: Option<Packed<T>>,
+    /// Where a list not yet decoded is: its package's blob and the offset of its count.
+    packed: Option<(Arc<[u8]>, usize)>,
 }
 
-/// Where a list not yet decoded is: its package's blob, the offset of its count, and the reader.
-struct Packed<T> {
-    blob: Arc<[u8]>,
-    at: usize,
-    read: fn(&[u8], usize) -> Vec<T>,
+/// What a list holds, and how the cache encodes it ([`super::packed`]).
+pub trait Item: Sized {
+    /// The list at byte `at` of a validated blob.
+    fn read(blob: &[u8], at: usize) -> Vec<Self>;
+    /// The end of the list at byte `at` of a validated blob (`None`: it does not read).
+    fn end(blob: &[u8], at: usize) -> Option<usize>;
 }
 
 impl<T> List<T> {
-    /// The list at byte `at` of a validated `blob`, decoded by `read` when first read.
-    pub(super) fn packed(blob: Arc<[u8]>, at: usize, read: fn(&[u8], usize) -> Vec<T>) -> List<T> {
-        List { items: OnceLock::new(), packed: Some(Packed { blob, at, read }) }
+    /// The list at byte `at` of a validated `blob`, decoded when first read.
+    pub(super) fn packed(blob: Arc<[u8]>, at: usize) -> List<T> {
+        List { items: OnceLock::new(), packed: Some((blob, at)) }
+    }
+}
+
+impl<T: Item> List<T> {
+    fn force(&self) -> &Vec<T> {
+        self.items.get_or_init(|| self.packed.as_ref().map_or_else(Vec::new, |(blob, at)| T::read(blob, *at)))
     }
 
-    fn force(&self) -> &Vec<T> {
-        self.items.get_or_init(|| self.packed.as_ref().map_or_else(Vec::new, |p| (p.read)(&p.blob, p.at)))
+    /// The bytes the list was encoded as, while it is not decoded.
+    fn encoded(&self) -> Option<&[u8]> {
+        let (blob, at) = self.packed.as_ref().filter(|_| self.items.get().is_none())?;
+        blob.get(*at..T::end(blob, *at)?)
+    }
+}
+
+impl<T: Item + PartialEq> List<T> {
+    /// Whether both lists hold the same items. Two lists still in their blobs are equal when
+    /// their bytes are (one encoding decodes to one list), without decoding either: most
+    /// versions keep the lists of the one before (issue 10).
+    pub fn same_items(&self, other: &List<T>) -> bool {
+        if let (Some(a), Some(b)) = (self.encoded(), other.encoded())
+            && a == b
+        {
+            return true;
+        }
+        **self == **other
     }
 }
 
@@ -108,7 +132,7 @@ impl<T> FromIterator<T> for List<T> {
     }
 }
 
-impl<T> std::ops::Deref for List<T> {
+impl<T: Item> std::ops::Deref for List<T> {
     type Target = [T];
 
     fn deref(&self) -> &[T] {
@@ -116,7 +140,7 @@ impl<T> std::ops::Deref for List<T> {
     }
 }
 
-impl<'a, T> IntoIterator for &'a List<T> {
+impl<'a, T: Item> IntoIterator for &'a List<T> {
     type Item = &'a T;
     type IntoIter = std::slice::Iter<'a, T>;
 
@@ -125,31 +149,31 @@ impl<'a, T> IntoIterator for &'a List<T> {
     }
 }
 
-impl<T: Clone> Clone for List<T> {
+impl<T: Item + Clone> Clone for List<T> {
     /// A packed list stays packed (the blob is shared); a decoded one is copied.
     fn clone(&self) -> List<T> {
         match (self.items.get(), &self.packed) {
-            (None, Some(p)) => List::packed(Arc::clone(&p.blob), p.at, p.read),
+            (None, Some((blob, at))) => List::packed(Arc::clone(blob), *at),
             _ => List::from(self.force().clone()),
         }
     }
 }
 
-impl<T: PartialEq> PartialEq for List<T> {
+impl<T: Item + PartialEq> PartialEq for List<T> {
     fn eq(&self, other: &List<T>) -> bool {
         **self == **other
     }
 }
 
-impl<T: Eq> Eq for List<T> {}
+impl<T: Item + Eq> Eq for List<T> {}
 
-impl<T: std::fmt::Debug> std::fmt::Debug for List<T> {
+impl<T: Item + std::fmt::Debug> std::fmt::Debug for List<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         (**self).fmt(f)
     }
 }
 
-impl<T: serde::Serialize> serde::Serialize for List<T> {
+impl<T: Item + serde::Serialize> serde::Serialize for List<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         (**self).serialize(serializer)
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::facts::{List, VersionFacts};
+use super::facts::{Item, List, VersionFacts};
 use crate::advisory::store::{from_ns, ns};
 
 /// The first byte of every blob this version writes.
@@ -139,18 +139,43 @@ pub fn decode_shared(blob: &Arc<[u8]>) -> Result<Vec<VersionFacts>, String> {
     Ok(out)
 }
 
-/// The names of the list at byte `at` of a blob [`decode_shared`] checked.
-fn read_names(blob: &[u8], at: usize) -> Vec<String> {
-    let mut r = Reader { bytes: blob, at };
-    let n = r.len().unwrap_or(0);
-    (0..n).map_while(|_| r.str().ok()).collect()
+impl Item for String {
+    /// The names of the list at byte `at` of a blob [`decode_shared`] checked.
+    fn read(blob: &[u8], at: usize) -> Vec<String> {
+        let mut r = Reader { bytes: blob, at };
+        let n = r.len().unwrap_or(0);
+        (0..n).map_while(|_| r.str().ok()).collect()
+    }
+
+    fn end(blob: &[u8], at: usize) -> Option<usize> {
+        list_end(blob, at, 1)
+    }
 }
 
-/// The (name, command) pairs of the list at byte `at` of a blob [`decode_shared`] checked.
-fn read_scripts(blob: &[u8], at: usize) -> Vec<(String, String)> {
+impl Item for (String, String) {
+    /// The (name, command) pairs of the list at byte `at` of a blob [`decode_shared`] checked.
+    fn read(blob: &[u8], at: usize) -> Vec<(String, String)> {
+        let mut r = Reader { bytes: blob, at };
+        let n = r.len().unwrap_or(0);
+        (0..n).map_while(|_| Some((r.str().ok()?, r.str().ok()?))).collect()
+    }
+
+    fn end(blob: &[u8], at: usize) -> Option<usize> {
+        list_end(blob, at, 2)
+    }
+}
+
+/// Where the list at byte `at` of a checked blob ends (`strings` per item): its lengths are
+/// followed, its text not checked again.
+fn list_end(blob: &[u8], at: usize, strings: usize) -> Option<usize> {
     let mut r = Reader { bytes: blob, at };
-    let n = r.len().unwrap_or(0);
-    (0..n).map_while(|_| Some((r.str().ok()?, r.str().ok()?))).collect()
+    for _ in 0..r.len().ok()? {
+        for _ in 0..strings {
+            let n = r.len().ok()?;
+            r.take(n).ok()?;
+        }
+    }
+    Some(r.at)
 }
 
 struct Reader<'a> {
@@ -243,13 +268,13 @@ impl Reader<'_> {
         let yanked = if has(YANKED) { Some(self.str()?) } else { None };
         let dependencies = if has(DEPENDENCIES) { Some(self.skip_list(1)?) } else { None };
         let maintainers = if has(MAINTAINERS) { Some(self.skip_list(1)?) } else { None };
-        let names = |at: usize| List::packed(Arc::clone(blob), at, read_names);
+        let names = |at: usize| List::packed(Arc::clone(blob), at);
         Ok(VersionFacts {
             version,
             published: publish_time,
             publisher,
             provenance: has(PROVENANCE_KNOWN).then_some(has(PROVENANCE)),
-            install_scripts: scripts.map(|at| List::packed(Arc::clone(blob), at, read_scripts)),
+            install_scripts: scripts.map(|at| List::packed(Arc::clone(blob), at)),
             deprecated,
             deprecation_known: has(DEPRECATION_KNOWN),
             yanked,

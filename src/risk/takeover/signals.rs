@@ -152,7 +152,7 @@ fn maintainer_change(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
         return Ok(Outcome::Pass); // the first version
     };
     let before = baseline.facts.maintainers.as_ref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Maintainers)))?;
-    if current == before {
+    if current.same_items(before) {
         return Ok(Outcome::Pass);
     }
     let now_set: BTreeSet<&str> = current.iter().map(String::as_str).collect();
@@ -233,6 +233,9 @@ fn install_scripts(ctx: &Ctx<'_>) -> (Outcome, Outcome) {
             missing(ctx.h.ecosystem, Fact::InstallScripts)
         )));
     };
+    if scripts.same_items(before) {
+        return both(Outcome::Pass); // nothing added, nothing changed
+    }
     let (added, changed) = diff_scripts(scripts, before);
     let previous_version = previous.facts.version.as_str();
     (added_hit(ctx, previous_version, &added), changed_hit(ctx, previous_version, &changed))
@@ -331,6 +334,9 @@ fn new_dependency(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
         return Ok(Outcome::Pass);
     };
     let before = previous.facts.dependencies.as_ref().ok_or_else(|| not(missing(eco, Fact::Dependencies)))?;
+    if deps.same_items(before) {
+        return Ok(Outcome::Pass); // no dependency added
+    }
     let mut flagged = Vec::new();
     let mut unknown = Vec::new();
     for dep in deps.iter().filter(|d| !before.contains(d)) {
