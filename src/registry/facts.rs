@@ -93,6 +93,12 @@ impl<T: Item> List<T> {
         self.items.get_or_init(|| self.packed.as_ref().map_or_else(Vec::new, |(blob, at)| T::read(blob, *at)))
     }
 
+    /// Whether the list was decoded (or built decoded).
+    #[cfg(test)]
+    pub(super) fn is_decoded(&self) -> bool {
+        self.items.get().is_some()
+    }
+
     /// The bytes the list was encoded as, while it is not decoded.
     fn encoded(&self) -> Option<&[u8]> {
         let (blob, at) = self.packed.as_ref().filter(|_| self.items.get().is_none())?;

@@ -328,6 +328,22 @@ mod tests {
     }
 
     #[test]
+    fn packed_lists_compare_by_their_bytes_without_decoding() {
+        let names = |list: &[&str]| Some(list.iter().map(|n| (*n).to_owned()).collect::<List<String>>());
+        let a = VersionFacts { version: "1.0.0".into(), dependencies: names(&["x", "y"]), ..VersionFacts::default() };
+        let b = VersionFacts { version: "1.0.1".into(), ..a.clone() };
+        let c = VersionFacts { version: "1.0.2".into(), dependencies: names(&["x", "z"]), ..a.clone() };
+        let versions = decode(&encode(&[a, b, c])).expect("decodes");
+        let deps = |i: usize| versions[i].dependencies.as_ref().expect("a list");
+        assert!(deps(0).same_items(deps(1)));
+        assert!(!deps(0).is_decoded() && !deps(1).is_decoded(), "equal bytes: neither decoded");
+        assert!(!deps(0).same_items(deps(2)));
+        assert!(deps(0).is_decoded() && deps(2).is_decoded(), "different bytes: compared as items");
+        assert!(deps(1).same_items(names(&["x", "y"]).as_ref().expect("a list")), "packed and built");
+        assert!(!deps(1).same_items(&List::default()));
+    }
+
+    #[test]
     fn of_two_entries_for_one_version_the_later_is_kept() {
         let first = VersionFacts { version: "1.0.0".into(), publisher: Some("a".into()), ..VersionFacts::default() };
         let second = VersionFacts { publisher: Some("b".into()), ..first.clone() };
