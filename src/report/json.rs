@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::finding::{BundleReport, Finding, FindingKind, Level, RiskFinding, ScanResult, Status};
+use crate::vocab::Evidence;
 
 /// Bumped when a field changes meaning or disappears; new fields may be added at any time.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -125,7 +126,7 @@ struct RiskOut<'a> {
     location: Option<&'a str>,
     message: &'a str,
     /// By name, sorted; of two facts with one name the last (as a JSON map of them held it).
-    evidence: BTreeMap<&'a str, &'a str>,
+    evidence: EvidenceOut<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ignore: Option<IgnoreOut<'a>>,
 }
@@ -301,8 +302,40 @@ fn risk<'a>(b: &'a BundleReport, r: &'a RiskFinding) -> RiskOut<'a> {
         package,
         location: r.location.as_deref(),
         message: &r.message,
-        evidence: r.evidence.iter().map(|e| (e.name.as_str(), e.value.as_str())).collect(),
+        evidence: EvidenceOut(&r.evidence),
         ignore: ignore_of(&r.status),
+    }
+}
+
+/// A finding's evidence as a JSON map: by name, sorted; of two facts with one name the last
+/// (the bytes a `BTreeMap` of them gives), without building the map (a warm-cache scan writes
+/// thousands of findings with evidence).
+struct EvidenceOut<'a>(&'a [Evidence]);
+
+impl Serialize for EvidenceOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        const ON_STACK: usize = 16;
+        let facts = self.0;
+        if facts.len() > ON_STACK {
+            let map: BTreeMap<&str, &str> = facts.iter().map(|e| (e.name.as_str(), e.value.as_str())).collect();
+            return map.serialize(serializer);
+        }
+        let mut order = [0usize; ON_STACK];
+        let order = &mut order[..facts.len()];
+        for (i, slot) in order.iter_mut().enumerate() {
+            *slot = i;
+        }
+        // stable: of one name, the facts stay in their order, and the last is written
+        order.sort_by(|a, b| facts[*a].name.cmp(&facts[*b].name));
+        let last_of_name = |k: usize| order.get(k + 1).is_none_or(|next| facts[*next].name != facts[order[k]].name);
+        let count = (0..order.len()).filter(|k| last_of_name(*k)).count();
+        let mut map = serializer.serialize_map(Some(count))?;
+        for k in (0..order.len()).filter(|k| last_of_name(*k)) {
+            let fact = &facts[order[k]];
+            map.serialize_entry(fact.name.as_str(), fact.value.as_str())?;
+        }
+        map.end()
     }
 }
 
@@ -345,5 +378,32 @@ fn finding<'a>(b: &'a BundleReport, f: &'a Finding) -> FindingOut<'a> {
         notes: &f.advisory.notes,
         kind: f.code.kind().as_str(),
         code: f.code.as_str(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The evidence is written as the `BTreeMap` of it was: sorted by name, the last fact of a
+    /// name kept, long lists too.
+    #[test]
+    fn evidence_is_written_as_a_map_of_it() {
+        let long: Vec<(String, String)> = (0..20).map(|i| (format!("k{}", i % 7), format!("v{i}"))).collect();
+        let long: Vec<(&str, &str)> = long.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let cases: [&[(&str, &str)]; 5] = [
+            &[],
+            &[("newest", "2.0.0"), ("lines_behind", "2"), ("libyears", "1.5")],
+            &[("x", "1"), ("x", "2"), ("a", "3"), ("x", "4"), ("a", "5")],
+            &[("same", "")],
+            &long,
+        ];
+        for case in cases {
+            let facts: Vec<Evidence> = case.iter().map(|(k, v)| Evidence::new(*k, *v)).collect();
+            let map: BTreeMap<&str, &str> = case.iter().copied().collect();
+            let ours = super::super::escape::to_json_vec(&EvidenceOut(&facts)).expect("writes");
+            let reference = super::super::escape::to_json_vec(&map).expect("writes");
+            assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&reference), "{case:?}");
+        }
     }
 }

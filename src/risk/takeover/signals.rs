@@ -12,7 +12,9 @@ use super::{
     NEW_PUBLISHER, PROVENANCE_DOWNGRADE, TOO_FRESH, TakeoverConfig,
 };
 use crate::package::PackageName;
-use crate::risk::history::{Earlier, Entry, Fact, FactsMap, History, Hit, Outcome, fmt_days, fmt_time, missing, truncate};
+use crate::risk::history::{
+    Earlier, Entry, Fact, FactsMap, History, Hit, Outcome, fmt_days, fmt_time, missing, truncate,
+};
 use crate::vocab::Code;
 
 /// How much of an install script's command a signal quotes.
