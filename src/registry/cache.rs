@@ -10,7 +10,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use rusqlite::params;
 
-use super::facts::{List, PackageFacts, ProjectStatus, VersionFacts};
+use super::facts::{Blob, List, PackageFacts, ProjectStatus, VersionFacts};
 use super::packed;
 use crate::advisory::store::{Store, StoreError, from_ns, has_column, has_table, ns};
 use crate::package::{Ecosystem, PackageName};
@@ -148,7 +148,7 @@ fn load_ecosystem(
     let mut rows = head.query(params![eco.as_str(), names_json])?;
     // Found packages whose versions are still per-version rows (schema 5).
     let mut in_rows: Vec<&str> = Vec::new();
-    let mut blobs: Vec<(usize, Arc<[u8]>)> = Vec::new();
+    let mut blobs: Vec<(usize, Blob)> = Vec::new();
     while let Some(r) = rows.next()? {
         let name = r.get_ref(0)?.as_str()?;
         let Some(&i) = at.get(name) else { continue };
@@ -158,7 +158,7 @@ fn load_ecosystem(
             // Blobs are decoded once the statement is done: decoded in between its page reads, the
             // facts fragment the heap (peak RSS of the warm-cache scan 70.1 MB, 63.4 MB after).
             match r.get_ref(11)?.as_blob_or_null()? {
-                Some(blob) => blobs.push((i, Arc::from(blob))),
+                Some(blob) => blobs.push((i, Arc::new(blob.to_vec()))),
                 None => in_rows.push(packages[i].1.as_str()),
             }
             Some(PackageFacts {

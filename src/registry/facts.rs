@@ -67,11 +67,18 @@ pub struct VersionFacts {
 /// locked versions and their predecessors only, not of every version a registry lists (issue
 /// 10: decoding them all was most of a warm-cache scan's allocations). The blob was validated
 /// whole before any list of it is handed out ([`super::packed::decode`]).
+///
+/// Kept small, as every cached version holds three (issue 10: a warm-cache scan holds some
+/// 25,000 versions): the items as a boxed slice, the blob behind one thin pointer and the
+/// offset as a `u32` ([`super::packed::decode_shared`] refuses larger blobs): 40 bytes, not 56.
 pub struct List<T> {
-    items: OnceLock<Vec<T>>,
+    items: OnceLock<Box<[T]>>,
     /// Where a list not yet decoded is: its package's blob and the offset of its count.
-    packed: Option<(Arc<[u8]>, usize)>,
+    packed: Option<(Blob, u32)>,
 }
+
+/// One package's cache blob, shared by its versions' lists (a thin pointer: 8 bytes a list).
+pub type Blob = Arc<Vec<u8>>;
 
 /// What a list holds, and how the cache encodes it ([`super::packed`]).
 pub trait Item: Sized {
@@ -83,14 +90,16 @@ pub trait Item: Sized {
 
 impl<T> List<T> {
     /// The list at byte `at` of a validated `blob`, decoded when first read.
-    pub(super) fn packed(blob: Arc<[u8]>, at: usize) -> List<T> {
+    pub(super) fn packed(blob: Blob, at: u32) -> List<T> {
         List { items: OnceLock::new(), packed: Some((blob, at)) }
     }
 }
 
 impl<T: Item> List<T> {
-    fn force(&self) -> &Vec<T> {
-        self.items.get_or_init(|| self.packed.as_ref().map_or_else(Vec::new, |(blob, at)| T::read(blob, *at)))
+    fn force(&self) -> &[T] {
+        self.items.get_or_init(|| {
+            self.packed.as_ref().map_or_else(Box::default, |(blob, at)| T::read(blob, *at as usize).into_boxed_slice())
+        })
     }
 
     /// Whether the list was decoded (or built decoded).
@@ -102,7 +111,8 @@ impl<T: Item> List<T> {
     /// The bytes the list was encoded as, while it is not decoded.
     fn encoded(&self) -> Option<&[u8]> {
         let (blob, at) = self.packed.as_ref().filter(|_| self.items.get().is_none())?;
-        blob.get(*at..T::end(blob, *at)?)
+        let at = *at as usize;
+        blob.get(at..T::end(blob, at)?)
     }
 }
 
@@ -128,7 +138,7 @@ impl<T> Default for List<T> {
 
 impl<T> From<Vec<T>> for List<T> {
     fn from(items: Vec<T>) -> List<T> {
-        List { items: OnceLock::from(items), packed: None }
+        List { items: OnceLock::from(items.into_boxed_slice()), packed: None }
     }
 }
 
@@ -160,7 +170,7 @@ impl<T: Item + Clone> Clone for List<T> {
     fn clone(&self) -> List<T> {
         match (self.items.get(), &self.packed) {
             (None, Some((blob, at))) => List::packed(Arc::clone(blob), *at),
-            _ => List::from(self.force().clone()),
+            _ => List::from(self.force().to_vec()),
         }
     }
 }

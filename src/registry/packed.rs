@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::facts::{Item, List, VersionFacts};
+use super::facts::{Blob, Item, List, VersionFacts};
 use crate::advisory::store::{from_ns, ns};
 
 /// The first byte of every blob this version writes.
@@ -116,12 +116,16 @@ fn put_str(out: &mut Vec<u8>, text: &str) {
 
 /// The versions of a blob [`encode`] wrote; what is wrong (with the byte offset) otherwise.
 pub fn decode(bytes: &[u8]) -> Result<Vec<VersionFacts>, String> {
-    decode_shared(&Arc::from(bytes))
+    decode_shared(&Arc::new(bytes.to_vec()))
 }
 
 /// [`decode`], keeping `blob` for the per-version lists: the whole blob is checked here (every
 /// list too, without allocating), and a list is decoded from it when first read ([`List`]).
-pub fn decode_shared(blob: &Arc<[u8]>) -> Result<Vec<VersionFacts>, String> {
+pub fn decode_shared(blob: &Blob) -> Result<Vec<VersionFacts>, String> {
+    // A list keeps its offset as a `u32`.
+    if u32::try_from(blob.len()).is_err() {
+        return Err(format!("{} bytes, more than a blob can hold", blob.len()));
+    }
     let mut r = Reader { bytes: blob, at: 0 };
     let format = r.byte()?;
     if format != FORMAT {
@@ -235,8 +239,8 @@ impl Reader<'_> {
 
     /// Checks the list that starts here (`strings` per item), without keeping it; returns where
     /// it starts.
-    fn skip_list(&mut self, strings: usize) -> Result<usize, String> {
-        let start = self.at;
+    fn skip_list(&mut self, strings: usize) -> Result<u32, String> {
+        let start = u32::try_from(self.at).map_err(|_| format!("a list at byte {} is past 4 GiB", self.at))?;
         let n = self.len()?;
         for _ in 0..n {
             for _ in 0..strings {
@@ -248,7 +252,7 @@ impl Reader<'_> {
 
     /// The next version of `blob` (which this reader reads): its lists are checked, and left
     /// in the blob until read.
-    fn version(&mut self, blob: &Arc<[u8]>) -> Result<VersionFacts, String> {
+    fn version(&mut self, blob: &Blob) -> Result<VersionFacts, String> {
         let at = self.at;
         let flags = u16::from_le_bytes([self.byte()?, self.byte()?]);
         if flags & !ALL != 0 {
@@ -268,7 +272,7 @@ impl Reader<'_> {
         let yanked = if has(YANKED) { Some(self.str()?) } else { None };
         let dependencies = if has(DEPENDENCIES) { Some(self.skip_list(1)?) } else { None };
         let maintainers = if has(MAINTAINERS) { Some(self.skip_list(1)?) } else { None };
-        let names = |at: usize| List::packed(Arc::clone(blob), at);
+        let names = |at: u32| List::packed(Arc::clone(blob), at);
         Ok(VersionFacts {
             version,
             published: publish_time,
@@ -288,6 +292,14 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every cached version holds three lists (issue 10: their size is most of a version's).
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn a_list_takes_40_bytes() {
+        assert_eq!(size_of::<List<String>>(), 40);
+        assert_eq!(size_of::<List<(String, String)>>(), 40);
+    }
 
     fn sample() -> Vec<VersionFacts> {
         let t = |s: &str| s.parse::<Timestamp>().ok();
