@@ -173,12 +173,7 @@ impl Item for (String, String) {
 /// followed, its text not checked again.
 fn list_end(blob: &[u8], at: usize, strings: usize) -> Option<usize> {
     let mut r = Reader { bytes: blob, at };
-    for _ in 0..r.len().ok()? {
-        for _ in 0..strings {
-            let n = r.len().ok()?;
-            r.take(n).ok()?;
-        }
-    }
+    r.skip_list(strings, false).ok()?;
     Some(r.at)
 }
 
@@ -237,14 +232,20 @@ impl Reader<'_> {
         self.text().map(str::to_owned)
     }
 
-    /// Checks the list that starts here (`strings` per item), without keeping it; returns where
-    /// it starts.
-    fn skip_list(&mut self, strings: usize) -> Result<u32, String> {
+    /// Passes over the list that starts here (`strings` per item) without keeping it, checking
+    /// each string's UTF-8 when `check_text` (not when the blob was checked already); returns
+    /// where it starts.
+    fn skip_list(&mut self, strings: usize, check_text: bool) -> Result<u32, String> {
         let start = u32::try_from(self.at).map_err(|_| format!("a list at byte {} is past 4 GiB", self.at))?;
         let n = self.len()?;
         for _ in 0..n {
             for _ in 0..strings {
-                self.text()?;
+                if check_text {
+                    self.text()?;
+                } else {
+                    let len = self.len()?;
+                    self.take(len)?;
+                }
             }
         }
         Ok(start)
@@ -267,11 +268,11 @@ impl Reader<'_> {
             None::<Timestamp>
         };
         let publisher = if has(PUBLISHER) { Some(self.str()?) } else { None };
-        let scripts = if has(SCRIPTS) { Some(self.skip_list(2)?) } else { None };
+        let scripts = if has(SCRIPTS) { Some(self.skip_list(2, true)?) } else { None };
         let deprecated = if has(DEPRECATED) { Some(self.str()?) } else { None };
         let yanked = if has(YANKED) { Some(self.str()?) } else { None };
-        let dependencies = if has(DEPENDENCIES) { Some(self.skip_list(1)?) } else { None };
-        let maintainers = if has(MAINTAINERS) { Some(self.skip_list(1)?) } else { None };
+        let dependencies = if has(DEPENDENCIES) { Some(self.skip_list(1, true)?) } else { None };
+        let maintainers = if has(MAINTAINERS) { Some(self.skip_list(1, true)?) } else { None };
         let names = |at: u32| List::packed(Arc::clone(blob), at);
         Ok(VersionFacts {
             version,
