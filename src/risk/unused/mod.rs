@@ -394,19 +394,24 @@ pub fn check_unit(unit: &Unit, cfg: &UnusedConfig, codes: &CodeCache<'_>) -> Uni
         let reached = reached(unit, &analysis.imported);
         let (signals, coverage) = shipped::judge(unit, &analysis, cfg, &reached);
         let reachability = reachability_from(unit, &code, &analysis, reached);
-        let diagnostics = code.diagnostics.iter().cloned().chain(analysis.diagnostics).collect();
-        return UnitResult { signals, coverage, reachability, diagnostics };
+        return UnitResult { signals, coverage, reachability, diagnostics: warnings(&code, analysis.diagnostics) };
     }
     match code_key(unit, cfg) {
         Some(key) => {
             let code = codes.read(&key);
             let analysis = analyze(unit, &code, cfg);
             let reachability = reachability(unit, &code, &analysis);
-            let diagnostics = code.diagnostics.iter().cloned().chain(analysis.diagnostics).collect();
+            let diagnostics = warnings(&code, analysis.diagnostics);
             UnitResult { signals: analysis.signals, coverage: analysis.coverage, reachability, diagnostics }
         }
         None => UnitResult::default(),
     }
+}
+
+/// A unit's warnings: what reading its code found ([`FunctionCode::diagnostics`]), then what
+/// the analysis found.
+fn warnings(code: &FunctionCode, found: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    code.diagnostics.iter().cloned().chain(found).collect()
 }
 
 /// Python: the import names of a distribution (vendored `top_level.txt`, the table, or the
