@@ -212,12 +212,11 @@ const FIRST_READ: usize = 16 * 1024;
 
 /// The bytes of the file at `path`, appended to the empty `bytes` (which has room for at least
 /// [`FIRST_READ`]), checked by `check` on the file's size. One read of as much as `bytes` has
-/// room for: a read of a
-/// regular file returns fewer bytes than asked only at its end (POSIX; no signal handler here
-/// interrupts it), so a short read is the whole file and its size, and needs neither a stat nor
-/// a second read to find the end (on this VM each system call costs more than reading a small
-/// file). A file that fills the first read is stat'ed: `check` sees its size before the rest is
-/// read, so a file over the limits is not read further.
+/// room for: a read of a regular file returns fewer bytes than asked only at its end (POSIX; no
+/// signal handler here interrupts it), so a short read is the whole file and its size, and needs
+/// neither a stat nor a second read to find the end (on this VM each system call costs more than
+/// reading a small file). A file that fills the first read is stat'ed: `check` sees its size
+/// before the rest is read, so a file over the limits is not read further.
 fn read_checked(path: &Path, bytes: &mut Vec<u8>, check: impl FnOnce(u64) -> Result<(), Unread>) -> Result<(), Unread> {
     use std::io::Read;
     let file = fs_err::File::open(path).map_err(|e| Unread { code: "code/read", message: e.to_string() })?;

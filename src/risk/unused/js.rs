@@ -770,10 +770,15 @@ const v = require("w" + x);
         assert_eq!(specs(src), [("after".to_owned(), 2, false), ("c".to_owned(), 4, false)]);
     }
 
+    /// Whether a word that imports is spelled at `p` (maybe inside a longer word).
+    fn word_at(b: &[u8], p: usize) -> bool {
+        WORDS.iter().any(|w| b.get(p..).is_some_and(|r| r.starts_with(w.as_bytes())))
+    }
+
     /// Where a word that imports starts, by looking at every byte (the reference for [`Words`]).
     fn word_starts_by_byte(b: &[u8]) -> Vec<usize> {
         (0..b.len())
-            .filter(|&p| WORDS.iter().any(|w| b.get(p..).is_some_and(|r| r.starts_with(w.as_bytes()))))
+            .filter(|&p| word_at(b, p))
             .filter(|&p| !p.checked_sub(1).and_then(|q| b.get(q)).is_some_and(|&c| is_ident_char(c)))
             .collect()
     }
@@ -789,9 +794,7 @@ const v = require("w" + x);
         ) {
             let src: String = picks.iter().filter_map(|&i| PIECES.get(i).copied()).collect();
             let b = src.as_bytes();
-            let starts: Vec<usize> = (0..b.len())
-                .filter(|&p| WORDS.iter().any(|w| b.get(p..).is_some_and(|r| r.starts_with(w.as_bytes()))))
-                .collect();
+            let starts: Vec<usize> = (0..b.len()).filter(|&p| word_at(b, p)).collect();
             let mut words = Words::new(b);
             let mut at = 0;
             for step in steps {
