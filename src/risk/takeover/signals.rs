@@ -46,9 +46,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// [`History::published_before`] of this version (a slice of the package's versions sorted
-    /// once by time).
-    fn published_before(&self) -> Option<(Earlier<'a, 'a>, usize)> {
-        self.h.published_before()
+    /// once by time); not evaluated when this version's publish time is unknown.
+    fn published_before(&self) -> Result<(Earlier<'a, 'a>, usize), Outcome> {
+        self.h.published_before().ok_or_else(|| not(missing(self.h.ecosystem, Fact::Published)))
     }
 
     /// `name@version` for messages.
@@ -113,7 +113,7 @@ fn new_publisher(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     ctx.published()?;
     let publisher =
         ctx.h.this.facts.publisher.as_deref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Publisher)))?;
-    let (earlier, untimed) = ctx.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
+    let (earlier, untimed) = ctx.published_before()?;
     if earlier.iter().any(|e| e.facts.publisher.as_deref() == Some(publisher)) {
         return Ok(Outcome::Pass);
     }
@@ -147,7 +147,7 @@ fn maintainer_change(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     let at = ctx.published()?;
     let current =
         ctx.h.this.facts.maintainers.as_ref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Maintainers)))?;
-    let (earlier, _) = ctx.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
+    let (earlier, _) = ctx.published_before()?;
     let cutoff = before(at, ctx.cfg.maintainer_window);
     let baseline = earlier.iter().rev().find(|e| e.facts.published.is_some_and(|t| t <= cutoff)).or(earlier.first());
     let Some(baseline) = baseline else {
@@ -188,7 +188,7 @@ fn maintainer_change(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
 
 fn dormant_revival(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     let at = ctx.published()?;
-    let (earlier, untimed) = ctx.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
+    let (earlier, untimed) = ctx.published_before()?;
     if untimed > 0 {
         return Err(not("publish time of other versions unknown".into()));
     }
@@ -301,7 +301,7 @@ fn provenance_downgrade(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     if has {
         return Ok(Outcome::Pass);
     }
-    let (earlier, _) = ctx.published_before().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Published)))?;
+    let (earlier, _) = ctx.published_before()?;
     let line: Vec<_> = earlier.iter().filter(|e| ctx.h.same_line(e)).collect();
     if let Some(last) = line.iter().rev().find(|e| e.facts.provenance == Some(true)) {
         return Ok(Outcome::Flag(
