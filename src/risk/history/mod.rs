@@ -10,7 +10,6 @@
 #[cfg(test)]
 pub(crate) mod testing;
 
-use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -220,27 +219,6 @@ fn key_of(package: &Package) -> VersionKey<'_> {
     (package.ecosystem, package.name.as_str(), package.version.as_str())
 }
 
-/// The facts and history of one locked registry package version; the "not evaluated" reason
-/// when the package has no facts or the registry does not list its locked version.
-pub fn locate<'a>(
-    package: &'a Package,
-    facts: &'a FactsMap,
-    untrusted_times_of: &BTreeSet<Ecosystem>,
-) -> Result<Located<'a>, &'static str> {
-    let Some(package_facts) = facts.get(&(package.ecosystem, package.name.clone())) else {
-        return Err(NO_FACTS);
-    };
-    let Some(history) = History::find(package_facts, &package.version) else {
-        return Err(NOT_LISTED);
-    };
-    let untrusted = if untrusted_times_of.contains(&history.ecosystem) {
-        Some(untrusted_times(history.ecosystem))
-    } else {
-        rewritten_times(package_facts)
-    };
-    Ok(Located { package, facts: package_facts, history, untrusted })
-}
-
 /// Why a locked version is not evaluated when its package's facts do not list it.
 const NOT_LISTED: &str = "the registry does not list the locked version";
 
@@ -430,32 +408,13 @@ pub struct History<'a> {
     pub this: Entry<'a>,
     /// Where `this` is in `entries`.
     at: usize,
-    /// Per listed version, in the order of `package.versions`: owned, or shared by every locked
-    /// version of the package ([`Prepared`]), as are `by_time` and `parsed`.
-    entries: Shared<'a, Entry<'a>>,
+    /// Per listed version, in the order of `package.versions`; shared by every locked version
+    /// of the package ([`Prepared`]), as are `by_time` and `parsed`.
+    entries: &'a [Entry<'a>],
     /// Where the listed versions with a publish time are in `entries`, by publish time (then
     /// version string).
-    by_time: Shared<'a, u32>,
-    parsed: Cow<'a, [Option<Version>]>,
-}
-
-/// A slice owned by a [`History`] made alone, or borrowed from its package's [`Prepared`] (a
-/// `Cow` of it would make `History` invariant in its lifetime).
-#[derive(Debug)]
-enum Shared<'a, T> {
-    Owned(Vec<T>),
-    Borrowed(&'a [T]),
-}
-
-impl<T> std::ops::Deref for Shared<'_, T> {
-    type Target = [T];
-
-    fn deref(&self) -> &[T] {
-        match self {
-            Shared::Owned(items) => items,
-            Shared::Borrowed(items) => items,
-        }
-    }
+    by_time: &'a [u32],
+    parsed: &'a [Option<Version>],
 }
 
 /// Every listed version of `facts` parsed, and its release line, in the order of
@@ -493,32 +452,11 @@ fn entries_of<'a>(facts: &'a PackageFacts, lines: &[Option<Line>]) -> (Vec<Entry
 }
 
 impl<'a> History<'a> {
-    /// The history of `raw_version` in `facts`; `None` when the registry does not list that
-    /// version (compared as parsed versions, so `1.0` finds `1.0.0` on PyPI).
-    pub fn find(facts: &'a PackageFacts, raw_version: &str) -> Option<History<'a>> {
-        let (parsed, lines) = parse_all(facts);
-        let (entries, by_time) = entries_of(facts, &lines);
-        History::build(facts, Cow::Owned(parsed), Shared::Owned(entries), Shared::Owned(by_time), raw_version)
-    }
-
-    /// As [`History::find`], with the versions parsed and sorted once for the package.
+    /// The history of `raw_version` among its package's versions (parsed and sorted once for
+    /// the package); `None` when the registry does not list that version (compared as parsed
+    /// versions, so `1.0` finds `1.0.0` on PyPI).
     pub fn find_in(prepared: &'a Prepared<'_>, raw_version: &str) -> Option<History<'a>> {
-        History::build(
-            prepared.facts,
-            Cow::Borrowed(&prepared.parsed),
-            Shared::Borrowed(&prepared.entries),
-            Shared::Borrowed(&prepared.by_time),
-            raw_version,
-        )
-    }
-
-    fn build(
-        facts: &'a PackageFacts,
-        parsed: Cow<'a, [Option<Version>]>,
-        entries: Shared<'a, Entry<'a>>,
-        by_time: Shared<'a, u32>,
-        raw_version: &str,
-    ) -> Option<History<'a>> {
+        let Prepared { facts, parsed, entries, by_time, .. } = prepared;
         let ecosystem = facts.ecosystem;
         // A listed version spelled exactly as the locked one parses as it does: no second parse.
         let wanted = match facts.versions.iter().position(|v| v.version == raw_version) {
@@ -550,7 +488,7 @@ impl<'a> History<'a> {
         // This version is not among them: its time is not before its own.
         let earlier =
             self.by_time.partition_point(|&i| self.entries[i as usize].facts.published.is_some_and(|t| t < at));
-        let earlier = Earlier { order: &self.by_time[..earlier], entries: &self.entries };
+        let earlier = Earlier { order: &self.by_time[..earlier], entries: self.entries };
         Some((earlier, self.entries.len() - self.by_time.len()))
     }
 
