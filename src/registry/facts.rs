@@ -116,20 +116,6 @@ impl<T: Item> List<T> {
     }
 }
 
-impl<T: Item + PartialEq> List<T> {
-    /// Whether both lists hold the same items. Two lists still in their blobs are equal when
-    /// their bytes are (one encoding decodes to one list), without decoding either: most
-    /// versions keep the lists of the one before (issue 10).
-    pub fn same_items(&self, other: &List<T>) -> bool {
-        if let (Some(a), Some(b)) = (self.encoded(), other.encoded())
-            && a == b
-        {
-            return true;
-        }
-        **self == **other
-    }
-}
-
 impl<T> Default for List<T> {
     fn default() -> List<T> {
         List::from(Vec::new())
@@ -175,8 +161,16 @@ impl<T: Item + Clone> Clone for List<T> {
     }
 }
 
+/// Two lists are equal when they hold the same items. Two lists still in their blobs are equal
+/// when their bytes are (one encoding decodes to one list), without decoding either: most
+/// versions keep the lists of the one before (issue 10).
 impl<T: Item + PartialEq> PartialEq for List<T> {
     fn eq(&self, other: &List<T>) -> bool {
+        if let (Some(a), Some(b)) = (self.encoded(), other.encoded())
+            && a == b
+        {
+            return true;
+        }
         **self == **other
     }
 }

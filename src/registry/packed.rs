@@ -348,12 +348,12 @@ mod tests {
         let c = VersionFacts { version: "1.0.2".into(), dependencies: names(&["x", "z"]), ..a.clone() };
         let versions = decode(&encode(&[a, b, c])).expect("decodes");
         let deps = |i: usize| versions[i].dependencies.as_ref().expect("a list");
-        assert!(deps(0).same_items(deps(1)));
+        assert!(deps(0) == deps(1));
         assert!(!deps(0).is_decoded() && !deps(1).is_decoded(), "equal bytes: neither decoded");
-        assert!(!deps(0).same_items(deps(2)));
+        assert!(deps(0) != deps(2));
         assert!(deps(0).is_decoded() && deps(2).is_decoded(), "different bytes: compared as items");
-        assert!(deps(1).same_items(names(&["x", "y"]).as_ref().expect("a list")), "packed and built");
-        assert!(!deps(1).same_items(&List::default()));
+        assert!(deps(1) == names(&["x", "y"]).as_ref().expect("a list"), "packed and built");
+        assert!(deps(1) != &List::default());
     }
 
     #[test]

@@ -154,7 +154,7 @@ fn maintainer_change(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
         return Ok(Outcome::Pass); // the first version
     };
     let before = baseline.facts.maintainers.as_ref().ok_or_else(|| not(missing(ctx.h.ecosystem, Fact::Maintainers)))?;
-    if current.same_items(before) {
+    if current == before {
         return Ok(Outcome::Pass);
     }
     let now_set: BTreeSet<&str> = current.iter().map(String::as_str).collect();
@@ -235,7 +235,7 @@ fn install_scripts(ctx: &Ctx<'_>) -> (Outcome, Outcome) {
             missing(ctx.h.ecosystem, Fact::InstallScripts)
         )));
     };
-    if scripts.same_items(before) {
+    if scripts == before {
         return both(Outcome::Pass); // nothing added, nothing changed
     }
     let (added, changed) = diff_scripts(scripts, before);
@@ -336,7 +336,7 @@ fn new_dependency(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
         return Ok(Outcome::Pass);
     };
     let before = previous.facts.dependencies.as_ref().ok_or_else(|| not(missing(eco, Fact::Dependencies)))?;
-    if deps.same_items(before) {
+    if deps == before {
         return Ok(Outcome::Pass); // no dependency added
     }
     let mut flagged = Vec::new();
