@@ -9,7 +9,7 @@ use super::{
     Filter, FunctionRecord, Inventory, InventoryBundle, InventoryError, InventoryFinding, RecordedFunction,
     RecordedPackage, ScanRecord,
 };
-use crate::advisory::store::{Store, StoreError, from_ns, has_table, ns};
+use crate::advisory::store::{Store, StoreError, WAL_BOUND, from_ns, has_table, ns};
 use crate::package::{Ecosystem, Scope};
 
 /// The inventory schema version this code writes.
@@ -124,8 +124,8 @@ impl Inventory for Store {
 
     /// One transaction. A local record commits into the `-wal` file without an fsync
     /// (`synchronous = NORMAL`: atomic and consistent at once, durable at the next checkpoint, which
-    /// `sync` runs); a deploy record commits with `synchronous = FULL`, so it survives a power
-    /// loss as soon as the scan ends.
+    /// `sync` runs, or this record when it leaves the `-wal` over [`WAL_BOUND`]); a deploy record
+    /// commits with `synchronous = FULL`, so it survives a power loss as soon as the scan ends.
     fn record(&mut self, scan: &ScanRecord) -> Result<(), InventoryError> {
         ensure(self)?;
         let p = self.path().to_owned();
@@ -146,6 +146,9 @@ impl Inventory for Store {
         if durable {
             self.connection().pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
         }
+        // The record is committed: emptying a long `-wal` is housekeeping, and one that fails
+        // (another process reading) is left for a later record or `sync`.
+        let _ = self.checkpoint_if_over(WAL_BOUND);
         Ok(())
     }
 

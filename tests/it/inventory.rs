@@ -91,6 +91,43 @@ fn a_sync_reports_which_scanned_bundles_new_advisories_hit() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "forgot 2 bundles\n");
 }
 
+/// A `-wal` file that recorded scans left over the bound (SQLite's auto-checkpoint copies the
+/// pages but never starts the file over here) is emptied by the next record, which is kept.
+#[test]
+fn a_record_empties_a_wal_grown_past_the_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = crate::sync::synced_fixture_db(tmp.path());
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
+    let wal_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let scan = || {
+        let out =
+            bundleguard(&db).args(["scan", "--format", "json"]).arg(fixture("scan/lambda-repo")).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    scan();
+    let one = wal_len();
+    assert!(one > 0 && one < bundleguard::advisory::store::WAL_BOUND, "{one}");
+    scan();
+    assert!(wal_len() > one, "under the bound a record appends to the -wal");
+    {
+        // grow the -wal past the bound: frames that a reader of another connection keeps there
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; CREATE TABLE filler (b BLOB);").unwrap();
+        let blob = vec![7u8; 1 << 20];
+        for _ in 0..5 {
+            conn.execute("INSERT INTO filler VALUES (?1)", [&blob]).unwrap();
+        }
+        conn.execute_batch("DROP TABLE filler;").unwrap();
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).unwrap();
+    }
+    assert!(wal_len() > bundleguard::advisory::store::WAL_BOUND, "{}", wal_len());
+    scan();
+    assert_eq!(wal_len(), 0, "the record emptied the -wal");
+    let out = bundleguard(&db).args(["inventory", "list", "--format", "json"]).output().unwrap();
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed["bundles"].as_array().unwrap().len(), 2, "{listed}");
+}
+
 /// Issue 15: a recording scan leaves its record in the `-wal` file (closing does not checkpoint),
 /// where every later process reads it; `sync` ends with a checkpoint, after which the database
 /// file copied alone (a CI cache of just the file) still holds every record.
