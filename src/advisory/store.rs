@@ -30,6 +30,10 @@ pub const APPLICATION_ID: i32 = 0x4247_4442;
 /// ([`Store::checkpoint_if_over`]): SQLite's auto-checkpoint size (1,000 pages of 4 KiB).
 pub const WAL_BOUND: u64 = 4 * 1024 * 1024;
 
+/// How long a connection waits for another process's lock (a sync holding the file) before
+/// failing with "database is locked".
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("no advisory database at {0}: run `bundleguard sync` first")]
@@ -234,7 +238,7 @@ impl Store {
             }
         };
         let mut store = Store { conn, path: path.to_owned(), labelled: false };
-        store.sql(store.conn.busy_timeout(std::time::Duration::from_secs(30)))?;
+        store.sql(store.conn.busy_timeout(BUSY_TIMEOUT))?;
         match store.identity()? {
             Identity::Ours | Identity::OldOurs => {}
             Identity::Fresh => return Err(StoreError::Empty(path.to_owned())),
@@ -256,7 +260,7 @@ impl Store {
     fn writable(conn: Connection, path: &Path) -> Result<Store, StoreError> {
         let mut store = Store { conn, path: path.to_owned(), labelled: false };
         // Before the first read: a sync may hold the file (racing scans never see "locked").
-        store.sql(store.conn.busy_timeout(std::time::Duration::from_secs(30)))?;
+        store.sql(store.conn.busy_timeout(BUSY_TIMEOUT))?;
         let identity = store.identity()?;
         if let Identity::Foreign(detail) = identity {
             return Err(StoreError::Foreign { path: path.to_owned(), detail });
@@ -341,8 +345,7 @@ impl Store {
         let r = self.conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 30000;",
+             PRAGMA foreign_keys = ON;",
         );
         self.sql(r)?;
         let r = self.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
@@ -374,7 +377,7 @@ impl Store {
         }
         self.sql(self.conn.busy_timeout(std::time::Duration::ZERO))?;
         let done = self.checkpoint();
-        self.sql(self.conn.busy_timeout(std::time::Duration::from_secs(30)))?;
+        self.sql(self.conn.busy_timeout(BUSY_TIMEOUT))?;
         done
     }
 

@@ -91,14 +91,18 @@ fn a_sync_reports_which_scanned_bundles_new_advisories_hit() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "forgot 2 bundles\n");
 }
 
+/// The size of the database's `-wal` file (0 when there is none).
+fn wal_len(db: &std::path::Path) -> u64 {
+    std::fs::metadata(format!("{}-wal", db.display())).map_or(0, |m| m.len())
+}
+
 /// A `-wal` file that recorded scans left over the bound (SQLite's auto-checkpoint copies the
 /// pages but never starts the file over here) is emptied by the next record, which is kept.
 #[test]
 fn a_record_empties_a_wal_grown_past_the_bound() {
     let tmp = tempfile::tempdir().unwrap();
     let db = crate::sync::synced_fixture_db(tmp.path());
-    let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
-    let wal_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let wal_len = || wal_len(&db);
     let scan = || {
         let out =
             bundleguard(&db).args(["scan", "--format", "json"]).arg(fixture("scan/lambda-repo")).output().unwrap();
@@ -110,7 +114,8 @@ fn a_record_empties_a_wal_grown_past_the_bound() {
     scan();
     assert!(wal_len() > one, "under the bound a record appends to the -wal");
     {
-        // grow the -wal past the bound: frames that a reader of another connection keeps there
+        // grow the -wal past the bound: another connection's writes, with its auto-checkpoint off
+        // and no checkpoint when it closes
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0; CREATE TABLE filler (b BLOB);").unwrap();
         let blob = vec![7u8; 1 << 20];
@@ -135,8 +140,7 @@ fn a_record_empties_a_wal_grown_past_the_bound() {
 fn a_recorded_scan_stays_in_the_wal_until_sync_leaves_a_self_contained_file() {
     let tmp = tempfile::tempdir().unwrap();
     let db = crate::sync::synced_fixture_db(tmp.path());
-    let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
-    let wal_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let wal_len = || wal_len(&db);
     assert_eq!(wal_len(), 0, "sync leaves nothing in the -wal");
     let out = bundleguard(&db).args(["scan", "--format", "json"]).arg(fixture("scan/lambda-repo")).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
