@@ -451,6 +451,17 @@ impl Policy {
         result
     }
 
+    /// Whether the judgement keeps a vulnerability (its code is not `off`): what a record keeps
+    /// before the judgement ([`crate::inventory::Scanned`]).
+    pub fn keeps_hit(&self, h: &VulnHit) -> bool {
+        self.advisory_severity(h).is_some()
+    }
+
+    /// Whether the judgement keeps a risk signal (its code is not `off`).
+    pub fn keeps_signal(&self, s: &Signal) -> bool {
+        self.setting(s.code, s.level) != Setting::Off
+    }
+
     /// The "unknown is not clean" rule for the registry checks (stale, takeover): a code that
     /// could not be evaluated for some package is
     /// - *off* when the user turned it off (`--no-metadata`, or `off` in `[levels]`): its

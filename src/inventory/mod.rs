@@ -14,10 +14,11 @@ use std::path::Path;
 use jiff::Timestamp;
 
 use crate::advisory::store::{Store, StoreError};
-use crate::finding::ScanResult;
+use crate::finding::AdvisoryInfo;
+use crate::graph::DepGraph;
 use crate::matcher::{self, PackageMatches, PackageQuery};
-use crate::package::{Ecosystem, PackageName, Scope, Source};
-use crate::vocab::{Code, FindingKind, Level};
+use crate::package::{Ecosystem, Package, PackageName, Scope, Source};
+use crate::vocab::{Code, FindingKind, Level, UnitKind};
 
 pub mod context;
 pub mod git;
@@ -232,23 +233,44 @@ pub fn open(url: Option<&str>, db: &Path) -> Result<Box<dyn Inventory>, Inventor
     }
 }
 
-/// Records every scanned function of `result` under `context`, in one transaction.
-pub fn record_scan(
+/// Records every scanned function under `context`, in one transaction.
+pub fn record_scan<'a>(
     inventory: &mut dyn Inventory,
     context: &RecordContext,
-    result: &ScanResult,
+    scanned: impl IntoIterator<Item = Scanned<'a>>,
     history_days: u32,
 ) -> Result<(), InventoryError> {
-    inventory.record(&scan_record(context, result, history_days))
+    inventory.record(&scan_record(context, scanned, history_days))
 }
 
-/// Groups the bundle reports of a scan by function name: a function read from its lockfile and
-/// from its artifact is one record with both package lists.
-pub fn scan_record(context: &RecordContext, result: &ScanResult, history_days: u32) -> ScanRecord {
+/// What a record keeps of one scanned unit. The scan gives it before the policy's judgement,
+/// with what the judgement keeps (a code the policy turns off is not recorded), so recording
+/// does not wait for the checks whose results are not recorded (unused, hygiene).
+#[derive(Debug, Clone)]
+pub struct Scanned<'a> {
+    pub name: &'a str,
+    pub kind: UnitKind,
+    pub runtime: Option<&'a str>,
+    pub path: &'a str,
+    pub graph: &'a DepGraph,
+    /// Its vulnerabilities: (package, advisory).
+    pub vulnerabilities: Vec<(&'a Package, &'a AdvisoryInfo)>,
+    /// Its risk signals that have a package: (code, package); only the stale and takeover ones
+    /// are kept ([`is_recheckable`]).
+    pub signals: Vec<(Code, &'a Package)>,
+}
+
+/// Groups the scanned units by function name: a function read from its lockfile and from its
+/// artifact is one record with both package lists.
+pub fn scan_record<'a>(
+    context: &RecordContext,
+    scanned: impl IntoIterator<Item = Scanned<'a>>,
+    history_days: u32,
+) -> ScanRecord {
     let mut functions: BTreeMap<&str, FunctionRecord> = BTreeMap::new();
-    for b in &result.bundles {
-        let f = functions.entry(b.name.as_str()).or_insert_with(|| FunctionRecord {
-            function: b.name.clone(),
+    for b in scanned {
+        let f = functions.entry(b.name).or_insert_with(|| FunctionRecord {
+            function: b.name.to_owned(),
             kind: b.kind.as_str().to_owned(),
             runtime: None,
             path: String::new(),
@@ -256,13 +278,13 @@ pub fn scan_record(context: &RecordContext, result: &ScanResult, history_days: u
             findings: Vec::new(),
         });
         if f.runtime.is_none() {
-            f.runtime.clone_from(&b.runtime);
+            f.runtime = b.runtime.map(str::to_owned);
         }
         if !f.path.split(", ").any(|p| p == b.path) {
             if !f.path.is_empty() {
                 f.path.push_str(", ");
             }
-            f.path.push_str(&b.path);
+            f.path.push_str(b.path);
         }
         f.packages.extend(b.graph.nodes().iter().filter(|p| p.source == Source::Registry).map(|p| RecordedPackage {
             ecosystem: p.ecosystem,
@@ -270,24 +292,23 @@ pub fn scan_record(context: &RecordContext, result: &ScanResult, history_days: u
             version: p.version.clone(),
             scope: p.scope,
         }));
-        f.findings.extend(b.findings.iter().map(|f| InventoryFinding {
-            ecosystem: f.package.ecosystem,
-            name: f.package.name.as_str().to_owned(),
-            version: f.package.version.clone(),
-            advisory_id: f.advisory.id.as_str().to_owned(),
-            aliases: f.advisory.aliases.clone(),
+        f.findings.extend(b.vulnerabilities.iter().map(|(p, advisory)| InventoryFinding {
+            ecosystem: p.ecosystem,
+            name: p.name.as_str().to_owned(),
+            version: p.version.clone(),
+            advisory_id: advisory.id.as_str().to_owned(),
+            aliases: advisory.aliases.clone(),
         }));
         // The stale and takeover signals the scan saw are known too: a re-check reports only
         // what appears after the deploy.
-        f.findings.extend(b.risks.iter().filter(|r| is_recheckable(r.code.kind())).filter_map(|r| {
-            let p = r.package.as_ref()?;
-            Some(InventoryFinding {
+        f.findings.extend(b.signals.iter().filter(|(code, _)| is_recheckable(code.kind())).map(|(code, p)| {
+            InventoryFinding {
                 ecosystem: p.ecosystem,
                 name: p.name.as_str().to_owned(),
                 version: p.version.clone(),
-                advisory_id: r.code.as_str().to_owned(),
+                advisory_id: code.as_str().to_owned(),
                 aliases: Vec::new(),
-            })
+            }
         }));
     }
     let functions = functions

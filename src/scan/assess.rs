@@ -2,6 +2,8 @@
 //! checks are independent of one another (`risk/`), this module only feeds them their inputs.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -49,6 +51,13 @@ pub struct RegistryResults {
     coverage: Vec<Coverage>,
 }
 
+impl RegistryResults {
+    /// The stale and takeover signals of each unit, in unit order.
+    pub fn signals(&self) -> &[Vec<Signal>] {
+        &self.signals
+    }
+}
+
 /// Each check family's results over the same units, in unit order: what [`combine`] adds to
 /// them. The families need only the units (and the registry facts), not the match, and not one
 /// another, so the scan runs them beside the match and each other, borrowing the units.
@@ -67,13 +76,62 @@ pub fn hygiene_checks(units: &[&Unit], today: Date) -> Vec<Vec<Signal>> {
         .collect()
 }
 
-/// The unused check of every unit, in parallel, results in unit order. It reads each function's
-/// code (once per folder: [`CodeCache`]; the folders `listing` holds are not listed again) and
-/// scans its imports.
+/// The unused check of every unit, in parallel over the current rayon pool, results in unit
+/// order ([`UnusedWork`]).
 pub fn unused_checks(units: &[&Unit], cfg: &UnusedConfig, listing: &Listing) -> UnusedResults {
-    let keys = units.iter().filter_map(|u| unused::code_key(u, cfg));
-    let codes = CodeCache::new(keys, CodeLimits::default(), listing);
-    UnusedResults(units.par_iter().map(|u| unused::check_unit(u, cfg, &codes)).collect())
+    let work = UnusedWork::new(units, cfg, listing);
+    rayon::broadcast(|_| work.help());
+    work.finish()
+}
+
+/// The unused check of a set of units, handed out one unit at a time to every thread that helps
+/// ([`UnusedWork::help`]), so that a thread can join in late: the scan starts its own
+/// low-priority threads on it at once, and its main thread helps once its own stages are done.
+/// Each function's code is read once per folder ([`CodeCache`]; the folders `listing` holds are
+/// not listed again) and its imports scanned.
+pub struct UnusedWork<'a> {
+    units: &'a [&'a Unit],
+    cfg: &'a UnusedConfig,
+    codes: CodeCache<'a>,
+    /// The next unit no helper has taken.
+    next: AtomicUsize,
+    /// Each unit's result, once checked.
+    results: Mutex<Vec<Option<unused::UnitResult>>>,
+}
+
+impl<'a> UnusedWork<'a> {
+    pub fn new(units: &'a [&'a Unit], cfg: &'a UnusedConfig, listing: &'a Listing) -> UnusedWork<'a> {
+        let keys = units.iter().filter_map(|u| unused::code_key(u, cfg));
+        UnusedWork {
+            units,
+            cfg,
+            codes: CodeCache::new(keys, CodeLimits::default(), listing),
+            next: AtomicUsize::new(0),
+            results: Mutex::new(units.iter().map(|_| None).collect()),
+        }
+    }
+
+    /// Checks the units no helper has taken, one at a time, until none is left.
+    pub fn help(&self) {
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(unit) = self.units.get(i) else { return };
+            let result = unused::check_unit(unit, self.cfg, &self.codes);
+            if let Some(slot) = self.results.lock().unwrap_or_else(PoisonError::into_inner).get_mut(i) {
+                *slot = Some(result);
+            }
+        }
+    }
+
+    /// Every unit's result, in unit order, once every helper has returned.
+    ///
+    /// # Panics
+    /// When a unit was not checked: a helper panicked (its panic is resumed before this is
+    /// called), or this was called before the helpers returned (a caller's bug).
+    pub fn finish(&self) -> UnusedResults {
+        let results = std::mem::take(&mut *self.results.lock().unwrap_or_else(PoisonError::into_inner));
+        UnusedResults(results.into_iter().map(|r| r.expect("every unit was checked before finish")).collect())
+    }
 }
 
 /// The stale and takeover signals of every unit: each unique package version is judged once for
@@ -231,6 +289,42 @@ mod tests {
         // Counted over the scan: the reason's count is the number not evaluated (once per unit).
         assert_eq!(fresh.reason.as_deref(), Some("no registry facts for the package (2)"));
         assert_eq!(out.coverage.len(), stale::CODES.len() + takeover::CODES.len() - 1, "all but malicious");
+    }
+
+    /// Units handed out one at a time: however many threads help, and when they join, each unit
+    /// gets the result the check gives it alone, in unit order.
+    #[test]
+    fn unused_work_gives_each_unit_its_own_result_whoever_helps() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/unused");
+        let extracted =
+            crate::scan::extract::collect_timed(&[root], &[], &crate::bundle::Excludes::default(), true, None);
+        let units: Vec<&Unit> = extracted.units.iter().collect();
+        assert!(units.len() >= 4, "the fixture has functions in four ecosystems");
+        let cfg = UnusedConfig::default();
+        let alone: Vec<String> = {
+            let codes = CodeCache::new(
+                units.iter().filter_map(|u| unused::code_key(u, &cfg)),
+                CodeLimits::default(),
+                &extracted.listing,
+            );
+            units.iter().map(|u| format!("{:?}", unused::check_unit(u, &cfg, &codes))).collect()
+        };
+        assert!(alone.iter().any(|r| r.contains("unused/declared")), "the fixture has unused packages");
+        let work = UnusedWork::new(&units, &cfg, &extracted.listing);
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                s.spawn(|| work.help());
+            }
+            work.help();
+        });
+        let helped: Vec<String> = work.finish().0.iter().map(|r| format!("{r:?}")).collect();
+        assert_eq!(helped, alone);
+        // a thread that helps after every unit was taken finds nothing left
+        let late = UnusedWork::new(&units, &cfg, &extracted.listing);
+        late.help();
+        late.help();
+        let late: Vec<String> = late.finish().0.iter().map(|r| format!("{r:?}")).collect();
+        assert_eq!(late, alone);
     }
 
     #[test]

@@ -107,8 +107,9 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         max_age: options.max_age,
         now: options.now,
     };
-    let Overlapped { mut opened, attached, checked, metadata_warnings } =
-        overlapped(options, &policy, &extracted, &request, today, observer)?;
+    let recording = options.record.as_ref().map(|r| with_declared_environment(r, &stages));
+    let Overlapped { mut opened, attached, checked, metadata_warnings, recorded } =
+        overlapped(options, &policy, &extracted, &request, today, recording.as_ref().map(|(r, _)| r), observer)?;
     let mut warnings = std::mem::take(&mut opened.warnings);
     warnings.extend(metadata_warnings);
     let matched = vulns::assemble(extracted, attached);
@@ -127,9 +128,17 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
             result.verdict = Verdict::Incomplete;
         }
     }
-    if let Some(recording) = &options.record {
-        let recording = with_declared_environment(recording, &stages, &mut result);
-        timed(times, Phase::Record, || record(&options.db, &recording, &mut opened.store, &mut result));
+    if let Some((recording, warning)) = recording {
+        result.warnings.extend(warning);
+        if let Some(Err(e)) = recorded {
+            result.warnings.push(Diagnostic::new(
+                "inventory/record",
+                format!("the scanned bundles could not be recorded in the inventory: {e}"),
+            ));
+            if recording.context.deploy && result.verdict == Verdict::Pass {
+                result.verdict = Verdict::Incomplete;
+            }
+        }
     }
     Ok(result)
 }
@@ -141,22 +150,32 @@ struct Overlapped {
     attached: vulns::Attached,
     checked: assess::Checked,
     metadata_warnings: Vec<Diagnostic>,
+    /// The record's outcome, when the scan records (`None`: not recorded, or a stage failed).
+    recorded: Option<Result<(), crate::inventory::InventoryError>>,
 }
 
-/// Everything between extraction and judging that only reads the units, run side by side on
-/// three threads (CI machines have two cores, and much of it is serial: SQLite reads, the
-/// registry judgements): the unused check (its code reading and import scanning, in parallel
-/// over units) starts at once; the database is opened; then the registry metadata is read (and
-/// fetched, when online) on its own connection to the same file and the stale and takeover checks
-/// judge it, while this thread matches, attaches the vulnerabilities and runs the hygiene check.
+/// Everything between extraction and judging that only reads the units, run side by side (CI
+/// machines have two cores, and much of it is serial: SQLite reads, the registry judgements,
+/// the record):
+/// - the unused check starts at once on low-priority threads of its own ([`lower_priority`]),
+///   which take its units one at a time ([`assess::UnusedWork`]): they use the core time the
+///   other stages leave idle, above all the serial record's;
+/// - the database is opened; then the registry metadata is read (and fetched, when online) on
+///   its own connection to the same file and the stale and takeover checks judge it;
+/// - this thread matches, attaches the vulnerabilities and runs the hygiene check, then records
+///   the scan (the record keeps no unused or hygiene result), then helps the unused check with
+///   the units left.
+///
 /// Each result is the one the stage gives alone, in unit order, so reports do not change; a
-/// failing stage fails the scan as before (the open first, then the match, then the metadata).
+/// failing stage fails the scan as before (the open first, then the match, then the metadata),
+/// and then nothing is recorded.
 fn overlapped(
     options: &ScanOptions,
     policy: &Policy,
     extracted: &extract::Extracted,
     request: &OpenRequest<'_>,
     today: jiff::civil::Date,
+    recording: Option<&Recording>,
     observer: &dyn Observer,
 ) -> Result<Overlapped, ScanError> {
     let times = options.phases.as_deref();
@@ -166,14 +185,27 @@ fn overlapped(
     // One unit has too little to overlap to pay for the threads (and their memory): its stages
     // run one after the other, the same calls in the same order of errors.
     let spawn = units.len() > 1;
+    let started = std::time::Instant::now();
+    let unused_work = assess::UnusedWork::new(&units, &unused, &extracted.listing);
     std::thread::scope(|s| {
-        let (units, unused, registry) = (&units, &unused, &registry);
-        let unused_task = Task::start(s, spawn, move || {
-            timed(times, Phase::Unused, || {
-                in_own_pool(spawn, || assess::unused_checks(units, unused, &extracted.listing))
-            })
-        });
-        let opened = timed(times, Phase::Open, || open::for_scan(request, observer))?;
+        let (units, registry, unused_work) = (&units, &registry, &unused_work);
+        let helpers: Vec<_> = if spawn {
+            (0..rayon::current_num_threads())
+                .filter_map(|_| {
+                    std::thread::Builder::new()
+                        .name("bundleguard-unused".into())
+                        .spawn_scoped(s, move || {
+                            lower_priority();
+                            unused_work.help();
+                        })
+                        .ok()
+                })
+                .collect()
+        } else {
+            unused_work.help();
+            Vec::new()
+        };
+        let mut opened = timed(times, Phase::Open, || open::for_scan(request, observer))?;
         let db = opened.store.path().to_owned();
         let registry_task = Task::start(s, spawn, move || -> Result<_, ScanError> {
             let (facts, warnings) = timed(times, Phase::Metadata, || metadata(options, policy, &db, units))?;
@@ -187,11 +219,25 @@ fn overlapped(
             matched.map(|m| timed(times, Phase::Attach, || vulns::attach(&extracted.units, &m, &opened.missing)));
         let hygiene = timed(times, Phase::Assess, || assess::hygiene_checks(units, today));
         let registry_results = registry_task.join();
-        let unused_results = unused_task.join();
+        // The record keeps no unused or hygiene result: it runs while the unused check ends.
+        let recorded = match (recording, &attached, &registry_results) {
+            (Some(recording), Ok(attached), Ok((registry, _))) => {
+                let scanned = scanned(&extracted.units, attached, registry, policy);
+                Some(timed(times, Phase::Record, || record(&options.db, recording, &mut opened.store, scanned)))
+            }
+            _ => None,
+        };
+        // This thread takes the units the helpers have not (all of them when none could start).
+        unused_work.help();
+        helpers.into_iter().for_each(joined);
+        let unused_results = unused_work.finish();
+        if let Some(times) = times {
+            times.add(Phase::Unused, started.elapsed());
+        }
         let attached = attached?;
         let (registry, metadata_warnings) = registry_results?;
         let checked = assess::Checked { hygiene, unused: unused_results, registry };
-        Ok(Overlapped { opened, attached, checked, metadata_warnings })
+        Ok(Overlapped { opened, attached, checked, metadata_warnings, recorded })
     })
 }
 
@@ -209,18 +255,15 @@ fn release<T: Send + 'static>(detach: bool, facts: T) {
     }
 }
 
-/// Runs `f` on a rayon pool of its own (when `own`), as large as the global one: the unused check's many
-/// parallel tasks would otherwise fill the global pool's queues, and the match's parallel steps
-/// (queued behind them) would wait for the whole check to end; with two pools the system shares
-/// the cores between both. Without a pool (threads cannot be created), `f` runs in the global
-/// one.
-fn in_own_pool<T: Send>(own: bool, f: impl FnOnce() -> T + Send) -> T {
-    if !own {
-        return f();
-    }
-    match rayon::ThreadPoolBuilder::new().num_threads(rayon::current_num_threads()).build() {
-        Ok(pool) => pool.install(f),
-        Err(_) => f(),
+/// Lowers the calling thread's priority to the lowest (Linux: nice 19; elsewhere nothing): the
+/// unused check's helper threads then take only the core time the match, the registry stage and
+/// the record leave idle, and never delay them; the scan's thread helps the check at its normal
+/// priority once those are done, so a busy machine slows the check down but cannot starve it.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // A thread whose priority cannot be lowered keeps its own: only the overlap suffers.
+        let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 19);
     }
 }
 
@@ -261,59 +304,78 @@ pub struct Recording {
 
 /// The recording, with the environment the scanned templates declare when none was given: one
 /// stage for all (Serverless `provider.stage`, SAM's `samconfig.toml` environment) is used;
-/// templates that disagree leave it unknown (empty) with a warning naming them.
+/// templates that disagree leave it unknown (empty), with the warning naming them.
 fn with_declared_environment(
     recording: &Recording,
     stages: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
-    result: &mut ScanResult,
-) -> Recording {
+) -> (Recording, Option<Diagnostic>) {
     let mut recording = recording.clone();
     if !recording.context.environment.is_empty() || stages.is_empty() {
-        return recording;
+        return (recording, None);
     }
     if let [(stage, _)] = stages.iter().collect::<Vec<_>>()[..] {
         recording.context.environment.clone_from(stage);
-    } else {
-        let each: Vec<String> = stages
-            .iter()
-            .map(|(stage, from)| format!("{stage} ({})", from.iter().cloned().collect::<Vec<_>>().join(", ")))
-            .collect();
-        result.warnings.push(Diagnostic::new(
-            "inventory/environment",
-            format!(
-                "the templates deploy to different stages: {}; recorded without an environment (pass --environment)",
-                each.join(", ")
-            ),
-        ));
+        return (recording, None);
     }
-    recording
+    let each: Vec<String> = stages
+        .iter()
+        .map(|(stage, from)| format!("{stage} ({})", from.iter().cloned().collect::<Vec<_>>().join(", ")))
+        .collect();
+    let warning = Diagnostic::new(
+        "inventory/environment",
+        format!(
+            "the templates deploy to different stages: {}; recorded without an environment (pass --environment)",
+            each.join(", ")
+        ),
+    );
+    (recording, Some(warning))
 }
 
-/// Records the judged result. Reporting never depends on recording: a failure is a warning, and
-/// a deploy that could not be recorded leaves the inventory wrong, so it is never a pass.
-/// The local inventory is written through the scan's own connection to the database file (one
-/// open, one WAL checkpoint on close), unless that connection is read-only.
+/// What the record keeps of each unit: its packages, and the vulnerabilities and stale and
+/// takeover signals the policy's judgement keeps. The judgement has not run yet: it waits for
+/// the unused check, which the record does not.
+fn scanned<'a>(
+    units: &'a [crate::bundle::Unit],
+    attached: &'a vulns::Attached,
+    registry: &'a assess::RegistryResults,
+    policy: &Policy,
+) -> Vec<crate::inventory::Scanned<'a>> {
+    units
+        .iter()
+        .zip(attached.hits())
+        .zip(registry.signals())
+        .map(|((u, hits), signals)| crate::inventory::Scanned {
+            name: &u.name,
+            kind: u.kind,
+            runtime: u.runtime.as_deref(),
+            path: &u.path,
+            graph: &u.graph,
+            vulnerabilities: hits.iter().filter(|h| policy.keeps_hit(h)).map(|h| (&h.package, &h.advisory)).collect(),
+            signals: signals
+                .iter()
+                .filter(|s| policy.keeps_signal(s))
+                .filter_map(|s| Some((s.code, s.package.as_ref()?)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Records the scanned units. Reporting never depends on recording: the caller turns a failure
+/// into a warning, and a deploy that could not be recorded leaves the inventory wrong, so it is
+/// never a pass. The local inventory is written through the scan's own connection to the
+/// database file (one open, one WAL checkpoint on close), unless that connection is read-only.
 fn record(
     db: &std::path::Path,
     recording: &Recording,
     store: &mut crate::advisory::store::Store,
-    result: &mut ScanResult,
-) {
+    scanned: Vec<crate::inventory::Scanned<'_>>,
+) -> Result<(), crate::inventory::InventoryError> {
     let history = recording.history_days;
-    let outcome = match recording.inventory.as_deref().filter(|i| !i.is_empty()) {
-        None if !store.is_read_only() => crate::inventory::record_scan(store, &recording.context, result, history),
+    match recording.inventory.as_deref().filter(|i| !i.is_empty()) {
+        None if !store.is_read_only() => crate::inventory::record_scan(store, &recording.context, scanned, history),
         url => crate::inventory::open(url, db).and_then(|mut inventory| {
-            crate::inventory::record_scan(inventory.as_mut(), &recording.context, result, history)
+            crate::inventory::record_scan(inventory.as_mut(), &recording.context, scanned, history)
         }),
-    };
-    if let Err(e) = outcome {
-        result.warnings.push(Diagnostic::new(
-            "inventory/record",
-            format!("the scanned bundles could not be recorded in the inventory: {e}"),
-        ));
-        if recording.context.deploy && result.verdict == Verdict::Pass {
-            result.verdict = Verdict::Incomplete;
-        }
     }
 }
 

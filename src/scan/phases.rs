@@ -1,7 +1,7 @@
 //! Per-phase wall times of one scan, for benchmarks and profiling (`benches/scan_phases.rs`).
 //! Off unless the caller sets [`super::ScanOptions::phases`]; when off, a phase costs one
 //! branch and no clock read. Some phases run side by side ([`Phase::overlapped`]): the unused
-//! check from the open to the end of the match, the metadata and the stale and takeover checks
+//! check from the open to the end of the record, the metadata and the stale and takeover checks
 //! beside the match. Their times
 //! overlap the others', so the phases of one scan add up to more than its wall time.
 
@@ -18,7 +18,7 @@ pub enum Phase {
     /// Reading and parsing every lockfile and artifact (in parallel).
     Parse,
     /// The unused check: reading each function's code and scanning its imports (in parallel
-    /// over units), beside the open and the match.
+    /// over units), beside the open, the match and the record.
     Unused,
     /// Opening the advisory database (and syncing what it lacks, when allowed).
     Open,
@@ -41,12 +41,12 @@ pub enum Phase {
     /// The hygiene check (beside the match's end) and adding every family's results to the
     /// units.
     Assess,
+    /// Recording in the inventory, before the judgement (while the unused check ends).
+    Record,
     /// The policy's judgement.
     Judge,
     /// Each unit's fix plan (its target versions matched against the database).
     FixPlan,
-    /// Recording in the inventory.
-    Record,
 }
 
 impl Phase {
@@ -65,9 +65,9 @@ impl Phase {
         Phase::Metadata,
         Phase::Registry,
         Phase::Assess,
+        Phase::Record,
         Phase::Judge,
         Phase::FixPlan,
-        Phase::Record,
     ];
 
     /// Whether the phase runs beside others (its time is not on the scan's critical path alone).
@@ -115,7 +115,7 @@ impl PhaseTimes {
         times.iter().filter(|(p, _)| *p == phase).map(|(_, d)| *d).sum()
     }
 
-    fn add(&self, phase: Phase, elapsed: Duration) {
+    pub(crate) fn add(&self, phase: Phase, elapsed: Duration) {
         self.times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((phase, elapsed));
     }
 }

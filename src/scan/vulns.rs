@@ -56,6 +56,13 @@ pub(crate) struct Attached {
     hits: Vec<Vec<VulnHit>>,
 }
 
+impl Attached {
+    /// The vulnerabilities of each unit, in unit order.
+    pub(crate) fn hits(&self) -> &[Vec<VulnHit>] {
+        &self.hits
+    }
+}
+
 /// Attaches the matched vulnerabilities to every unit (with paths and lockfile lines, in
 /// parallel) and counts the packages that could not be evaluated; `missing` are the ecosystems
 /// the database has no advisories for. Borrows the units: [`assemble`] moves them.

@@ -160,3 +160,44 @@ fn a_recorded_scan_stays_in_the_wal_until_sync_leaves_a_self_contained_file() {
     std::fs::copy(&db, &copy).unwrap();
     assert_eq!(names(&copy), ["orders-webhook", "report-api"]);
 }
+
+/// The record is written before the policy's judgement (beside the unused check's end), so it
+/// applies the judgement's rule itself: a code the policy turns off is not recorded. A later
+/// sync (with the default policy) then reports those advisories as new; recorded ones it does not.
+#[test]
+fn a_record_keeps_what_the_policy_keeps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("bucket");
+    copy_bucket(&repo_root().join("advisories"), &root, &["npm", "PyPI", "Go", "crates.io"]);
+    let bucket = MockBucket::start(root);
+    let off = tmp.path().join("off.toml");
+    std::fs::write(&off, "[levels]\n\"vulnerability/advisory\" = \"off\"\n").unwrap();
+    let new_after_sync = |config: Option<&std::path::Path>| {
+        let db = tmp.path().join(format!("db-{}.sqlite", config.is_some()));
+        let sync = || {
+            bundleguard(&db).args(["sync", "--quiet", "--format", "json", "--source", &bucket.url]).output().unwrap()
+        };
+        assert!(sync().status.success());
+        let mut scan = bundleguard(&db);
+        scan.args(["scan", "--format", "json"]).arg(fixture("scan/lambda-repo"));
+        if let Some(config) = config {
+            scan.arg("--config").arg(config);
+        }
+        assert!(scan.output().unwrap().status.code().is_some());
+        let doc: Value = serde_json::from_slice(&sync().stdout).unwrap();
+        let mut new: Vec<String> = doc["inventory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["new"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_owned()))
+            .collect();
+        new.sort();
+        new
+    };
+    assert_eq!(new_after_sync(None), Vec::<String>::new(), "every judged vulnerability was recorded");
+    let unrecorded = new_after_sync(Some(&off));
+    assert!(
+        unrecorded.contains(&"GHSA-35jh-r3h4-6jhm".to_owned()),
+        "lodash's advisory was off, so not recorded: {unrecorded:?}"
+    );
+}
