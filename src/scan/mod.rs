@@ -457,3 +457,22 @@ fn policy_root(path: &std::path::Path) -> PathBuf {
         path.parent().map_or_else(|| PathBuf::from("."), std::path::Path::to_owned)
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use rustix::process::getpriority_process;
+    use rustix::thread::gettid;
+
+    /// The unused check's helpers run at the lowest priority; the thread that starts them (the
+    /// scan's, which helps later at its own priority) keeps its own.
+    #[test]
+    fn lower_priority_lowers_only_the_calling_thread() {
+        let before = getpriority_process(Some(gettid())).expect("own priority");
+        let helper = std::thread::spawn(|| {
+            super::lower_priority();
+            getpriority_process(Some(gettid())).expect("helper's priority")
+        });
+        assert_eq!(helper.join().expect("helper"), 19);
+        assert_eq!(getpriority_process(Some(gettid())).expect("own priority"), before);
+    }
+}
