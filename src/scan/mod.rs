@@ -189,8 +189,10 @@ fn overlapped(
     let unused_work = assess::UnusedWork::new(&units, &unused, &extracted.listing);
     std::thread::scope(|s| {
         let (units, registry, unused_work) = (&units, &registry, &unused_work);
+        // As many helpers as the cores the serial record leaves idle; this thread makes one more
+        // once its stages are done.
         let helpers: Vec<_> = if spawn {
-            (0..rayon::current_num_threads())
+            (0..rayon::current_num_threads().saturating_sub(1).max(1))
                 .filter_map(|_| {
                     std::thread::Builder::new()
                         .name("bundleguard-unused".into())
