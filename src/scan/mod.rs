@@ -185,7 +185,8 @@ fn overlapped(
     // One unit has too little to overlap to pay for the threads (and their memory): its stages
     // run one after the other, the same calls in the same order of errors.
     let spawn = units.len() > 1;
-    let started = std::time::Instant::now();
+    // Timed from its start to this thread's join, only when phases are timed (no clock read else).
+    let started = times.map(|_| std::time::Instant::now());
     let unused_work = assess::UnusedWork::new(&units, &unused, &extracted.listing);
     std::thread::scope(|s| {
         let (units, registry, unused_work) = (&units, &registry, &unused_work);
@@ -233,7 +234,7 @@ fn overlapped(
         unused_work.help();
         helpers.into_iter().for_each(joined);
         let unused_results = unused_work.finish();
-        if let Some(times) = times {
+        if let (Some(times), Some(started)) = (times, started) {
             times.add(Phase::Unused, started.elapsed());
         }
         let attached = attached?;
