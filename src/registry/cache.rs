@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 use rusqlite::params;
@@ -89,17 +90,106 @@ fn layout(conn: &rusqlite::Connection) -> rusqlite::Result<Layout> {
     })
 }
 
-/// Loads the cached entries of many packages, in the order given: per ecosystem, one query for
-/// the package rows with their versions blob (the names passed as one JSON array, `json_each`),
-/// so a warm cache costs one statement per ecosystem, not one per package, and an ecosystem with
-/// nothing cached costs one index probe.
-pub fn load_many(store: &mut Store, packages: &[(Ecosystem, PackageName)]) -> Result<Loaded, StoreError> {
+/// Cache entries read before the scan knows its packages ([`read_ahead`]): every package row
+/// of the table, up to where it was stopped, by ecosystem and name; a damaged blob keeps why.
+#[derive(Debug, Default)]
+pub struct ReadAhead {
+    entries: BTreeMap<Ecosystem, HashMap<String, Result<CacheEntry, String>>>,
+    /// The whole table was read: a package not in `entries` is not cached.
+    whole: bool,
+}
+
+impl ReadAhead {
+    /// How many package rows were read.
+    pub fn len(&self) -> usize {
+        self.entries.values().map(HashMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether every row of the table was read.
+    pub fn is_whole(&self) -> bool {
+        self.whole
+    }
+}
+
+/// Reads every package row of the cache in `db` (the file as it is now, read-only), until
+/// `stop` is set: a scan does it while its walk and parse leave a core idle, before it knows
+/// which packages it needs; [`load_many`] then takes what it needs from it and queries only the
+/// rest. Nothing is read from a file that is missing, not ours, or whose versions are still in
+/// the per-version rows of schema 5 (they are read by name as before); a file that cannot be
+/// read gives nothing either (the read by name says what is wrong). Blobs are decoded once the
+/// statement is done, as [`load_many`] does.
+pub fn read_ahead(db: &std::path::Path, stop: &AtomicBool) -> ReadAhead {
+    let stopped = || stop.load(Ordering::Relaxed);
+    let Ok(mut store) = Store::open_read_only(db) else { return ReadAhead::default() };
+    let conn = store.connection();
+    let read = || -> rusqlite::Result<Option<ReadAhead>> {
+        let layout = layout(conn)?;
+        if !layout.blobs || layout.rows {
+            return Ok(None);
+        }
+        let mut all = conn.prepare(&format!("SELECT ecosystem, {HEAD_COLUMNS}, versions FROM registry_packages"))?;
+        let mut rows = all.query([])?;
+        let mut read: Vec<(Ecosystem, String, CacheEntry, Option<Blob>)> = Vec::new();
+        let mut whole = true;
+        while let Some(r) = rows.next()? {
+            if stopped() {
+                whole = false;
+                break;
+            }
+            let Some(eco) = Ecosystem::from_name(r.get_ref(0)?.as_str()?) else { continue };
+            let name: String = r.get(1)?;
+            let (entry, stored) = entry_row(r, 1, eco, PackageName::new(eco, &name))?;
+            let blob = match stored {
+                Stored::Blob(blob) => Some(blob),
+                Stored::Rows | Stored::NotFound => None,
+            };
+            read.push((eco, name, entry, blob));
+        }
+        drop(rows);
+        let mut ahead = ReadAhead { whole, ..ReadAhead::default() };
+        for (eco, name, mut entry, blob) in read {
+            if stopped() {
+                ahead.whole = false;
+                break;
+            }
+            let entry = match blob.map(|blob| packed::decode_shared(&blob)) {
+                Some(Err(e)) => Err(e),
+                Some(Ok(versions)) => {
+                    if let Some(facts) = entry.facts.as_mut() {
+                        facts.versions = versions;
+                    }
+                    Ok(entry)
+                }
+                None => Ok(entry),
+            };
+            ahead.entries.entry(eco).or_default().insert(name, entry);
+        }
+        Ok(Some(ahead))
+    };
+    read().ok().flatten().unwrap_or_default()
+}
+
+/// Loads the cached entries of many packages, in the order given: first from what
+/// [`read_ahead`] read (`ahead`, empty when nothing was), then per ecosystem one query for the
+/// package rows not read ahead with their versions blob (the names passed as one JSON array,
+/// `json_each`), so a warm cache costs one statement per ecosystem, not one per package, and an
+/// ecosystem with nothing cached costs one index probe.
+pub fn load_many(
+    store: &mut Store,
+    packages: &[(Ecosystem, PackageName)],
+    ahead: ReadAhead,
+) -> Result<Loaded, StoreError> {
+    let mut loaded = Loaded { entries: vec![None; packages.len()], damaged: Vec::new() };
+    let rest = take_ahead(packages, ahead, &mut loaded);
     let conn = store.connection();
     let result = (|| {
-        let mut loaded = Loaded { entries: vec![None; packages.len()], damaged: Vec::new() };
         let mut by_eco: BTreeMap<Ecosystem, Vec<usize>> = BTreeMap::new();
-        for (i, (eco, _)) in packages.iter().enumerate() {
-            by_eco.entry(*eco).or_default().push(i);
+        for i in rest {
+            by_eco.entry(packages[i].0).or_default().push(i);
         }
         let mut any = conn.prepare_cached("SELECT 1 FROM registry_packages WHERE ecosystem = ?1 LIMIT 1")?;
         let mut shape = None;
@@ -116,6 +206,95 @@ pub fn load_many(store: &mut Store, packages: &[(Ecosystem, PackageName)]) -> Re
         Ok(loaded)
     })();
     result.map_err(|e| store.error(e))
+}
+
+/// Moves the entries of `packages` that `ahead` holds into `loaded` (a repeated package gets a
+/// copy); returns the indexes of those still to read: none when `ahead` read the whole table.
+fn take_ahead(packages: &[(Ecosystem, PackageName)], mut ahead: ReadAhead, loaded: &mut Loaded) -> Vec<usize> {
+    let mut rest = Vec::new();
+    let mut first: HashMap<(Ecosystem, &str), usize> = HashMap::new();
+    for (i, (eco, name)) in packages.iter().enumerate() {
+        if let Some(&j) = first.get(&(*eco, name.as_str())) {
+            // Read by name with the rest, or copied from the first now.
+            if ahead.whole || loaded.entries[j].is_some() {
+                let copy = loaded.entries[j].clone();
+                loaded.entries[i] = copy;
+            } else {
+                rest.push(i);
+            }
+            continue;
+        }
+        first.insert((*eco, name.as_str()), i);
+        match ahead.entries.get_mut(eco).and_then(|m| m.remove(name.as_str())) {
+            Some(Ok(mut entry)) => {
+                if let Some(facts) = entry.facts.as_mut() {
+                    facts.name = name.clone();
+                }
+                loaded.entries[i] = Some(entry);
+            }
+            Some(Err(e)) => loaded.damaged.push((*eco, damaged(*eco, name, &e))),
+            None if ahead.whole => {}
+            None => rest.push(i),
+        }
+    }
+    rest
+}
+
+fn damaged(eco: Ecosystem, name: &PackageName, error: &str) -> String {
+    format!("{eco} {name}: the cached registry metadata is damaged ({error}): not used")
+}
+
+/// The columns of a package row, as [`entry_row`] reads them.
+const HEAD_COLUMNS: &str =
+    "name, registry, url, fetched_at, etag, last_modified, found, latest, status, status_message, maintainers";
+
+/// Where the versions of a package row are.
+enum Stored {
+    /// In its blob.
+    Blob(Blob),
+    /// In the per-version rows of schema 5 (the row has no blob).
+    Rows,
+    /// Nowhere: the registry said it has no such package.
+    NotFound,
+}
+
+/// The entry of one package row, its [`HEAD_COLUMNS`] from column `first` on, without its
+/// versions, and where they are. The blob is column `first + 11` (`NULL` when selected from a
+/// file of schema 5, which has no such column).
+fn entry_row(
+    r: &rusqlite::Row<'_>,
+    first: usize,
+    eco: Ecosystem,
+    name: PackageName,
+) -> rusqlite::Result<(CacheEntry, Stored)> {
+    let column = |i: usize| first + i;
+    let fetched_at = from_ns(r.get(column(3))?);
+    let found: bool = r.get(column(6))?;
+    let (facts, stored) = if found {
+        let stored =
+            r.get_ref(column(11))?.as_blob_or_null()?.map_or(Stored::Rows, |b| Stored::Blob(Arc::new(b.to_vec())));
+        let facts = PackageFacts {
+            ecosystem: eco,
+            name,
+            fetched_at,
+            versions: Vec::new(),
+            maintainers: json_column(r, column(10))?,
+            status: status_from(r.get::<_, Option<String>>(column(8))?.as_deref(), r.get(column(9))?),
+            latest: r.get(column(7))?,
+        };
+        (Some(facts), stored)
+    } else {
+        (None, Stored::NotFound)
+    };
+    let entry = CacheEntry {
+        registry: r.get(column(1))?,
+        url: r.get(column(2))?,
+        fetched_at,
+        etag: r.get(column(4))?,
+        last_modified: r.get(column(5))?,
+        facts,
+    };
+    Ok((entry, stored))
 }
 
 /// The cached entries of the packages at `indexes` (all of ecosystem `eco`) into `loaded`.
@@ -141,8 +320,7 @@ fn load_ecosystem(
     // A file of schema 5 opened read-only has no blob column: its versions are in rows.
     let versions = if layout.blobs { "versions" } else { "NULL" };
     let mut head = conn.prepare_cached(&format!(
-        "SELECT name, registry, url, fetched_at, etag, last_modified, found, latest, status, status_message, maintainers,
-                {versions}
+        "SELECT {HEAD_COLUMNS}, {versions}
          FROM registry_packages WHERE ecosystem = ?1 AND name IN (SELECT value FROM json_each(?2))"
     ))?;
     let mut rows = head.query(params![eco.as_str(), names_json])?;
@@ -152,35 +330,15 @@ fn load_ecosystem(
     while let Some(r) = rows.next()? {
         let name = r.get_ref(0)?.as_str()?;
         let Some(&i) = at.get(name) else { continue };
-        let fetched_at = from_ns(r.get(3)?);
-        let found: bool = r.get(6)?;
-        let facts = if found {
-            // Blobs are decoded once the statement is done: decoded in between its page reads, the
-            // facts fragment the heap (peak RSS of the warm-cache scan 70.1 MB, 63.4 MB after).
-            match r.get_ref(11)?.as_blob_or_null()? {
-                Some(blob) => blobs.push((i, Arc::new(blob.to_vec()))),
-                None => in_rows.push(packages[i].1.as_str()),
-            }
-            Some(PackageFacts {
-                ecosystem: eco,
-                name: packages[i].1.clone(),
-                fetched_at,
-                versions: Vec::new(),
-                maintainers: json_column(r, 10)?,
-                status: status_from(r.get::<_, Option<String>>(8)?.as_deref(), r.get(9)?),
-                latest: r.get(7)?,
-            })
-        } else {
-            None
-        };
-        loaded.entries[i] = Some(CacheEntry {
-            registry: r.get(1)?,
-            url: r.get(2)?,
-            fetched_at,
-            etag: r.get(4)?,
-            last_modified: r.get(5)?,
-            facts,
-        });
+        // Blobs are decoded once the statement is done: decoded in between its page reads, the
+        // facts fragment the heap (peak RSS of the warm-cache scan 70.1 MB, 63.4 MB after).
+        let (entry, stored) = entry_row(r, 0, eco, packages[i].1.clone())?;
+        match stored {
+            Stored::Blob(blob) => blobs.push((i, blob)),
+            Stored::Rows => in_rows.push(packages[i].1.as_str()),
+            Stored::NotFound => {}
+        }
+        loaded.entries[i] = Some(entry);
     }
     drop(rows);
     for (i, blob) in blobs {
@@ -192,8 +350,7 @@ fn load_ecosystem(
             }
             Err(e) => {
                 loaded.entries[i] = None;
-                let what = format!("{eco} {}: the cached registry metadata is damaged ({e}): not used", packages[i].1);
-                loaded.damaged.push((eco, what));
+                loaded.damaged.push((eco, damaged(eco, &packages[i].1, &e)));
             }
         }
     }
@@ -339,4 +496,59 @@ pub fn write(store: &mut Store, writes: &[(Ecosystem, &PackageName, Write<'_>)])
         tx.commit()
     })();
     result.map_err(|e| store.error(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(etag: &str) -> CacheEntry {
+        CacheEntry {
+            registry: "https://registry.example/".into(),
+            url: "https://registry.example/x".into(),
+            fetched_at: Timestamp::UNIX_EPOCH,
+            etag: Some(etag.into()),
+            last_modified: None,
+            facts: None,
+        }
+    }
+
+    fn etags(loaded: &Loaded) -> Vec<Option<&str>> {
+        loaded.entries.iter().map(|e| e.as_ref().and_then(|e| e.etag.as_deref())).collect()
+    }
+
+    /// What was read ahead is used as read; the rest is read by name unless the whole table was
+    /// read ahead; a damaged entry read ahead is said to be damaged, as one read by name is.
+    #[test]
+    fn load_many_takes_what_was_read_ahead_and_reads_the_rest() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut store = Store::open(&tmp.path().join("db.sqlite")).expect("store");
+        let names = ["a", "b"].map(|n| (Ecosystem::Npm, PackageName::new(Ecosystem::Npm, n)));
+        let (in_db_a, in_db_b) = (entry("db-a"), entry("db-b"));
+        let writes = [
+            (Ecosystem::Npm, &names[0].1, Write::Entry(&in_db_a)),
+            (Ecosystem::Npm, &names[1].1, Write::Entry(&in_db_b)),
+        ];
+        write(&mut store, &writes).expect("written");
+        let ahead = |whole: bool, a: Result<CacheEntry, String>| {
+            let mut ahead = ReadAhead { whole, ..ReadAhead::default() };
+            ahead.entries.entry(Ecosystem::Npm).or_default().insert("a".into(), a);
+            ahead
+        };
+        let mut twice = names.to_vec();
+        twice.push(names[0].clone());
+
+        let partial = load_many(&mut store, &twice, ahead(false, Ok(entry("ahead-a")))).expect("loaded");
+        assert_eq!(etags(&partial), [Some("ahead-a"), Some("db-b"), Some("ahead-a")]);
+        let whole = load_many(&mut store, &twice, ahead(true, Ok(entry("ahead-a")))).expect("loaded");
+        assert_eq!(etags(&whole), [Some("ahead-a"), None, Some("ahead-a")]);
+        let damaged = load_many(&mut store, &names, ahead(false, Err("unknown flags".into()))).expect("loaded");
+        assert_eq!(etags(&damaged), [None, Some("db-b")]);
+        assert_eq!(
+            damaged.damaged,
+            [(Ecosystem::Npm, "npm a: the cached registry metadata is damaged (unknown flags): not used".to_owned())]
+        );
+        let none = load_many(&mut store, &names, ReadAhead::default()).expect("loaded");
+        assert_eq!(etags(&none), [Some("db-a"), Some("db-b")]);
+    }
 }

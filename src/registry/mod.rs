@@ -131,17 +131,28 @@ pub fn facts_for(
     packages: &[(Ecosystem, PackageName)],
     options: &FetchOptions,
 ) -> Result<Metadata, RegistryError> {
+    facts_read_ahead(store, config, packages, options, cache::ReadAhead::default())
+}
+
+/// [`facts_for`], taking first what [`cache::read_ahead`] read of the cache (`ahead`).
+pub fn facts_read_ahead(
+    store: &mut Store,
+    config: &RegistryConfig,
+    packages: &[(Ecosystem, PackageName)],
+    options: &FetchOptions,
+    ahead: cache::ReadAhead,
+) -> Result<Metadata, RegistryError> {
     let mut unique: Vec<(Ecosystem, PackageName)> = packages.to_vec();
     unique.sort();
     unique.dedup();
     let now = crate::clock::now();
-    let loaded = cache::load_many(store, &unique)?;
+    let loaded = cache::load_many(store, &unique, ahead)?;
     let mut cached = loaded.entries;
     let mut meta =
         Metadata { stats: FetchStats { requested: unique.len(), ..FetchStats::default() }, ..Metadata::default() };
     let mut notes = Notes::default();
-    // Facts to keep, judged for rewritten times all at once at the end (in parallel).
-    let mut kept = Vec::new();
+    // Facts to keep, judged for rewritten times all at once at the end.
+    let mut kept = Vec::with_capacity(unique.len());
     for (eco, message) in loaded.damaged {
         notes.add("registry/cache-damaged", eco, message);
     }
@@ -243,24 +254,18 @@ pub fn sync_metadata(
     facts_for(store, config, packages, &options)
 }
 
-/// Adds the facts to the result, with publish times dropped where they can't be trusted.
+/// Adds the facts to the result, with publish times dropped where they can't be trusted. One
+/// package's judgement takes about a microsecond: done here, not in the rayon pool, where the
+/// scan's registry stage would wait behind the match's work for it.
 fn keep(meta: &mut Metadata, kept: Vec<PackageFacts>, config: &RegistryConfig, notes: &mut Notes) {
-    use rayon::prelude::*;
-    let judged: Vec<(PackageFacts, Option<String>)> = kept
-        .into_par_iter()
-        .map(|facts| {
-            let eco = facts.ecosystem;
-            let reason = if config.untrusted_times.contains(&eco) {
-                Some(format!("the policy marks the {eco} registry's publish times as untrusted"))
-            } else {
-                times::untrusted(&facts)
-            };
-            (facts, reason)
-        })
-        .collect();
-    meta.facts.reserve(judged.len());
-    for (mut facts, reason) in judged {
+    meta.facts.reserve(kept.len());
+    for mut facts in kept {
         let eco = facts.ecosystem;
+        let reason = if config.untrusted_times.contains(&eco) {
+            Some(format!("the policy marks the {eco} registry's publish times as untrusted"))
+        } else {
+            times::untrusted(&facts)
+        };
         if let Some(reason) = reason {
             notes.add(
                 "registry/times-untrusted",

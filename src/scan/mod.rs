@@ -95,8 +95,9 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         };
         Ok((policy, baseline))
     })?;
-    let mut extracted =
-        extract::collect_timed(&options.paths, &options.artifacts, &policy.exclude, policy.unused_enabled, times);
+    let (mut extracted, ahead) = beside_read_ahead(&options.db, || {
+        extract::collect_timed(&options.paths, &options.artifacts, &policy.exclude, policy.unused_enabled, times)
+    });
     let stages = std::mem::take(&mut extracted.stages);
     let ecosystems = extracted.ecosystems();
     let request = OpenRequest {
@@ -109,7 +110,7 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
     };
     let recording = options.record.as_ref().map(|r| with_declared_environment(r, &stages));
     let Overlapped { mut opened, attached, checked, metadata_warnings, recorded } =
-        overlapped(options, &policy, &extracted, &request, today, recording.as_ref().map(|(r, _)| r), observer)?;
+        overlapped(options, &policy, &extracted, ahead, &request, today, recording.as_ref().map(|(r, _)| r), observer)?;
     let mut warnings = std::mem::take(&mut opened.warnings);
     warnings.extend(metadata_warnings);
     let matched = vulns::assemble(extracted, attached);
@@ -169,10 +170,12 @@ struct Overlapped {
 /// Each result is the one the stage gives alone, in unit order, so reports do not change; a
 /// failing stage fails the scan as before (the open first, then the match, then the metadata),
 /// and then nothing is recorded.
+#[expect(clippy::too_many_arguments, reason = "what the side-by-side stages share, each named")]
 fn overlapped(
     options: &ScanOptions,
     policy: &Policy,
     extracted: &extract::Extracted,
+    ahead: crate::registry::cache::ReadAhead,
     request: &OpenRequest<'_>,
     today: jiff::civil::Date,
     recording: Option<&Recording>,
@@ -211,7 +214,7 @@ fn overlapped(
         let mut opened = timed(times, Phase::Open, || open::for_scan(request, observer))?;
         let db = opened.store.path().to_owned();
         let registry_task = Task::start(s, spawn, move || -> Result<_, ScanError> {
-            let (facts, warnings) = timed(times, Phase::Metadata, || metadata(options, policy, &db, units))?;
+            let (facts, warnings) = timed(times, Phase::Metadata, || metadata(options, policy, &db, units, ahead))?;
             let signals =
                 timed(times, Phase::Registry, || assess::registry_signals(units, &facts, registry, options.now));
             release(spawn, facts);
@@ -241,6 +244,30 @@ fn overlapped(
         let (registry, metadata_warnings) = registry_results?;
         let checked = assess::Checked { hygiene, unused: unused_results, registry };
         Ok(Overlapped { opened, attached, checked, metadata_warnings, recorded })
+    })
+}
+
+/// Runs `extract` (the walk and the parse) while a low-priority thread reads the registry cache
+/// ahead ([`crate::registry::cache::read_ahead`]): before the parse the scan does not know its
+/// packages, and the walk leaves a core idle (16 ms of the 500-function monorepo's scan), so a
+/// warm cache is read there rather than beside the match, the registry stage and the unused
+/// check, which keep both cores busy. The read stops where it is when `extract` ends (the
+/// registry stage reads the rest by name); a cache with nothing in it costs one probe. Nothing
+/// writes the file meanwhile: the database is opened (and synced, when it lacks an ecosystem)
+/// after this.
+fn beside_read_ahead<T>(db: &std::path::Path, extract: impl FnOnce() -> T) -> (T, crate::registry::cache::ReadAhead) {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let reader = std::thread::Builder::new()
+            .name("bundleguard-cache".into())
+            .spawn_scoped(s, || {
+                lower_priority();
+                crate::registry::cache::read_ahead(db, &stop)
+            })
+            .ok();
+        let out = extract();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        (out, reader.map(joined).unwrap_or_default())
     })
 }
 
@@ -394,6 +421,7 @@ fn metadata(
     policy: &Policy,
     db: &std::path::Path,
     units: &[&crate::bundle::Unit],
+    ahead: crate::registry::cache::ReadAhead,
 ) -> Result<(crate::risk::history::FactsMap, Vec<Diagnostic>), ScanError> {
     use crate::advisory::store::Store;
     use crate::registry::{FetchMode, FetchOptions, config};
@@ -420,7 +448,7 @@ fn metadata(
         FetchMode::CacheOnly => Store::open_read_only(db)?,
         FetchMode::Online { .. } => Store::open_existing(db)?,
     };
-    let fetched = crate::registry::facts_for(&mut store, &cfg, &packages, &FetchOptions::new(mode))?;
+    let fetched = crate::registry::facts_read_ahead(&mut store, &cfg, &packages, &FetchOptions::new(mode), ahead)?;
     warnings.extend(fetched.diagnostics);
     Ok((fetched.facts, warnings))
 }

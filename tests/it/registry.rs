@@ -526,3 +526,65 @@ fn a_damaged_cache_entry_is_not_used_and_is_fetched_again() {
     let again = facts_for(&mut store, &config, &packages, &options(FetchMode::CacheOnly)).unwrap();
     assert_eq!(comparable(&again), comparable(&first));
 }
+
+/// What a scan reads of the cache while it walks ([`read_ahead`]) gives the facts, counts and
+/// diagnostics that reading by name gives, whether the whole table was read or the read was
+/// stopped at once, with a damaged entry too; within the TTL nothing is fetched. A missing file,
+/// or a schema-5 file, is not read ahead (and not created).
+#[test]
+fn a_cache_read_ahead_gives_what_reading_by_name_gives() {
+    use std::sync::atomic::AtomicBool;
+
+    use bundleguard::registry::cache::read_ahead;
+    use bundleguard::registry::facts_read_ahead;
+
+    let (server, config, tmp, packages) = event_stream_registry();
+    let path = tmp.path().join("db.sqlite");
+    let missing = tmp.path().join("missing.sqlite");
+    let nothing = read_ahead(&missing, &AtomicBool::new(false));
+    assert!(nothing.is_empty() && !nothing.is_whole());
+    assert!(!missing.exists(), "reading ahead created the file");
+
+    let mut store = Store::open(&path).unwrap();
+    let first = facts_for(&mut store, &config, &packages, &options(ONLINE)).unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE registry_packages SET versions = x'0102ffff' WHERE name = 'flatmap-stream'", [])
+        .unwrap();
+    let mut more = packages.clone();
+    more.extend(pkgs(Ecosystem::Npm, &["ua-parser-js"]));
+    let summary = |m: &Metadata| {
+        let diagnostics: Vec<(String, String)> =
+            m.diagnostics.iter().map(|d| (d.code.to_string(), d.message.clone())).collect();
+        (comparable(m), m.stats, diagnostics)
+    };
+    let by_name = facts_for(&mut store, &config, &more, &options(FetchMode::CacheOnly)).unwrap();
+    assert_eq!((by_name.stats.cached, by_name.stats.not_evaluated), (1, 2));
+    assert!(by_name.diagnostics.iter().any(|d| d.code == "registry/cache-damaged"), "{:?}", by_name.diagnostics);
+    let event_stream: Vec<PackageFacts> =
+        comparable(&first).into_iter().filter(|f| f.name.as_str() == "event-stream").collect();
+    assert_eq!(comparable(&by_name), event_stream);
+
+    let whole = read_ahead(&path, &AtomicBool::new(false));
+    assert!(whole.is_whole());
+    assert_eq!(whole.len(), 2);
+    let ahead = facts_read_ahead(&mut store, &config, &more, &options(FetchMode::CacheOnly), whole).unwrap();
+    assert_eq!(summary(&ahead), summary(&by_name));
+
+    let stopped = read_ahead(&path, &AtomicBool::new(true));
+    assert!(stopped.is_empty() && !stopped.is_whole());
+    let rest = facts_read_ahead(&mut store, &config, &more, &options(FetchMode::CacheOnly), stopped).unwrap();
+    assert_eq!(summary(&rest), summary(&by_name));
+
+    // Online within the TTL: the entry read ahead is used as is; the damaged one is fetched.
+    server.clear_log();
+    let whole = read_ahead(&path, &AtomicBool::new(false));
+    let online = facts_read_ahead(&mut store, &config, &packages, &options(ONLINE), whole).unwrap();
+    assert_eq!((online.stats.cached, online.stats.fetched), (1, 1));
+    assert_eq!(server.seen().len(), 1, "{:?}", server.log());
+    assert_eq!(comparable(&online), comparable(&first));
+
+    downgrade_cache_to_schema_5(&path, &first);
+    let old = read_ahead(&path, &AtomicBool::new(false));
+    assert!(old.is_empty() && !old.is_whole());
+}
