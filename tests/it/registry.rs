@@ -496,16 +496,28 @@ fn a_schema_5_cache_is_read_as_it_is_and_converted_by_the_first_write() {
     assert!(server.seen().iter().all(|s| s.if_none_match.is_some()));
 }
 
+/// A database at `path` that cached `packages` online, then had the versions blob of `damaged`
+/// overwritten with bytes that do not decode (unknown flags); and what was fetched.
+fn cached_with_one_damaged(
+    path: &std::path::Path,
+    config: &RegistryConfig,
+    packages: &[(Ecosystem, PackageName)],
+    damaged: &str,
+) -> (Store, Metadata) {
+    let mut store = Store::open(path).unwrap();
+    let first = facts_for(&mut store, config, packages, &options(ONLINE)).unwrap();
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute("UPDATE registry_packages SET versions = x'0102ffff' WHERE name = ?1", [damaged])
+        .unwrap();
+    (store, first)
+}
+
 #[test]
 fn a_damaged_cache_entry_is_not_used_and_is_fetched_again() {
     let (server, config, tmp, packages) = event_stream_registry();
     let path = tmp.path().join("db.sqlite");
-    let mut store = Store::open(&path).unwrap();
-    let first = facts_for(&mut store, &config, &packages, &options(ONLINE)).unwrap();
-    rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute("UPDATE registry_packages SET versions = x'0102ffff' WHERE name = 'event-stream'", [])
-        .unwrap();
+    let (mut store, first) = cached_with_one_damaged(&path, &config, &packages, "event-stream");
 
     // Offline: not evaluated (never an empty history), and said why.
     let offline = facts_for(&mut store, &config, &packages, &options(FetchMode::CacheOnly)).unwrap();
@@ -545,12 +557,7 @@ fn a_cache_read_ahead_gives_what_reading_by_name_gives() {
     assert!(nothing.is_empty() && !nothing.is_whole());
     assert!(!missing.exists(), "reading ahead created the file");
 
-    let mut store = Store::open(&path).unwrap();
-    let first = facts_for(&mut store, &config, &packages, &options(ONLINE)).unwrap();
-    rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute("UPDATE registry_packages SET versions = x'0102ffff' WHERE name = 'flatmap-stream'", [])
-        .unwrap();
+    let (mut store, first) = cached_with_one_damaged(&path, &config, &packages, "flatmap-stream");
     let mut more = packages.clone();
     more.extend(pkgs(Ecosystem::Npm, &["ua-parser-js"]));
     let summary = |m: &Metadata| {
