@@ -70,6 +70,13 @@ pub struct ScanOptions {
     pub phases: Option<std::sync::Arc<PhaseTimes>>,
 }
 
+impl ScanOptions {
+    /// The date of the scan's clock, in UTC (what the date-based checks and the judgement read).
+    pub fn today(&self) -> jiff::civil::Date {
+        self.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     #[error(transparent)]
@@ -86,7 +93,7 @@ pub enum ScanError {
 /// on); only a policy that cannot be read or a database that cannot be opened stop it.
 pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult, ScanError> {
     let times = options.phases.as_deref();
-    let today = options.now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let today = options.today();
     let (policy, baseline) = timed(times, Phase::Policy, || -> Result<_, ScanError> {
         let policy = load_policy(options)?;
         let baseline = match &options.baseline {
@@ -110,7 +117,7 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
     };
     let recording = options.record.as_ref().map(|r| with_declared_environment(r, &stages));
     let Overlapped { mut opened, attached, checked, metadata_warnings, recorded } =
-        overlapped(options, &policy, &extracted, ahead, &request, today, recording.as_ref().map(|(r, _)| r), observer)?;
+        overlapped(options, &policy, &extracted, ahead, &request, recording.as_ref().map(|(r, _)| r), observer)?;
     let mut warnings = std::mem::take(&mut opened.warnings);
     warnings.extend(metadata_warnings);
     let matched = vulns::assemble(extracted, attached);
@@ -170,14 +177,12 @@ struct Overlapped {
 /// Each result is the one the stage gives alone, in unit order, so reports do not change; a
 /// failing stage fails the scan as before (the open first, then the match, then the metadata),
 /// and then nothing is recorded.
-#[expect(clippy::too_many_arguments, reason = "what the side-by-side stages share, each named")]
 fn overlapped(
     options: &ScanOptions,
     policy: &Policy,
     extracted: &extract::Extracted,
     ahead: crate::registry::cache::ReadAhead,
     request: &OpenRequest<'_>,
-    today: jiff::civil::Date,
     recording: Option<&Recording>,
     observer: &dyn Observer,
 ) -> Result<Overlapped, ScanError> {
@@ -223,7 +228,7 @@ fn overlapped(
         let matched = vulns::match_packages(&extracted.units, &opened.store, times);
         let attached =
             matched.map(|m| timed(times, Phase::Attach, || vulns::attach(&extracted.units, &m, &opened.missing)));
-        let hygiene = timed(times, Phase::Assess, || assess::hygiene_checks(units, today));
+        let hygiene = timed(times, Phase::Assess, || assess::hygiene_checks(units, options.today()));
         let registry_results = registry_task.join();
         // The record keeps no unused or hygiene result: it runs while the unused check ends.
         let recorded = match (recording, &attached, &registry_results) {
