@@ -199,7 +199,8 @@ pub fn fetch(
     }
 }
 
-/// The registry identity stored with an entry (credentials removed).
+/// The registry identity stored with an entry (credentials removed). It depends on the
+/// package only through [`registry_key`]: packages with one key share it.
 pub fn registry_of(config: &RegistryConfig, ecosystem: Ecosystem, name: &PackageName) -> String {
     match ecosystem {
         Ecosystem::Npm => redact(config.npm_registry(name.as_str())),
@@ -216,6 +217,18 @@ pub fn registry_of(config: &RegistryConfig, ecosystem: Ecosystem, name: &Package
             .collect::<Vec<_>>()
             .join(","),
     }
+}
+
+/// What [`registry_of`] depends on besides the configuration: the ecosystem, and for npm the
+/// scope (`@scope`, or empty for an unscoped name), which may have a registry of its own.
+pub fn registry_key(ecosystem: Ecosystem, name: &PackageName) -> (Ecosystem, &str) {
+    let scope = match ecosystem {
+        Ecosystem::Npm if name.as_str().starts_with('@') => {
+            name.as_str().split_once('/').map_or("", |(scope, _)| scope)
+        }
+        _ => "",
+    };
+    (ecosystem, scope)
 }
 
 fn validators_for<'a>(cached: Option<&'a CacheEntry>, url: &str) -> Validators<'a> {
@@ -435,4 +448,45 @@ fn go_order(a: &str, b: &str) -> std::cmp::Ordering {
 /// The facts of a fresh or cached entry, if it has any.
 pub fn facts_of(entry: &CacheEntry) -> Option<&PackageFacts> {
     entry.facts.as_ref()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Packages with one [`registry_key`] have one [`registry_of`], so a scan computes it once
+    /// per key; a scope with a registry of its own has a key of its own.
+    #[test]
+    fn one_registry_key_means_one_registry() {
+        let mut config = RegistryConfig::default();
+        config.npm_scopes.insert("@corp".into(), "https://ci:secret@npm.corp.example/repo".into());
+        let packages: Vec<(Ecosystem, PackageName)> = [
+            (Ecosystem::Npm, "left-pad"),
+            (Ecosystem::Npm, "chalk"),
+            (Ecosystem::Npm, "@corp/tool"),
+            (Ecosystem::Npm, "@corp/lib"),
+            (Ecosystem::Npm, "@babel/core"),
+            (Ecosystem::Npm, "@scope-without-slash"),
+            (Ecosystem::PyPI, "requests"),
+            (Ecosystem::PyPI, "Django"),
+            (Ecosystem::CratesIo, "serde"),
+            (Ecosystem::Go, "github.com/aws/aws-lambda-go"),
+            (Ecosystem::Go, "golang.org/x/net"),
+        ]
+        .into_iter()
+        .map(|(eco, name)| (eco, PackageName::new(eco, name)))
+        .collect();
+        for (ea, a) in &packages {
+            for (eb, b) in &packages {
+                if registry_key(*ea, a) == registry_key(*eb, b) {
+                    assert_eq!(registry_of(&config, *ea, a), registry_of(&config, *eb, b), "{a} and {b}");
+                }
+            }
+        }
+        let corp = PackageName::new(Ecosystem::Npm, "@corp/tool");
+        let plain = PackageName::new(Ecosystem::Npm, "left-pad");
+        assert_ne!(registry_key(Ecosystem::Npm, &corp), registry_key(Ecosystem::Npm, &plain));
+        assert_eq!(registry_of(&config, Ecosystem::Npm, &corp), "https://npm.corp.example/repo");
+        assert_ne!(registry_of(&config, Ecosystem::Npm, &corp), registry_of(&config, Ecosystem::Npm, &plain));
+    }
 }

@@ -157,11 +157,16 @@ pub fn facts_read_ahead(
         notes.add("registry/cache-damaged", eco, message);
     }
     let mut to_fetch = Vec::new();
+    // Each package's registry, computed once per ecosystem and npm scope (what it depends on).
+    let mut registries: std::collections::HashMap<(Ecosystem, &str), String> = std::collections::HashMap::new();
     for (i, ((eco, name), slot)) in unique.iter().zip(&mut cached).enumerate() {
         let fresh = match (options.mode, &*slot) {
             (FetchMode::CacheOnly, _) => true,
             (FetchMode::Online { ttl }, Some(e)) => {
-                e.registry == fetch::registry_of(config, *eco, name)
+                let registry = registries
+                    .entry(fetch::registry_key(*eco, name))
+                    .or_insert_with(|| fetch::registry_of(config, *eco, name));
+                e.registry == *registry
                     && now.duration_since(e.fetched_at) < jiff::SignedDuration::try_from(ttl).unwrap_or_default()
             }
             (FetchMode::Online { .. }, None) => false,
