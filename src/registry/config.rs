@@ -117,10 +117,7 @@ impl RegistryConfig {
 
     /// The npm registry for a package name (its scope's registry, or the default).
     pub fn npm_registry(&self, name: &str) -> &str {
-        name.strip_prefix('@')
-            .and_then(|rest| rest.split_once('/'))
-            .and_then(|(scope, _)| self.npm_scopes.get(&format!("@{scope}")))
-            .map_or(self.npm.as_str(), String::as_str)
+        npm_scope(name).and_then(|scope| self.npm_scopes.get(scope)).map_or(self.npm.as_str(), String::as_str)
     }
 
     /// The `Authorization` header value for a URL, when a credential belongs to its host and path.
@@ -133,6 +130,12 @@ impl RegistryConfig {
             .max_by_key(|c| c.prefix.len())
             .map(|c| &c.authorization)
     }
+}
+
+/// The scope of an npm package name, as `.npmrc` keys it (`@scope` of `@scope/name`); `None` for
+/// an unscoped name.
+pub fn npm_scope(name: &str) -> Option<&str> {
+    name.split_once('/').map(|(scope, _)| scope).filter(|scope| scope.starts_with('@'))
 }
 
 /// Shows a URL without any `user:password@`.

@@ -223,9 +223,7 @@ pub fn registry_of(config: &RegistryConfig, ecosystem: Ecosystem, name: &Package
 /// scope (`@scope`, or empty for an unscoped name), which may have a registry of its own.
 pub fn registry_key(ecosystem: Ecosystem, name: &PackageName) -> (Ecosystem, &str) {
     let scope = match ecosystem {
-        Ecosystem::Npm if name.as_str().starts_with('@') => {
-            name.as_str().split_once('/').map_or("", |(scope, _)| scope)
-        }
+        Ecosystem::Npm => super::config::npm_scope(name.as_str()).unwrap_or_default(),
         _ => "",
     };
     (ecosystem, scope)
