@@ -71,6 +71,7 @@ fn facts(rng: &mut Rng) -> (FactsMap, Vec<Vec<String>>) {
             maintainers: None,
             status: None,
             latest: None,
+            dropped_times: None,
         };
         map.insert((Ecosystem::Npm, name), package);
         versions_of.push(names);

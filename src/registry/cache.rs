@@ -281,6 +281,7 @@ fn entry_row(
             maintainers: json_column(r, column(10))?,
             status: status_from(r.get::<_, Option<String>>(column(8))?.as_deref(), r.get(column(9))?),
             latest: r.get(column(7))?,
+            dropped_times: None,
         };
         (Some(facts), stored)
     } else {

@@ -141,6 +141,7 @@ pub fn parse_index(
         maintainers: None,
         status: None,
         latest: None,
+        dropped_times: None,
     })
 }
 

@@ -23,6 +23,11 @@ pub struct PackageFacts {
     pub status: Option<ProjectStatus>,
     /// The registry's own "latest" (npm dist-tag, PyPI info.version, Go @latest), when given.
     pub latest: Option<String>,
+    /// Why every publish time was dropped where the facts entered the scan
+    /// ([`crate::registry::times::vet`]: the policy distrusts the registry, or the times look
+    /// rewritten by a mirror); `None`: the times are as the registry gave them. Not cached: the
+    /// facts are vetted each time they are read.
+    pub dropped_times: Option<String>,
 }
 
 /// A project-level status (PEP 792 and equivalents).

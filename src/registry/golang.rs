@@ -235,6 +235,7 @@ pub fn facts(
             None => ProjectStatus::Active,
         }),
         latest,
+        dropped_times: None,
     }
 }
 

@@ -259,27 +259,16 @@ pub fn sync_metadata(
     facts_for(store, config, packages, &options)
 }
 
-/// Adds the facts to the result, with publish times dropped where they can't be trusted. One
-/// package's judgement takes about a microsecond: done here, not in the rayon pool, where the
-/// scan's registry stage would wait behind the match's work for it.
+/// Adds the facts to the result, with publish times dropped where they can't be trusted
+/// ([`times::vet`]). One package's judgement takes about a microsecond: done here, not in the
+/// rayon pool, where the scan's registry stage would wait behind the match's work for it.
 fn keep(meta: &mut Metadata, kept: Vec<PackageFacts>, config: &RegistryConfig, notes: &mut Notes) {
     meta.facts.reserve(kept.len());
     for mut facts in kept {
         let eco = facts.ecosystem;
-        let reason = if config.untrusted_times.contains(&eco) {
-            Some(format!("the policy marks the {eco} registry's publish times as untrusted"))
-        } else {
-            times::untrusted(&facts)
-        };
-        if let Some(reason) = reason {
-            notes.add(
-                "registry/times-untrusted",
-                eco,
-                format!("{eco} {}: publish times not used: {reason}", facts.name),
-            );
-            for v in &mut facts.versions {
-                v.published = None;
-            }
+        if times::vet(&mut facts, config.untrusted_times.contains(&eco)) {
+            let reason = facts.dropped_times.as_deref().unwrap_or_default();
+            notes.add("registry/times-untrusted", eco, format!("{eco} {}: {reason}", facts.name));
         }
         meta.facts.insert((eco, facts.name.clone()), facts);
     }

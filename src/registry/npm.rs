@@ -162,6 +162,7 @@ pub fn parse_packument(
         maintainers: if stripped { None } else { names(wire.maintainers.as_ref()) },
         status,
         latest,
+        dropped_times: None,
     })
 }
 

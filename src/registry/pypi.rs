@@ -182,6 +182,7 @@ pub fn parse_json_api(
         maintainers,
         status: status(wire.project_status.as_ref()),
         latest: wire.info.and_then(|i| i.version).map(Cow::into_owned),
+        dropped_times: None,
     })
 }
 
@@ -227,6 +228,7 @@ pub fn parse_simple(
         maintainers: None,
         status: status(wire.project_status.as_ref()),
         latest: None,
+        dropped_times: None,
     })
 }
 

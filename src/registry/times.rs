@@ -15,6 +15,27 @@ const WINDOW: SignedDuration = SignedDuration::from_hours(24);
 /// Backwards steps smaller than this are clock noise, not rewriting.
 const SLACK: SignedDuration = SignedDuration::from_hours(1);
 
+/// Drops every publish time of `facts` when they can't be trusted: the policy distrusts the
+/// registry (`policy_distrusts`), or they look rewritten ([`untrusted`]). The reason is kept in
+/// [`PackageFacts::dropped_times`] (what the stale and takeover checks give as why their
+/// time-based signals are not evaluated); `true` when they were dropped. The one check of the
+/// times: the risk checks read the facts as vetted here.
+pub fn vet(facts: &mut PackageFacts, policy_distrusts: bool) -> bool {
+    let reason = if policy_distrusts {
+        format!("the policy marks the {} registry's publish times as untrusted", facts.ecosystem)
+    } else {
+        match untrusted(facts) {
+            Some(why) => format!("they look rewritten by a mirror: {why}"),
+            None => return false,
+        }
+    };
+    for v in &mut facts.versions {
+        v.published = None;
+    }
+    facts.dropped_times = Some(format!("publish times not used: {reason}"));
+    true
+}
+
 /// Why the publish times of these facts look rewritten, if they do.
 pub fn untrusted(facts: &PackageFacts) -> Option<String> {
     // (count, first, last) of the publish times, in one pass (it runs for every cached package
@@ -150,6 +171,7 @@ mod tests {
             maintainers: None,
             status: None,
             latest: None,
+            dropped_times: None,
         }
     }
 
@@ -178,6 +200,38 @@ mod tests {
             ("1.0.3", "2022-01-01T00:00:00Z"),
         ]);
         assert!(untrusted(&shuffled).unwrap().contains("2 of 3 steps"), "{:?}", untrusted(&shuffled));
+    }
+
+    /// A line maintained beside a newer one (back-ports released after the newer line's
+    /// versions, one 30 minutes after a newer line's release) is not rewriting; swapping two
+    /// times within one line is.
+    #[test]
+    fn back_ports_between_lines_are_not_rewritten_times() {
+        let lts = [
+            ("1.2.0", "2024-01-01T00:00:00Z"),
+            ("1.3.0", "2024-02-01T00:00:00Z"),
+            ("1.3.1", "2024-03-01T00:00:00Z"),
+            ("1.2.1", "2024-03-02T00:00:00Z"),
+            ("1.2.2", "2024-04-01T00:00:00Z"),
+            ("1.3.2", "2024-04-01T00:30:00Z"),
+            ("2.0.0", "2024-05-01T00:00:00Z"),
+            ("1.3.3", "2024-05-02T00:00:00Z"),
+        ];
+        let mut kept = facts(&lts);
+        assert!(!vet(&mut kept, false));
+        assert!(kept.versions.iter().all(|v| v.published.is_some()) && kept.dropped_times.is_none());
+        let mut swapped = lts;
+        swapped[1].1 = "2024-06-01T00:00:00Z";
+        swapped[3].1 = "2023-06-01T00:00:00Z";
+        let mut dropped = facts(&swapped);
+        assert!(vet(&mut dropped, false));
+        let reason = dropped.dropped_times.unwrap_or_default();
+        assert!(reason.starts_with("publish times not used: they look rewritten by a mirror: "), "{reason}");
+        assert!(dropped.versions.iter().all(|v| v.published.is_none()));
+        let mut distrusted = facts(&lts);
+        assert!(vet(&mut distrusted, true));
+        let reason = distrusted.dropped_times.unwrap_or_default();
+        assert!(reason.contains("the policy marks the npm registry's publish times as untrusted"), "{reason}");
     }
 
     /// The plain-version shortcut reaches what parsing every version reaches.

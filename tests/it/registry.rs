@@ -127,7 +127,11 @@ fn a_stripped_mirror_yields_unknown_not_defaults() {
     assert!(lp.versions.len() >= 10);
     assert!(lp.versions.iter().all(|v| v.published.is_none()));
     let note = meta.diagnostics.iter().find(|d| d.code == "registry/times-untrusted").expect("times flagged");
-    assert!(note.message.starts_with("npm left-pad: publish times not used: times run backwards"), "{note}");
+    let reason = "publish times not used: they look rewritten by a mirror: times run backwards";
+    assert!(note.message.starts_with(&format!("npm left-pad: {reason}")), "{note}");
+    // The same reason goes with the facts, for the checks that can't use the times.
+    assert!(lp.dropped_times.as_deref().is_some_and(|r| r.starts_with(reason)), "{:?}", lp.dropped_times);
+    assert_eq!(facts(&meta, Ecosystem::Npm, "event-stream").dropped_times, None);
     assert!(!meta.diagnostics.iter().any(|d| d.message.contains("event-stream")), "{:?}", meta.diagnostics);
 }
 
@@ -137,8 +141,11 @@ fn policy_can_mark_a_registrys_times_untrusted() {
     let mut config = npm_config(&server.url);
     config.untrusted_times.push(Ecosystem::Npm);
     let (meta, _db) = fetch(&config, &pkgs(Ecosystem::Npm, &["chalk"]));
-    assert!(facts(&meta, Ecosystem::Npm, "chalk").versions.iter().all(|v| v.published.is_none()));
-    assert!(meta.diagnostics[0].message.contains("the policy marks the npm registry's publish times as untrusted"));
+    let chalk = facts(&meta, Ecosystem::Npm, "chalk");
+    assert!(chalk.versions.iter().all(|v| v.published.is_none()));
+    let reason = "the policy marks the npm registry's publish times as untrusted";
+    assert!(meta.diagnostics[0].message.contains(reason));
+    assert!(chalk.dropped_times.as_deref().is_some_and(|r| r.contains(reason)), "{:?}", chalk.dropped_times);
 }
 
 #[test]

@@ -272,8 +272,7 @@ impl<'a> Histories<'a> {
 }
 
 /// What every locked version of one package shares, computed once per package: each listed
-/// version parsed, its release line, and whether its publish times look rewritten
-/// ([`rewritten_times`]).
+/// version parsed, its release line, and its versions in publish-time order.
 pub struct Prepared<'a> {
     facts: &'a PackageFacts,
     parsed: Vec<Option<Version>>,
@@ -282,22 +281,21 @@ pub struct Prepared<'a> {
     /// Where the versions with a publish time are in `entries`, by publish time (then version
     /// string).
     by_time: Vec<u32>,
-    rewritten: Option<String>,
 }
 
 impl<'a> Prepared<'a> {
     pub fn new(facts: &'a PackageFacts) -> Prepared<'a> {
         let (parsed, lines) = parse_all(facts);
-        let rewritten = rewritten_times_parsed(facts, &parsed, &lines);
         let (entries, by_time) = entries_of(facts, &lines);
-        Prepared { facts, parsed, entries, by_time, rewritten }
+        Prepared { facts, parsed, entries, by_time }
     }
 
-    /// Why the publish times can't be used: the policy distrusts the registry, or they look
-    /// rewritten.
+    /// Why the publish times can't be used: the policy distrusts the registry, or they were
+    /// dropped where the facts entered the scan ([`crate::registry::times::vet`], the one check
+    /// of rewritten times).
     fn untrusted(&self, untrusted_times_of: &BTreeSet<Ecosystem>) -> Option<String> {
         let eco = self.facts.ecosystem;
-        if untrusted_times_of.contains(&eco) { Some(untrusted_times(eco)) } else { self.rewritten.clone() }
+        if untrusted_times_of.contains(&eco) { Some(untrusted_times(eco)) } else { self.facts.dropped_times.clone() }
     }
 }
 
@@ -564,67 +562,6 @@ impl<'h, 'a> Earlier<'h, 'a> {
     }
 }
 
-/// Whether a package's publish times look like a mirror's ingest times rather than the
-/// registry's: times running backwards between consecutive stable versions of one
-/// `major.minor` (patch back-ports go to older minors, so they do not count; steps under an hour
-/// are clock noise) at least twice and in at least a quarter of the pairs, or a long history
-/// (10 or more releases on 3 or more release lines) published within one day. Returns the
-/// reason, for the "not evaluated" counts.
-pub fn rewritten_times(facts: &PackageFacts) -> Option<String> {
-    let (parsed, lines) = parse_all(facts);
-    rewritten_times_parsed(facts, &parsed, &lines)
-}
-
-/// [`rewritten_times`] with the versions already parsed and their release lines read
-/// (`parsed[i]` and `lines[i]` are those of `facts.versions[i]`).
-fn rewritten_times_parsed(facts: &PackageFacts, parsed: &[Option<Version>], lines: &[Option<Line>]) -> Option<String> {
-    let slack = jiff::SignedDuration::from_hours(1);
-    // (release line, minor, index of the version, publish time) of each dated stable version
-    let mut timed: Vec<(Line, u64, usize, Timestamp)> = Vec::with_capacity(facts.versions.len());
-    timed.extend(facts.versions.iter().zip(parsed).zip(lines).enumerate().filter_map(|(i, ((v, parsed), line))| {
-        let published = v.published?;
-        parsed.as_ref().filter(|p| !p.is_prerelease())?;
-        let minor = minor_of(&v.version)?;
-        Some(((*line)?, minor, i, published))
-    }));
-    // stable: of equal versions, the order of `facts.versions`
-    timed.sort_by(|a, b| parsed[a.2].cmp(&parsed[b.2]));
-    let (mut pairs, mut backwards) = (0usize, 0usize);
-    for w in timed.windows(2) {
-        if (w[0].0, w[0].1) == (w[1].0, w[1].1) {
-            pairs += 1;
-            if w[0].3.duration_since(w[1].3) > slack {
-                backwards += 1;
-            }
-        }
-    }
-    if backwards >= 2 && backwards * 4 >= pairs {
-        return Some(format!(
-            "publish times look rewritten by a mirror: {backwards} of {pairs} consecutive releases run backwards within their minor line"
-        ));
-    }
-    let (first, last) = (timed.iter().map(|t| t.3).min()?, timed.iter().map(|t| t.3).max()?);
-    if timed.len() >= 10 && last.duration_since(first) <= jiff::SignedDuration::from_hours(24) {
-        let lines: BTreeSet<Line> = timed.iter().map(|t| t.0).collect();
-        if lines.len() >= 3 {
-            return Some(format!(
-                "publish times look rewritten by a mirror: all {} releases on {} lines published within one day",
-                timed.len(),
-                lines.len()
-            ));
-        }
-    }
-    None
-}
-
-/// The minor number of a raw version (`0` when absent).
-fn minor_of(raw: &str) -> Option<u64> {
-    let rest = raw.trim().trim_start_matches(['v', 'V', '=']);
-    let rest = rest.split_once('!').map_or(rest, |(_, tail)| tail);
-    let (major, minor) = major_minor(rest);
-    major.map(|_| minor)
-}
-
 /// What one signal concluded for one package version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -867,30 +804,6 @@ mod tests {
             let minor = parts.next().and_then(number).unwrap_or(0);
             proptest::prop_assert_eq!(major_minor(&raw), (major, minor), "{:?}", raw);
         }
-    }
-
-    #[test]
-    fn back_ports_to_older_minors_are_not_rewritten_times() {
-        use testing::{package, v};
-        let lts = package(
-            Ecosystem::Npm,
-            "lts",
-            vec![
-                v("1.2.0", "2024-01-01T00:00:00Z"),
-                v("1.3.0", "2024-02-01T00:00:00Z"),
-                v("1.3.1", "2024-03-01T00:00:00Z"),
-                v("1.2.1", "2024-03-02T00:00:00Z"),
-                v("1.2.2", "2024-04-01T00:00:00Z"),
-                v("1.3.2", "2024-04-01T00:30:00Z"),
-                v("2.0.0", "2024-05-01T00:00:00Z"),
-                v("1.3.3", "2024-05-02T00:00:00Z"),
-            ],
-        );
-        assert_eq!(rewritten_times(&lts), None);
-        let mut swapped = lts.clone();
-        swapped.versions[1].published = Some(testing::t("2024-06-01T00:00:00Z"));
-        swapped.versions[3].published = Some(testing::t("2023-06-01T00:00:00Z"));
-        assert!(rewritten_times(&swapped).is_some());
     }
 
     #[test]

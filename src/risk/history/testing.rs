@@ -74,6 +74,7 @@ pub fn package(ecosystem: Ecosystem, name: &str, versions: Vec<VersionFacts>) ->
         maintainers: None,
         status: None,
         latest: None,
+        dropped_times: None,
     }
 }
 

@@ -389,7 +389,7 @@ fn dependency_age(ctx: &Ctx<'_>, dep: &str, at: Timestamp) -> DependencyAge {
     let Some(dep_facts) = ctx.facts.get(&(eco, PackageName::new(eco, dep))) else {
         return DependencyAge::Unknown;
     };
-    if crate::risk::history::rewritten_times(dep_facts).is_some() {
+    if dep_facts.dropped_times.is_some() {
         return DependencyAge::Unknown;
     }
     let times: Vec<Timestamp> = dep_facts.versions.iter().filter_map(|v| v.published).collect();

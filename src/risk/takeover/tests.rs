@@ -326,24 +326,28 @@ const MIRROR_EVENT_STREAM_TIMES: [(&str, &str); 12] = [
 #[test]
 fn times_rewritten_by_a_mirror_are_not_used() {
     let versions = MIRROR_EVENT_STREAM_TIMES.iter().map(|(ver, at)| v(ver, at).by("dominictarr")).collect();
-    let mirrored = package(Ecosystem::Npm, "event-stream", versions);
-    let reason = crate::risk::history::rewritten_times(&mirrored).expect("detected");
-    assert!(reason.contains("run backwards within their minor line"), "{reason}");
+    let mut mirrored = package(Ecosystem::Npm, "event-stream", versions);
+    // Vetted where facts enter a scan (`registry::keep`): the times are dropped, with the reason.
+    assert!(crate::registry::times::vet(&mut mirrored, false), "detected");
+    let reason = mirrored.dropped_times.clone().unwrap_or_default();
+    assert!(reason.contains("run backwards in"), "{reason}");
     let facts = facts_map(vec![mirrored]);
     let (signals, cov) = run(&facts, &[npm("event-stream", "3.3.5")], "2024-12-02T20:00:00Z");
     assert!(signals.is_empty(), "no too-fresh, no revival from ingest times: {signals:#?}");
     assert_eq!(coverage(&cov, TOO_FRESH).evaluated, 0);
-    assert!(coverage(&cov, BURST).reason.as_deref().unwrap_or_default().contains("rewritten by a mirror"));
+    let burst = coverage(&cov, BURST).reason.clone().unwrap_or_default();
+    assert!(burst.contains("rewritten by a mirror") && burst.contains(&reason), "{burst}");
     assert_eq!(coverage(&cov, INSTALL_SCRIPT_ADDED).evaluated, 1, "not time-based");
 
     // A long history ingested within one day.
     let day: Vec<_> =
         (0..12).map(|i| v(&format!("{}.{}.0", i / 4, i % 4), &format!("2026-01-01T{i:02}:00:00Z"))).collect();
     let ingested = package(Ecosystem::Npm, "lib", day);
-    assert!(crate::risk::history::rewritten_times(&ingested).is_some_and(|r| r.contains("within one day")));
+    assert!(crate::registry::times::untrusted(&ingested).is_some_and(|r| r.contains("published within")));
     // The incident histories are real publish times.
-    for p in [event_stream(), flatmap_stream(), ua_parser_js(), coa(), rc(), chalk(), debug()] {
-        assert_eq!(crate::risk::history::rewritten_times(&p), None, "{}", p.name);
+    for mut p in [event_stream(), flatmap_stream(), ua_parser_js(), coa(), rc(), chalk(), debug()] {
+        assert!(!crate::registry::times::vet(&mut p, false), "{}", p.name);
+        assert!(p.versions.iter().any(|v| v.published.is_some()), "{}: times kept", p.name);
     }
 }
 
