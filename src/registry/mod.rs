@@ -97,6 +97,8 @@ pub struct FetchStats {
     pub not_evaluated: usize,
     /// Fetch failed, an older cached copy was used.
     pub stale: usize,
+    /// Cache entries written (fetched, not found, revalidated), in one transaction.
+    pub written: usize,
 }
 
 /// What [`facts_for`] found.
@@ -241,6 +243,7 @@ pub fn facts_read_ahead(
             }
         }
         cache::write(store, &writes)?;
+        meta.stats.written = writes.len();
     }
     keep(&mut meta, kept, config, &mut notes);
     meta.diagnostics = notes.finish();

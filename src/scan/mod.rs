@@ -116,7 +116,7 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
         now: options.now,
     };
     let recording = options.record.as_ref().map(|r| with_declared_environment(r, &stages));
-    let Overlapped { mut opened, attached, checked, metadata_warnings, recorded } =
+    let Overlapped { mut opened, attached, checked, metadata_warnings, metadata_written, recorded } =
         overlapped(options, &policy, &extracted, ahead, &request, recording.as_ref().map(|(r, _)| r), observer)?;
     let mut warnings = std::mem::take(&mut opened.warnings);
     warnings.extend(metadata_warnings);
@@ -125,6 +125,13 @@ pub fn run(options: &ScanOptions, observer: &dyn Observer) -> Result<ScanResult,
     assessed.metadata_off = options.no_metadata;
     let mut result = timed(times, Phase::Judge, || policy.judge(assessed, warnings, &baseline, today));
     timed(times, Phase::FixPlan, || fixplan::plan(&opened.store, &mut result))?;
+    if metadata_written {
+        // What the registries answered is a cache every later scan reads: the file alone holds
+        // it, as after `sync --metadata` (docs/ARCHITECTURE.md, "Writes, checkpoints and
+        // durability"). A reader in another process that blocks the checkpoint leaves it to a
+        // later one, and nothing is lost when it fails: the facts stay in the `-wal`.
+        let _ = opened.store.checkpoint_if_over(0);
+    }
     if options.nothing_scanned_is_error && result.bundles.is_empty() {
         let at = options.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
         result.errors.push(Diagnostic::at(
@@ -158,6 +165,8 @@ struct Overlapped {
     attached: vulns::Attached,
     checked: assess::Checked,
     metadata_warnings: Vec<Diagnostic>,
+    /// Whether the metadata stage wrote what it fetched to the cache.
+    metadata_written: bool,
     /// The record's outcome, when the scan records (`None`: not recorded, or a stage failed).
     recorded: Option<Result<(), crate::inventory::InventoryError>>,
 }
@@ -219,10 +228,11 @@ fn overlapped(
         let mut opened = timed(times, Phase::Open, || open::for_scan(request, observer))?;
         let db = opened.store.path().to_owned();
         let registry_task = Task::start(s, spawn, move || -> Result<_, ScanError> {
-            let (facts, warnings) = timed(times, Phase::Metadata, || metadata(options, policy, &db, units, ahead))?;
+            let (facts, warnings, written) =
+                timed(times, Phase::Metadata, || metadata(options, policy, &db, units, ahead))?;
             let signals =
                 timed(times, Phase::Registry, || assess::registry_signals(units, &facts, registry, options.now));
-            Ok((signals, warnings, facts))
+            Ok((signals, warnings, written, facts))
         });
         let matched = vulns::match_packages(&extracted.units, &opened.store, times);
         let attached =
@@ -231,7 +241,7 @@ fn overlapped(
         let registry_results = registry_task.join();
         // The record keeps no unused or hygiene result: it runs while the unused check ends.
         let recorded = match (recording, &attached, &registry_results) {
-            (Some(recording), Ok(attached), Ok((registry, _, _))) => {
+            (Some(recording), Ok(attached), Ok((registry, ..))) => {
                 let scanned = scanned(&extracted.units, attached, registry, policy);
                 Some(timed(times, Phase::Record, || record(&options.db, recording, &mut opened.store, scanned)))
             }
@@ -245,11 +255,11 @@ fn overlapped(
             times.add(Phase::Unused, started.elapsed());
         }
         let attached = attached?;
-        let (registry, metadata_warnings, facts) = registry_results?;
+        let (registry, metadata_warnings, metadata_written, facts) = registry_results?;
         // The side-by-side stages are done: the facts are freed beside the serial ones that follow.
         release(spawn, facts);
         let checked = assess::Checked { hygiene, unused: unused_results, registry };
-        Ok(Overlapped { opened, attached, checked, metadata_warnings, recorded })
+        Ok(Overlapped { opened, attached, checked, metadata_warnings, metadata_written, recorded })
     })
 }
 
@@ -418,7 +428,7 @@ fn record(
 
 /// The registry facts of every scanned registry package: from the cache where fresh, else from
 /// the registries the user's configuration names (cache only when offline or `no_metadata`),
-/// with the warnings to add. Per-package failures are warnings; those packages are not evaluated
+/// with the warnings to add and whether what was fetched was written to the cache. Per-package failures are warnings; those packages are not evaluated
 /// by the registry checks. It runs beside the match stage, on its own connection to the database
 /// file `db`: read-only when only the cache is used; when online, read-write, and what it
 /// fetches is written in one transaction as before (an interrupted write leaves the cache as it
@@ -429,7 +439,7 @@ fn metadata(
     db: &std::path::Path,
     units: &[&crate::bundle::Unit],
     ahead: crate::registry::cache::ReadAhead,
-) -> Result<(crate::risk::history::FactsMap, Vec<Diagnostic>), ScanError> {
+) -> Result<(crate::risk::history::FactsMap, Vec<Diagnostic>, bool), ScanError> {
     use crate::advisory::store::Store;
     use crate::registry::{FetchMode, FetchOptions, config};
     // Unique names first (borrowed: a monorepo ships the same packages many times), then copied;
@@ -442,7 +452,7 @@ fn metadata(
         .collect();
     let packages: Vec<_> = unique.into_iter().map(|(eco, name)| (eco, name.clone())).collect();
     if packages.is_empty() {
-        return Ok((crate::risk::history::FactsMap::new(), Vec::new()));
+        return Ok((crate::risk::history::FactsMap::new(), Vec::new(), false));
     }
     let root = options.paths.first().map_or_else(|| PathBuf::from("."), |p| policy_root(p));
     let (cfg, mut warnings) = config::resolve(&root, &|k| std::env::var(k).ok(), policy.registries.as_ref());
@@ -457,7 +467,7 @@ fn metadata(
     };
     let fetched = crate::registry::facts_read_ahead(&mut store, &cfg, &packages, &FetchOptions::new(mode), ahead)?;
     warnings.extend(fetched.diagnostics);
-    Ok((fetched.facts, warnings))
+    Ok((fetched.facts, warnings, fetched.stats.written > 0))
 }
 
 /// The stale and takeover thresholds, with the registries the policy says rewrite times.

@@ -61,6 +61,10 @@ fn an_online_scan_caches_the_metadata_that_cache_only_scans_read_back() {
     assert!(!expected.is_empty(), "{online:#}");
     assert!(expected.iter().all(|(_, p)| p == "\"requests\"@\"2.32.0\""), "{expected:?}");
     assert!(!registry.log().is_empty(), "the online scan asked the registry");
+    // What it fetched is in the database file itself, not left in the `-wal` for every later
+    // process to read again at its open.
+    let wal = std::fs::metadata(tmp.path().join("advisories.sqlite-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the scan that wrote fetched metadata checkpoints");
 
     // The cache alone, read-only: the same signal, no request.
     registry.clear_log();
