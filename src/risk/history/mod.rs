@@ -281,13 +281,15 @@ pub struct Prepared<'a> {
     /// Where the versions with a publish time are in `entries`, by publish time (then version
     /// string).
     by_time: Vec<u32>,
+    newest: Newest,
 }
 
 impl<'a> Prepared<'a> {
     pub fn new(facts: &'a PackageFacts) -> Prepared<'a> {
         let (parsed, lines) = parse_all(facts);
         let (entries, by_time) = entries_of(facts, &lines);
-        Prepared { facts, parsed, entries, by_time }
+        let newest = Newest::of(facts, &parsed);
+        Prepared { facts, parsed, entries, by_time, newest }
     }
 
     /// Why the publish times can't be used: the policy distrusts the registry, or they were
@@ -413,6 +415,27 @@ pub struct History<'a> {
     /// version string).
     by_time: &'a [u32],
     parsed: &'a [Option<Version>],
+    newest: Newest,
+}
+
+/// Where [`History::newest`] is among a package's listed versions, found once per package.
+#[derive(Debug, Clone, Copy)]
+struct Newest {
+    /// The first listed version spelled as the registry's `latest` tag (trimmed).
+    latest: Option<usize>,
+    /// The last of the greatest stable versions, in listed order.
+    greatest: Option<usize>,
+}
+
+impl Newest {
+    fn of(facts: &PackageFacts, parsed: &[Option<Version>]) -> Newest {
+        let latest = facts.latest.as_deref().map(str::trim);
+        let latest = latest.and_then(|l| facts.versions.iter().position(|v| v.version.trim() == l));
+        let stable =
+            parsed.iter().enumerate().filter_map(|(i, v)| v.as_ref().filter(|v| !v.is_prerelease()).map(|v| (i, v)));
+        let greatest = stable.max_by(|a, b| a.1.cmp(b.1)).map(|(i, _)| i);
+        Newest { latest, greatest }
+    }
 }
 
 /// Every listed version of `facts` parsed, and its release line, in the order of
@@ -454,19 +477,25 @@ impl<'a> History<'a> {
     /// the package); `None` when the registry does not list that version (compared as parsed
     /// versions, so `1.0` finds `1.0.0` on PyPI).
     pub fn find_in(prepared: &'a Prepared<'_>, raw_version: &str) -> Option<History<'a>> {
-        let Prepared { facts, parsed, entries, by_time, .. } = prepared;
+        let Prepared { facts, parsed, entries, by_time, newest } = prepared;
         let ecosystem = facts.ecosystem;
         // A listed version spelled exactly as the locked one parses as it does: no second parse.
-        let wanted = match facts.versions.iter().position(|v| v.version == raw_version) {
+        let exact = facts.versions.iter().position(|v| v.version == raw_version);
+        let wanted = match exact {
             Some(i) => parsed[i].clone(),
             None => Version::parse(ecosystem, raw_version).ok(),
         };
-        let at = facts.versions.iter().enumerate().position(|(i, v)| match (&wanted, &parsed[i]) {
+        let same = |i: usize| match (&wanted, &parsed[i]) {
             (Some(a), Some(b)) => a == b,
-            _ => v.version.trim() == raw_version.trim(),
-        })?;
+            _ => facts.versions[i].version.trim() == raw_version.trim(),
+        };
+        // The first listed version that is the same: the exact spelling is, so none after it.
+        let at = match exact {
+            Some(i) => (0..i).find(|&j| same(j)).unwrap_or(i),
+            None => (0..facts.versions.len()).find(|&j| same(j))?,
+        };
         let this = entries[at];
-        Some(History { ecosystem, package: facts, this, at, entries, by_time, parsed })
+        Some(History { ecosystem, package: facts, this, at, entries, by_time, parsed, newest: *newest })
     }
 
     pub fn version(&self, entry: &Entry<'_>) -> Option<&Version> {
@@ -503,32 +532,31 @@ impl<'a> History<'a> {
     /// one is a pre-release.
     pub fn predecessor(&self, settled_by: Option<Timestamp>) -> Option<Entry<'a>> {
         let this = self.version(&self.this)?;
-        let lower = || {
-            self.others()
-                .filter_map(|e| self.version(e).map(|v| (*e, v)))
-                .filter(|(_, v)| *v < this && (this.is_prerelease() || !v.is_prerelease()))
+        let stable_only = !this.is_prerelease();
+        // The cheap tests (line, publish time) before the version comparisons.
+        let lower = |e: &Entry<'a>| {
+            self.version(e).filter(|v| *v < this && !(stable_only && v.is_prerelease())).map(|v| (*e, v))
         };
-        let same_line = lower().filter(|(e, _)| self.same_line(e)).max_by(|a, b| a.1.cmp(b.1));
-        let settled = |e: &Entry<'_>| match (settled_by, e.facts.published) {
+        let same_line = self.others().filter(|e| self.same_line(e)).filter_map(lower).max_by(|a, b| a.1.cmp(b.1));
+        let settled = |e: &&Entry<'_>| match (settled_by, e.facts.published) {
             (Some(limit), Some(at)) => at <= limit,
             _ => true,
         };
-        same_line.or_else(|| lower().filter(|(e, _)| settled(e)).max_by(|a, b| a.1.cmp(b.1))).map(|(e, _)| e)
+        same_line
+            .or_else(|| self.others().filter(settled).filter_map(lower).max_by(|a, b| a.1.cmp(b.1)))
+            .map(|(e, _)| e)
     }
 
     /// The newest stable version the registry lists (its own `latest` tag when given and listed).
     pub fn newest(&self) -> Option<Entry<'a>> {
-        let all = || std::iter::once(&self.this).chain(self.others());
-        if let Some(latest) = &self.package.latest
-            && let Some(e) = all().find(|e| e.facts.version.trim() == latest.trim())
-        {
-            return Some(*e);
+        if let Some(first) = self.newest.latest {
+            // this version when it is spelled as the tag, else the first that is
+            let is_latest = self.package.latest.as_deref().is_some_and(|l| self.this.facts.version.trim() == l.trim());
+            return Some(if is_latest { self.this } else { self.entries[first] });
         }
-        all()
-            .filter_map(|e| self.version(e).map(|v| (e, v)))
-            .filter(|(_, v)| !v.is_prerelease())
-            .max_by(|a, b| a.1.cmp(b.1))
-            .map(|(e, _)| *e)
+        // Where several stable versions are the greatest (PEP 440 `1.0` is `1.0.0`), this
+        // version is the first of them when it is one (`find_in`): the last listed is the newest.
+        self.newest.greatest.map(|i| self.entries[i])
     }
 }
 
@@ -804,6 +832,33 @@ mod tests {
             let minor = parts.next().and_then(number).unwrap_or(0);
             proptest::prop_assert_eq!(major_minor(&raw), (major, minor), "{:?}", raw);
         }
+    }
+
+    /// The newest version, found once per package: the registry's tag first (this version when
+    /// it is spelled so, else its first listing), else the greatest stable version, the last
+    /// listed where several are equal (PEP 440 `1.0` is `1.0.0`), whichever is locked.
+    #[test]
+    fn the_newest_version_is_the_tag_or_the_last_greatest() {
+        use testing::{package, v};
+        let newest = |facts: &PackageFacts, locked: &str| {
+            let prepared = Prepared::new(facts);
+            let history = History::find_in(&prepared, locked).expect("listed");
+            history.newest().map(|e| e.facts.version.clone())
+        };
+        let at = "2024-01-01T00:00:00Z";
+        let mut tied = package(Ecosystem::PyPI, "p", vec![v("0.9", at), v("1.0", at), v("2.0rc1", at), v("1.0.0", at)]);
+        assert_eq!(newest(&tied, "0.9").as_deref(), Some("1.0.0"));
+        assert_eq!(newest(&tied, "1.0.0").as_deref(), Some("1.0.0"), "found as 1.0, the first of the equal ones");
+        assert_eq!(newest(&tied, "1.0").as_deref(), Some("1.0.0"));
+        tied.latest = Some(" 0.9 ".into());
+        assert_eq!(newest(&tied, "1.0").as_deref(), Some("0.9"), "the tag wins");
+        tied.latest = Some("3.0".into());
+        assert_eq!(newest(&tied, "0.9").as_deref(), Some("1.0.0"), "a tag that is not listed is not used");
+        let npm = package(Ecosystem::Npm, "n", vec![v("1.0.0", at), v("2.0.0-beta.1", at), v("1.5.0", at), v("x", at)]);
+        assert_eq!(newest(&npm, "1.0.0").as_deref(), Some("1.5.0"));
+        assert_eq!(newest(&npm, "1.5.0").as_deref(), Some("1.5.0"));
+        let none = package(Ecosystem::Npm, "m", vec![v("1.0.0-rc.1", at)]);
+        assert_eq!(newest(&none, "1.0.0-rc.1"), None, "pre-releases are never the newest");
     }
 
     #[test]
