@@ -418,13 +418,17 @@ pub struct History<'a> {
     newest: Newest,
 }
 
-/// Where [`History::newest`] is among a package's listed versions, found once per package.
+/// Where the newest version ([`History::newest`]) and the last publication
+/// ([`History::last_published`]) are among a package's listed versions, found once per package.
 #[derive(Debug, Clone, Copy)]
 struct Newest {
     /// The first listed version spelled as the registry's `latest` tag (trimmed).
     latest: Option<usize>,
     /// The last of the greatest stable versions, in listed order.
     greatest: Option<usize>,
+    /// The last listed of the versions published last, and the one listed before it with the
+    /// same time, if any.
+    published_last: Option<(usize, Option<usize>)>,
 }
 
 impl Newest {
@@ -434,7 +438,15 @@ impl Newest {
         let stable =
             parsed.iter().enumerate().filter_map(|(i, v)| v.as_ref().filter(|v| !v.is_prerelease()).map(|v| (i, v)));
         let greatest = stable.max_by(|a, b| a.1.cmp(b.1)).map(|(i, _)| i);
-        Newest { latest, greatest }
+        let mut published_last: Option<(Timestamp, usize, Option<usize>)> = None;
+        for (i, at) in facts.versions.iter().enumerate().filter_map(|(i, v)| v.published.map(|t| (i, t))) {
+            published_last = match published_last {
+                Some((last, _, _)) if at < last => published_last,
+                Some((last, j, _)) if at == last => Some((at, i, Some(j))),
+                _ => Some((at, i, None)),
+            };
+        }
+        Newest { latest, greatest, published_last: published_last.map(|(_, i, tie)| (i, tie)) }
     }
 }
 
@@ -557,6 +569,26 @@ impl<'a> History<'a> {
         // Where several stable versions are the greatest (PEP 440 `1.0` is `1.0.0`), this
         // version is the first of them when it is one (`find_in`): the last listed is the newest.
         self.newest.greatest.map(|i| self.entries[i])
+    }
+
+    /// The version published last, with its time (`None`: no publish time is known). Where
+    /// several share that time, the last listed other than this version.
+    pub fn last_published(&self) -> Option<(Timestamp, Entry<'a>)> {
+        let i = match self.newest.published_last? {
+            (last, Some(tie)) if last == self.at => tie,
+            (last, _) => last,
+        };
+        let entry = self.entries[i];
+        entry.facts.published.map(|t| (t, entry))
+    }
+
+    /// The listed versions published within `span` of `at` (either side), this one included
+    /// when it is: a slice of the versions in publish-time order, not a pass over all of them.
+    pub fn published_within(&self, at: Timestamp, span: jiff::SignedDuration) -> impl Iterator<Item = &Entry<'a>> {
+        let time = |i: &u32| self.entries[*i as usize].facts.published;
+        let from = self.by_time.partition_point(|i| time(i).is_some_and(|t| at.duration_since(t) > span));
+        let to = self.by_time.partition_point(|i| time(i).is_some_and(|t| t.duration_since(at) <= span));
+        self.by_time[from..to.max(from)].iter().map(|&i| &self.entries[i as usize])
     }
 }
 
@@ -859,6 +891,51 @@ mod tests {
         assert_eq!(newest(&npm, "1.5.0").as_deref(), Some("1.5.0"));
         let none = package(Ecosystem::Npm, "m", vec![v("1.0.0-rc.1", at)]);
         assert_eq!(newest(&none, "1.0.0-rc.1"), None, "pre-releases are never the newest");
+    }
+
+    /// The last publication, found once per package, is the one each locked version found by
+    /// scanning itself first and then the others: of versions published at the same time, the
+    /// last listed other than the locked one. The versions near a time are a slice by time.
+    #[test]
+    fn the_last_publication_and_the_versions_near_a_time() {
+        use testing::{package, t, v};
+        let facts = package(
+            Ecosystem::Npm,
+            "p",
+            vec![
+                v("1.0.0", "2024-01-01T00:00:00Z"),
+                v("1.1.0", "2024-03-01T00:00:00Z"),
+                v("2.0.0", "2024-03-01T00:00:00Z"),
+                v("1.2.0", "2024-02-01T00:00:00Z"),
+                v("1.3.0", "2024-02-01T00:40:00Z"),
+            ],
+        );
+        let prepared = Prepared::new(&facts);
+        let last = |locked: &str| {
+            let history = History::find_in(&prepared, locked).expect("listed");
+            history.last_published().map(|(at, e)| (at, e.facts.version.clone()))
+        };
+        let march = t("2024-03-01T00:00:00Z");
+        assert_eq!(last("1.0.0"), Some((march, "2.0.0".into())));
+        assert_eq!(last("1.1.0"), Some((march, "2.0.0".into())));
+        assert_eq!(last("2.0.0"), Some((march, "1.1.0".into())), "the other one of the tie");
+        let history = History::find_in(&prepared, "1.2.0").expect("listed");
+        let near = |at: &str, minutes: i64| {
+            let mut near: Vec<String> = history
+                .published_within(t(at), jiff::SignedDuration::from_mins(minutes))
+                .map(|e| e.facts.version.clone())
+                .collect();
+            near.sort();
+            near
+        };
+        assert_eq!(near("2024-02-01T00:20:00Z", 20), ["1.2.0", "1.3.0"], "both ends included");
+        assert_eq!(near("2024-02-01T00:20:00Z", 19), Vec::<String>::new());
+        assert_eq!(near("2024-03-01T00:00:00Z", 0), ["1.1.0", "2.0.0"]);
+        assert_eq!(near("2024-02-01T00:00:00Z", -5), Vec::<String>::new(), "a negative span holds nothing");
+        let none =
+            package(Ecosystem::Npm, "q", vec![VersionFacts { version: "1.0.0".into(), ..VersionFacts::default() }]);
+        let prepared = Prepared::new(&none);
+        assert!(History::find_in(&prepared, "1.0.0").expect("listed").last_published().is_none());
     }
 
     #[test]

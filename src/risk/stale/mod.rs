@@ -186,8 +186,7 @@ fn unmaintained(h: &History<'_>, cfg: &StaleConfig, now: Timestamp, untrusted: O
     if let Some(reason) = untrusted {
         return Outcome::NotEvaluated(reason.to_owned());
     }
-    let all = std::iter::once(&h.this).chain(h.others());
-    let Some(last) = all.filter_map(|e| e.facts.published.map(|t| (t, e))).max_by_key(|(t, _)| *t) else {
+    let Some(last) = h.last_published() else {
         return Outcome::NotEvaluated("publish times unknown".into());
     };
     let silence = now.duration_since(last.0);

@@ -411,11 +411,11 @@ fn dependency_age(ctx: &Ctx<'_>, dep: &str, at: Timestamp) -> DependencyAge {
 fn burst(ctx: &Ctx<'_>) -> Result<Outcome, Outcome> {
     let at = ctx.published()?;
     let line = ctx.h.this.line.ok_or_else(|| not("the locked version has no release line".into()))?;
+    // this version is on its own line: only the others can be near it
     let mut near: Vec<(String, String)> = ctx
         .h
-        .others()
+        .published_within(at, ctx.cfg.burst_window)
         .filter(|e| e.line.is_some_and(|l| l != line))
-        .filter(|e| e.facts.published.is_some_and(|t| at.duration_since(t).abs() <= ctx.cfg.burst_window))
         .map(|e| (e.facts.version.clone(), e.line.map(|l| l.to_string()).unwrap_or_default()))
         .collect();
     if near.is_empty() {
