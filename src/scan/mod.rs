@@ -428,8 +428,8 @@ fn record(
 
 /// The registry facts of every scanned registry package: from the cache where fresh, else from
 /// the registries the user's configuration names (cache only when offline or `no_metadata`),
-/// with the warnings to add and whether what was fetched was written to the cache. Per-package failures are warnings; those packages are not evaluated
-/// by the registry checks. It runs beside the match stage, on its own connection to the database
+/// with the warnings to add and whether what was fetched was written to the cache. Per-package
+/// failures are warnings; those packages are not evaluated by the registry checks. It runs beside the match stage, on its own connection to the database
 /// file `db`: read-only when only the cache is used; when online, read-write, and what it
 /// fetches is written in one transaction as before (an interrupted write leaves the cache as it
 /// was).

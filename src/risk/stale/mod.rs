@@ -12,10 +12,10 @@
 //!
 //! Unknown is not clean: a package whose inputs are missing counts as not evaluated in the
 //! [`Coverage`] of that code, with the reason. When the policy marks an ecosystem's registry
-//! times as untrusted, or a package's times look rewritten by a mirror
-//! (checked where the facts enter, [`crate::registry::times::vet`], which drops the times and
-//! says why in [`PackageFacts::dropped_times`](crate::registry::facts::PackageFacts)), the time-based parts (no release for N years, libyears) are
-//! not evaluated there. Allowed packages (`allow`) are skipped and not counted.
+//! times as untrusted, or a package's times look rewritten by a mirror (checked where the facts
+//! enter, [`crate::registry::times::vet`], which drops the times and says why in
+//! [`PackageFacts::dropped_times`](crate::registry::facts::PackageFacts)), the time-based parts
+//! (no release for N years, libyears) are not evaluated there. Allowed packages (`allow`) are skipped and not counted.
 
 #[cfg(test)]
 mod tests;

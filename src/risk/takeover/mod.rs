@@ -25,8 +25,8 @@
 //! PyPI uploader, are "by design"). When the policy marks an ecosystem's registry times as
 //! untrusted (`untrusted_times`), or a package's times look rewritten by a mirror
 //! (releases running backwards within a line, a long history inside one day: checked where the
-//! facts enter, [`crate::registry::times::vet`], which drops the times and says why), every time-based signal is not evaluated there: all but the install-script
-//! signals. The first version of a new release line is compared, for install scripts and added
+//! facts enter, [`crate::registry::times::vet`], which drops the times and says why), every
+//! time-based signal is not evaluated there: all but the install-script signals. The first version of a new release line is compared, for install scripts and added
 //! dependencies, with the nearest lower version published at least `burst_window` before it, so
 //! versions of one burst do not hide each other. A package's first version has no history: the signals that need
 //! one pass. Allowed packages (`allow`) are skipped and not counted.
